@@ -1,0 +1,133 @@
+// Calls and their legs, and what can be derived from them (direction, state, parties).
+
+import type { MonitoringMode } from "./directory.js";
+import type { LegEndpoint } from "./events.js";
+
+export type LegState = "dialing" | "ringing" | "up";
+export type CallDirection = "internal" | "inbound" | "outbound";
+export type CallState = "ringing" | "up" | "held" | "parked" | "ended";
+
+export interface Leg extends LegEndpoint {
+  pbx: string;
+  id: string;
+  callId: string;
+  channel: string;
+  /** The directory user whose device this leg is on. */
+  user?: string;
+  outgoing: boolean;
+  dialled?: string;
+  state: LegState;
+  /** Set on the leg whose side pressed hold (Asterisk) or was put on hold (FreeSWITCH). */
+  held: boolean;
+  bridge?: string;
+  parked?: { lot: string; space: string };
+  recording: boolean;
+  /** Present when this leg is a supervisor's listen / whisper / barge leg. */
+  monitors?: { target: string; mode: MonitoringMode };
+  createdAt: number;
+  answeredAt?: number;
+}
+
+export interface Party {
+  user?: string;
+  number: string;
+  name?: string;
+  external: boolean;
+}
+
+export interface MonitoringSession {
+  /** The supervisor's leg id. */
+  spyLeg: string;
+  by?: string;
+  byNumber: string;
+  target?: string;
+  targetLeg: string;
+  mode: MonitoringMode;
+  startedAt: number;
+  endedAt?: number;
+}
+
+export interface Call {
+  pbx: string;
+  id: string;
+  legs: Set<string>;
+  /** The first leg that called in (not created by the PBX towards a device). */
+  originator?: string;
+  startedAt: number;
+  answeredAt?: number;
+  endedAt?: number;
+  /** Every party that ever had a leg in the call, in order of appearance. */
+  history: Party[];
+  monitoring: MonitoringSession[];
+  /** Whether any leg was recorded at some point. */
+  recorded: boolean;
+}
+
+export function legKey(pbx: string, id: string): string {
+  return `${pbx}\u0000${id}`;
+}
+
+export function partyOf(leg: Leg): Party {
+  const party: Party = { number: leg.number, external: leg.side === "external" };
+  if (leg.user) party.user = leg.user;
+  if (leg.name) party.name = leg.name;
+  return party;
+}
+
+export function sameParty(a: Party, b: Party): boolean {
+  if (a.user || b.user) return a.user === b.user;
+  return a.external === b.external && a.number === b.number;
+}
+
+export function rememberParty(call: Call, party: Party): void {
+  const known = call.history.find((p) => sameParty(p, party));
+  if (!known) call.history.push({ ...party });
+  else if (party.name && !known.name) known.name = party.name;
+}
+
+/** Legs of a call that are parties (monitoring legs are not). */
+export function partyLegs(call: Call, legs: ReadonlyMap<string, Leg>): Leg[] {
+  const out: Leg[] = [];
+  for (const id of call.legs) {
+    const leg = legs.get(legKey(call.pbx, id));
+    if (leg && !leg.monitors) out.push(leg);
+  }
+  return out;
+}
+
+export function isMonitoringCall(call: Call, legs: ReadonlyMap<string, Leg>): boolean {
+  if (call.legs.size === 0) return false;
+  for (const id of call.legs) {
+    if (!legs.get(legKey(call.pbx, id))?.monitors) return false;
+  }
+  return true;
+}
+
+export function callDirection(call: Call, legs: ReadonlyMap<string, Leg>): CallDirection {
+  const originator = call.originator ? legs.get(legKey(call.pbx, call.originator)) : undefined;
+  const firstParty = call.history[0];
+  const callerExternal = originator ? originator.side === "external" : firstParty?.external === true;
+  if (callerExternal && (originator || firstParty)) return "inbound";
+  return call.history.some((p) => p.external) ? "outbound" : "internal";
+}
+
+/** Whether a leg is on hold: it pressed hold, or someone it is bridged with did. */
+export function legOnHold(leg: Leg, legs: ReadonlyMap<string, Leg>, call: Call | undefined): boolean {
+  if (leg.held || leg.parked) return true;
+  if (!leg.bridge || !call) return false;
+  for (const id of call.legs) {
+    const peer = legs.get(legKey(call.pbx, id));
+    if (peer && peer !== leg && peer.bridge === leg.bridge && peer.held) return true;
+  }
+  return false;
+}
+
+export function callState(call: Call, legs: ReadonlyMap<string, Leg>): CallState {
+  if (call.endedAt !== undefined) return "ended";
+  const members = partyLegs(call, legs);
+  if (members.some((l) => l.parked)) return "parked";
+  const up = members.filter((l) => l.state === "up");
+  if (up.length === 0 || call.answeredAt === undefined) return "ringing";
+  if (up.every((l) => legOnHold(l, legs, call))) return "held";
+  return "up";
+}

@@ -1,0 +1,106 @@
+// The directory: who is who, which departments exist, and every per-user switch.
+
+export const ROLES = ["agent", "supervisor", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const RECORDING_POLICIES = ["off", "external", "all"] as const;
+export type RecordingPolicy = (typeof RECORDING_POLICIES)[number];
+
+export const OPERATIONS = ["pickup", "parkedPickup", "sendToIvr", "listen", "whisper", "barge"] as const;
+export type Operation = (typeof OPERATIONS)[number];
+export type MonitoringMode = "listen" | "whisper" | "barge";
+export const MONITORING_MODES: readonly MonitoringMode[] = ["listen", "whisper", "barge"];
+
+export interface UserSettings {
+  showMyCalls: boolean;
+  presence: boolean;
+  calls: boolean;
+  sharePresence: boolean;
+  pickupDelegates: string[];
+  operations: Record<Operation, boolean>;
+  recording: RecordingPolicy;
+}
+
+/** A phone, softphone or mobile client of a user, as the PBX names its endpoint (e.g. `PJSIP/1001`). */
+export interface Device {
+  pbx: string;
+  endpoint: string;
+}
+
+export interface User {
+  id: string;
+  name: string;
+  extension: string;
+  /** The PBX the user's extension lives on. */
+  pbx: string;
+  devices: Device[];
+  departments: string[];
+  role: Role;
+  settings: UserSettings;
+}
+
+export interface Department {
+  id: string;
+  name: string;
+}
+
+export interface Directory {
+  departments: ReadonlyMap<string, Department>;
+  users: ReadonlyMap<string, User>;
+  /** Roles allowed to listen, whisper or barge. */
+  monitoringRoles: readonly Role[];
+}
+
+export function defaultSettings(): UserSettings {
+  return {
+    showMyCalls: true,
+    presence: true,
+    calls: true,
+    sharePresence: true,
+    pickupDelegates: [],
+    operations: { pickup: true, parkedPickup: true, sendToIvr: true, listen: false, whisper: false, barge: false },
+    recording: "off",
+  };
+}
+
+export function makeDirectory(
+  departments: Department[],
+  users: User[],
+  monitoringRoles: readonly Role[] = ["supervisor", "admin"],
+): Directory {
+  return {
+    departments: new Map(departments.map((d) => [d.id, d])),
+    users: new Map(users.map((u) => [u.id, u])),
+    monitoringRoles,
+  };
+}
+
+export function shareDepartment(a: User, b: User): boolean {
+  return a.departments.some((d) => b.departments.includes(d));
+}
+
+/**
+ * Resolves which user a device belongs to. Explicit devices win; a user who lists no device
+ * owns the endpoint whose resource part equals their extension on their PBX.
+ */
+export class DeviceIndex {
+  private readonly byDevice = new Map<string, string>();
+  private readonly byExtension = new Map<string, string>();
+
+  constructor(directory: Directory) {
+    for (const user of directory.users.values()) {
+      for (const d of user.devices) this.byDevice.set(`${d.pbx}\u0000${d.endpoint}`, user.id);
+      this.byExtension.set(`${user.pbx}\u0000${user.extension}`, user.id);
+    }
+  }
+
+  userForDevice(pbx: string, endpoint: string, extension: string | undefined): string | undefined {
+    const explicit = this.byDevice.get(`${pbx}\u0000${endpoint}`);
+    if (explicit) return explicit;
+    return extension === undefined ? undefined : this.byExtension.get(`${pbx}\u0000${extension}`);
+  }
+
+  userForExtension(pbx: string, extension: string): string | undefined {
+    return this.byExtension.get(`${pbx}\u0000${extension}`);
+  }
+}

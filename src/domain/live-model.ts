@@ -1,0 +1,618 @@
+// The live model: applies normalized PBX events and reports what changed.
+// It holds legs, calls and presence inputs; everything else is derived.
+
+import {
+  type Call,
+  type CallDirection,
+  type CallState,
+  callDirection,
+  callState,
+  isMonitoringCall,
+  type Leg,
+  legKey,
+  legOnHold,
+  type MonitoringSession,
+  type Party,
+  partyLegs,
+  partyOf,
+  rememberParty,
+} from "./calls.js";
+import { DeviceIndex, type Directory } from "./directory.js";
+import type { LegCreated, PbxEvent, PbxSnapshot, SnapshotLeg } from "./events.js";
+import { type ChosenPresence, derivePresence, type Presence } from "./presence.js";
+
+export interface LegView {
+  leg: string;
+  user?: string;
+  number: string;
+  name?: string;
+  external: boolean;
+  state: "dialing" | "ringing" | "up" | "held" | "parked";
+  recording: boolean;
+  /** When this leg appeared. */
+  since: number;
+}
+
+/** A call as the rest of the system sees it: plain data, no references into the model. */
+export interface CallView {
+  pbx: string;
+  id: string;
+  direction: CallDirection;
+  state: CallState;
+  answered: boolean;
+  startedAt: number;
+  answeredAt?: number;
+  endedAt?: number;
+  legs: LegView[];
+  parties: Party[];
+  recording: boolean;
+  recorded: boolean;
+  parked?: { lot: string; space: string };
+  monitoring: MonitoringSession[];
+}
+
+export type ModelChange =
+  | { kind: "presence"; user: string; presence: Presence; previous: Presence }
+  | { kind: "call"; call: CallView }
+  | { kind: "call-ended"; call: CallView }
+  /** A call that stopped existing without ending: absorbed into another, or turned into a monitoring session. */
+  | { kind: "call-gone"; pbx: string; id: string };
+
+interface UserInputs {
+  chosen: ChosenPresence;
+  dnd: boolean;
+}
+
+export interface ModelCounters {
+  applied: number;
+  /** Events about legs the model never saw (e.g. after a restart before the resync). */
+  unknownLeg: number;
+}
+
+export class LiveModel {
+  private readonly legs = new Map<string, Leg>();
+  private readonly calls = new Map<string, Call>();
+  private readonly reachability = new Map<string, Map<string, boolean>>();
+  private readonly inputs = new Map<string, UserInputs>();
+  private readonly presence = new Map<string, Presence>();
+  private devices: DeviceIndex;
+  readonly counters: ModelCounters = { applied: 0, unknownLeg: 0 };
+
+  constructor(private directory: Directory) {
+    this.devices = new DeviceIndex(directory);
+    for (const id of directory.users.keys()) this.presence.set(id, this.computePresence(id));
+  }
+
+  /** Replaces the directory (settings changed); presence is recomputed, calls keep their legs. */
+  setDirectory(directory: Directory): ModelChange[] {
+    this.directory = directory;
+    this.devices = new DeviceIndex(directory);
+    for (const leg of this.legs.values()) leg.user = this.userOfLeg(leg);
+    const touched = new Set<string>(directory.users.keys());
+    for (const id of [...this.presence.keys()]) if (!directory.users.has(id)) this.presence.delete(id);
+    return this.presenceChanges(touched);
+  }
+
+  apply(event: PbxEvent): ModelChange[] {
+    this.counters.applied++;
+    const touchedCalls = new Set<string>();
+    const touchedUsers = new Set<string>();
+    const ended: CallView[] = [];
+    const ctx: ApplyContext = { touchedCalls, touchedUsers, ended, gone: [] };
+    this.dispatch(event, ctx);
+    const changes: ModelChange[] = [];
+    for (const key of touchedCalls) {
+      const call = this.calls.get(key);
+      if (call && !isMonitoringCall(call, this.legs)) changes.push({ kind: "call", call: this.viewOf(call) });
+    }
+    for (const call of ended) changes.push({ kind: "call-ended", call });
+    for (const g of ctx.gone) changes.push({ kind: "call-gone", pbx: g.pbx, id: g.id });
+    changes.push(...this.presenceChanges(touchedUsers));
+    return changes;
+  }
+
+  presenceOf(user: string): Presence {
+    return this.presence.get(user) ?? "offline";
+  }
+
+  allPresence(): ReadonlyMap<string, Presence> {
+    return this.presence;
+  }
+
+  activeCalls(): CallView[] {
+    const out: CallView[] = [];
+    for (const call of this.calls.values()) {
+      if (!isMonitoringCall(call, this.legs)) out.push(this.viewOf(call));
+    }
+    return out;
+  }
+
+  call(pbx: string, id: string): CallView | undefined {
+    const call = this.calls.get(legKey(pbx, id));
+    return call && !isMonitoringCall(call, this.legs) ? this.viewOf(call) : undefined;
+  }
+
+  /** The call a leg is part of (monitoring legs resolve to the call they monitor). */
+  callOfLeg(pbx: string, leg: string): CallView | undefined {
+    const l = this.legs.get(legKey(pbx, leg));
+    if (!l) return undefined;
+    return this.call(pbx, l.callId);
+  }
+
+  leg(pbx: string, id: string): Readonly<Leg> | undefined {
+    return this.legs.get(legKey(pbx, id));
+  }
+
+  /** Active legs on a user's devices. */
+  legsOfUser(user: string): Readonly<Leg>[] {
+    return [...this.legs.values()].filter((l) => l.user === user);
+  }
+
+  private dispatch(e: PbxEvent, ctx: ApplyContext): void {
+    switch (e.type) {
+      case "leg.created":
+        this.createLeg(e.pbx, e, e.at, ctx);
+        return;
+      case "leg.identity": {
+        const leg = this.known(e.pbx, e.leg);
+        if (!leg || leg.side !== "external") return;
+        if (e.number) leg.number = e.number;
+        if (e.name) leg.name = e.name;
+        this.touchLeg(leg, ctx);
+        return;
+      }
+      case "leg.ringing": {
+        const leg = this.known(e.pbx, e.leg);
+        if (leg && leg.state !== "up") {
+          leg.state = "ringing";
+          this.touchLeg(leg, ctx);
+        }
+        return;
+      }
+      case "leg.answered": {
+        const leg = this.known(e.pbx, e.leg);
+        if (!leg) return;
+        this.answer(leg, e.at);
+        this.touchLeg(leg, ctx);
+        return;
+      }
+      case "dial.started":
+      case "dial.ended":
+      case "leg.redirected":
+      case "call.transferred":
+        // Informational: the leg and bridge events that follow carry the state changes.
+        for (const id of legsNamedBy(e)) {
+          const leg = this.known(e.pbx, id);
+          if (leg) this.touchLeg(leg, ctx);
+        }
+        return;
+      case "call.pickedUp": {
+        const picker = this.known(e.pbx, e.picker);
+        const target = this.known(e.pbx, e.target);
+        if (picker && target && picker.callId !== target.callId) this.moveLeg(picker, target.callId, ctx);
+        if (picker) this.touchLeg(picker, ctx);
+        return;
+      }
+      case "leg.bridged": {
+        const leg = this.known(e.pbx, e.leg);
+        if (!leg) return;
+        if (leg.callId !== e.callId) this.moveLeg(leg, e.callId, ctx);
+        leg.bridge = e.bridge;
+        this.answer(leg, e.at);
+        this.touchLeg(leg, ctx);
+        return;
+      }
+      case "leg.unbridged": {
+        const leg = this.known(e.pbx, e.leg);
+        if (!leg || leg.bridge !== e.bridge) return;
+        leg.bridge = undefined;
+        // Hold belongs to the conversation the leg just left.
+        leg.held = false;
+        this.touchLeg(leg, ctx);
+        this.touchBridgePeers(leg, e.bridge, ctx);
+        return;
+      }
+      case "leg.held":
+      case "leg.unheld": {
+        const leg = this.known(e.pbx, e.leg);
+        if (!leg) return;
+        leg.held = e.type === "leg.held";
+        this.touchLeg(leg, ctx);
+        if (leg.bridge) this.touchBridgePeers(leg, leg.bridge, ctx);
+        return;
+      }
+      case "call.parked": {
+        const leg = this.known(e.pbx, e.leg);
+        if (!leg) return;
+        leg.parked = { lot: e.lot, space: e.space };
+        this.touchLeg(leg, ctx);
+        return;
+      }
+      case "call.unparked": {
+        const leg = this.known(e.pbx, e.leg);
+        if (!leg) return;
+        leg.parked = undefined;
+        this.touchLeg(leg, ctx);
+        return;
+      }
+      case "monitoring.started":
+        this.startMonitoring(e.pbx, e.spy, e.target, e.mode, e.at, ctx);
+        return;
+      case "monitoring.stopped": {
+        const spy = this.known(e.pbx, e.spy);
+        if (spy) this.stopMonitoring(spy, e.at, ctx);
+        return;
+      }
+      case "recording.started":
+      case "recording.stopped": {
+        const leg = this.known(e.pbx, e.leg);
+        if (!leg) return;
+        leg.recording = e.type === "recording.started";
+        if (leg.recording) {
+          const call = this.calls.get(legKey(leg.pbx, leg.callId));
+          if (call) call.recorded = true;
+        }
+        this.touchLeg(leg, ctx);
+        return;
+      }
+      case "leg.hangup": {
+        const leg = this.known(e.pbx, e.leg);
+        if (leg) this.removeLeg(leg, e.at, ctx);
+        return;
+      }
+      case "device.reachability": {
+        this.setReachability(e.pbx, e.endpoint, e.reachable, ctx);
+        return;
+      }
+      case "presence.state": {
+        const user = this.devices.userForExtension(e.pbx, e.extension);
+        if (!user) return;
+        this.userInputs(user).chosen = e.state;
+        ctx.touchedUsers.add(user);
+        return;
+      }
+      case "presence.dnd": {
+        const user = this.devices.userForExtension(e.pbx, e.extension);
+        if (!user) return;
+        this.userInputs(user).dnd = e.on;
+        ctx.touchedUsers.add(user);
+        return;
+      }
+      case "pbx.snapshot":
+        this.resync(e, ctx);
+        return;
+      case "pbx.connection":
+        return;
+    }
+  }
+
+  private known(pbx: string, id: string): Leg | undefined {
+    const leg = this.legs.get(legKey(pbx, id));
+    if (!leg) this.counters.unknownLeg++;
+    return leg;
+  }
+
+  private createLeg(pbx: string, e: LegCreated | SnapshotLeg, at: number, ctx: ApplyContext): Leg {
+    const key = legKey(pbx, e.leg);
+    const existing = this.legs.get(key);
+    if (existing) {
+      // A duplicate or a resync re-announcing a leg: refresh what the PBX reports, keep our history.
+      if (existing.callId !== e.callId) this.moveLeg(existing, e.callId, ctx);
+      if (e.side === "external") {
+        existing.number = e.number;
+        if (e.name) existing.name = e.name;
+      }
+      this.touchLeg(existing, ctx);
+      return existing;
+    }
+    const leg: Leg = {
+      pbx,
+      id: e.leg,
+      callId: e.callId,
+      channel: e.channel,
+      endpoint: e.endpoint,
+      side: e.side,
+      number: e.number,
+      outgoing: e.outgoing,
+      state: "dialing",
+      held: false,
+      recording: false,
+      createdAt: at,
+    };
+    if (e.name) leg.name = e.name;
+    if (e.dialled) leg.dialled = e.dialled;
+    leg.user = this.userOfLeg(leg);
+    this.legs.set(key, leg);
+    const call = this.callFor(pbx, e.callId, at);
+    call.legs.add(leg.id);
+    if (!leg.outgoing && call.originator === undefined) call.originator = leg.id;
+    rememberParty(call, partyOf(leg));
+    this.touchLeg(leg, ctx);
+    return leg;
+  }
+
+  private userOfLeg(leg: Leg): string | undefined {
+    if (leg.side !== "internal") return undefined;
+    return this.devices.userForDevice(leg.pbx, leg.endpoint, leg.number);
+  }
+
+  private callFor(pbx: string, id: string, at: number): Call {
+    const key = legKey(pbx, id);
+    let call = this.calls.get(key);
+    if (!call) {
+      call = { pbx, id, legs: new Set(), startedAt: at, history: [], monitoring: [], recorded: false };
+      this.calls.set(key, call);
+    }
+    return call;
+  }
+
+  private answer(leg: Leg, at: number): void {
+    if (leg.state === "up") return;
+    leg.state = "up";
+    leg.answeredAt = at;
+    const call = this.calls.get(legKey(leg.pbx, leg.callId));
+    if (call && call.answeredAt === undefined && !leg.monitors) call.answeredAt = at;
+  }
+
+  /** A picker's or retriever's leg joins another call: its own one-leg call is absorbed. */
+  private moveLeg(leg: Leg, callId: string, ctx: ApplyContext): void {
+    const oldKey = legKey(leg.pbx, leg.callId);
+    const old = this.calls.get(oldKey);
+    const target = this.callFor(leg.pbx, callId, old?.startedAt ?? leg.createdAt);
+    if (old) {
+      old.legs.delete(leg.id);
+      if (old.legs.size === 0) {
+        this.calls.delete(oldKey);
+        ctx.touchedCalls.delete(oldKey);
+        ctx.gone.push({ pbx: leg.pbx, id: old.id });
+        if (old.recorded) target.recorded = true;
+        if (target.answeredAt === undefined && old.answeredAt !== undefined) target.answeredAt = old.answeredAt;
+      } else {
+        ctx.touchedCalls.add(oldKey);
+      }
+    }
+    leg.callId = callId;
+    target.legs.add(leg.id);
+    if (leg.state === "up" && target.answeredAt === undefined) target.answeredAt = leg.answeredAt;
+    if (leg.recording) target.recorded = true;
+    rememberParty(target, partyOf(leg));
+  }
+
+  private removeLeg(leg: Leg, at: number, ctx: ApplyContext): void {
+    const key = legKey(leg.pbx, leg.id);
+    this.legs.delete(key);
+    if (leg.monitors) this.stopMonitoring(leg, at, ctx);
+    if (leg.user) ctx.touchedUsers.add(leg.user);
+    // Sessions monitoring this leg end with it.
+    for (const other of this.legs.values()) {
+      if (other.pbx === leg.pbx && other.monitors?.target === leg.id) this.stopMonitoring(other, at, ctx);
+    }
+    const callKey = legKey(leg.pbx, leg.callId);
+    const call = this.calls.get(callKey);
+    if (!call) return;
+    call.legs.delete(leg.id);
+    if (leg.bridge) this.touchBridgePeers(leg, leg.bridge, ctx);
+    if (call.legs.size > 0) {
+      ctx.touchedCalls.add(callKey);
+      return;
+    }
+    const monitoringOnly = leg.monitors !== undefined;
+    call.endedAt = at;
+    for (const s of call.monitoring) s.endedAt ??= at;
+    this.calls.delete(callKey);
+    ctx.touchedCalls.delete(callKey);
+    if (!monitoringOnly) ctx.ended.push(this.viewOf(call));
+  }
+
+  private startMonitoring(
+    pbx: string,
+    spyId: string,
+    targetId: string,
+    mode: MonitoringSession["mode"],
+    at: number,
+    ctx: ApplyContext,
+  ): void {
+    const spy = this.known(pbx, spyId);
+    const target = this.known(pbx, targetId);
+    if (!spy || !target) return;
+    const call = this.calls.get(legKey(pbx, target.callId));
+    if (!call) return;
+    const active = call.monitoring.find((s) => s.spyLeg === spy.id && s.endedAt === undefined);
+    if (active) {
+      active.mode = mode;
+    } else {
+      const session: MonitoringSession = {
+        spyLeg: spy.id,
+        byNumber: spy.number,
+        targetLeg: target.id,
+        mode,
+        startedAt: at,
+      };
+      if (spy.user) session.by = spy.user;
+      if (target.user) session.target = target.user;
+      call.monitoring.push(session);
+    }
+    spy.monitors = { target: target.id, mode };
+    // The supervisor's own leg stops being a call of its own: it is a session on the monitored call.
+    const spyCallKey = legKey(pbx, spy.callId);
+    ctx.touchedCalls.delete(spyCallKey);
+    ctx.gone.push({ pbx, id: spy.callId });
+    ctx.touchedCalls.add(legKey(pbx, call.id));
+    this.touchLeg(spy, ctx);
+  }
+
+  private stopMonitoring(spy: Leg, at: number, ctx: ApplyContext): void {
+    if (!spy.monitors) return;
+    const target = this.legs.get(legKey(spy.pbx, spy.monitors.target));
+    const callId = target?.callId;
+    for (const call of this.calls.values()) {
+      if (call.pbx !== spy.pbx || (callId !== undefined && call.id !== callId)) continue;
+      for (const s of call.monitoring) {
+        if (s.spyLeg === spy.id && s.endedAt === undefined) {
+          s.endedAt = at;
+          ctx.touchedCalls.add(legKey(call.pbx, call.id));
+        }
+      }
+    }
+    if (spy.user) ctx.touchedUsers.add(spy.user);
+  }
+
+  private setReachability(pbx: string, endpoint: string, reachable: boolean, ctx: ApplyContext): void {
+    const resource = endpoint.slice(endpoint.lastIndexOf("/") + 1);
+    const user = this.devices.userForDevice(pbx, endpoint, resource);
+    if (!user) return;
+    let devices = this.reachability.get(user);
+    if (!devices) {
+      devices = new Map();
+      this.reachability.set(user, devices);
+    }
+    devices.set(`${pbx}\u0000${endpoint}`, reachable);
+    ctx.touchedUsers.add(user);
+  }
+
+  private resync(s: PbxSnapshot, ctx: ApplyContext): void {
+    const present = new Set(s.legs.map((l) => l.leg));
+    for (const leg of [...this.legs.values()]) {
+      if (leg.pbx === s.pbx && !present.has(leg.id)) this.removeLeg(leg, s.at, ctx);
+    }
+    for (const sl of s.legs) {
+      const leg = this.createLeg(s.pbx, sl, s.at, ctx);
+      if (sl.state === "up") this.answer(leg, s.at);
+      else if (sl.state === "ringing") leg.state = "ringing";
+      if (sl.bridge) leg.bridge = sl.bridge;
+      leg.held = sl.held ?? false;
+    }
+    for (const p of s.parked) {
+      const leg = this.legs.get(legKey(s.pbx, p.leg));
+      if (leg) leg.parked = { lot: p.lot, space: p.space };
+    }
+    for (const r of s.reachability) this.setReachability(s.pbx, r.endpoint, r.reachable, ctx);
+    for (const p of s.presence) {
+      const user = this.devices.userForExtension(s.pbx, p.extension);
+      if (user) {
+        this.userInputs(user).chosen = p.state;
+        ctx.touchedUsers.add(user);
+      }
+    }
+    for (const d of s.dnd) {
+      const user = this.devices.userForExtension(s.pbx, d.extension);
+      if (user) {
+        this.userInputs(user).dnd = d.on;
+        ctx.touchedUsers.add(user);
+      }
+    }
+  }
+
+  private userInputs(user: string): UserInputs {
+    let inputs = this.inputs.get(user);
+    if (!inputs) {
+      inputs = { chosen: "not-set", dnd: false };
+      this.inputs.set(user, inputs);
+    }
+    return inputs;
+  }
+
+  private touchLeg(leg: Leg, ctx: ApplyContext): void {
+    ctx.touchedCalls.add(legKey(leg.pbx, leg.callId));
+    if (leg.user) ctx.touchedUsers.add(leg.user);
+  }
+
+  private touchBridgePeers(leg: Leg, bridge: string, ctx: ApplyContext): void {
+    const call = this.calls.get(legKey(leg.pbx, leg.callId));
+    if (!call) return;
+    for (const id of call.legs) {
+      const peer = this.legs.get(legKey(leg.pbx, id));
+      if (peer && peer.bridge === bridge && peer.user) ctx.touchedUsers.add(peer.user);
+    }
+  }
+
+  private presenceChanges(users: Iterable<string>): ModelChange[] {
+    const changes: ModelChange[] = [];
+    for (const user of users) {
+      if (!this.directory.users.has(user)) continue;
+      const previous = this.presence.get(user) ?? "offline";
+      const next = this.computePresence(user);
+      if (next !== previous) {
+        this.presence.set(user, next);
+        changes.push({ kind: "presence", user, presence: next, previous });
+      } else if (!this.presence.has(user)) {
+        this.presence.set(user, next);
+      }
+    }
+    return changes;
+  }
+
+  private computePresence(user: string): Presence {
+    const inputs = this.inputs.get(user);
+    const legStates: ("ringing" | "talking" | "held")[] = [];
+    for (const leg of this.legs.values()) {
+      if (leg.user !== user) continue;
+      const call = this.calls.get(legKey(leg.pbx, leg.callId));
+      if (leg.state === "ringing") legStates.push("ringing");
+      else if (legOnHold(leg, this.legs, call)) legStates.push("held");
+      else legStates.push("talking");
+    }
+    return derivePresence({
+      reachability: [...(this.reachability.get(user)?.values() ?? [])],
+      chosen: inputs?.chosen ?? "not-set",
+      dnd: inputs?.dnd ?? false,
+      legs: legStates,
+    });
+  }
+
+  private viewOf(call: Call): CallView {
+    const members = partyLegs(call, this.legs);
+    const legs: LegView[] = members.map((l) => {
+      const view: LegView = {
+        leg: l.id,
+        number: l.number,
+        external: l.side === "external",
+        state: l.parked ? "parked" : legOnHold(l, this.legs, call) && l.state === "up" ? "held" : l.state,
+        recording: l.recording,
+        since: l.createdAt,
+      };
+      if (l.user) view.user = l.user;
+      if (l.name) view.name = l.name;
+      return view;
+    });
+    const view: CallView = {
+      pbx: call.pbx,
+      id: call.id,
+      direction: callDirection(call, this.legs),
+      state: callState(call, this.legs),
+      answered: call.answeredAt !== undefined,
+      startedAt: call.startedAt,
+      legs,
+      parties: call.history.map((p) => ({ ...p })),
+      recording: members.some((l) => l.recording),
+      recorded: call.recorded,
+      monitoring: call.monitoring.map((s) => ({ ...s })),
+    };
+    if (call.answeredAt !== undefined) view.answeredAt = call.answeredAt;
+    if (call.endedAt !== undefined) view.endedAt = call.endedAt;
+    const parked = members.find((l) => l.parked)?.parked;
+    if (parked) view.parked = { ...parked };
+    return view;
+  }
+}
+
+interface ApplyContext {
+  touchedCalls: Set<string>;
+  touchedUsers: Set<string>;
+  ended: CallView[];
+  gone: { pbx: string; id: string }[];
+}
+
+function legsNamedBy(e: PbxEvent): string[] {
+  switch (e.type) {
+    case "dial.started":
+    case "dial.ended":
+      return e.caller ? [e.caller, e.callee] : [e.callee];
+    case "leg.redirected":
+      return [e.leg];
+    case "call.transferred":
+      return e.transferee ? [e.transferer, e.transferee] : [e.transferer];
+    default:
+      return [];
+  }
+}

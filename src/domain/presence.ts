@@ -1,0 +1,44 @@
+// A user's presence, derived from all their devices, their legs and their chosen state.
+
+export const PRESENCE_STATES = ["offline", "available", "away", "dnd", "ringing", "on-hold", "on-call"] as const;
+export type Presence = (typeof PRESENCE_STATES)[number];
+
+/** Precedence from the design: on-call > on-hold > ringing > dnd > away > available > offline. */
+const RANK: Record<Presence, number> = {
+  offline: 0,
+  available: 1,
+  away: 2,
+  dnd: 3,
+  ringing: 4,
+  "on-hold": 5,
+  "on-call": 6,
+};
+
+export type ChosenPresence = "available" | "away" | "dnd" | "unavailable" | "not-set";
+
+export interface PresenceInputs {
+  /** Reachability each of the user's devices last reported (missing: never reported). */
+  reachability: readonly boolean[];
+  chosen: ChosenPresence;
+  dnd: boolean;
+  /** One entry per active leg of the user. */
+  legs: readonly ("ringing" | "talking" | "held")[];
+}
+
+export function derivePresence(inputs: PresenceInputs): Presence {
+  let best: Presence = "offline";
+  const raise = (p: Presence) => {
+    if (RANK[p] > RANK[best]) best = p;
+  };
+  const reachable =
+    inputs.reachability.length === 0 || inputs.reachability.some((r) => r) || inputs.legs.length > 0;
+  if (reachable) raise("available");
+  if (reachable && (inputs.chosen === "away" || inputs.chosen === "unavailable")) raise("away");
+  if (reachable && (inputs.dnd || inputs.chosen === "dnd")) raise("dnd");
+  for (const leg of inputs.legs) {
+    if (leg === "ringing") raise("ringing");
+    else if (leg === "held") raise("on-hold");
+    else raise("on-call");
+  }
+  return best;
+}

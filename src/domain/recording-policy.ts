@@ -1,0 +1,23 @@
+// Which calls the policy requires to be recorded, and because of whom.
+
+import type { Directory } from "./directory.js";
+import type { CallView } from "./live-model.js";
+
+export interface RecordingRequirement {
+  required: boolean;
+  /** The users whose `recording` setting requires it. */
+  because: string[];
+}
+
+export function mustRecord(directory: Directory, call: Pick<CallView, "parties">): RecordingRequirement {
+  const external = call.parties.some((p) => p.external);
+  const because: string[] = [];
+  for (const party of call.parties) {
+    if (!party.user) continue;
+    const policy = directory.users.get(party.user)?.settings.recording ?? "off";
+    if (policy === "all" || (policy === "external" && external)) {
+      if (!because.includes(party.user)) because.push(party.user);
+    }
+  }
+  return { required: because.length > 0, because };
+}
