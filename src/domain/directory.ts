@@ -58,7 +58,14 @@ export function defaultSettings(): UserSettings {
     calls: true,
     sharePresence: true,
     pickupDelegates: [],
-    operations: { pickup: true, parkedPickup: true, sendToIvr: true, listen: false, whisper: false, barge: false },
+    operations: {
+      pickup: true,
+      parkedPickup: true,
+      sendToIvr: true,
+      listen: false,
+      whisper: false,
+      barge: false,
+    },
     recording: "off",
   };
 }

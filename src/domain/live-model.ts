@@ -366,7 +366,8 @@ export class LiveModel {
         ctx.touchedCalls.delete(oldKey);
         ctx.gone.push({ pbx: leg.pbx, id: old.id });
         if (old.recorded) target.recorded = true;
-        if (target.answeredAt === undefined && old.answeredAt !== undefined) target.answeredAt = old.answeredAt;
+        if (target.answeredAt === undefined && old.answeredAt !== undefined)
+          target.answeredAt = old.answeredAt;
       } else {
         ctx.touchedCalls.add(oldKey);
       }

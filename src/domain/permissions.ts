@@ -1,6 +1,12 @@
 // Who may do what to whose call. Every refusal carries a machine-readable reason.
 
-import { type Directory, type MonitoringMode, type Operation, shareDepartment, type User } from "./directory.js";
+import {
+  type Directory,
+  type MonitoringMode,
+  type Operation,
+  shareDepartment,
+  type User,
+} from "./directory.js";
 import type { CallView } from "./live-model.js";
 import { isAdmin } from "./visibility.js";
 
@@ -88,7 +94,9 @@ function authorizeParkedPickup(
     const u = p.user ? directory.users.get(p.user) : undefined;
     return u !== undefined && shareDepartment(v, u);
   });
-  return fromDepartment ? ALLOW : refuse("not-in-department", `call ${call.id} was not parked from ${v.id}'s departments`);
+  return fromDepartment
+    ? ALLOW
+    : refuse("not-in-department", `call ${call.id} was not parked from ${v.id}'s departments`);
 }
 
 function authorizeMonitoring(
@@ -103,8 +111,10 @@ function authorizeMonitoring(
     return refuse("role-may-not-monitor", `role ${v.role} may not ${mode}`);
   }
   if (!t) return refuse("unknown-target", `${mode} needs the user to monitor`);
-  if (!admin && !shareDepartment(v, t)) return refuse("not-in-department", `${t.id} is not in ${v.id}'s scope`);
+  if (!admin && !shareDepartment(v, t))
+    return refuse("not-in-department", `${t.id} is not in ${v.id}'s scope`);
   if (!call) return refuse("no-call", `${t.id} has no call`);
-  if (!call.answered || call.state === "ringing") return refuse("call-not-answered", `${t.id}'s call is not answered`);
+  if (!call.answered || call.state === "ringing")
+    return refuse("call-not-answered", `${t.id}'s call is not answered`);
   return ALLOW;
 }

@@ -1,6 +1,14 @@
 // A user's presence, derived from all their devices, their legs and their chosen state.
 
-export const PRESENCE_STATES = ["offline", "available", "away", "dnd", "ringing", "on-hold", "on-call"] as const;
+export const PRESENCE_STATES = [
+  "offline",
+  "available",
+  "away",
+  "dnd",
+  "ringing",
+  "on-hold",
+  "on-call",
+] as const;
 export type Presence = (typeof PRESENCE_STATES)[number];
 
 /** Precedence from the design: on-call > on-hold > ringing > dnd > away > available > offline. */

@@ -1,0 +1,116 @@
+// Streaming AMI frame parser: `Key: Value\r\n` lines, a blank line ends a frame.
+// Keys keep Asterisk's spelling (no lowercasing); a repeated key keeps every value in `repeated`.
+// A frame that never ends within `maxFrameBytes` is reported as malformed and skipped, so one bad
+// frame can neither stall the stream nor grow memory without bound.
+
+import { StringDecoder } from "node:string_decoder";
+
+export type AmiFrame = Record<string, string>;
+
+export interface AmiFrameSink {
+  frame(frame: AmiFrame, repeated: Record<string, string[]> | undefined): void;
+  banner?(line: string): void;
+  malformed(reason: string, sample: string): void;
+}
+
+const TERMINATOR = "\r\n\r\n";
+const BANNER = "Asterisk Call Manager/";
+
+export class AmiFrameParser {
+  private buffer = "";
+  private readonly decoder = new StringDecoder("utf8");
+  private expectBanner: boolean;
+  /** Skipping an oversized frame until its end shows up. */
+  private discarding = false;
+
+  constructor(
+    private readonly sink: AmiFrameSink,
+    private readonly maxFrameBytes = 256 * 1024,
+    options: { banner?: boolean } = {},
+  ) {
+    this.expectBanner = options.banner ?? true;
+  }
+
+  push(chunk: Buffer | string): void {
+    this.buffer += typeof chunk === "string" ? chunk : this.decoder.write(chunk);
+    let start = 0;
+    if (this.expectBanner) {
+      const eol = this.buffer.indexOf("\r\n");
+      if (eol < 0) return;
+      this.expectBanner = false;
+      if (this.buffer.startsWith(BANNER)) {
+        this.sink.banner?.(this.buffer.slice(0, eol));
+        start = eol + 2;
+      }
+    }
+    const buf = this.buffer;
+    for (;;) {
+      const end = buf.indexOf(TERMINATOR, start);
+      if (end < 0) break;
+      if (this.discarding) this.discarding = false;
+      else if (end > start) this.parseFrame(buf, start, end);
+      start = end + 4;
+    }
+    this.buffer = start === 0 ? buf : buf.slice(start);
+    if (this.buffer.length > this.maxFrameBytes) {
+      if (!this.discarding) {
+        this.sink.malformed(`frame longer than ${this.maxFrameBytes} bytes`, this.buffer.slice(0, 200));
+      }
+      this.discarding = true;
+      // Keep a tail so a terminator split across chunks is still found.
+      this.buffer = this.buffer.slice(-3);
+    }
+  }
+
+  private parseFrame(buf: string, start: number, end: number): void {
+    const frame: AmiFrame = {};
+    let repeated: Record<string, string[]> | undefined;
+    let pos = start;
+    let bad = 0;
+    while (pos < end) {
+      let eol = buf.indexOf("\r\n", pos);
+      if (eol < 0 || eol > end) eol = end;
+      const colon = buf.indexOf(":", pos);
+      if (colon < 0 || colon > eol) {
+        bad++;
+      } else {
+        const key = buf.slice(pos, colon);
+        const value =
+          buf.charCodeAt(colon + 1) === 32 ? buf.slice(colon + 2, eol) : buf.slice(colon + 1, eol);
+        if (key in frame) {
+          repeated ??= {};
+          (repeated[key] ??= [frame[key] as string]).push(value);
+        } else {
+          frame[key] = value;
+        }
+      }
+      pos = eol + 2;
+    }
+    if (frame.Event === undefined && frame.Response === undefined) {
+      this.sink.malformed(
+        "frame has neither Event nor Response",
+        buf.slice(start, Math.min(end, start + 200)),
+      );
+      return;
+    }
+    if (bad > 0)
+      this.sink.malformed(
+        `${bad} line(s) without "Key: Value"`,
+        buf.slice(start, Math.min(end, start + 200)),
+      );
+    this.sink.frame(frame, repeated);
+  }
+}
+
+/** Serializes an action. Values must not contain CR or LF (that would inject headers). */
+export function formatAction(action: string, headers: Record<string, string | string[] | undefined>): string {
+  let out = `Action: ${action}\r\n`;
+  for (const [key, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (/[\r\n]/.test(v) || /[\r\n:]/.test(key)) throw new Error(`AMI header ${key} contains a line break`);
+      out += `${key}: ${v}\r\n`;
+    }
+  }
+  return `${out}\r\n`;
+}
