@@ -155,7 +155,7 @@ export class LiveModel {
         return;
       case "leg.identity": {
         const leg = this.known(e.pbx, e.leg);
-        if (!leg || leg.side !== "external") return;
+        if (leg?.side !== "external") return;
         if (e.number) leg.number = e.number;
         if (e.name) leg.name = e.name;
         this.touchLeg(leg, ctx);

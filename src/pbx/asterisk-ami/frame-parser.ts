@@ -79,7 +79,9 @@ export class AmiFrameParser {
           buf.charCodeAt(colon + 1) === 32 ? buf.slice(colon + 2, eol) : buf.slice(colon + 1, eol);
         if (key in frame) {
           repeated ??= {};
-          (repeated[key] ??= [frame[key] as string]).push(value);
+          const values = repeated[key] ?? [frame[key] as string];
+          values.push(value);
+          repeated[key] = values;
         } else {
           frame[key] = value;
         }
