@@ -85,6 +85,18 @@ export function rememberParty(call: Call, party: Party): void {
   else if (party.name && !known.name) known.name = party.name;
 }
 
+/** A party's number or name became known later (an outbound trunk leg learns the dialled number). */
+export function updateParty(call: Call, before: Party, after: Party): void {
+  const index = call.history.findIndex((p) => sameParty(p, before));
+  if (index < 0) {
+    rememberParty(call, after);
+    return;
+  }
+  const duplicate = call.history.findIndex((p, i) => i !== index && sameParty(p, after));
+  if (duplicate >= 0) call.history.splice(index, 1);
+  else call.history[index] = { ...after };
+}
+
 /** Legs of a call that are parties (monitoring legs are not). */
 export function partyLegs(call: Call, legs: ReadonlyMap<string, Leg>): Leg[] {
   const out: Leg[] = [];

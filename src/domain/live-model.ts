@@ -16,6 +16,7 @@ import {
   partyLegs,
   partyOf,
   rememberParty,
+  updateParty,
 } from "./calls.js";
 import { DeviceIndex, type Directory } from "./directory.js";
 import type { LegCreated, PbxEvent, PbxSnapshot, SnapshotLeg } from "./events.js";
@@ -156,8 +157,11 @@ export class LiveModel {
       case "leg.identity": {
         const leg = this.known(e.pbx, e.leg);
         if (leg?.side !== "external") return;
+        const before = partyOf(leg);
         if (e.number) leg.number = e.number;
         if (e.name) leg.name = e.name;
+        const call = this.calls.get(legKey(leg.pbx, leg.callId));
+        if (call) updateParty(call, before, partyOf(leg));
         this.touchLeg(leg, ctx);
         return;
       }
@@ -198,6 +202,7 @@ export class LiveModel {
         if (!leg) return;
         if (leg.callId !== e.callId) this.moveLeg(leg, e.callId, ctx);
         leg.bridge = e.bridge;
+        this.joinBridgeCalls(leg, ctx);
         this.answer(leg, e.at);
         this.touchLeg(leg, ctx);
         return;
@@ -352,6 +357,23 @@ export class LiveModel {
     leg.answeredAt = at;
     const call = this.calls.get(legKey(leg.pbx, leg.callId));
     if (call && call.answeredAt === undefined && !leg.monitors) call.answeredAt = at;
+  }
+
+  /**
+   * Everyone talking in one bridge is in one call. PBXes announce that late or never (Asterisk rewrites a
+   * picker's Linkedid only after it is bridged), so legs from a younger call move into the oldest one.
+   */
+  private joinBridgeCalls(leg: Leg, ctx: ApplyContext): void {
+    const members = [...this.legs.values()].filter(
+      (l) => l.pbx === leg.pbx && l.bridge === leg.bridge && !l.monitors,
+    );
+    let oldest: Call | undefined;
+    for (const m of members) {
+      const call = this.calls.get(legKey(m.pbx, m.callId));
+      if (call && (!oldest || call.startedAt < oldest.startedAt)) oldest = call;
+    }
+    if (!oldest) return;
+    for (const m of members) if (m.callId !== oldest.id) this.moveLeg(m, oldest.id, ctx);
   }
 
   /** A picker's or retriever's leg joins another call: its own one-leg call is absorbed. */
@@ -549,7 +571,8 @@ export class LiveModel {
     for (const leg of this.legs.values()) {
       if (leg.user !== user) continue;
       const call = this.calls.get(legKey(leg.pbx, leg.callId));
-      if (leg.state === "ringing") legStates.push("ringing");
+      // A leg the PBX is offering to the device rings, even before the device says so.
+      if (leg.state === "ringing" || (leg.outgoing && leg.state === "dialing")) legStates.push("ringing");
       else if (legOnHold(leg, this.legs, call)) legStates.push("held");
       else legStates.push("talking");
     }

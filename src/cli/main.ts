@@ -1,0 +1,54 @@
+// The `callsight` command.
+
+import { parseArgs } from "node:util";
+import { type CliIo, processIo } from "./io.js";
+import { replayCommand } from "./replay-command.js";
+
+const USAGE = `usage:
+  callsight demo                                   start the AMI simulator and Callsight on it
+  callsight replay <trace> --format ami|events [--config callsight.yaml] [--pbx id] [--json]`;
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "replay": {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          format: { type: "string" },
+          config: { type: "string" },
+          pbx: { type: "string" },
+          json: { type: "boolean", default: false },
+        },
+      });
+      const trace = positionals[0];
+      if (!trace || !values.format) {
+        io.err(USAGE);
+        return 2;
+      }
+      return replayCommand(
+        {
+          trace,
+          format: values.format,
+          json: values.json ?? false,
+          ...(values.config ? { config: values.config } : {}),
+          ...(values.pbx ? { pbx: values.pbx } : {}),
+        },
+        io,
+      );
+    }
+    case "demo": {
+      const { demoCommand } = await import("./demo-command.js");
+      return demoCommand(rest, io);
+    }
+    case undefined:
+    case "help":
+    case "--help":
+      io.out(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      io.err(`callsight: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}

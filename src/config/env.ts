@@ -1,0 +1,61 @@
+// 12-factor overrides: connection settings of a PBX can come from the environment instead of
+// the file, e.g. `CALLSIGHT_PBX_MAIN_SECRET` for the pbx with id `main` (id upper-cased, `-` -> `_`).
+// Empty variables count as unset.
+
+export const ENV_FIELDS = ["host", "port", "username", "secret"] as const;
+export type EnvField = (typeof ENV_FIELDS)[number];
+
+const ENV_VAR = /^CALLSIGHT_PBX_(.+)_(HOST|PORT|USERNAME|SECRET)$/;
+
+function envId(pbxId: string): string {
+  return pbxId.toUpperCase().replaceAll("-", "_");
+}
+
+/** The environment variable that overrides `field` of the pbx `pbxId`. */
+export function envVarName(pbxId: string, field: EnvField): string {
+  return `CALLSIGHT_PBX_${envId(pbxId)}_${field.toUpperCase()}`;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/**
+ * Applies the overrides to the parsed (not yet validated) file in place and returns the
+ * problems found, each naming the variable.
+ */
+export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const entries = isRecord(raw) && Array.isArray(raw.pbx) ? raw.pbx.filter(isRecord) : [];
+  const byEnvId = new Map<string, Record<string, unknown>>();
+  for (const entry of entries) {
+    if (typeof entry.id === "string") byEnvId.set(envId(entry.id), entry);
+  }
+
+  for (const name of Object.keys(env).sort()) {
+    const value = env[name];
+    const match = ENV_VAR.exec(name);
+    if (!match || value === undefined || value === "") continue;
+    const target = byEnvId.get(match[1]!);
+    if (!target) {
+      const ids = entries.map((e) => e.id).filter((id) => typeof id === "string");
+      problems.push(
+        `${name}: there is no pbx "${match[1]!.toLowerCase().replaceAll("_", "-")}" in the file` +
+          ` (pbx ids: ${ids.length > 0 ? ids.join(", ") : "none"})`,
+      );
+      continue;
+    }
+    const field = match[2]!.toLowerCase() as EnvField;
+    if (field === "port") {
+      const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+      if (!(port >= 1 && port <= 65535)) {
+        problems.push(`${name}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
+        continue;
+      }
+      target.port = port;
+    } else {
+      target[field] = value;
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,201 @@
+// Loading `callsight.yaml`: the PBX connections, the directory (departments, users and every
+// per-user switch) and the recording settings. See `callsight.example.yaml` for a commented file.
+//
+// Order: parse YAML -> apply environment overrides -> validate (schema and cross-references,
+// collecting every problem) -> build the Directory. Any problem throws one ConfigError.
+
+import { readFileSync } from "node:fs";
+import { isScalar, isSeq, parseDocument, type Scalar, visit, type YAMLError } from "yaml";
+import {
+  type Department,
+  type Directory,
+  defaultSettings,
+  makeDirectory,
+  OPERATIONS,
+  type Operation,
+  type User,
+  type UserSettings,
+} from "../domain/directory.js";
+import { DEFAULT_EXTENSION_PATTERN, type EndpointRules } from "../pbx/endpoints.js";
+import { applyEnvOverrides } from "./env.js";
+import { formatIssue } from "./problems.js";
+import {
+  type ConfigFile,
+  DEFAULT_PORTS,
+  DEFAULT_RECORDING_DIRECTORIES,
+  type Driver,
+  fileSchema,
+  STRING_KEYS,
+} from "./schema.js";
+import { crossCheck } from "./validate.js";
+
+export interface PbxConnectionConfig {
+  id: string;
+  driver: Driver;
+  host: string;
+  port: number;
+  username?: string;
+  secret?: string;
+  trunks: string[];
+  extensionPattern?: string;
+  ivr?: { context: string; exten: string };
+}
+
+export interface CallsightConfig {
+  /** The file the configuration came from, as given to the loader. */
+  file: string;
+  pbx: PbxConnectionConfig[];
+  directory: Directory;
+  recording: { directory: string };
+}
+
+/** Everything wrong with a configuration file; the message has one `file: problem` line per problem. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(problems.map((p) => `${file}: ${p}`).join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+/** `Map keys must be unique at line 2, column 1:\n\n...` -> `invalid YAML at line 2, column 1: Map keys must be unique`. */
+function yamlProblem(error: YAMLError): string {
+  const firstLine = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  const where = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : "";
+  return `invalid YAML${where}: ${firstLine}`;
+}
+
+/** For keys that hold strings, a plain number keeps the digits as written: `extension: 0123` -> "0123". */
+function keepNumbersAsWritten(doc: ReturnType<typeof parseDocument>, text: string): void {
+  const fix = (node: unknown): void => {
+    if (!isScalar(node)) return;
+    const scalar = node as Scalar;
+    if (typeof scalar.value === "number" && scalar.type === "PLAIN" && scalar.range) {
+      scalar.value = text.slice(scalar.range[0], scalar.range[1]);
+    }
+  };
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isScalar(pair.key) || !STRING_KEYS.has(String(pair.key.value))) return;
+      if (isSeq(pair.value)) for (const item of pair.value.items) fix(item);
+      else fix(pair.value);
+    },
+  });
+}
+
+export function parseConfig(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): CallsightConfig {
+  const doc = parseDocument(text, { merge: true });
+  if (doc.errors.length > 0) throw new ConfigError(file, doc.errors.map(yamlProblem));
+  keepNumbersAsWritten(doc, text);
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (e) {
+    throw new ConfigError(file, [`invalid YAML: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  if (raw === null || raw === undefined) throw new ConfigError(file, ["the file is empty"]);
+
+  const problems = applyEnvOverrides(raw, env);
+  const result = fileSchema.safeParse(raw);
+  if (!result.success) problems.push(...result.error.issues.flatMap((issue) => formatIssue(issue, raw)));
+  problems.push(...crossCheck(raw));
+  if (!result.success || problems.length > 0) throw new ConfigError(file, problems);
+  return build(file, result.data);
+}
+
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): CallsightConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT"
+        ? "file not found"
+        : `cannot read the file (${e instanceof Error ? e.message : String(e)})`;
+    throw new ConfigError(path, [reason]);
+  }
+  return parseConfig(text, path, env);
+}
+
+function settingsOf(user: ConfigFile["users"][number]): UserSettings {
+  const defaults = defaultSettings();
+  const operations = { ...defaults.operations };
+  for (const op of OPERATIONS as readonly Operation[]) {
+    const value = user.operations?.[op];
+    if (value !== undefined) operations[op] = value;
+  }
+  return {
+    showMyCalls: user.showMyCalls ?? defaults.showMyCalls,
+    presence: user.presence ?? defaults.presence,
+    calls: user.calls ?? defaults.calls,
+    sharePresence: user.sharePresence ?? defaults.sharePresence,
+    pickupDelegates: user.pickupDelegates ?? defaults.pickupDelegates,
+    operations,
+    recording: user.recording ?? defaults.recording,
+  };
+}
+
+function build(file: string, data: ConfigFile): CallsightConfig {
+  const pbx: PbxConnectionConfig[] = data.pbx.map((p) => ({
+    id: p.id,
+    driver: p.driver,
+    host: p.host,
+    port: p.port ?? DEFAULT_PORTS[p.driver],
+    ...(p.username !== undefined && { username: p.username }),
+    ...(p.secret !== undefined && { secret: p.secret }),
+    trunks: p.trunks,
+    ...(p.extensionPattern !== undefined && { extensionPattern: p.extensionPattern }),
+    ...(p.ivr !== undefined && { ivr: { context: p.ivr.context, exten: p.ivr.exten } }),
+  }));
+  // Validation guarantees a pbx on every user when there is more than one.
+  const onlyPbx = pbx[0]!.id;
+
+  const departments: Department[] = data.departments.map((d) => ({ id: d.id, name: d.name }));
+  const users: User[] = data.users.map((u) => {
+    const userPbx = u.pbx ?? onlyPbx;
+    return {
+      id: u.id,
+      name: u.name,
+      extension: u.extension,
+      pbx: userPbx,
+      devices: u.devices.map((endpoint) => ({ pbx: userPbx, endpoint })),
+      departments: u.departments,
+      role: u.role,
+      settings: settingsOf(u),
+    };
+  });
+
+  return {
+    file,
+    pbx,
+    directory: makeDirectory(departments, users, data.monitoringRoles),
+    recording: { directory: data.recording?.directory ?? DEFAULT_RECORDING_DIRECTORIES[pbx[0]!.driver] },
+  };
+}
+
+/** How the drivers of PBX `pbxId` tell users' phones from trunks. */
+export function endpointRulesFor(config: CallsightConfig, pbxId: string): EndpointRules {
+  const pbx = config.pbx.find((p) => p.id === pbxId);
+  if (!pbx) {
+    throw new ConfigError(config.file, [
+      `no pbx "${pbxId}" (pbx ids: ${config.pbx.map((p) => p.id).join(", ")})`,
+    ]);
+  }
+  const devices: string[] = [];
+  for (const user of config.directory.users.values()) {
+    for (const device of user.devices) if (device.pbx === pbxId) devices.push(device.endpoint);
+  }
+  return {
+    trunks: [...pbx.trunks],
+    devices,
+    extensionPattern:
+      pbx.extensionPattern !== undefined ? new RegExp(pbx.extensionPattern) : DEFAULT_EXTENSION_PATTERN,
+  };
+}
