@@ -40,7 +40,7 @@ export async function replayCommand(args: ReplayArgs, io: CliIo): Promise<number
   const read = readTrace(args.trace, args.format, { pbx, classifier });
   for (const problem of read.problems.slice(0, 20)) io.err(`warning: ${problem}`);
   if (read.problems.length > 20) io.err(`warning: ${read.problems.length - 20} more problems`);
-  directory ??= directoryFromEvents(read.events, pbx);
+  directory ??= directoryFromEvents(read.events);
   const start = read.events.find((e) => e.at > 0)?.at ?? 0;
   const onStep = args.json ? undefined : (step: ReplayStep) => io.out(describeStep(step, start));
   const result = replay(read.events, directory, onStep);

@@ -2,9 +2,9 @@
 
 import { readFileSync } from "node:fs";
 import type { PbxEvent } from "../domain/events.js";
-import { PBX_EVENT_TYPES } from "../domain/events.js";
 import { readAmiTrace } from "../pbx/asterisk-ami/trace.js";
 import type { EndpointClassifier } from "../pbx/endpoints.js";
+import { parseEvent } from "./event-schema.js";
 
 export interface TraceReadOptions {
   pbx: string;
@@ -45,8 +45,6 @@ export function readTrace(path: string, format: string, options: TraceReadOption
   return reader(readFileSync(path), options);
 }
 
-const KNOWN_TYPES = new Set<string>(PBX_EVENT_TYPES);
-
 /** One normalized event per line (JSON). Blank lines and `#` comments are skipped. */
 function readEventsJsonl(bytes: Buffer, options: TraceReadOptions): TraceRead {
   const events: PbxEvent[] = [];
@@ -62,16 +60,11 @@ function readEventsJsonl(bytes: Buffer, options: TraceReadOptions): TraceRead {
       problems.push(`line ${i + 1}: not JSON (${(err as Error).message})`);
       return;
     }
-    if (
-      typeof value !== "object" ||
-      value === null ||
-      !KNOWN_TYPES.has((value as { type?: string }).type ?? "")
-    ) {
-      problems.push(`line ${i + 1}: not a normalized event (unknown "type")`);
-      return;
-    }
-    const event = value as PbxEvent & { pbx?: string; at?: number };
-    events.push({ ...event, pbx: event.pbx ?? options.pbx, at: event.at ?? 0 } as PbxEvent);
+    const withDefaults =
+      typeof value === "object" && value !== null ? { pbx: options.pbx, at: 0, ...(value as object) } : value;
+    const parsed = parseEvent(withDefaults);
+    if (parsed.ok) events.push(parsed.event);
+    else problems.push(`line ${i + 1}: ${parsed.problem}`);
   });
   return { events, problems };
 }

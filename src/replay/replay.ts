@@ -43,9 +43,9 @@ export interface ReplayStep {
 }
 
 /** Without a configured directory every internal endpoint in the trace becomes a user named by its extension. */
-export function directoryFromEvents(events: readonly PbxEvent[], pbx: string): Directory {
+export function directoryFromEvents(events: readonly PbxEvent[]): Directory {
   const users = new Map<string, User>();
-  const add = (extension: string, name?: string) => {
+  const add = (pbx: string, extension: string, name?: string) => {
     const existing = users.get(extension);
     if (existing) {
       if (name && existing.name === extension) existing.name = name;
@@ -65,13 +65,13 @@ export function directoryFromEvents(events: readonly PbxEvent[], pbx: string): D
     });
   };
   for (const e of events) {
-    if (e.type === "leg.created" && e.side === "internal") add(e.number, e.name);
-    else if (e.type === "presence.state" || e.type === "presence.dnd") add(e.extension);
+    if (e.type === "leg.created" && e.side === "internal") add(e.pbx, e.number, e.name);
+    else if (e.type === "presence.state" || e.type === "presence.dnd") add(e.pbx, e.extension);
     else if (e.type === "device.reachability") {
       const resource = e.endpoint.slice(e.endpoint.lastIndexOf("/") + 1);
-      if (/^\d{2,6}$/.test(resource)) add(resource);
+      if (/^\d{2,6}$/.test(resource)) add(e.pbx, resource);
     } else if (e.type === "pbx.snapshot") {
-      for (const l of e.legs) if (l.side === "internal") add(l.number, l.name);
+      for (const l of e.legs) if (l.side === "internal") add(e.pbx, l.number, l.name);
     }
   }
   const sorted = [...users.values()].sort((a, b) => a.id.localeCompare(b.id));

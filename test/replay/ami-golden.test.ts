@@ -10,7 +10,7 @@ const dir = "test/fixtures/asterisk";
 function run(name: string): ReplayResult {
   const read = readTrace(`${dir}/${name}.ami.txt`, "ami", { pbx: "pbx" });
   expect(read.problems).toEqual([]);
-  return replay(read.events, directoryFromEvents(read.events, "pbx"));
+  return replay(read.events, directoryFromEvents(read.events));
 }
 
 type Expected = Pick<ReplayCall, "direction" | "answered" | "parties"> &
