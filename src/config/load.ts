@@ -41,11 +41,22 @@ export interface PbxConnectionConfig {
   ivr?: { context: string; exten: string };
 }
 
+/**
+ * The directory part of the file (departments, users and their switches) in the file's own form.
+ * This is what the admin API edits and what is stored in Redis once Callsight runs.
+ */
+export interface DirectoryDocument {
+  monitoringRoles: ConfigFile["monitoringRoles"];
+  departments: ConfigFile["departments"];
+  users: ConfigFile["users"];
+}
+
 export interface CallsightConfig {
   /** The file the configuration came from, as given to the loader. */
   file: string;
   pbx: PbxConnectionConfig[];
   directory: Directory;
+  document: DirectoryDocument;
   recording: { directory: string };
 }
 
@@ -154,11 +165,24 @@ function build(file: string, data: ConfigFile): CallsightConfig {
     ...(p.extensionPattern !== undefined && { extensionPattern: p.extensionPattern }),
     ...(p.ivr !== undefined && { ivr: { context: p.ivr.context, exten: p.ivr.exten } }),
   }));
-  // Validation guarantees a pbx on every user when there is more than one.
-  const onlyPbx = pbx[0]!.id;
+  const document: DirectoryDocument = {
+    monitoringRoles: data.monitoringRoles,
+    departments: data.departments,
+    users: data.users,
+  };
+  return {
+    file,
+    pbx,
+    directory: buildDirectory(document, pbx[0]!.id),
+    document,
+    recording: { directory: data.recording?.directory ?? DEFAULT_RECORDING_DIRECTORIES[pbx[0]!.driver] },
+  };
+}
 
-  const departments: Department[] = data.departments.map((d) => ({ id: d.id, name: d.name }));
-  const users: User[] = data.users.map((u) => {
+function buildDirectory(doc: DirectoryDocument, onlyPbx: string): Directory {
+  // Validation guarantees a pbx on every user when there is more than one.
+  const departments: Department[] = doc.departments.map((d) => ({ id: d.id, name: d.name }));
+  const users: User[] = doc.users.map((u) => {
     const userPbx = u.pbx ?? onlyPbx;
     return {
       id: u.id,
@@ -171,13 +195,34 @@ function build(file: string, data: ConfigFile): CallsightConfig {
       settings: settingsOf(u),
     };
   });
+  return makeDirectory(departments, users, doc.monitoringRoles);
+}
 
-  return {
-    file,
-    pbx,
-    directory: makeDirectory(departments, users, data.monitoringRoles),
-    recording: { directory: data.recording?.directory ?? DEFAULT_RECORDING_DIRECTORIES[pbx[0]!.driver] },
+/**
+ * Validates a directory document (from the admin API or the store) against the configured PBXes with the
+ * same rules as the file, and builds the Directory. Problems name the path inside the document.
+ */
+export function directoryFromDocument(
+  config: Pick<CallsightConfig, "pbx">,
+  doc: unknown,
+  source = "directory",
+): { directory: Directory; document: DirectoryDocument } {
+  // The PBX list always comes from the configuration: a document cannot add or change connections.
+  const raw = {
+    ...(typeof doc === "object" && doc !== null ? doc : {}),
+    pbx: config.pbx.map((p) => ({ ...p, username: p.username ?? "-", secret: p.secret ?? "-" })),
   };
+  const result = fileSchema.safeParse(raw);
+  const problems: string[] = [];
+  if (!result.success) problems.push(...result.error.issues.flatMap((issue) => formatIssue(issue, raw)));
+  problems.push(...crossCheck(raw));
+  if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
+  const document: DirectoryDocument = {
+    monitoringRoles: result.data.monitoringRoles,
+    departments: result.data.departments,
+    users: result.data.users,
+  };
+  return { directory: buildDirectory(document, config.pbx[0]!.id), document };
 }
 
 /** How the drivers of PBX `pbxId` tell users' phones from trunks. */

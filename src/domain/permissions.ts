@@ -118,3 +118,27 @@ function authorizeMonitoring(
     return refuse("call-not-answered", `${t.id}'s call is not answered`);
   return ALLOW;
 }
+
+/**
+ * On-demand recording: anyone may record their own call; recording someone else's call needs a
+ * monitoring role and that person in scope (admins may always).
+ */
+export function authorizeRecording(
+  directory: Directory,
+  viewerId: string,
+  target: OperationTarget,
+): Decision {
+  const v = directory.users.get(viewerId);
+  if (!v) return refuse("unknown-viewer", `no user ${viewerId}`);
+  if (!target.call) return refuse("no-call", "no such call");
+  const onCall = target.call.legs.some((l) => l.user === v.id);
+  if (onCall || isAdmin(v)) return ALLOW;
+  if (!directory.monitoringRoles.includes(v.role)) {
+    return refuse("role-may-not-monitor", `role ${v.role} may not record other people's calls`);
+  }
+  const inScope = target.call.legs.some((l) => {
+    const u = l.user ? directory.users.get(l.user) : undefined;
+    return u !== undefined && shareDepartment(v, u);
+  });
+  return inScope ? ALLOW : refuse("not-in-department", `call ${target.call.id} is not in ${v.id}'s scope`);
+}

@@ -72,4 +72,6 @@ export interface PbxDriver extends CallCommands {
   stop(): Promise<void>;
   onEvents(listener: (events: PbxEvent[]) => void): void;
   status(): DriverStatus;
+  /** The endpoint of an extension's phone when the directory names none (e.g. `PJSIP/1001`). */
+  endpointForExtension(extension: string): string;
 }

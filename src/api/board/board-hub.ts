@@ -1,0 +1,174 @@
+// Live views for connected viewers: a session per viewer holds the last view it was sent and a short
+// log of numbered deltas, so a client that reconnects within the grace period resumes where it was
+// instead of reloading. Changes are coalesced for `flushMs` and only affected viewers are recomputed.
+
+import { randomUUID } from "node:crypto";
+import { affectedViewers, type BoardDelta, diffBoard, touchedUsers } from "../../domain/board-changes.js";
+import type { Directory } from "../../domain/directory.js";
+import type { LiveModel, ModelChange } from "../../domain/live-model.js";
+import { type BoardView, viewFor } from "../../domain/visibility.js";
+
+export type BoardMessage =
+  | { type: "snapshot"; session: string; seq: number; view: BoardView }
+  | { type: "delta"; seq: number; deltas: BoardDelta[] }
+  | { type: "heartbeat"; seq: number; at: number };
+
+export interface ViewerConnection {
+  send(message: BoardMessage): void;
+}
+
+interface ViewerSession {
+  id: string;
+  viewer: string;
+  seq: number;
+  view: BoardView;
+  log: { seq: number; deltas: BoardDelta[] }[];
+  connections: Set<ViewerConnection>;
+  expiry?: ReturnType<typeof setTimeout>;
+}
+
+export interface BoardHubOptions {
+  flushMs?: number;
+  /** How long a session outlives its last connection (for resume). */
+  graceMs?: number;
+  /** Deltas kept per session for resume. */
+  logSize?: number;
+}
+
+export class BoardHub {
+  private readonly sessions = new Map<string, ViewerSession>();
+  private readonly dirtyUsers = new Set<string>();
+  private everyoneDirty = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly flushMs: number;
+  private readonly graceMs: number;
+  private readonly logSize: number;
+
+  constructor(
+    private readonly directory: () => Directory,
+    private readonly model: LiveModel,
+    options: BoardHubOptions = {},
+  ) {
+    this.flushMs = options.flushMs ?? 50;
+    this.graceMs = options.graceMs ?? 60_000;
+    this.logSize = options.logSize ?? 500;
+  }
+
+  /** The viewer's current view (the same one the stream starts from). */
+  view(viewer: string): BoardView | undefined {
+    return viewFor(this.directory(), this.model, viewer);
+  }
+
+  /**
+   * Attaches a connection. With `resume` naming a live session of the same viewer and a sequence number
+   * still in its log, the connection gets the missed deltas; otherwise a fresh snapshot.
+   */
+  connect(viewer: string, connection: ViewerConnection, resume?: { session: string; seq: number }): boolean {
+    const view = this.view(viewer);
+    if (!view) return false;
+    const existing = resume ? this.sessions.get(resume.session) : undefined;
+    if (existing && existing.viewer === viewer && resume && this.canResume(existing, resume.seq)) {
+      this.attach(existing, connection);
+      for (const entry of existing.log) {
+        if (entry.seq > resume.seq) connection.send({ type: "delta", seq: entry.seq, deltas: entry.deltas });
+      }
+      return true;
+    }
+    const session: ViewerSession = {
+      id: randomUUID(),
+      viewer,
+      seq: 0,
+      view,
+      log: [],
+      connections: new Set(),
+    };
+    this.sessions.set(session.id, session);
+    this.attach(session, connection);
+    connection.send({ type: "snapshot", session: session.id, seq: 0, view });
+    return true;
+  }
+
+  disconnect(connection: ViewerConnection): void {
+    for (const session of this.sessions.values()) {
+      if (!session.connections.delete(connection) || session.connections.size > 0) continue;
+      session.expiry = setTimeout(() => this.sessions.delete(session.id), this.graceMs);
+      session.expiry.unref?.();
+    }
+  }
+
+  /** Model changes from the PBX. */
+  modelChanged(changes: readonly ModelChange[]): void {
+    if (changes.length === 0) return;
+    for (const user of touchedUsers(changes)) this.dirtyUsers.add(user);
+    this.schedule();
+  }
+
+  /** Settings changed: every view may have changed, including what it may no longer show. */
+  directoryChanged(): void {
+    this.everyoneDirty = true;
+    this.schedule();
+  }
+
+  heartbeat(): void {
+    const at = Date.now();
+    for (const s of this.sessions.values()) {
+      for (const c of s.connections) c.send({ type: "heartbeat", seq: s.seq, at });
+    }
+  }
+
+  get connectedViewers(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.connections.size;
+    return n;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.sessions.values()) if (s.expiry) clearTimeout(s.expiry);
+    this.sessions.clear();
+  }
+
+  /** Computes and sends pending deltas now (also used by tests). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const directory = this.directory();
+    const affected = this.everyoneDirty ? undefined : new Set(affectedViewers(directory, this.dirtyUsers));
+    this.everyoneDirty = false;
+    this.dirtyUsers.clear();
+    for (const session of this.sessions.values()) {
+      if (affected && !affected.has(session.viewer)) continue;
+      const next = viewFor(directory, this.model, session.viewer);
+      if (!next) {
+        // The viewer was deleted: their sessions end.
+        this.sessions.delete(session.id);
+        continue;
+      }
+      const deltas = diffBoard(session.view, next);
+      session.view = next;
+      if (deltas.length === 0) continue;
+      session.seq++;
+      session.log.push({ seq: session.seq, deltas });
+      if (session.log.length > this.logSize) session.log.shift();
+      for (const c of session.connections) c.send({ type: "delta", seq: session.seq, deltas });
+    }
+  }
+
+  private canResume(session: ViewerSession, seq: number): boolean {
+    if (seq === session.seq) return true;
+    const first = session.log[0];
+    return first !== undefined && seq >= first.seq - 1 && seq <= session.seq;
+  }
+
+  private attach(session: ViewerSession, connection: ViewerConnection): void {
+    if (session.expiry) clearTimeout(session.expiry);
+    session.expiry = undefined;
+    session.connections.add(connection);
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.flushMs);
+    this.timer.unref?.();
+  }
+}

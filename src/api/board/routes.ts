@@ -1,0 +1,37 @@
+// GET /v1/board and the WebSocket /v1/stream.
+import type {} from "@fastify/websocket";
+
+import type { FastifyInstance } from "fastify";
+import type { WebSocket } from "ws";
+import { z } from "zod";
+import type { BoardHub, BoardMessage, ViewerConnection } from "./board-hub.js";
+
+const resumeQuery = z.object({
+  session: z.string().uuid().optional(),
+  seq: z.coerce.number().int().min(0).optional(),
+  access_token: z.string().optional(),
+});
+
+export function boardRoutes(app: FastifyInstance, hub: BoardHub): void {
+  app.get("/v1/board", async (request, reply) => {
+    const view = hub.view(request.viewer!.id);
+    if (!view) return reply.code(404).send({ error: "not-found", message: "no such user" });
+    return view;
+  });
+
+  app.get("/v1/stream", { websocket: true }, (socket: WebSocket, request) => {
+    const q = resumeQuery.safeParse(request.query);
+    const connection: ViewerConnection = {
+      send(message: BoardMessage) {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+      },
+    };
+    const resume =
+      q.success && q.data.session !== undefined && q.data.seq !== undefined
+        ? { session: q.data.session, seq: q.data.seq }
+        : undefined;
+    hub.connect(request.viewer!.id, connection, resume);
+    socket.on("close", () => hub.disconnect(connection));
+    socket.on("error", () => hub.disconnect(connection));
+  });
+}

@@ -1,0 +1,252 @@
+// Carries out call operations for a viewer: finds the call in the model, asks the domain whether the
+// viewer may, hands it to the PBX driver, and writes every attempt to the audit log.
+
+import type { AuditLog } from "../../audit/audit-log.js";
+import type { MonitoringMode, User } from "../../domain/directory.js";
+import type { CallView } from "../../domain/live-model.js";
+import {
+  authorize,
+  authorizeRecording,
+  type Decision,
+  type RefusalReason,
+} from "../../domain/permissions.js";
+import type { CommandOutcome, PbxDriver } from "../../pbx/driver.js";
+import type { Callsight } from "../../runtime/callsight.js";
+
+export type OperationName =
+  | "pickup"
+  | "parkedPickup"
+  | "sendToIvr"
+  | "listen"
+  | "whisper"
+  | "barge"
+  | "recordStart"
+  | "recordStop";
+
+export interface OperationRequest {
+  /** The user whose call is acted on. */
+  target?: string;
+  /** A call id (parked pickup, recording); with `pbx` when several PBXes are configured. */
+  call?: string;
+  pbx?: string;
+  /** For send to IVR: which leg to send (default: the outside party). */
+  leg?: string;
+}
+
+export interface OperationResult {
+  httpStatus: number;
+  body:
+    | { status: "accepted"; detail?: string }
+    | { status: "refused"; reason: RefusalReason | "unknown-call"; message: string }
+    | { status: "failed"; message: string };
+}
+
+const CONFLICT: ReadonlySet<string> = new Set([
+  "call-not-ringing",
+  "call-not-answered",
+  "call-not-parked",
+  "no-call",
+]);
+const NOT_FOUND: ReadonlySet<string> = new Set(["unknown-target", "unknown-call", "unknown-viewer"]);
+
+export interface OperationsOptions {
+  /** Beep to the supervisor when monitoring starts. */
+  monitoringBeep: boolean;
+}
+
+export class OperationsService {
+  constructor(
+    private readonly callsight: Callsight,
+    private readonly audit: AuditLog,
+    private readonly options: OperationsOptions = { monitoringBeep: false },
+  ) {}
+
+  async execute(viewerId: string, operation: OperationName, req: OperationRequest): Promise<OperationResult> {
+    const result = await this.run(viewerId, operation, req);
+    await this.audit.append({
+      actor: viewerId,
+      action: operation,
+      ...(req.target !== undefined
+        ? { target: req.target }
+        : req.call !== undefined
+          ? { target: `call:${req.call}` }
+          : {}),
+      outcome:
+        result.body.status === "accepted"
+          ? "accepted"
+          : result.body.status === "refused"
+            ? "refused"
+            : "failed",
+      ...(result.body.status === "refused" ? { reason: result.body.reason } : {}),
+      ...(result.body.status === "failed" ? { reason: result.body.message } : {}),
+      detail: { ...req },
+    });
+    return result;
+  }
+
+  private async run(
+    viewerId: string,
+    operation: OperationName,
+    req: OperationRequest,
+  ): Promise<OperationResult> {
+    const directory = this.callsight.directory;
+    const viewer = directory.users.get(viewerId);
+    if (!viewer) return refused("unknown-viewer", `no user ${viewerId}`);
+    switch (operation) {
+      case "pickup": {
+        const target = this.targetUser(req);
+        if (!target) return refused("unknown-target", `no user ${req.target ?? "(none given)"}`);
+        const call = this.callOfUser(target.id, (state) => state === "ringing");
+        const decision = authorize(directory, viewerId, "pickup", {
+          user: target.id,
+          ...(call ? { call } : {}),
+        });
+        if (!decision.allowed) return fromDecision(decision);
+        const leg = call!.legs.find((l) => l.user === target.id && l.state === "ringing")!;
+        return this.run1(call!.pbx, (d) =>
+          d.pickup({ pickerEndpoint: this.endpointOf(viewer, d), targetLeg: leg.leg }),
+        );
+      }
+      case "parkedPickup": {
+        const call = this.callById(req);
+        if (!call) return refused("unknown-call", `no call ${req.call ?? "(none given)"}`);
+        const decision = authorize(directory, viewerId, "parkedPickup", { call });
+        if (!decision.allowed) return fromDecision(decision);
+        const parked = call.parked!;
+        return this.run1(call.pbx, (d) =>
+          d.pickupParked({
+            pickerEndpoint: this.endpointOf(viewer, d),
+            lot: parked.lot,
+            space: parked.space,
+          }),
+        );
+      }
+      case "sendToIvr": {
+        const target = this.targetUser(req);
+        if (!target) return refused("unknown-target", `no user ${req.target ?? "(none given)"}`);
+        const call = this.callOfUser(target.id, (state) => state !== "ringing");
+        const decision = authorize(directory, viewerId, "sendToIvr", {
+          user: target.id,
+          ...(call ? { call } : {}),
+        });
+        if (!decision.allowed) return fromDecision(decision);
+        const leg =
+          (req.leg ? call!.legs.find((l) => l.leg === req.leg) : undefined) ??
+          call!.legs.find((l) => l.external) ??
+          call!.legs.find((l) => l.user !== target.id) ??
+          call!.legs.find((l) => l.user === target.id);
+        if (!leg) return refused("no-call", `${target.id}'s call has no leg to send`);
+        const ivr = this.callsight.config.pbx.find((p) => p.id === call!.pbx)?.ivr ?? {
+          context: "ivr",
+          exten: "s",
+        };
+        return this.run1(call!.pbx, (d) =>
+          d.sendToIvr({ leg: leg.leg, context: ivr.context, exten: ivr.exten }),
+        );
+      }
+      case "listen":
+      case "whisper":
+      case "barge": {
+        const target = this.targetUser(req);
+        if (!target) return refused("unknown-target", `no user ${req.target ?? "(none given)"}`);
+        const call =
+          this.callOfUser(target.id, (state) => state !== "ringing") ??
+          this.callOfUser(target.id, () => true);
+        const decision = authorize(directory, viewerId, operation, {
+          user: target.id,
+          ...(call ? { call } : {}),
+        });
+        if (!decision.allowed) return fromDecision(decision);
+        const leg = call!.legs.find((l) => l.user === target.id)!;
+        return this.run1(call!.pbx, (d) =>
+          d.monitor({
+            supervisorEndpoint: this.endpointOf(viewer, d),
+            targetLeg: leg.leg,
+            mode: operation as MonitoringMode,
+            beep: this.options.monitoringBeep,
+          }),
+        );
+      }
+      case "recordStart":
+      case "recordStop": {
+        const call = req.call
+          ? this.callById(req)
+          : req.target
+            ? this.callOfUser(req.target, () => true)
+            : undefined;
+        if (!call) return refused("unknown-call", `no call ${req.call ?? req.target ?? "(none given)"}`);
+        const decision = authorizeRecording(directory, viewerId, { call });
+        if (!decision.allowed) return fromDecision(decision);
+        // Record on the outside party's leg when there is one: it stays in the call across transfers.
+        const leg = call.legs.find((l) => l.external) ?? call.legs[0];
+        if (!leg) return refused("no-call", `call ${call.id} has no leg`);
+        if (operation === "recordStop") return this.run1(call.pbx, (d) => d.stopRecording({ leg: leg.leg }));
+        const file = `callsight-${call.id}-${leg.leg}-${Date.now()}.wav`;
+        return this.run1(call.pbx, (d) => d.startRecording({ leg: leg.leg, callId: call.id, file }));
+      }
+    }
+  }
+
+  private async run1(
+    pbx: string,
+    command: (driver: PbxDriver) => Promise<CommandOutcome>,
+  ): Promise<OperationResult> {
+    const driver = this.callsight.driver(pbx);
+    if (!driver)
+      return { httpStatus: 502, body: { status: "failed", message: `no connection to pbx ${pbx}` } };
+    let outcome: CommandOutcome;
+    try {
+      outcome = await command(driver);
+    } catch (err) {
+      outcome = { status: "failed", message: err instanceof Error ? err.message : String(err) };
+    }
+    if (outcome.status === "accepted") {
+      return {
+        httpStatus: 202,
+        body: { status: "accepted", ...(outcome.detail ? { detail: outcome.detail } : {}) },
+      };
+    }
+    if (outcome.status === "refused") {
+      return { httpStatus: 409, body: { status: "refused", reason: "no-call", message: outcome.message } };
+    }
+    return { httpStatus: 502, body: { status: "failed", message: outcome.message } };
+  }
+
+  private targetUser(req: OperationRequest): User | undefined {
+    return req.target === undefined ? undefined : this.callsight.directory.users.get(req.target);
+  }
+
+  /** The user's call whose leg state matches, if any. */
+  private callOfUser(user: string, legState: (state: string) => boolean): CallView | undefined {
+    for (const call of this.callsight.model.activeCalls()) {
+      if (call.legs.some((l) => l.user === user && legState(l.state))) return call;
+    }
+    return undefined;
+  }
+
+  private callById(req: OperationRequest): CallView | undefined {
+    if (!req.call) return undefined;
+    const pbxs = req.pbx ? [req.pbx] : this.callsight.drivers.map((d) => d.pbx);
+    for (const pbx of pbxs) {
+      const call = this.callsight.model.call(pbx, req.call);
+      if (call) return call;
+    }
+    return undefined;
+  }
+
+  /** The phone an operation rings for the viewer: their first device, else their extension's endpoint. */
+  private endpointOf(user: User, driver: PbxDriver): string {
+    return (
+      user.devices.find((d) => d.pbx === driver.pbx)?.endpoint ?? driver.endpointForExtension(user.extension)
+    );
+  }
+}
+
+function refused(reason: RefusalReason | "unknown-call", message: string): OperationResult {
+  const httpStatus = NOT_FOUND.has(reason) ? 404 : CONFLICT.has(reason) ? 409 : 403;
+  return { httpStatus, body: { status: "refused", reason, message } };
+}
+
+function fromDecision(decision: Exclude<Decision, { allowed: true }>): OperationResult {
+  return refused(decision.reason, decision.message);
+}

@@ -1,0 +1,131 @@
+// The HTTP/WebSocket server: the board, the stream, operations, the admin console and the audit log.
+
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import type { AuditLog } from "../audit/audit-log.js";
+import type { Callsight } from "../runtime/callsight.js";
+import { AdminService } from "./admin/admin-service.js";
+import { adminRoutes } from "./admin/routes.js";
+import { auditRoutes } from "./audit/routes.js";
+import { authenticator } from "./auth/authenticate.js";
+import type { TokenStore } from "./auth/token-store.js";
+import { BoardHub } from "./board/board-hub.js";
+import { boardRoutes } from "./board/routes.js";
+import { openApiDocument } from "./openapi.js";
+import { OperationsService } from "./operations/operations-service.js";
+import { operationRoutes } from "./operations/routes.js";
+
+export interface ApiOptions {
+  callsight: Callsight;
+  tokens: TokenStore;
+  audit: AuditLog;
+  logger: Logger;
+  heartbeatMs?: number;
+  flushMs?: number;
+  monitoringBeep?: boolean;
+}
+
+export interface Api {
+  app: FastifyInstance;
+  hub: BoardHub;
+  close(): Promise<void>;
+}
+
+function webAsset(name: string): string {
+  // From src/api (tests) or dist/src/api (built): the web/ folder is at the package root.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, "web", name);
+    if (existsSync(candidate)) return readFileSync(candidate, "utf8");
+    dir = dirname(dir);
+  }
+  throw new Error(`web asset ${name} not found`);
+}
+
+export async function buildApi(options: ApiOptions): Promise<Api> {
+  const { callsight, tokens, audit } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 256 * 1024,
+  }) as unknown as FastifyInstance;
+  await app.register(websocket);
+  const hub = new BoardHub(() => callsight.directory, callsight.model, { flushMs: options.flushMs ?? 50 });
+  callsight.onModelChange((changes) => hub.modelChanged(changes));
+  callsight.onDirectoryChange(() => hub.directoryChanged());
+  const heartbeat = setInterval(() => hub.heartbeat(), options.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  new Gauge({
+    name: "callsight_viewers_connected",
+    help: "open board streams",
+    registers: [metrics],
+    collect() {
+      this.set(hub.connectedViewers);
+    },
+  });
+  new Gauge({
+    name: "callsight_active_calls",
+    help: "calls in the live model",
+    registers: [metrics],
+    collect() {
+      this.set(callsight.model.activeCalls().length);
+    },
+  });
+  new Gauge({
+    name: "callsight_pbx_connected",
+    help: "1 when the PBX connection is up",
+    labelNames: ["pbx"],
+    registers: [metrics],
+    collect() {
+      for (const d of callsight.drivers) this.set({ pbx: d.pbx }, d.status().connected ? 1 : 0);
+    },
+  });
+  const eventsCounter = new Counter({
+    name: "callsight_pbx_events_total",
+    help: "normalized events applied",
+    registers: [metrics],
+  });
+  callsight.onModelChange((_c, events) => eventsCounter.inc(events.length));
+
+  const html = webAsset("board.html");
+  const js = webAsset("board.js");
+  app.get("/", async (_req, reply) => reply.type("text/html; charset=utf-8").send(html));
+  app.get("/board.js", async (_req, reply) => reply.type("text/javascript; charset=utf-8").send(js));
+  app.get("/healthz", async () => ({
+    status: "ok",
+    pbx: callsight.drivers.map((d) => d.status()),
+  }));
+  app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  app.get("/openapi.json", async () => openApiDocument());
+
+  const operations = new OperationsService(callsight, audit, {
+    monitoringBeep: options.monitoringBeep ?? false,
+  });
+  const admin = new AdminService(callsight, audit);
+  await app.register(async (v1) => {
+    v1.addHook("preHandler", authenticator(tokens, callsight));
+    v1.get("/v1/me", async (request) => request.viewer);
+    boardRoutes(v1, hub);
+    operationRoutes(v1, operations);
+    auditRoutes(v1, audit);
+    adminRoutes(v1, admin, tokens);
+  });
+
+  return {
+    app,
+    hub,
+    async close() {
+      clearInterval(heartbeat);
+      hub.close();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// The running system: directory (from Redis, seeded by callsight.yaml), PBX drivers feeding the live
+// model, and the board hub that turns model changes into per-viewer deltas.
+
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { type CallsightConfig, type DirectoryDocument, directoryFromDocument } from "../config/load.js";
+import { DirectoryStore, type StoredDirectory } from "../directory/directory-store.js";
+import type { Directory } from "../domain/directory.js";
+import type { PbxEvent } from "../domain/events.js";
+import { LiveModel, type ModelChange } from "../domain/live-model.js";
+import type { PbxDriver } from "../pbx/driver.js";
+
+export type ModelListener = (changes: ModelChange[], events: readonly PbxEvent[]) => void;
+
+export interface CallsightOptions {
+  config: CallsightConfig;
+  redis: Redis;
+  prefix: string;
+  drivers: PbxDriver[];
+  logger: Logger;
+}
+
+export class Callsight {
+  readonly model: LiveModel;
+  readonly store: DirectoryStore;
+  private stored: StoredDirectory;
+  private current: Directory;
+  private readonly listeners = new Set<ModelListener>();
+  private readonly directoryListeners = new Set<(d: Directory) => void>();
+  private unsubscribe: (() => Promise<void>) | undefined;
+  readonly counters = { events: 0, batches: 0 };
+
+  constructor(private readonly options: CallsightOptions) {
+    this.current = options.config.directory;
+    this.stored = { version: 0, document: options.config.document };
+    this.model = new LiveModel(this.current);
+    this.store = new DirectoryStore(options.redis, options.prefix);
+    for (const driver of options.drivers) driver.onEvents((events) => this.apply(events));
+  }
+
+  get config(): CallsightConfig {
+    return this.options.config;
+  }
+
+  get directory(): Directory {
+    return this.current;
+  }
+
+  get directoryVersion(): number {
+    return this.stored.version;
+  }
+
+  get document(): DirectoryDocument {
+    return this.stored.document;
+  }
+
+  driver(pbx: string): PbxDriver | undefined {
+    return this.options.drivers.find((d) => d.pbx === pbx);
+  }
+
+  get drivers(): readonly PbxDriver[] {
+    return this.options.drivers;
+  }
+
+  onModelChange(listener: ModelListener): void {
+    this.listeners.add(listener);
+  }
+
+  onDirectoryChange(listener: (d: Directory) => void): void {
+    this.directoryListeners.add(listener);
+  }
+
+  /** Loads (or seeds) the directory, follows changes from other instances, and connects to the PBXes. */
+  async start(): Promise<void> {
+    const stored = await this.store.seed(this.options.config.document);
+    this.useStored(stored);
+    this.unsubscribe = await this.store.subscribe((s) => this.useStored(s));
+    for (const driver of this.options.drivers) driver.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.options.drivers.map((d) => d.stop()));
+    await this.unsubscribe?.();
+  }
+
+  apply(events: readonly PbxEvent[]): void {
+    const changes: ModelChange[] = [];
+    for (const event of events) {
+      for (const c of this.model.apply(event)) changes.push(c);
+    }
+    this.counters.events += events.length;
+    this.counters.batches++;
+    if (changes.length === 0) return;
+    for (const l of this.listeners) l(changes, events);
+  }
+
+  /** Validates and stores a new directory document; all instances pick it up. */
+  async replaceDirectory(document: unknown, expectedVersion = this.stored.version): Promise<StoredDirectory> {
+    const { document: valid } = directoryFromDocument(this.options.config, document);
+    const stored = await this.store.replace(valid, expectedVersion);
+    this.useStored(stored);
+    return stored;
+  }
+
+  private useStored(stored: StoredDirectory): void {
+    if (stored.version < this.stored.version) return;
+    try {
+      const { directory } = directoryFromDocument(this.options.config, stored.document, "stored directory");
+      this.stored = stored;
+      this.current = directory;
+    } catch (err) {
+      // A stored document that no longer fits the configuration (e.g. a PBX was removed): keep running on
+      // the last good directory and say why.
+      this.options.logger.error({ err }, "stored directory rejected; keeping the previous one");
+      return;
+    }
+    const changes = this.model.setDirectory(this.current);
+    for (const l of this.directoryListeners) l(this.current);
+    if (changes.length > 0) for (const l of this.listeners) l(changes, []);
+  }
+}
