@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { AuditLog } from "../audit/audit-log.js";
@@ -51,7 +51,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   const { callsight, tokens, audit } = options;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Operations and settings changes go to the audit log; per-request lines would only be noise.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   await app.register(websocket);

@@ -455,11 +455,12 @@ export class LiveModel {
       if (target.user) session.target = target.user;
       call.monitoring.push(session);
     }
+    const already = spy.monitors !== undefined;
     spy.monitors = { target: target.id, mode };
     // The supervisor's own leg stops being a call of its own: it is a session on the monitored call.
     const spyCallKey = legKey(pbx, spy.callId);
     ctx.touchedCalls.delete(spyCallKey);
-    ctx.gone.push({ pbx, id: spy.callId });
+    if (!already) ctx.gone.push({ pbx, id: spy.callId });
     ctx.touchedCalls.add(legKey(pbx, call.id));
     this.touchLeg(spy, ctx);
   }
@@ -502,8 +503,9 @@ export class LiveModel {
       const leg = this.createLeg(s.pbx, sl, s.at, ctx);
       if (sl.state === "up") this.answer(leg, s.at);
       else if (sl.state === "ringing") leg.state = "ringing";
-      if (sl.bridge) leg.bridge = sl.bridge;
+      leg.bridge = sl.bridge;
       leg.held = sl.held ?? false;
+      leg.parked = undefined;
     }
     for (const p of s.parked) {
       const leg = this.legs.get(legKey(s.pbx, p.leg));

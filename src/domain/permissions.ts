@@ -58,7 +58,7 @@ export function authorize(
       return authorizeParkedPickup(directory, v, target.call, admin);
     case "sendToIvr":
       if (!t) return refuse("unknown-target", "send to IVR needs the user whose call it is");
-      if (!target.call) return refuse("no-call", `${t.id} has no call`);
+      if (!target.call || !onCallOf(target.call, t)) return refuse("no-call", `${t.id} has no call`);
       if (!admin && t.id !== v.id && !shareDepartment(v, t)) {
         return refuse("not-in-department", `${t.id} is not in ${v.id}'s departments`);
       }
@@ -68,6 +68,10 @@ export function authorize(
     case "barge":
       return authorizeMonitoring(directory, v, t, target.call, operation, admin);
   }
+}
+
+function onCallOf(call: CallView, user: User): boolean {
+  return call.legs.some((l) => l.user === user.id);
 }
 
 function authorizePickup(v: User, t: User | undefined, call: CallView | undefined, admin: boolean): Decision {
@@ -113,7 +117,7 @@ function authorizeMonitoring(
   if (!t) return refuse("unknown-target", `${mode} needs the user to monitor`);
   if (!admin && !shareDepartment(v, t))
     return refuse("not-in-department", `${t.id} is not in ${v.id}'s scope`);
-  if (!call) return refuse("no-call", `${t.id} has no call`);
+  if (!call || !onCallOf(call, t)) return refuse("no-call", `${t.id} has no call`);
   if (!call.answered || call.state === "ringing")
     return refuse("call-not-answered", `${t.id}'s call is not answered`);
   return ALLOW;

@@ -41,8 +41,9 @@ export function derivePresence(inputs: PresenceInputs): Presence {
   const reachable =
     inputs.reachability.length === 0 || inputs.reachability.some((r) => r) || inputs.legs.length > 0;
   if (reachable) raise("available");
-  if (reachable && (inputs.chosen === "away" || inputs.chosen === "unavailable")) raise("away");
-  if (reachable && (inputs.dnd || inputs.chosen === "dnd")) raise("dnd");
+  // What the user chose outranks "offline" (design precedence): a user on DND stays DND when their phone drops.
+  if (inputs.chosen === "away" || inputs.chosen === "unavailable") raise("away");
+  if (inputs.dnd || inputs.chosen === "dnd") raise("dnd");
   for (const leg of inputs.legs) {
     if (leg === "ringing") raise("ringing");
     else if (leg === "held") raise("on-hold");

@@ -77,8 +77,10 @@ export function canSeeCallDetails(v: User, t: User): boolean {
 /** Rule 4: may V see monitoring sessions on T? (Never the monitored user; the supervisor sees their own.) */
 export function canSeeMonitoringOf(v: User, t: User | undefined, directory: Directory, by?: string): boolean {
   if (by !== undefined && v.id === by) return true;
+  // "The monitored user never sees them", admins included.
+  if (t && v.id === t.id) return false;
   if (isAdmin(v)) return true;
-  if (!t || v.id === t.id) return false;
+  if (!t) return false;
   return directory.monitoringRoles.includes(v.role) && shareDepartment(v, t);
 }
 

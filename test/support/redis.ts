@@ -34,6 +34,7 @@ export async function redisUrl(): Promise<string> {
   // Wait until it answers.
   for (let i = 0; i < 100; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on("error", () => undefined);
     try {
       await probe.connect();
       await probe.ping();

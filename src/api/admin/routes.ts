@@ -65,13 +65,11 @@ export function adminRoutes(app: FastifyInstance, admin: AdminService, tokens: T
       const body = parseOr400(tokenRequest, request.body, reply);
       if (!body) return reply;
       if (!admin.user(body.user)) {
-        return reply
-          .code(404)
-          .send({
-            error: "not-found",
-            message: `no user ${body.user}`,
-            problems: [{ field: "user", message: "unknown user" }],
-          });
+        return reply.code(404).send({
+          error: "not-found",
+          message: `no user ${body.user}`,
+          problems: [{ field: "user", message: "unknown user" }],
+        });
       }
       const token = await tokens.create(body.user, body.label);
       return reply.code(201).send({ user: body.user, token });
