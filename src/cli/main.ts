@@ -6,6 +6,8 @@ import { replayCommand } from "./replay-command.js";
 
 const USAGE = `usage:
   callsight demo                                   start the AMI simulator and Callsight on it
+  callsight serve [--config callsight.yaml] [--listen 127.0.0.1:8080] [--redis redis://127.0.0.1:6379]
+  callsight token create <user> [--label text]     issue a bearer token for a user
   callsight replay <trace> --format ami|events [--config callsight.yaml] [--pbx id] [--json]`;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -37,6 +39,14 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         },
         io,
       );
+    }
+    case "serve": {
+      const { serveCommand } = await import("./serve-command.js");
+      return serveCommand(rest, io);
+    }
+    case "token": {
+      const { tokenCommand } = await import("./token-command.js");
+      return tokenCommand(rest, io);
     }
     case "demo": {
       const { demoCommand } = await import("./demo-command.js");
