@@ -26,7 +26,7 @@ interface KnownChannel {
 }
 
 /** Channel technologies that are PBX plumbing, never a party of a call. */
-const PLUMBING = new Set([
+export const PLUMBING: ReadonlySet<string> = new Set([
   "Local",
   "Snoop",
   "Announcer",
@@ -306,6 +306,8 @@ export class AmiTranslator {
       case "ChanSpyStop": {
         const spy = snapshotOf(f, "Spyer");
         const target = snapshotOf(f, "Spyee");
+        // With ChanSpy's `E` the spied-on channel hangs up first: its ChanSpyStop must not bring it back.
+        if (name === "ChanSpyStop" && target && !this.channels.has(target.uniqueid)) break;
         if (!spy || !target || !this.ensure(spy, at, out) || !this.ensure(target, at, out)) break;
         if (name === "ChanSpyStart") {
           const mode = this.spyModes.get(spy.uniqueid) ?? "listen";

@@ -1,0 +1,503 @@
+// The Asterisk AMI driver: a supervisor loop around AmiSession (connect, login, filters, full
+// resync, live events), reconnecting with capped exponential backoff and full jitter, plus the call
+// commands (ChanSpy, PickupChan, ParkedCall, Redirect, MixMonitor) as AMI actions.
+
+import pino, { type Logger } from "pino";
+import type { PbxEvent } from "../../domain/events.js";
+import type {
+  CommandOutcome,
+  DriverStatus,
+  IvrRequest,
+  MonitorRequest,
+  ParkedPickupRequest,
+  PbxDriver,
+  PickupRequest,
+  RecordingRequest,
+} from "../driver.js";
+import type { EndpointClassifier } from "../endpoints.js";
+import type { AmiFrame } from "./frame-parser.js";
+import { buildSnapshot, monitoringFromChannels } from "./resync.js";
+import { type AmiListResult, AmiSession } from "./session.js";
+import { AmiTranslator } from "./translate.js";
+
+/**
+ * Positive (whitelist) filters: only what translate.ts reads reaches the session. Asterisk matches
+ * each filter as a regular expression against the whole event text, so `Variable: MIXMONITOR_FILENAME`
+ * keeps exactly the VarSet events that name a recording file and `Application: ChanSpy` keeps the
+ * Newexten of a dialled ChanSpy (its options carry the listen/whisper/barge mode). `!Event: HangupRequest`
+ * removes what `Event: Hangup` would otherwise let through. List items and responses are never filtered.
+ *
+ * Measured on the captured traces (test/fixtures/asterisk, 19 scenarios, 5,433 events, 2.53 MB;
+ * test/ami/filters.test.ts proves every scenario still translates to the same normalized events):
+ *   whitelist (this list)  -79.8 % events, -79.7 % bytes  (01 internal call: 83 -> 18 events, -80 % bytes)
+ *   AMI_BLACKLIST_FILTERS  -73.9 % events, -73.9 % bytes  (loses only the recording file name)
+ *   `!Event: VarSet` alone -60.6 % events, -61.7 % bytes
+ */
+export const AMI_WHITELIST_FILTERS: readonly string[] = [
+  "Event: Newchannel",
+  "Event: Newstate",
+  "Event: NewCallerid",
+  "Event: DialBegin",
+  "Event: DialEnd",
+  "Event: BridgeEnter",
+  "Event: BridgeLeave",
+  "Event: Hold",
+  "Event: Unhold",
+  "Event: Hangup",
+  "Event: ParkedCall",
+  "Event: UnParkedCall",
+  "Event: Pickup",
+  "Event: BlindTransfer",
+  "Event: AttendedTransfer",
+  "Event: OriginateResponse",
+  "Event: ChanSpyStart",
+  "Event: ChanSpyStop",
+  "Event: MixMonitorStart",
+  "Event: MixMonitorStop",
+  "Event: DeviceStateChange",
+  "Event: PeerStatus",
+  "Event: PresenceStateChange",
+  "Variable: MIXMONITOR_FILENAME",
+  "Application: ChanSpy",
+  "!Event: HangupRequest",
+];
+
+/**
+ * Negative (blacklist) filters: drop the noisiest events translate.ts ignores. Loses the recording
+ * file name (VarSet MIXMONITOR_FILENAME) but keeps every event type nobody listed.
+ */
+export const AMI_BLACKLIST_FILTERS: readonly string[] = [
+  "!Event: VarSet",
+  "!Event: Cdr",
+  "!Event: CEL",
+  "!Event: RTCPSent",
+  "!Event: RTCPReceived",
+  "!Event: NewConnectedLine",
+  "!Event: DialState",
+  "!Event: HangupRequest",
+  "!Event: SoftHangupRequest",
+  "!Event: BridgeCreate",
+  "!Event: BridgeDestroy",
+  "!Event: ExtensionStatus",
+  "!Event: PresenceStatus",
+  "!Event: DTMFBegin",
+  "!Event: DTMFEnd",
+];
+
+export interface BackoffOptions {
+  /** First retry delay ceiling. Default 500 ms. */
+  initialMs?: number;
+  /** Cap. Default 30 s. */
+  maxMs?: number;
+  /** Random source in [0,1) for the full jitter; injectable for tests. */
+  random?: () => number;
+}
+
+export interface AsteriskAmiDriverOptions {
+  pbx: string;
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+  classifier?: EndpointClassifier;
+  /** `whitelist` (default), `blacklist`, `none` or an explicit list of Filter expressions. */
+  filters?: "whitelist" | "blacklist" | "none" | readonly string[];
+  backoff?: BackoffOptions;
+  actionTimeoutMs?: number;
+  /** Each resync list action. Default 30 s. */
+  resyncTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  maxFrameBytes?: number;
+  /** Channel technology of users' phones, for endpointForExtension. Default `PJSIP`. */
+  endpointTech?: string;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface AmiDriverCounters {
+  sessions: number;
+  connectAttempts: number;
+  frames: number;
+  events: number;
+  malformed: number;
+  unknownEvents: Record<string, number>;
+  listenerErrors: number;
+}
+
+/** The ChanSpy options for each mode (as used in traces 10a/10b/10c); `q` is dropped when a beep is wanted. */
+export function chanSpyOptions(mode: MonitorRequest["mode"], beep: boolean): string {
+  const opts = mode === "barge" ? "qBE" : mode === "whisper" ? "qwE" : "qE";
+  return beep ? opts.replace("q", "") : opts;
+}
+
+export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
+  const initial = options.initialMs ?? 500;
+  const max = options.maxMs ?? 30_000;
+  const ceiling = Math.min(max, initial * 2 ** Math.min(attempt, 30));
+  return Math.floor((options.random ?? Math.random)() * ceiling);
+}
+
+export class AsteriskAmiDriver implements PbxDriver {
+  readonly pbx: string;
+  private readonly translator: AmiTranslator;
+  private readonly listeners: ((events: PbxEvent[]) => void)[] = [];
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private running = false;
+  private loop?: Promise<void>;
+  private session?: AmiSession;
+  private up = false;
+  private since?: number;
+  private lastError?: string;
+  private reconnects = 0;
+  private wake?: () => void;
+  /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
+  private readonly channelOf = new Map<string, string>();
+  private malformedLogged = 0;
+  private readonly unknownLogged = new Set<string>();
+  readonly counters: AmiDriverCounters = {
+    sessions: 0,
+    connectAttempts: 0,
+    frames: 0,
+    events: 0,
+    malformed: 0,
+    unknownEvents: {},
+    listenerErrors: 0,
+  };
+
+  constructor(private readonly options: AsteriskAmiDriverOptions) {
+    this.pbx = options.pbx;
+    this.now = options.now ?? Date.now;
+    this.translator = new AmiTranslator(options.pbx, options.classifier, this.now);
+    this.log = options.logger ?? pino({ name: "callsight.ami", level: "info" });
+  }
+
+  onEvents(listener: (events: PbxEvent[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  status(): DriverStatus {
+    const s: DriverStatus = {
+      pbx: this.pbx,
+      driver: "asterisk-ami",
+      connected: this.up,
+      reconnects: this.reconnects,
+    };
+    if (this.since !== undefined) s.since = this.since;
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
+  }
+
+  endpointForExtension(extension: string): string {
+    return `${this.options.endpointTech ?? "PJSIP"}/${extension}`;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    const session = this.session;
+    if (session) await session.close();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  monitor(req: MonitorRequest): Promise<CommandOutcome> {
+    const target = this.channelOf.get(req.targetLeg);
+    if (!target) return Promise.resolve(unknownLeg(req.targetLeg));
+    return this.command("Originate", {
+      Channel: req.supervisorEndpoint,
+      Application: "ChanSpy",
+      Data: `${target},${chanSpyOptions(req.mode, req.beep)}`,
+      Async: "true",
+      CallerID: req.callerId,
+    });
+  }
+
+  pickup(req: PickupRequest): Promise<CommandOutcome> {
+    const target = this.channelOf.get(req.targetLeg);
+    if (!target) return Promise.resolve(unknownLeg(req.targetLeg));
+    return this.command("Originate", {
+      Channel: req.pickerEndpoint,
+      Application: "PickupChan",
+      Data: target,
+      Async: "true",
+    });
+  }
+
+  pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
+    return this.command("Originate", {
+      Channel: req.pickerEndpoint,
+      Application: "ParkedCall",
+      Data: `${req.lot},${req.space}`,
+      Async: "true",
+    });
+  }
+
+  sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
+    const channel = this.channelOf.get(req.leg);
+    if (!channel) return Promise.resolve(unknownLeg(req.leg));
+    return this.command("Redirect", {
+      Channel: channel,
+      Context: req.context,
+      Exten: req.exten,
+      Priority: "1",
+    });
+  }
+
+  startRecording(req: RecordingRequest): Promise<CommandOutcome> {
+    const channel = this.channelOf.get(req.leg);
+    if (!channel) return Promise.resolve(unknownLeg(req.leg));
+    return this.command("MixMonitor", { Channel: channel, File: req.file, Options: "b" });
+  }
+
+  stopRecording(req: { leg: string }): Promise<CommandOutcome> {
+    const channel = this.channelOf.get(req.leg);
+    if (!channel) return Promise.resolve(unknownLeg(req.leg));
+    return this.command("StopMixMonitor", { Channel: channel });
+  }
+
+  /** The channel name the driver knows for a leg (for logs and tests). */
+  channelName(leg: string): string | undefined {
+    return this.channelOf.get(leg);
+  }
+
+  private async command(
+    action: string,
+    headers: Record<string, string | undefined>,
+  ): Promise<CommandOutcome> {
+    const session = this.session;
+    if (!session || session.closed || !this.up) return { status: "failed", message: "AMI not connected" };
+    try {
+      const response = await session.action(action, headers, {
+        timeoutMs: this.options.actionTimeoutMs ?? 10_000,
+      });
+      const detail = response.Message;
+      return detail ? { status: "accepted", detail } : { status: "accepted" };
+    } catch (err) {
+      return { status: "failed", message: (err as Error).message };
+    }
+  }
+
+  // ---- supervisor loop ------------------------------------------------------------------------
+
+  private async supervise(): Promise<void> {
+    let attempt = 0;
+    while (this.running) {
+      this.counters.connectAttempts++;
+      const wasUp = await this.runSession().catch((err: Error) => {
+        this.lastError = err.message;
+        this.log.warn({ pbx: this.pbx, attempt: attempt + 1, err: err.message }, "AMI session failed");
+        return false;
+      });
+      if (!this.running) break;
+      if (wasUp) {
+        attempt = 0;
+        this.reconnects++;
+      }
+      const delay = backoffDelay(attempt++, this.options.backoff);
+      await this.sleep(delay);
+    }
+  }
+
+  /** One session from connect to close. Resolves true when it got as far as a delivered snapshot. */
+  private async runSession(): Promise<boolean> {
+    const o = this.options;
+    let buffering = true;
+    let buffered: AmiFrame[] = [];
+    let closedWith: Error | undefined;
+    let onClosed: ((reason: Error) => void) | undefined;
+    this.malformedLogged = 0;
+    const session = await AmiSession.connect(
+      {
+        host: o.host,
+        port: o.port,
+        username: o.username,
+        secret: o.secret,
+        filters: this.filterList(),
+        ...(o.actionTimeoutMs !== undefined ? { actionTimeoutMs: o.actionTimeoutMs } : {}),
+        ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+        ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
+        ...(o.pongTimeoutMs !== undefined ? { pongTimeoutMs: o.pongTimeoutMs } : {}),
+        ...(o.maxFrameBytes !== undefined ? { maxFrameBytes: o.maxFrameBytes } : {}),
+        logger: this.log,
+      },
+      {
+        events: (frames) => {
+          if (buffering) {
+            for (const f of frames) buffered.push(f);
+          } else {
+            this.ingest(frames);
+          }
+        },
+        malformed: (reason, sample) => this.onMalformed(reason, sample),
+        closed: (reason) => {
+          closedWith = reason;
+          onClosed?.(reason);
+        },
+      },
+    );
+    this.counters.sessions++;
+    if (!this.running) {
+      await session.close();
+      return false;
+    }
+    this.session = session;
+    for (const f of session.filterErrors) {
+      this.log.warn(
+        { pbx: this.pbx, filter: f.filter, err: f.message },
+        "AMI Filter refused; events unfiltered",
+      );
+    }
+    const ended = new Promise<Error>((resolve) => {
+      if (closedWith) resolve(closedWith);
+      else onClosed = resolve;
+    });
+    try {
+      this.translator.reset();
+      this.channelOf.clear();
+      const at = this.now();
+      const timeoutMs = o.resyncTimeoutMs ?? 30_000;
+      const [channels, devices, presence, parked] = await Promise.all([
+        session.list("CoreShowChannels", {}, { timeoutMs }),
+        this.optionalList(session, "DeviceStateList", timeoutMs),
+        this.optionalList(session, "PresenceStateList", timeoutMs),
+        this.optionalList(session, "ParkedCalls", timeoutMs),
+      ]);
+      const snapshot = buildSnapshot({
+        pbx: this.pbx,
+        at,
+        channels: channels.items,
+        devices: devices.items,
+        presence: presence.items,
+        parked: parked.items,
+        ...(o.classifier ? { classifier: o.classifier } : {}),
+      });
+      const out: PbxEvent[] = [snapshot];
+      for (const e of monitoringFromChannels(this.pbx, at, channels.items, snapshot.legs)) out.push(e);
+      out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
+      this.up = true;
+      this.since = this.now();
+      this.lastError = undefined;
+      buffering = false;
+      const pending = buffered;
+      buffered = [];
+      this.log.info(
+        { pbx: this.pbx, legs: snapshot.legs.length, buffered: pending.length, banner: session.banner },
+        "AMI connected and resynced",
+      );
+      this.deliver(out);
+      this.ingest(pending);
+    } catch (err) {
+      this.session = undefined;
+      session.destroy();
+      throw err;
+    }
+    const reason = await ended;
+    this.up = false;
+    this.session = undefined;
+    this.lastError = reason.message;
+    if (this.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "AMI connection lost");
+    this.deliver([{ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
+    return true;
+  }
+
+  private async optionalList(session: AmiSession, action: string, timeoutMs: number): Promise<AmiListResult> {
+    try {
+      return await session.list(action, {}, { timeoutMs });
+    } catch (err) {
+      if (session.closed) throw err;
+      // Old Asterisk without res_manager_devicestate / presencestate: resync without that part.
+      this.log.warn({ pbx: this.pbx, action, err: (err as Error).message }, "AMI resync list failed");
+      return { response: {}, items: [] };
+    }
+  }
+
+  private filterList(): readonly string[] {
+    const f = this.options.filters ?? "whitelist";
+    if (f === "whitelist") return AMI_WHITELIST_FILTERS;
+    if (f === "blacklist") return AMI_BLACKLIST_FILTERS;
+    if (f === "none") return [];
+    return f;
+  }
+
+  private ingest(frames: AmiFrame[]): void {
+    if (frames.length === 0) return;
+    const out: PbxEvent[] = [];
+    for (const f of frames) {
+      this.counters.frames++;
+      const events = this.translator.translate(f);
+      for (const e of events) out.push(e);
+      if (events.length === 0 && f.Event !== undefined) this.noteUnknown(f.Event);
+    }
+    this.deliver(out);
+  }
+
+  private noteUnknown(name: string): void {
+    const count = this.translator.counters.unknown[name];
+    if (count === undefined) return;
+    this.counters.unknownEvents[name] = count;
+    if (!this.unknownLogged.has(name)) {
+      this.unknownLogged.add(name);
+      this.log.debug({ pbx: this.pbx, event: name }, "unknown AMI event (counted, ignored)");
+    }
+  }
+
+  private onMalformed(reason: string, sample: string): void {
+    this.counters.malformed++;
+    if (this.malformedLogged++ === 0) {
+      this.log.warn({ pbx: this.pbx, reason, sample: sample.slice(0, 200) }, "malformed AMI frame skipped");
+    } else {
+      this.log.debug({ pbx: this.pbx, reason }, "malformed AMI frame skipped");
+    }
+  }
+
+  private deliver(events: PbxEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) {
+      if (e.type === "leg.created") this.channelOf.set(e.leg, e.channel);
+      else if (e.type === "leg.hangup") this.channelOf.delete(e.leg);
+      else if (e.type === "pbx.snapshot") {
+        this.channelOf.clear();
+        for (const l of e.legs) this.channelOf.set(l.leg, l.channel);
+      }
+    }
+    this.counters.events += events.length;
+    for (const listener of this.listeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        this.counters.listenerErrors++;
+        this.log.error({ err }, "PBX event listener failed");
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (!this.running || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}
+
+function unknownLeg(leg: string): CommandOutcome {
+  return { status: "refused", reason: "unknown-leg", message: `no live channel known for leg ${leg}` };
+}

@@ -1,0 +1,169 @@
+// Builds a `pbx.snapshot` from the answers to the resync list actions. Pure: no I/O, no state.
+//   CoreShowChannels  -> CoreShowChannel items (channel snapshot + Application, ApplicationData, BridgeId)
+//   DeviceStateList   -> DeviceStateChange items (PJSIP/<ext> reachability, Custom:DND<ext> -> dnd)
+//   PresenceStateList -> PresenceStateChange items (CustomPresence:<ext>)
+//   ParkedCalls       -> ParkedCall items (Parkee* snapshot, Parkinglot, ParkingSpace)
+
+import type { MonitoringStarted, PbxSnapshot, SnapshotLeg } from "../../domain/events.js";
+import { EndpointClassifier } from "../endpoints.js";
+import type { AmiFrame } from "./frame-parser.js";
+import { chanSpyMode, PLUMBING, presenceState, snapshotOf, splitChannelName } from "./translate.js";
+
+export interface ResyncInput {
+  pbx: string;
+  /** When the snapshot was taken (ms since epoch). */
+  at: number;
+  channels: readonly AmiFrame[];
+  devices?: readonly AmiFrame[];
+  presence?: readonly AmiFrame[];
+  parked?: readonly AmiFrame[];
+  classifier?: EndpointClassifier;
+}
+
+export function buildSnapshot(input: ResyncInput): PbxSnapshot {
+  const classifier = input.classifier ?? new EndpointClassifier();
+  const parked: PbxSnapshot["parked"] = [];
+  const parkedLegs = new Set<string>();
+  for (const f of input.parked ?? []) {
+    const parkee = snapshotOf(f, "Parkee");
+    if (!parkee) continue;
+    parkedLegs.add(parkee.uniqueid);
+    parked.push({ leg: parkee.uniqueid, lot: f.Parkinglot ?? "default", space: f.ParkingSpace ?? "" });
+  }
+
+  const legs: SnapshotLeg[] = [];
+  const seen = new Set<string>();
+  for (const f of input.channels) {
+    const leg = legOf(f, classifier, parkedLegs);
+    if (!leg || seen.has(leg.leg)) continue;
+    seen.add(leg.leg);
+    legs.push(leg);
+  }
+
+  const reachability: PbxSnapshot["reachability"] = [];
+  const dnd: PbxSnapshot["dnd"] = [];
+  const deviceStates = new Map<string, string>();
+  for (const f of input.devices ?? []) {
+    const device = f.Device ?? "";
+    const state = f.State ?? "";
+    deviceStates.set(device, state);
+    if (device.startsWith("Custom:DND")) {
+      const extension = device.slice("Custom:DND".length);
+      if (extension) dnd.push({ extension, on: state === "BUSY" || state === "INUSE" });
+      continue;
+    }
+    // park:701@parkedcalls, Queue:…, Custom:… are not devices of a user.
+    if (device.includes(":") || !isPartyEndpoint(device)) continue;
+    if (state === "UNAVAILABLE" || state === "INVALID")
+      reachability.push({ endpoint: device, reachable: false });
+    else if (state !== "UNKNOWN" && state !== "") reachability.push({ endpoint: device, reachable: true });
+  }
+
+  markHolders(legs, deviceStates);
+
+  const presence: PbxSnapshot["presence"] = [];
+  for (const f of input.presence ?? []) {
+    const presentity = f.Presentity ?? "";
+    const colon = presentity.indexOf(":");
+    const extension = colon < 0 ? presentity : presentity.slice(colon + 1);
+    if (!extension) continue;
+    const message = f.Message ?? "";
+    presence.push({ extension, state: presenceState(f.Status ?? ""), ...(message ? { message } : {}) });
+  }
+
+  return { pbx: input.pbx, at: input.at, type: "pbx.snapshot", legs, reachability, presence, dnd, parked };
+}
+
+/**
+ * Monitoring sessions that were running when the snapshot was taken: a channel running ChanSpy on
+ * a leg of the snapshot. The snapshot vocabulary has no place for them, so they follow it as events.
+ */
+export function monitoringFromChannels(
+  pbx: string,
+  at: number,
+  channels: readonly AmiFrame[],
+  legs: readonly SnapshotLeg[],
+): MonitoringStarted[] {
+  const out: MonitoringStarted[] = [];
+  const present = new Set(legs.map((l) => l.leg));
+  for (const f of channels) {
+    if (f.Application !== "ChanSpy") continue;
+    const spy = f.Uniqueid;
+    if (!spy || !present.has(spy)) continue;
+    const data = f.ApplicationData ?? "";
+    const comma = data.indexOf(",");
+    const prefix = (comma < 0 ? data : data.slice(0, comma)).trim();
+    if (!prefix) continue;
+    // ChanSpy's first argument is a channel-name prefix (or, with `u`, a uniqueid).
+    const target =
+      legs.find((l) => l.leg !== spy && (l.channel === prefix || l.leg === prefix)) ??
+      legs.find((l) => l.leg !== spy && l.channel.startsWith(prefix) && l.bridge !== undefined);
+    if (!target) continue;
+    out.push({ pbx, at, type: "monitoring.started", spy, target: target.leg, mode: chanSpyMode(data) });
+  }
+  return out;
+}
+
+function legOf(
+  f: AmiFrame,
+  classifier: EndpointClassifier,
+  parkedLegs: ReadonlySet<string>,
+): SnapshotLeg | undefined {
+  const ch = snapshotOf(f, "");
+  if (!ch?.uniqueid) return undefined;
+  const { tech, endpoint, resource } = splitChannelName(ch.name);
+  if (PLUMBING.has(tech) || !ch.name.includes("/")) return undefined;
+  const side = classifier.side(endpoint, resource);
+  const callerNum = unknownToEmpty(ch.callerNum);
+  const number = side === "internal" ? resource : callerNum;
+  const application = f.Application ?? "";
+  // Dial() creates callee channels running AppDial; Originate creates them at `s` in state Down.
+  const outgoing = application.startsWith("AppDial") || ch.exten === "s" || ch.state === "0";
+  const dialled = !outgoing && ch.exten && ch.exten !== "s" ? ch.exten : undefined;
+  const name = unknownToEmpty(ch.callerName);
+  const bridge = f.BridgeId ?? f.BridgeID ?? "";
+  const leg: SnapshotLeg = {
+    leg: ch.uniqueid,
+    callId: ch.linkedid || ch.uniqueid,
+    channel: ch.name,
+    endpoint,
+    side,
+    number,
+    state: ch.state === "6" || ch.stateDesc === "Up" ? "up" : ch.state === "5" ? "ringing" : "dialing",
+    outgoing,
+  };
+  if (name && name !== callerNum) leg.name = name;
+  // A parked call sits in the parking lot's holding bridge: not a conversation.
+  if (bridge && !parkedLegs.has(ch.uniqueid)) leg.bridge = bridge;
+  if (dialled) leg.dialled = dialled;
+  return leg;
+}
+
+/**
+ * CoreShowChannels says nothing about hold. Asterisk puts the ONHOLD device state on the *held*
+ * party's device while Hold/Unhold name the *holder's* channel (trace 06), and the model keeps
+ * `held` on the holder's leg. So a device in ONHOLD with a single bridged leg marks that leg's only
+ * bridge peer as the holder: the live `Unhold` that follows then clears it.
+ */
+function markHolders(legs: SnapshotLeg[], deviceStates: ReadonlyMap<string, string>): void {
+  const byEndpoint = new Map<string, SnapshotLeg[]>();
+  for (const l of legs) byEndpoint.set(l.endpoint, [...(byEndpoint.get(l.endpoint) ?? []), l]);
+  for (const [endpoint, state] of deviceStates) {
+    if (state !== "ONHOLD") continue;
+    const own = byEndpoint.get(endpoint);
+    if (own?.length !== 1) continue;
+    const held = own[0] as SnapshotLeg;
+    if (!held.bridge) continue;
+    const peers = legs.filter((l) => l !== held && l.bridge === held.bridge);
+    if (peers.length === 1) (peers[0] as SnapshotLeg).held = true;
+  }
+}
+
+function isPartyEndpoint(device: string): boolean {
+  const slash = device.indexOf("/");
+  return slash > 0 && !PLUMBING.has(device.slice(0, slash));
+}
+
+function unknownToEmpty(v: string): string {
+  return v === "<unknown>" ? "" : v;
+}

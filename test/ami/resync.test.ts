@@ -1,0 +1,217 @@
+// buildSnapshot on the real resync answers of test/fixtures/asterisk/20-actions (list responses
+// received on the AMI session, 20-actions.ami.txt) and on the ringing-time CoreShowChannels polls of
+// the runner's control session (10a-chanspy-listen.control.txt, 20-actions.control.txt).
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { makeDirectory } from "../../src/domain/directory.js";
+import { LiveModel } from "../../src/domain/live-model.js";
+import type { AmiFrame } from "../../src/pbx/asterisk-ami/frame-parser.js";
+import { AmiFrameParser } from "../../src/pbx/asterisk-ami/frame-parser.js";
+import { buildSnapshot, monitoringFromChannels } from "../../src/pbx/asterisk-ami/resync.js";
+import { defaultTracesDir } from "../../src/sim/ami-trace.js";
+import { users } from "./helpers.js";
+
+function frames(file: string): AmiFrame[] {
+  const out: AmiFrame[] = [];
+  const text = readFileSync(path.join(defaultTracesDir(), file), "utf8");
+  // Control files start with a comment line instead of the banner.
+  const body = text.startsWith("#") ? text.slice(text.indexOf("\r\n") + 2) : text;
+  new AmiFrameParser({ frame: (f) => out.push(f), malformed: () => undefined }, undefined, {
+    banner: body.startsWith("Asterisk"),
+  }).push(body);
+  return out;
+}
+
+/** The items of the list action whose response carried `id` (or the list of the n-th such action). */
+function listItems(all: AmiFrame[], event: string, which: "first" | "last" = "first"): AmiFrame[] {
+  const ids = all.filter((f) => f.Event === event && f.ActionID).map((f) => f.ActionID as string);
+  const id = which === "first" ? ids[0] : ids.at(-1);
+  return all.filter((f) => f.Event === event && f.ActionID === id);
+}
+
+describe("buildSnapshot on the 20-actions responses", () => {
+  const all = frames("20-actions.ami.txt");
+  const snapshot = buildSnapshot({
+    pbx: "ast1",
+    at: 1000,
+    channels: listItems(all, "CoreShowChannel"),
+    devices: listItems(all, "DeviceStateChange"),
+    presence: listItems(all, "PresenceStateChange"),
+    parked: all.filter((f) => f.Event === "ParkedCall" && f.ActionID),
+  });
+
+  it("lists the four live channels with their calls, sides, numbers and bridges", () => {
+    expect(snapshot.type).toBe("pbx.snapshot");
+    const byChannel = Object.fromEntries(snapshot.legs.map((l) => [l.channel, l]));
+    expect(Object.keys(byChannel).sort()).toEqual([
+      "PJSIP/1002-0000016e",
+      "PJSIP/1002-00000170",
+      "PJSIP/carrier-0000016d",
+      "PJSIP/carrier-0000016f",
+    ]);
+    expect(byChannel["PJSIP/carrier-0000016d"]).toMatchObject({
+      leg: "1795375497.367",
+      callId: "1795375497.367",
+      side: "external",
+      number: "15551234567",
+      name: "WIRELESS CALLER",
+      state: "up",
+      outgoing: false,
+      dialled: "15559990002",
+      bridge: "ff700552-e1d1-4047-8736-38fc011697ea",
+    });
+    expect(byChannel["PJSIP/1002-0000016e"]).toMatchObject({
+      leg: "1795375497.368",
+      callId: "1795375497.367",
+      side: "internal",
+      endpoint: "PJSIP/1002",
+      number: "1002",
+      state: "up",
+      outgoing: true,
+      bridge: "ff700552-e1d1-4047-8736-38fc011697ea",
+    });
+    // The parked caller sits in the parking lot's holding bridge: no conversation bridge.
+    expect(byChannel["PJSIP/carrier-0000016f"]?.bridge).toBeUndefined();
+    expect(byChannel["PJSIP/1002-00000170"]?.bridge).toBe("48510eed-d776-4c20-96ec-79376f869cdb");
+  });
+
+  it("reads reachability, DND, presence and parked calls", () => {
+    expect(snapshot.reachability).toContainEqual({ endpoint: "PJSIP/1006", reachable: false });
+    expect(snapshot.reachability).toContainEqual({ endpoint: "PJSIP/1001", reachable: true });
+    expect(snapshot.reachability.some((r) => r.endpoint.startsWith("park:"))).toBe(false);
+    expect(snapshot.dnd).toEqual([
+      { extension: "1002", on: false },
+      { extension: "1005", on: true },
+    ]);
+    expect(snapshot.presence).toEqual([
+      { extension: "1004", state: "away", message: "In a meeting" },
+      { extension: "1002", state: "available" },
+    ]);
+    expect(snapshot.parked).toEqual([{ leg: "1795375498.369", lot: "default", space: "701" }]);
+  });
+
+  it("gives the model the calls and presence the runner's log describes", () => {
+    const model = new LiveModel(makeDirectory([{ id: "sales", name: "Sales" }], users("ast1")));
+    model.apply(snapshot);
+    const calls = model.activeCalls();
+    expect(calls).toHaveLength(2);
+    const bridged = model.call("ast1", "1795375497.367");
+    expect(bridged).toMatchObject({ direction: "inbound", state: "up" });
+    expect(model.call("ast1", "1795375498.369")?.state).toBe("parked");
+    expect(model.presenceOf("u1002")).toBe("on-call");
+    expect(model.presenceOf("u1004")).toBe("away");
+    expect(model.presenceOf("u1005")).toBe("dnd");
+    expect(model.presenceOf("u1006")).toBe("offline");
+    expect(model.presenceOf("u1001")).toBe("available");
+  });
+});
+
+describe("buildSnapshot on ringing-time polls", () => {
+  it("marks a ringing callee ringing and the caller dialing (20-actions control session)", () => {
+    const all = frames("20-actions.control.txt");
+    const ringing = all.filter((f) => f.Event === "CoreShowChannel" && f.ChannelStateDesc === "Ringing");
+    const id = ringing[0]?.ActionID;
+    const snapshot = buildSnapshot({
+      pbx: "ast1",
+      at: 0,
+      channels: all.filter((f) => f.Event === "CoreShowChannel" && f.ActionID === id),
+    });
+    expect(snapshot.legs.map((l) => [l.channel, l.state, l.outgoing])).toEqual([
+      ["PJSIP/carrier-0000016d", "dialing", false],
+      ["PJSIP/1002-0000016e", "ringing", true],
+    ]);
+  });
+
+  it("reads an outbound call's trunk leg with the dialled number (10a control session)", () => {
+    const all = frames("10a-chanspy-listen.control.txt");
+    const id = all.find((f) => f.Event === "CoreShowChannel")?.ActionID;
+    const snapshot = buildSnapshot({
+      pbx: "ast1",
+      at: 0,
+      channels: all.filter((f) => f.Event === "CoreShowChannel" && f.ActionID === id),
+    });
+    const trunk = snapshot.legs.find((l) => l.side === "external");
+    expect(trunk).toMatchObject({ number: "17778732492", outgoing: true, state: "ringing" });
+    const caller = snapshot.legs.find((l) => l.side === "internal");
+    expect(caller).toMatchObject({ number: "1001", outgoing: false, dialled: "17778732492" });
+  });
+
+  it("recovers hold from the held party's ONHOLD device state, on the holder's leg (trace 06)", () => {
+    const channels: AmiFrame[] = [
+      {
+        Channel: "PJSIP/1001-0000005b",
+        Uniqueid: "6.1",
+        Linkedid: "6.1",
+        ChannelState: "6",
+        Exten: "1002",
+        BridgeId: "b6",
+      },
+      {
+        Channel: "PJSIP/1002-0000005c",
+        Uniqueid: "6.2",
+        Linkedid: "6.1",
+        ChannelState: "6",
+        Application: "AppDial",
+        BridgeId: "b6",
+      },
+    ];
+    const snapshot = buildSnapshot({
+      pbx: "ast1",
+      at: 0,
+      channels,
+      devices: [
+        { Device: "PJSIP/1001", State: "INUSE" },
+        { Device: "PJSIP/1002", State: "ONHOLD" },
+      ],
+    });
+    expect(snapshot.legs.map((l) => [l.channel, l.held ?? false])).toEqual([
+      ["PJSIP/1001-0000005b", true],
+      ["PJSIP/1002-0000005c", false],
+    ]);
+  });
+
+  it("skips Local and other plumbing channels", () => {
+    const snapshot = buildSnapshot({
+      pbx: "ast1",
+      at: 0,
+      channels: [
+        {
+          Event: "CoreShowChannel",
+          Channel: "Local/1003@internal-00000001;1",
+          Uniqueid: "1.1",
+          Linkedid: "1.1",
+        },
+        { Event: "CoreShowChannel", Channel: "PJSIP/1003-00000002", Uniqueid: "1.2", Linkedid: "1.1" },
+      ],
+    });
+    expect(snapshot.legs.map((l) => l.channel)).toEqual(["PJSIP/1003-00000002"]);
+  });
+
+  it("turns a running ChanSpy channel into a monitoring session with its mode", () => {
+    const channels: AmiFrame[] = [
+      { Channel: "PJSIP/1001-00000066", Uniqueid: "7.1", Linkedid: "7.1", ChannelState: "6", BridgeId: "b1" },
+      {
+        Channel: "PJSIP/carrier-00000067",
+        Uniqueid: "7.2",
+        Linkedid: "7.1",
+        ChannelState: "6",
+        BridgeId: "b1",
+      },
+      {
+        Channel: "PJSIP/1004-00000068",
+        Uniqueid: "7.3",
+        Linkedid: "7.3",
+        ChannelState: "6",
+        Exten: "s",
+        Application: "ChanSpy",
+        ApplicationData: "PJSIP/1001-00000066,qBE",
+      },
+    ];
+    const snapshot = buildSnapshot({ pbx: "ast1", at: 0, channels });
+    expect(monitoringFromChannels("ast1", 0, channels, snapshot.legs)).toEqual([
+      { pbx: "ast1", at: 0, type: "monitoring.started", spy: "7.3", target: "7.1", mode: "barge" },
+    ]);
+  });
+});
