@@ -1,6 +1,6 @@
+import { readFileSync } from "node:fs";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
 import { parseConfig } from "../../src/config/load.js";
 import { Callsight } from "../../src/runtime/callsight.js";
 import { type Harness, startHarness } from "./harness.js";
@@ -53,7 +53,9 @@ describe("admin console API and audit log", () => {
   });
 
   it("creates, updates (operations merge) and deletes users and departments", async () => {
-    expect((await h.request("POST", "/v1/admin/departments", admin, { id: "billing", name: "Billing" })).status).toBe(201);
+    expect(
+      (await h.request("POST", "/v1/admin/departments", admin, { id: "billing", name: "Billing" })).status,
+    ).toBe(201);
     const created = await h.request("POST", "/v1/admin/users", admin, {
       id: "1010",
       name: "Gina Billing",
@@ -88,7 +90,13 @@ describe("admin console API and audit log", () => {
 
   it("changes persist across restarts and reach other running instances", async () => {
     const config = parseConfig(readFileSync("callsight.example.yaml", "utf8"), "callsight.example.yaml", {});
-    const other = new Callsight({ config, redis: h.redis.duplicate(), prefix: h.prefix, drivers: [], logger: pino({ level: "silent" }) });
+    const other = new Callsight({
+      config,
+      redis: h.redis.duplicate(),
+      prefix: h.prefix,
+      drivers: [],
+      logger: pino({ level: "silent" }),
+    });
     await other.start();
     expect(other.directory.users.get("1006")?.settings.presence).toBe(false);
     await h.request("PATCH", "/v1/admin/users/1006", admin, { presence: true });
@@ -99,7 +107,13 @@ describe("admin console API and audit log", () => {
     expect(other.directory.users.get("1006")?.settings.presence).toBe(true);
     await other.stop();
     // A restart reads the stored directory, not the file.
-    const restarted = new Callsight({ config, redis: h.redis.duplicate(), prefix: h.prefix, drivers: [], logger: pino({ level: "silent" }) });
+    const restarted = new Callsight({
+      config,
+      redis: h.redis.duplicate(),
+      prefix: h.prefix,
+      drivers: [],
+      logger: pino({ level: "silent" }),
+    });
     await restarted.start();
     expect(restarted.directory.users.get("1006")?.settings.presence).toBe(true);
     await restarted.stop();
@@ -110,20 +124,41 @@ describe("admin console API and audit log", () => {
     const refused = await h.request("POST", "/v1/operations/listen", alice, { target: "1002" });
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ status: "refused", reason: "operation-disabled" });
-    const noCall = await h.request("POST", "/v1/operations/listen", await h.token("1004"), { target: "1005" });
+    const noCall = await h.request("POST", "/v1/operations/listen", await h.token("1004"), {
+      target: "1005",
+    });
     expect(noCall.status).toBe(409);
     expect(noCall.body.reason).toBe("no-call");
 
     const log = await h.request("GET", "/v1/audit?action=listen", admin);
     expect(log.status).toBe(200);
     expect(log.body.entries).toEqual([
-      expect.objectContaining({ actor: "1001", action: "listen", target: "1002", outcome: "refused", reason: "operation-disabled" }),
-      expect.objectContaining({ actor: "1004", action: "listen", target: "1005", outcome: "refused", reason: "no-call" }),
+      expect.objectContaining({
+        actor: "1001",
+        action: "listen",
+        target: "1002",
+        outcome: "refused",
+        reason: "operation-disabled",
+      }),
+      expect.objectContaining({
+        actor: "1004",
+        action: "listen",
+        target: "1005",
+        outcome: "refused",
+        reason: "no-call",
+      }),
     ]);
     const changes = await h.request("GET", "/v1/audit?outcome=changed&target=1006", admin);
-    expect(changes.body.entries[0]).toMatchObject({ actor: "admin", action: "user.update", detail: { input: { presence: true } } });
+    expect(changes.body.entries[0]).toMatchObject({
+      actor: "admin",
+      action: "user.update",
+      detail: { input: { presence: true } },
+    });
     const jsonl = await h.request("GET", "/v1/audit?format=jsonl&actor=1001", admin);
-    const lines = jsonl.text.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = jsonl.text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.every((e) => e.actor === "1001")).toBe(true);
     expect((await h.request("GET", "/v1/audit", alice)).status).toBe(403);
     expect((await h.request("GET", "/v1/audit?limit=0", admin)).status).toBe(400);
