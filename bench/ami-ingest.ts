@@ -18,7 +18,7 @@ import { LiveModel } from "../src/domain/live-model.js";
 import { AMI_WHITELIST_FILTERS } from "../src/pbx/asterisk-ami/driver.js";
 import { AmiFrameParser } from "../src/pbx/asterisk-ami/frame-parser.js";
 import { AmiSession, detachFrame } from "../src/pbx/asterisk-ami/session.js";
-import { AmiTranslator } from "../src/pbx/asterisk-ami/translate.js";
+import { AMI_FRAME_INTEREST, AmiTranslator } from "../src/pbx/asterisk-ami/translate.js";
 import { measureFilterSaving } from "../src/sim/ami-filter.js";
 import { pausePoint } from "../src/sim/ami-simulator.js";
 import { freshInstance, Rewriter, sequentialIds, serialize, TraceLibrary } from "../src/sim/ami-trace.js";
@@ -125,8 +125,20 @@ async function runOurs(bytes: Buffer, expected: number): Promise<number> {
   });
   const started = process.hrtime.bigint();
   const session = await AmiSession.connect(
-    { host: "127.0.0.1", port: server.port, username: "bench", secret: "bench", pingIntervalMs: 0 },
     {
+      host: "127.0.0.1",
+      port: server.port,
+      username: "bench",
+      secret: "bench",
+      pingIntervalMs: 0,
+      interest: AMI_FRAME_INTEREST,
+    },
+    {
+      // Events translate() would ignore are recognised by name and skipped unparsed; they count as ingested.
+      skipped: () => {
+        count++;
+        translator.skipped();
+      },
       events: (frames) => {
         for (const f of frames) {
           if (f.Event === "BenchDone") {

@@ -72,6 +72,8 @@ export interface ModelCounters {
 
 export class LiveModel {
   private readonly legs = new Map<string, Leg>();
+  private readonly legsByUser = new Map<string, Set<Leg>>();
+  private readonly bridges = new Map<string, Set<Leg>>();
   private readonly calls = new Map<string, Call>();
   private readonly reachability = new Map<string, Map<string, boolean>>();
   private readonly inputs = new Map<string, UserInputs>();
@@ -88,7 +90,7 @@ export class LiveModel {
   setDirectory(directory: Directory): ModelChange[] {
     this.directory = directory;
     this.devices = new DeviceIndex(directory);
-    for (const leg of this.legs.values()) leg.user = this.userOfLeg(leg);
+    for (const leg of this.legs.values()) this.setUser(leg, this.userOfLeg(leg));
     const touched = new Set<string>(directory.users.keys());
     for (const id of [...this.presence.keys()]) if (!directory.users.has(id)) this.presence.delete(id);
     return this.presenceChanges(touched);
@@ -146,7 +148,38 @@ export class LiveModel {
 
   /** Active legs on a user's devices. */
   legsOfUser(user: string): Readonly<Leg>[] {
-    return [...this.legs.values()].filter((l) => l.user === user);
+    return [...(this.legsByUser.get(user) ?? [])];
+  }
+
+  // Indexes kept beside `legs` so that per-event work does not grow with the number of live calls.
+  private setUser(leg: Leg, user: string | undefined): void {
+    if (leg.user !== undefined) this.legsByUser.get(leg.user)?.delete(leg);
+    leg.user = user;
+    if (user === undefined) return;
+    let set = this.legsByUser.get(user);
+    if (!set) {
+      set = new Set();
+      this.legsByUser.set(user, set);
+    }
+    set.add(leg);
+  }
+
+  private setBridge(leg: Leg, bridge: string | undefined): void {
+    if (leg.bridge !== undefined) {
+      const k = legKey(leg.pbx, leg.bridge);
+      const set = this.bridges.get(k);
+      set?.delete(leg);
+      if (set?.size === 0) this.bridges.delete(k);
+    }
+    leg.bridge = bridge;
+    if (bridge === undefined) return;
+    const k = legKey(leg.pbx, bridge);
+    let set = this.bridges.get(k);
+    if (!set) {
+      set = new Set();
+      this.bridges.set(k, set);
+    }
+    set.add(leg);
   }
 
   private dispatch(e: PbxEvent, ctx: ApplyContext): void {
@@ -200,9 +233,8 @@ export class LiveModel {
       case "leg.bridged": {
         const leg = this.known(e.pbx, e.leg);
         if (!leg) return;
-        if (leg.callId !== e.callId) this.moveLeg(leg, e.callId, ctx);
-        leg.bridge = e.bridge;
-        this.joinBridgeCalls(leg, ctx);
+        this.setBridge(leg, e.bridge);
+        this.joinBridgeCalls(leg, e.callId, ctx);
         this.answer(leg, e.at);
         this.touchLeg(leg, ctx);
         return;
@@ -210,7 +242,7 @@ export class LiveModel {
       case "leg.unbridged": {
         const leg = this.known(e.pbx, e.leg);
         if (!leg || leg.bridge !== e.bridge) return;
-        leg.bridge = undefined;
+        this.setBridge(leg, undefined);
         // Hold belongs to the conversation the leg just left.
         leg.held = false;
         this.touchLeg(leg, ctx);
@@ -326,8 +358,8 @@ export class LiveModel {
     };
     if (e.name) leg.name = e.name;
     if (e.dialled) leg.dialled = e.dialled;
-    leg.user = this.userOfLeg(leg);
     this.legs.set(key, leg);
+    this.setUser(leg, this.userOfLeg(leg));
     const call = this.callFor(pbx, e.callId, at);
     call.legs.add(leg.id);
     if (!leg.outgoing && call.originator === undefined) call.originator = leg.id;
@@ -363,11 +395,11 @@ export class LiveModel {
    * Everyone talking in one bridge is in one call. PBXes announce that late or never (Asterisk rewrites a
    * picker's Linkedid only after it is bridged), so legs from a younger call move into the oldest one.
    */
-  private joinBridgeCalls(leg: Leg, ctx: ApplyContext): void {
-    const members = [...this.legs.values()].filter(
-      (l) => l.pbx === leg.pbx && l.bridge === leg.bridge && !l.monitors,
-    );
-    let oldest: Call | undefined;
+  private joinBridgeCalls(leg: Leg, announcedCallId: string, ctx: ApplyContext): void {
+    if (leg.bridge === undefined) return;
+    const members = [...(this.bridges.get(legKey(leg.pbx, leg.bridge)) ?? [])].filter((l) => !l.monitors);
+    // The call the PBX says the leg belongs to now counts too, if the model knows it.
+    let oldest: Call | undefined = this.calls.get(legKey(leg.pbx, announcedCallId));
     for (const m of members) {
       const call = this.calls.get(legKey(m.pbx, m.callId));
       if (call && (!oldest || call.startedAt < oldest.startedAt)) oldest = call;
@@ -402,6 +434,15 @@ export class LiveModel {
   }
 
   private removeLeg(leg: Leg, at: number, ctx: ApplyContext): void {
+    try {
+      this.endLeg(leg, at, ctx);
+    } finally {
+      this.setBridge(leg, undefined);
+      this.setUser(leg, undefined);
+    }
+  }
+
+  private endLeg(leg: Leg, at: number, ctx: ApplyContext): void {
     const key = legKey(leg.pbx, leg.id);
     this.legs.delete(key);
     if (leg.monitors) this.stopMonitoring(leg, at, ctx);
@@ -503,7 +544,7 @@ export class LiveModel {
       const leg = this.createLeg(s.pbx, sl, s.at, ctx);
       if (sl.state === "up") this.answer(leg, s.at);
       else if (sl.state === "ringing") leg.state = "ringing";
-      leg.bridge = sl.bridge;
+      this.setBridge(leg, sl.bridge);
       leg.held = sl.held ?? false;
       leg.parked = undefined;
     }
@@ -570,8 +611,7 @@ export class LiveModel {
   private computePresence(user: string): Presence {
     const inputs = this.inputs.get(user);
     const legStates: ("ringing" | "talking" | "held")[] = [];
-    for (const leg of this.legs.values()) {
-      if (leg.user !== user) continue;
+    for (const leg of this.legsByUser.get(user) ?? []) {
       const call = this.calls.get(legKey(leg.pbx, leg.callId));
       // A leg the PBX is offering to the device rings, even before the device says so.
       if (leg.state === "ringing" || (leg.outgoing && leg.state === "dialing")) legStates.push("ringing");

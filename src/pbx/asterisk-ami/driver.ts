@@ -18,7 +18,7 @@ import type { EndpointClassifier } from "../endpoints.js";
 import type { AmiFrame } from "./frame-parser.js";
 import { buildSnapshot, monitoringFromChannels } from "./resync.js";
 import { type AmiListResult, AmiSession } from "./session.js";
-import { AmiTranslator } from "./translate.js";
+import { AMI_FRAME_INTEREST, AmiTranslator } from "./translate.js";
 
 /**
  * Positive (whitelist) filters: only what translate.ts reads reaches the session. Asterisk matches
@@ -324,6 +324,7 @@ export class AsteriskAmiDriver implements PbxDriver {
         username: o.username,
         secret: o.secret,
         filters: this.filterList(),
+        interest: AMI_FRAME_INTEREST,
         ...(o.actionTimeoutMs !== undefined ? { actionTimeoutMs: o.actionTimeoutMs } : {}),
         ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
         ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
@@ -332,6 +333,7 @@ export class AsteriskAmiDriver implements PbxDriver {
         logger: this.log,
       },
       {
+        skipped: () => this.translator.skipped(),
         events: (frames) => {
           if (buffering) {
             for (const f of frames) buffered.push(f);

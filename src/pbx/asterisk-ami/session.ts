@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Logger } from "pino";
-import { type AmiFrame, AmiFrameParser, formatAction } from "./frame-parser.js";
+import { type AmiFrame, AmiFrameParser, type FrameInterest, formatAction } from "./frame-parser.js";
 
 export interface AmiSessionOptions {
   host: string;
@@ -28,6 +28,8 @@ export interface AmiSessionOptions {
   /** A `Ping` without an answer within this time closes the socket. Default 10 s. */
   pongTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** Events to skip unparsed (they are counted through `handlers.skipped`). */
+  interest?: FrameInterest;
   /** ActionID prefix; a random one per session by default (OriginateResponse is broadcast to every session). */
   actionIdPrefix?: string;
   logger?: Logger;
@@ -37,6 +39,8 @@ export interface AmiSessionHandlers {
   /** Live events in arrival order, one call per socket read. Responses and list items are not included. */
   events(frames: AmiFrame[]): void;
   malformed?(reason: string, sample: string): void;
+  /** An event skipped unparsed because of `options.interest`. */
+  skipped?(event: string): void;
   /** Called once when the session ends, whatever the reason. */
   closed?(reason: Error): void;
 }
@@ -124,8 +128,10 @@ export class AmiSession {
           this.bannerWaiter?.();
         },
         malformed: (reason, sample) => this.handlers.malformed?.(reason, sample),
+        skipped: (event) => this.handlers.skipped?.(event),
       },
       options.maxFrameBytes,
+      options.interest ? { interest: options.interest } : {},
     );
   }
 

@@ -38,7 +38,7 @@ export const PLUMBING: ReadonlySet<string> = new Set([
 ]);
 
 /** Events Callsight reads nothing from. They are expected and not counted as unknown. */
-const IGNORED = new Set([
+export const IGNORED_EVENTS: ReadonlySet<string> = new Set([
   "VarSet",
   "Newexten",
   "Cdr",
@@ -79,6 +79,15 @@ const IGNORED = new Set([
   "ParkedCallSwap",
 ]);
 
+/** Ignored events that still matter when they carry one of these markers. */
+export const KEEP_IF_CONTAINS: ReadonlyMap<string, string> = new Map([
+  ["VarSet", "Variable: MIXMONITOR_FILENAME"],
+  ["Newexten", "Application: ChanSpy"],
+]);
+
+/** Lets the frame parser skip, unparsed, the frames translate() would ignore. */
+export const AMI_FRAME_INTEREST = { ignore: IGNORED_EVENTS, keepIfContains: KEEP_IF_CONTAINS };
+
 export interface TranslatorCounters {
   frames: number;
   events: number;
@@ -103,6 +112,12 @@ export class AmiTranslator {
   }
 
   /** Forget every channel (a new session starts; the resync snapshot says what exists). */
+  /** Counts an event the parser skipped (see AMI_FRAME_INTEREST). */
+  skipped(): void {
+    this.counters.frames++;
+    this.counters.ignored++;
+  }
+
   reset(): void {
     this.channels.clear();
     this.spyModes.clear();
@@ -363,7 +378,7 @@ export class AmiTranslator {
         } else if (name === "Newexten" && f.Application === "ChanSpy" && f.Uniqueid) {
           this.spyModes.set(f.Uniqueid, chanSpyMode(f.AppData ?? ""));
         }
-        if (IGNORED.has(name)) this.counters.ignored++;
+        if (IGNORED_EVENTS.has(name)) this.counters.ignored++;
         else this.counters.unknown[name] = (this.counters.unknown[name] ?? 0) + 1;
     }
     this.counters.events += out.length;
