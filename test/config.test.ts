@@ -50,7 +50,13 @@ describe("the sample callsight.example.yaml", () => {
         ivr: { context: "ivr", exten: "s" },
       },
     ]);
-    expect(config.recording).toEqual({ directory: "/var/spool/asterisk/monitor" });
+    expect(config.recording).toEqual({
+      directory: "/var/spool/asterisk/monitor",
+      store: "/var/lib/callsight/recordings",
+      retentionDays: 365,
+      beepSeconds: 0,
+      departments: { support: { retentionDays: 730, beepSeconds: 15 } },
+    });
     expect(config.directory.monitoringRoles).toEqual(["supervisor", "admin"]);
   });
 
@@ -207,6 +213,41 @@ describe("defaults", () => {
     );
     expect(config.directory.monitoringRoles).toEqual(["admin"]);
     expect(config.recording.directory).toBe("/srv/rec");
+  });
+
+  it("reads the recording store and retention, globally and per department", () => {
+    const config = parseConfig(
+      `recording: { store: /srv/store, retentionDays: 90, departments: { sales: { retentionDays: 30 } } }\n${file('  - { id: a, name: A, extension: "10", departments: [sales] }\n')}`,
+      "t.yaml",
+      {},
+    );
+    expect(config.recording).toEqual({
+      directory: "/var/spool/asterisk/monitor",
+      store: "/srv/store",
+      retentionDays: 90,
+      beepSeconds: 0,
+      departments: { sales: { retentionDays: 30 } },
+    });
+  });
+
+  it("rejects a retention for an unknown department or a retention that is not a positive integer", () => {
+    const error = problemsOf(() =>
+      parseConfig(
+        `recording: { departments: { marketing: { retentionDays: 30 } } }\n${file('  - { id: a, name: A, extension: "10", departments: [sales] }\n')}`,
+        "t.yaml",
+        {},
+      ),
+    );
+    expect(error.problems).toEqual(['recording.departments.marketing: unknown department "marketing"']);
+    const zero = problemsOf(() =>
+      parseConfig(
+        `recording: { retentionDays: 0 }\n${file('  - { id: a, name: A, extension: "10", departments: [sales] }\n')}`,
+        "t.yaml",
+        {},
+      ),
+    );
+    expect(zero.problems).toHaveLength(1);
+    expect(zero.problems[0]).toMatch(/^recording\.retentionDays: /);
   });
 });
 

@@ -8,6 +8,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from "pino";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { AuditLog } from "../audit/audit-log.js";
+import type { RecordingOutbox } from "../recording/outbox.js";
+import type { RecordingIndex } from "../recording/recording-index.js";
+import { registerRecordingMetrics } from "../recording/recording-metrics.js";
+import type { RecordingQueue } from "../recording/recording-queue.js";
+import type { RecordingService } from "../recording/recording-service.js";
 import type { Callsight } from "../runtime/callsight.js";
 import { AdminService } from "./admin/admin-service.js";
 import { adminRoutes } from "./admin/routes.js";
@@ -19,6 +24,7 @@ import { boardRoutes } from "./board/routes.js";
 import { openApiDocument } from "./openapi.js";
 import { OperationsService } from "./operations/operations-service.js";
 import { operationRoutes } from "./operations/routes.js";
+import { recordingRoutes } from "./recordings/routes.js";
 
 export interface ApiOptions {
   callsight: Callsight;
@@ -28,6 +34,12 @@ export interface ApiOptions {
   heartbeatMs?: number;
   flushMs?: number;
   monitoringBeep?: boolean;
+  recording?: {
+    service: RecordingService;
+    queue: RecordingQueue;
+    index: RecordingIndex;
+    outbox?: RecordingOutbox;
+  };
 }
 
 export interface Api {
@@ -107,8 +119,27 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get("/openapi.json", async () => openApiDocument());
 
+  const recording = options.recording;
+  if (recording) {
+    registerRecordingMetrics(metrics, recording.queue, recording.outbox ? { outbox: recording.outbox } : {});
+    new Gauge({
+      name: "callsight_recording_policy_repairs",
+      help: "recordings Callsight started (policy required one) or stopped (no policy covered it)",
+      labelNames: ["action"],
+      registers: [metrics],
+      collect() {
+        const c = recording.service.enforcer.counters;
+        this.set({ action: "started" }, c.repairsStarted);
+        this.set({ action: "stopped" }, c.repairsStopped);
+        this.set({ action: "failed" }, c.repairFailures);
+      },
+    });
+  }
   const operations = new OperationsService(callsight, audit, {
     monitoringBeep: options.monitoringBeep ?? false,
+    ...(recording
+      ? { onDemand: (pbx, call, user) => recording.service.enforcer.markOnDemand(pbx, call, user) }
+      : {}),
   });
   const admin = new AdminService(callsight, audit);
   await app.register(async (v1) => {
@@ -118,6 +149,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     operationRoutes(v1, operations);
     auditRoutes(v1, audit);
     adminRoutes(v1, admin, tokens);
+    if (recording) recordingRoutes(v1, recording.index, recording.queue);
   });
 
   return {

@@ -8,6 +8,7 @@ const USAGE = `usage:
   callsight demo                                   start the AMI simulator and Callsight on it
   callsight serve [--config callsight.yaml] [--listen 127.0.0.1:8080] [--redis redis://127.0.0.1:6379]
   callsight token create <user> [--label text]     issue a bearer token for a user
+  callsight worker [--config callsight.yaml] [--redis url] [--outbox file]   process recordings
   callsight replay <trace> --format ami|events [--config callsight.yaml] [--pbx id] [--json]`;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -43,6 +44,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     case "serve": {
       const { serveCommand } = await import("./serve-command.js");
       return serveCommand(rest, io);
+    }
+    case "worker": {
+      const { workerCommand } = await import("./worker-command.js");
+      return workerCommand(rest, io);
     }
     case "token": {
       const { tokenCommand } = await import("./token-command.js");

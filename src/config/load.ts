@@ -18,11 +18,13 @@ import {
 } from "../domain/directory.js";
 import { DEFAULT_EXTENSION_PATTERN, type EndpointRules } from "../pbx/endpoints.js";
 import { applyEnvOverrides } from "./env.js";
-import { formatIssue } from "./problems.js";
+import { at, formatIssue } from "./problems.js";
 import {
   type ConfigFile,
   DEFAULT_PORTS,
   DEFAULT_RECORDING_DIRECTORIES,
+  DEFAULT_RECORDING_STORE,
+  DEFAULT_RETENTION_DAYS,
   type Driver,
   fileSchema,
   STRING_KEYS,
@@ -57,7 +59,16 @@ export interface CallsightConfig {
   pbx: PbxConnectionConfig[];
   directory: Directory;
   document: DirectoryDocument;
-  recording: { directory: string };
+  recording: {
+    directory: string;
+    /** Where finalized recordings are stored (`<store>/YYYY/MM/DD/<callId>-<ext>.wav`). */
+    store: string;
+    retentionDays: number;
+    /** Consent beep every n seconds on recorded calls (0 = none; the default). */
+    beepSeconds: number;
+    /** Per-department retention and beep, overriding the global values for that department's users. */
+    departments: Record<string, { retentionDays?: number; beepSeconds?: number }>;
+  };
 }
 
 /** Everything wrong with a configuration file; the message has one `file: problem` line per problem. */
@@ -116,8 +127,17 @@ export function parseConfig(
   const result = fileSchema.safeParse(raw);
   if (!result.success) problems.push(...result.error.issues.flatMap((issue) => formatIssue(issue, raw)));
   problems.push(...crossCheck(raw));
+  if (result.success) problems.push(...unknownRetentionDepartments(result.data));
   if (!result.success || problems.length > 0) throw new ConfigError(file, problems);
   return build(file, result.data);
+}
+
+/** `recording.departments` may only name departments of the file. */
+function unknownRetentionDepartments(data: ConfigFile): string[] {
+  const known = new Set(data.departments.map((d) => d.id));
+  return Object.keys(data.recording?.departments ?? {})
+    .filter((id) => !known.has(id))
+    .map((id) => at(["recording", "departments", id], `unknown department "${id}"`));
 }
 
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): CallsightConfig {
@@ -175,7 +195,13 @@ function build(file: string, data: ConfigFile): CallsightConfig {
     pbx,
     directory: buildDirectory(document, pbx[0]!.id),
     document,
-    recording: { directory: data.recording?.directory ?? DEFAULT_RECORDING_DIRECTORIES[pbx[0]!.driver] },
+    recording: {
+      directory: data.recording?.directory ?? DEFAULT_RECORDING_DIRECTORIES[pbx[0]!.driver],
+      store: data.recording?.store ?? DEFAULT_RECORDING_STORE,
+      retentionDays: data.recording?.retentionDays ?? DEFAULT_RETENTION_DAYS,
+      beepSeconds: data.recording?.beepSeconds ?? 0,
+      departments: data.recording?.departments ?? {},
+    },
   };
 }
 

@@ -72,7 +72,28 @@ export const userShape = {
   recording: z.enum(RECORDING_POLICIES).optional(),
 };
 
-export const recordingShape = { directory: nonEmpty };
+/** Where finalized recordings are stored and how long they are kept, unless the file says otherwise. */
+export const DEFAULT_RECORDING_STORE = "/var/lib/callsight/recordings";
+export const DEFAULT_RETENTION_DAYS = 365;
+
+const retentionDays = z.number().int().min(1);
+
+export const recordingShape = {
+  directory: nonEmpty.optional(),
+  store: nonEmpty.optional(),
+  retentionDays: retentionDays.optional(),
+  /** Consent: seconds between beeps both parties hear while a call is recorded (0 = none). */
+  beepSeconds: z.number().int().min(0).max(3600).optional(),
+  departments: z
+    .record(
+      z.string(),
+      z.strictObject({
+        retentionDays: retentionDays.optional(),
+        beepSeconds: z.number().int().min(0).max(3600).optional(),
+      }),
+    )
+    .optional(),
+};
 
 export const rootShape = {
   monitoringRoles: z.array(z.enum(ROLES)).default([...DEFAULT_MONITORING_ROLES]),
@@ -115,6 +136,7 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "context",
   "exten",
   "directory",
+  "store",
   "extensionPattern",
   "trunks",
   "devices",

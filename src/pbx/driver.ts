@@ -47,6 +47,15 @@ export interface RecordingRequest {
   file: string;
 }
 
+/** Each extension's recording setting on one PBX, and the consent beep for recorded calls. */
+export interface RecordingPolicyTable {
+  extensions: Record<string, "off" | "external" | "all">;
+  /** Seconds between beeps both parties hear while recording; undefined = no beep. */
+  beepSeconds?: number;
+  /** Extensions whose department sets another beep interval (0 = no beep for them). */
+  beepByExtension?: Record<string, number>;
+}
+
 export interface CallCommands {
   monitor(req: MonitorRequest): Promise<CommandOutcome>;
   pickup(req: PickupRequest): Promise<CommandOutcome>;
@@ -72,6 +81,8 @@ export interface PbxDriver extends CallCommands {
   stop(): Promise<void>;
   onEvents(listener: (events: PbxEvent[]) => void): void;
   status(): DriverStatus;
+  /** Hands the PBX the recording policy so it enforces it on its own (also while Callsight is down). */
+  publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome>;
   /** The endpoint of an extension's phone when the directory names none (e.g. `PJSIP/1001`). */
   endpointForExtension(extension: string): string;
 }

@@ -90,7 +90,7 @@ export class Callsight {
     }
     this.counters.events += events.length;
     this.counters.batches++;
-    if (changes.length === 0) return;
+    if (changes.length === 0 && events.length === 0) return;
     for (const l of this.listeners) l(changes, events);
   }
 

@@ -317,6 +317,9 @@ export class AmiSimulator {
   }
 
   /** Closes every client connection at once (the server keeps listening). */
+  /** The simulated AstDB (`family/key` -> value), written with DBPut / DBDel. */
+  readonly astdb = new Map<string, string>();
+
   dropConnections(): void {
     for (const s of this.sessions) s.socket.destroy();
     this.sessions.clear();
@@ -980,6 +983,26 @@ export class AmiSimulator {
       case "stopmixmonitor":
         this.stopMixMonitor(s, id, h);
         return;
+      case "dbput": {
+        const family = h.get("family");
+        const key = h.get("key");
+        if (!family || !key) {
+          this.error(s, id, "No family specified");
+          return;
+        }
+        this.astdb.set(`${family}/${key}`, h.get("val") ?? "");
+        this.success(s, id, "Updated database successfully");
+        return;
+      }
+      case "dbdel": {
+        const k = `${h.get("family") ?? ""}/${h.get("key") ?? ""}`;
+        if (!this.astdb.delete(k)) {
+          this.error(s, id, "Database entry not found");
+          return;
+        }
+        this.success(s, id, "Key deleted successfully");
+        return;
+      }
       case "hangup": {
         const name = h.get("channel") ?? "";
         if (!this.hangup(name)) this.error(s, id, "No such channel");

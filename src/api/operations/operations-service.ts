@@ -52,6 +52,8 @@ const NOT_FOUND: ReadonlySet<string> = new Set(["unknown-target", "unknown-call"
 export interface OperationsOptions {
   /** Beep to the supervisor when monitoring starts. */
   monitoringBeep: boolean;
+  /** Told when a user starts (user) or stops (undefined) a recording on demand, so the policy leaves it be. */
+  onDemand?: (pbx: string, callId: string, user: string | undefined) => void;
 }
 
 export class OperationsService {
@@ -180,8 +182,14 @@ export class OperationsService {
         // Record on the outside party's leg when there is one: it stays in the call across transfers.
         const leg = call.legs.find((l) => l.external) ?? call.legs[0];
         if (!leg) return refused("no-call", `call ${call.id} has no leg`);
-        if (operation === "recordStop") return this.run1(call.pbx, (d) => d.stopRecording({ leg: leg.leg }));
+        if (operation === "recordStop") {
+          const recorded = call.legs.find((l) => l.recording) ?? leg;
+          const result = await this.run1(call.pbx, (d) => d.stopRecording({ leg: recorded.leg }));
+          if (result.body.status === "accepted") this.options.onDemand?.(call.pbx, call.id, undefined);
+          return result;
+        }
         const file = `callsight-${call.id}-${leg.leg}-${Date.now()}.wav`;
+        this.options.onDemand?.(call.pbx, call.id, viewerId);
         return this.run1(call.pbx, (d) => d.startRecording({ leg: leg.leg, callId: call.id, file }));
       }
     }

@@ -12,6 +12,7 @@ import type {
   ParkedPickupRequest,
   PbxDriver,
   PickupRequest,
+  RecordingPolicyTable,
   RecordingRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
@@ -155,6 +156,7 @@ export class AsteriskAmiDriver implements PbxDriver {
   private wake?: () => void;
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
   private readonly channelOf = new Map<string, string>();
+  private policy: RecordingPolicyTable | undefined;
   private malformedLogged = 0;
   private readonly unknownLogged = new Set<string>();
   readonly counters: AmiDriverCounters = {
@@ -264,6 +266,55 @@ export class AsteriskAmiDriver implements PbxDriver {
     const channel = this.channelOf.get(req.leg);
     if (!channel) return Promise.resolve(unknownLeg(req.leg));
     return this.command("StopMixMonitor", { Channel: channel });
+  }
+
+  /**
+   * Writes each extension's recording policy to AstDB (`callsight/recording/<ext>`, read by
+   * dialplan/asterisk/callsight-recording.conf) and the MixMonitor consent options
+   * (`callsight/config/recording_options`). Remembered and written again after every reconnect.
+   */
+  publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
+    const previous = this.policy;
+    this.policy = policy;
+    return this.writePolicy(previous);
+  }
+
+  private async writePolicy(previous?: RecordingPolicyTable): Promise<CommandOutcome> {
+    const policy = this.policy;
+    if (!policy) return { status: "accepted" };
+    const failures: string[] = [];
+    const run = async (action: string, headers: Record<string, string>) => {
+      const outcome = await this.command(action, headers);
+      if (outcome.status !== "accepted")
+        failures.push(`${action} ${headers.Key}: ${"message" in outcome ? outcome.message : ""}`);
+    };
+    for (const [extension, value] of Object.entries(policy.extensions)) {
+      await run("DBPut", { Family: "callsight/recording", Key: extension, Val: value });
+    }
+    for (const extension of Object.keys(previous?.extensions ?? {})) {
+      if (!(extension in policy.extensions))
+        await run("DBDel", { Family: "callsight/recording", Key: extension });
+    }
+    const beep = (seconds: number | undefined) => (seconds ? `B(${seconds})` : "");
+    await run("DBPut", {
+      Family: "callsight/config",
+      Key: "recording_options",
+      Val: beep(policy.beepSeconds),
+    });
+    // An empty value is a real override ("no beep for this department"); a missing key falls back to the global one.
+    for (const [extension, seconds] of Object.entries(policy.beepByExtension ?? {})) {
+      await run("DBPut", { Family: "callsight/recording_options", Key: extension, Val: beep(seconds) });
+    }
+    for (const extension of Object.keys(previous?.beepByExtension ?? {})) {
+      if (!(extension in (policy.beepByExtension ?? {}))) {
+        await run("DBDel", { Family: "callsight/recording_options", Key: extension });
+      }
+    }
+    if (failures.length > 0) {
+      this.log.warn({ pbx: this.pbx, failures }, "could not write the recording policy to AstDB");
+      return { status: "failed", message: failures.join("; ") };
+    }
+    return { status: "accepted", detail: `${Object.keys(policy.extensions).length} extensions` };
   }
 
   /** The channel name the driver knows for a leg (for logs and tests). */
@@ -391,6 +442,8 @@ export class AsteriskAmiDriver implements PbxDriver {
       this.since = this.now();
       this.lastError = undefined;
       buffering = false;
+      // The dialplan enforces the recording policy from AstDB: write it again on every (re)connect.
+      if (this.policy) void this.writePolicy();
       const pending = buffered;
       buffered = [];
       this.log.info(
