@@ -2,10 +2,14 @@
 // `{ "<figure>": { "value", "unit", "baseline", "ratio" } }` on stdout (progress goes to stderr).
 
 import { benchAmiIngest, type Figure } from "./ami-ingest.js";
+import { benchRecording } from "./recording.js";
 
 type Bench = (opts: { log: (line: string) => void }) => Promise<Record<string, Figure>>;
 
-const BENCHES: [string, Bench][] = [["ami-ingest", (opts) => benchAmiIngest(opts)]];
+const BENCHES: [string, Bench][] = [
+  ["ami-ingest", (opts) => benchAmiIngest(opts)],
+  ["recording", (opts) => benchRecording(opts)],
+];
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");

@@ -67,9 +67,7 @@ export class RecordingPolicyEnforcer {
     const driver = this.deps.driver(pbx);
     if (!driver) return undefined;
     if (requirement.required && !call.recording) {
-      // The outside party's leg stays in the call across transfers, pickups and parking.
-      const leg =
-        call.legs.find((l) => l.external) ?? call.legs.find((l) => l.state !== "parked") ?? call.legs[0];
+      const leg = recordingLegFor(call);
       if (!leg) return undefined;
       const outcome = await driver.startRecording({
         leg: leg.leg,
@@ -134,6 +132,15 @@ export class RecordingPolicyEnforcer {
     if (t) clearTimeout(t);
     this.timers.delete(k);
   }
+}
+
+/**
+ * The leg to record so the recording follows the call: the outside party's leg stays in the call across
+ * blind and attended transfers, pickups and parking; on an internal call, the caller's leg (a pickup or a
+ * transfer replaces the callee, rarely the caller).
+ */
+export function recordingLegFor(call: Pick<CallView, "legs">): CallView["legs"][number] | undefined {
+  return call.legs.find((l) => l.external) ?? call.legs.find((l) => l.state !== "parked") ?? call.legs[0];
 }
 
 function key(pbx: string, callId: string): string {
