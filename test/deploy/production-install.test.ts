@@ -1,0 +1,132 @@
+// What the Docker image runs, run outside Docker: the production install (`npm install --omit=dev`), the
+// built output, `callsight serve` and `callsight worker` as the image starts them, the image's
+// HEALTHCHECK command, and a clean exit on SIGTERM (what `docker stop` sends).
+
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/runtime/local-redis.js";
+import { AmiSimulator } from "../../src/sim/ami-simulator.js";
+import { redisUrl } from "../support/redis.js";
+
+const run = promisify(execFile);
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => reject(new Error(`no exit within ${timeoutMs} ms`)), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+describe("the image's commands on a production install", () => {
+  let dir: string;
+  let sim: AmiSimulator;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "callsight-image-"));
+    // The build stage: compile; the runtime stage: production dependencies only, plus the built output.
+    await run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(dir, "dist")]);
+    for (const f of ["package.json", "package-lock.json", "callsight.example.yaml"])
+      await cp(f, join(dir, f));
+    await cp("bin", join(dir, "bin"), { recursive: true });
+    await cp("web", join(dir, "web"), { recursive: true });
+    await run("npm", ["install", "--omit=dev", "--no-audit", "--no-fund"], { cwd: dir });
+    sim = new AmiSimulator();
+    const { port } = await sim.start({ port: 0, username: "callsight", secret: "image-secret" });
+    const config = (await readFile("docker/callsight.yaml", "utf8")).replace(
+      "host: asterisk",
+      "host: 127.0.0.1",
+    );
+    await mkdir(join(dir, "etc"), { recursive: true });
+    await writeFile(join(dir, "etc", "callsight.yaml"), config);
+    env = {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      CALLSIGHT_CONFIG: join(dir, "etc", "callsight.yaml"),
+      CALLSIGHT_OUTBOX: join(dir, "outbox", "recordings.jsonl"),
+      CALLSIGHT_PBX_MAIN_PORT: String(port),
+      CALLSIGHT_PBX_MAIN_SECRET: "image-secret",
+      REDIS_URL: await redisUrl(),
+      CALLSIGHT_REDIS_PREFIX: `callsight:image:${process.pid}:`,
+      LOG_LEVEL: "warn",
+    };
+  }, 240_000);
+
+  afterAll(async () => {
+    await sim?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("serve: healthy with the PBX connected, passes the HEALTHCHECK command, drains on SIGTERM", async () => {
+    const port = await freePort();
+    const child = spawn("node", ["bin/callsight.js", "serve"], {
+      cwd: dir,
+      env: { ...env, CALLSIGHT_LISTEN: `127.0.0.1:${port}` },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr += String(d);
+    });
+    try {
+      let health: any;
+      for (let i = 0; i < 150; i++) {
+        health = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.json(),
+          () => undefined,
+        );
+        if (health?.pbx?.[0]?.connected) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(health, stderr).toMatchObject({ status: "ok", pbx: [{ pbx: "main", connected: true }] });
+      // The Dockerfile's HEALTHCHECK, verbatim but for the port.
+      await run("node", [
+        "-e",
+        `fetch('http://127.0.0.1:${port}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+      ]);
+      child.kill("SIGTERM");
+      expect(await exitOf(child, 15_000)).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
+
+  it("worker: starts on the same image and exits 0 on SIGTERM", async () => {
+    const child = spawn("node", ["bin/callsight.js", "worker"], { cwd: dir, env, stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(child.exitCode).toBeNull();
+      child.kill("SIGTERM");
+      expect(await exitOf(child, 30_000)).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
+
+  it("refuses to start on a bad configuration with exit code 78 and the reason", async () => {
+    const bad = join(dir, "etc", "bad.yaml");
+    await writeFile(
+      bad,
+      (await readFile(env.CALLSIGHT_CONFIG!, "utf8")).replace("driver: ami", "driver: sip"),
+    );
+    const child = spawn("node", ["bin/callsight.js", "serve"], {
+      cwd: dir,
+      env: { ...env, CALLSIGHT_CONFIG: bad },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr += String(d);
+    });
+    expect(await exitOf(child, 20_000)).toBe(78);
+    expect(stderr).toContain("pbx[0].driver");
+  }, 30_000);
+});
