@@ -161,6 +161,50 @@ describe("Callsight end to end on the AMI simulator", () => {
       "Carol on Alice's call",
     );
     ringing.resume();
+    await ringing.done;
+    await waitFor(() => server.callsight.model.presenceOf("1003") === "available", "Carol free again");
+  });
+
+  it("sends the caller to the IVR through the API: the agent is free, the caller stays in the call", async () => {
+    const inbound = sim.startCall("05", { pauseAt: "answered", extMap: { "1002": "1003" }, timeScale: 0.05 });
+    await waitFor(() => server.callsight.model.presenceOf("1003") === "on-call", "Carol on a call");
+    // Carol has send-to-IVR switched off in the sample directory; Alice (same department) may.
+    expect((await call("POST", "/v1/operations/send-to-ivr", "1003", { target: "1003" })).body.reason).toBe(
+      "operation-disabled",
+    );
+    const r = await call("POST", "/v1/operations/send-to-ivr", "1001", { target: "1003" });
+    expect(r.status).toBe(202);
+    const redirect = sim.actionLog.filter((a) => a.action === "redirect").at(-1);
+    expect(redirect?.headers).toMatchObject({
+      context: "ivr",
+      exten: "s",
+      channel: expect.stringMatching(/^PJSIP\/carrier-/),
+    });
+    await waitFor(() => server.callsight.model.presenceOf("1003") === "available", "Carol free");
+    inbound.resume();
+    await inbound.done;
+  });
+
+  it("picks up a parked call through the API; refuses one who may not", async () => {
+    const parked = sim.startCall("08", { pauseAt: "parked", timeScale: 0.05 });
+    const view = await waitFor(
+      () => server.callsight.model.activeCalls().find((c) => c.parked),
+      "a parked call",
+    );
+    // Erin has parked pickup off; Carol (Sales, the parker's department) may.
+    expect((await call("POST", "/v1/operations/parked-pickup", "1005", { call: view.id })).body.reason).toBe(
+      "operation-disabled",
+    );
+    const board = await call("GET", "/v1/board", "1003");
+    expect(board.body.parked).toEqual([
+      expect.objectContaining({ call: view.id, space: view.parked!.space }),
+    ]);
+    const r = await call("POST", "/v1/operations/parked-pickup", "1003", { call: view.id });
+    expect(r.status).toBe(202);
+    const originate = sim.actionLog.filter((a) => a.action === "originate").at(-1);
+    expect(originate?.headers).toMatchObject({ application: "ParkedCall", channel: "PJSIP/1003" });
+    parked.resume();
+    await parked.done;
   });
 
   it("repairs a covered call that the PBX did not record, and the recording ends in the store", async () => {

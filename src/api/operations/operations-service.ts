@@ -126,7 +126,10 @@ export class OperationsService {
       case "sendToIvr": {
         const target = this.targetUser(req);
         if (!target) return refused("unknown-target", `no user ${req.target ?? "(none given)"}`);
-        const call = this.callOfUser(target.id, (state) => state !== "ringing");
+        // With several calls, `call` says which one.
+        const call = req.call
+          ? this.callById(req)
+          : this.callOfUser(target.id, (state) => state !== "ringing");
         const decision = authorize(directory, viewerId, "sendToIvr", {
           user: target.id,
           ...(call ? { call } : {}),
