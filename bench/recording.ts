@@ -9,7 +9,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +17,7 @@ import { RecordingIndex } from "../src/recording/recording-index.js";
 import type { FinalizeRecording } from "../src/recording/recording-job.js";
 import { RecordingQueue } from "../src/recording/recording-queue.js";
 import { wavHeader } from "../src/recording/wav.js";
+import { freePort } from "../src/runtime/local-redis.js";
 
 export interface Figure {
   value: number;
@@ -37,17 +37,6 @@ export interface RecordingBenchOptions {
 }
 
 const CHILD = fileURLToPath(new URL("./recording-worker-child.js", import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 async function startRedis(): Promise<{ url: string; stop(): void }> {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => undefined };
