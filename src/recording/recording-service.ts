@@ -36,6 +36,14 @@ export interface RecordingServiceDeps {
   }) => Promise<unknown>;
   logger: Logger;
   graceMs?: number;
+  /**
+   * Several instances on one Redis: whether this instance owns the PBX connection. Policy repairs run on
+   * the owner only (a repair done twice is a second recording). A finished recording is queued by the
+   * owner at once and by every other instance `followerFinalizeDelayMs` later, as a backstop for an owner
+   * that died in between; the job id is the same, so the backstop is a no-op when the owner did it.
+   */
+  isOwner?: (pbx: string) => boolean;
+  followerFinalizeDelayMs?: number;
 }
 
 export class RecordingService {
@@ -45,12 +53,14 @@ export class RecordingService {
   private readonly views = new Map<string, CallView>();
   private readonly callOfLeg = new Map<string, string>();
   readonly counters = { finalized: 0, outboxed: 0, duplicates: 0, withoutFile: 0 };
+  private readonly backstops = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(private readonly deps: RecordingServiceDeps) {
     this.enforcer = new RecordingPolicyEnforcer({
       directory: deps.directory,
       call: deps.call,
-      driver: (pbx) => deps.drivers().find((d) => d.pbx === pbx),
+      driver: (pbx) =>
+        deps.isOwner && !deps.isOwner(pbx) ? undefined : deps.drivers().find((d) => d.pbx === pbx),
       onRepair: (repair) => this.repaired(repair),
       ...(deps.graceMs !== undefined ? { graceMs: deps.graceMs } : {}),
     });
@@ -88,6 +98,8 @@ export class RecordingService {
 
   close(): void {
     this.enforcer.close();
+    for (const t of this.backstops) clearTimeout(t);
+    this.backstops.clear();
   }
 
   private remember(call: CallView): void {
@@ -132,6 +144,19 @@ export class RecordingService {
       ...(extension ? { extension } : {}),
       ...(onDemandBy ? { onDemandBy } : {}),
     };
+    if (this.deps.isOwner && !this.deps.isOwner(done.pbx)) {
+      // A recording that stopped long ago comes from replaying the PBX's event stream at start: its job
+      // was queued back then.
+      if (Date.now() - done.stoppedAt > 10 * 60_000) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.backstops.delete(timer);
+          resolve();
+        }, this.deps.followerFinalizeDelayMs ?? 10_000);
+        timer.unref?.();
+        this.backstops.add(timer);
+      });
+    }
     try {
       const outcome = await this.deps.enqueue(job);
       if (outcome === "outboxed") this.counters.outboxed++;

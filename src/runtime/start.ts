@@ -5,6 +5,9 @@ import type { Logger } from "pino";
 import { TokenStore } from "../api/auth/token-store.js";
 import { type Api, buildApi } from "../api/server.js";
 import { AuditLog } from "../audit/audit-log.js";
+import { ClusteredDriver, type ClusterSettings } from "../cluster/clustered-driver.js";
+import { shareOnDemandMarks } from "../cluster/on-demand-sync.js";
+import { clusterSettings, type ResolvedClusterSettings } from "../cluster/settings.js";
 import type { CallsightConfig } from "../config/load.js";
 import type { PbxDriver } from "../pbx/driver.js";
 import { DEFAULT_OUTBOX_PATH, RecordingOutbox } from "../recording/outbox.js";
@@ -26,6 +29,11 @@ export interface ServerOptions {
   port: number;
   logger: Logger;
   drivers?: PbxDriver[];
+  /**
+   * Several instances on one Redis (src/cluster/): each PBX connection is owned by one instance at a time
+   * and every instance follows its events. On unless false or CALLSIGHT_CLUSTER=0.
+   */
+  cluster?: boolean | (ClusterSettings & { followerFinalizeDelayMs?: number });
 }
 
 export interface RunningServer {
@@ -34,13 +42,21 @@ export interface RunningServer {
   redis: Redis;
   tokens: TokenStore;
   url: string;
+  /** This instance's id when clustered. */
+  instance?: string;
   stop(): Promise<void>;
 }
 
 export class RedisUnavailableError extends Error {}
 
 /** The server's half of recording: policy to the PBX, audit and repair, finished recordings to the queue. */
-function startRecording(callsight: Callsight, redis: Redis, audit: AuditLog, options: ServerOptions) {
+function startRecording(
+  callsight: Callsight,
+  redis: Redis,
+  audit: AuditLog,
+  options: ServerOptions,
+  cluster: ResolvedClusterSettings | undefined,
+) {
   const { config, logger, prefix } = options;
   const outbox = new RecordingOutbox(
     options.outboxPath ?? process.env.CALLSIGHT_OUTBOX ?? DEFAULT_OUTBOX_PATH,
@@ -57,6 +73,17 @@ function startRecording(callsight: Callsight, redis: Redis, audit: AuditLog, opt
     audit: (entry) => audit.append({ actor: "callsight", ...entry }),
     logger: logger.child({ component: "recording" }),
     ...(options.recordingGraceMs !== undefined ? { graceMs: options.recordingGraceMs } : {}),
+    ...(cluster
+      ? {
+          isOwner: (pbx: string) => {
+            const driver = callsight.driver(pbx);
+            return !(driver instanceof ClusteredDriver) || driver.isOwner();
+          },
+          ...(cluster.followerFinalizeDelayMs !== undefined
+            ? { followerFinalizeDelayMs: cluster.followerFinalizeDelayMs }
+            : {}),
+        }
+      : {}),
   });
   callsight.onModelChange((changes, events) => service.observe(changes, events));
   callsight.onDirectoryChange(() => {
@@ -82,8 +109,34 @@ export async function connectRedis(url: string): Promise<Redis> {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const drivers = options.drivers ?? driversFor(options.config, options.logger);
+  const real = options.drivers ?? driversFor(options.config, options.logger);
   const redis = await connectRedis(options.redisUrl);
+  const cluster = clusterSettings(options.cluster);
+  const drivers = cluster
+    ? real.map(
+        (driver) =>
+          new ClusteredDriver({
+            ...cluster,
+            driver,
+            // A second connection to the same PBX for snapshot refreshes (not for drivers handed in).
+            ...(options.drivers
+              ? {}
+              : {
+                  createDriver: () =>
+                    driversFor(options.config, options.logger).find((d) => d.pbx === driver.pbx)!,
+                }),
+            redis,
+            prefix: options.prefix,
+            logger: options.logger,
+          }),
+      )
+    : real;
+  if (cluster) {
+    options.logger.info(
+      { instance: cluster.instance, pbx: drivers.map((d) => d.pbx) },
+      "clustered: PBX connections are owned through leases in Redis",
+    );
+  }
   const callsight = new Callsight({
     config: options.config,
     redis,
@@ -94,7 +147,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await callsight.start();
   const tokens = new TokenStore(redis, options.prefix);
   const audit = new AuditLog(redis, options.prefix);
-  const recording = startRecording(callsight, redis, audit, options);
+  // Before the first stream entry can arrive (that takes a Redis round trip): recording sees the replay
+  // from the last snapshot too, so it knows the recordings running when this instance started.
+  const recording = startRecording(callsight, redis, audit, options, cluster);
+  const unshare = cluster
+    ? await shareOnDemandMarks({
+        enforcer: recording.service.enforcer,
+        redis,
+        prefix: options.prefix,
+        instance: cluster.instance,
+        logger: options.logger,
+      })
+    : undefined;
+  // Serve viewers only once this instance's model has caught up with each PBX's event stream.
+  await Promise.all(drivers.map((d) => (d instanceof ClusteredDriver ? settle(d.ready, 10_000) : undefined)));
   const api = await buildApi({ callsight, tokens, audit, logger: options.logger, recording });
   await recording.service.publishPolicy();
   const address = await api.app.listen({ host: options.host, port: options.port });
@@ -105,14 +171,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     redis,
     tokens,
     url: address,
+    ...(cluster ? { instance: cluster.instance } : {}),
     async stop() {
       // Stop taking viewers and requests first, then let go of the PBXes and Redis.
       await api.close();
       recording.flusher.stop();
       recording.service.close();
       await callsight.stop();
+      await unshare?.();
       await recording.queue.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+function settle(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.then(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -1,0 +1,337 @@
+// Operations asked of an instance that does not own the PBX connection go to the owner over Redis.
+//
+// Request: XADD `<prefix>commands:<pbx>` (MAXLEN ~ 1000) with the request id, the operation and who asks.
+// The owner reads the stream through the consumer group `owner` (each entry goes to one reader) and
+// acknowledges an entry before it acts on it: a request is carried out at most once, and an entry that
+// was delivered to an owner that then died stays with that owner and is never delivered again.
+// Answer: the owner LPUSHes the outcome to `<prefix>commands:<pbx>:reply:<id>`; the requester waits on it
+// with BLPOP (on a connection of its own, so concurrent requests do not queue behind each other).
+//
+// Who decides whether a request runs: a per-request key `<prefix>commands:<pbx>:state:<id>` set with
+// SET NX by whoever comes first — the owner (`taken`, then it runs the request) or the requester giving
+// up (`abandoned`, then it never runs and the requester says so). On top of that the owner drops a
+// request older than `staleMs` (measured on Redis's clock: the entry id against TIME), so a request
+// whose requester died, or that waited through a failover, never fires later: a barge minutes late is
+// worse than a barge refused.
+
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type {
+  CallCommands,
+  CommandOutcome,
+  IvrRequest,
+  MonitorRequest,
+  ParkedPickupRequest,
+  PickupRequest,
+  RecordingRequest,
+} from "../pbx/driver.js";
+import { entriesOf, idTime } from "./event-stream.js";
+
+export type RelayedCommand =
+  | { op: "monitor"; req: MonitorRequest }
+  | { op: "pickup"; req: PickupRequest }
+  | { op: "pickupParked"; req: ParkedPickupRequest }
+  | { op: "sendToIvr"; req: IvrRequest }
+  | { op: "startRecording"; req: RecordingRequest }
+  | { op: "stopRecording"; req: { leg: string } };
+
+const OPS: ReadonlySet<string> = new Set([
+  "monitor",
+  "pickup",
+  "pickupParked",
+  "sendToIvr",
+  "startRecording",
+  "stopRecording",
+]);
+
+/** Runs a relayed command on a driver. */
+export function runCommand(driver: CallCommands, cmd: RelayedCommand): Promise<CommandOutcome> {
+  switch (cmd.op) {
+    case "monitor":
+      return driver.monitor(cmd.req);
+    case "pickup":
+      return driver.pickup(cmd.req);
+    case "pickupParked":
+      return driver.pickupParked(cmd.req);
+    case "sendToIvr":
+      return driver.sendToIvr(cmd.req);
+    case "startRecording":
+      return driver.startRecording(cmd.req);
+    case "stopRecording":
+      return driver.stopRecording(cmd.req);
+  }
+}
+
+export interface CommandRelayOptions {
+  redis: Redis;
+  prefix: string;
+  pbx: string;
+  instance: string;
+  /** How long a requester waits for the owner to take its request (default 5 s). */
+  takeTimeoutMs?: number;
+  /** How long a requester waits for the outcome once the owner took it (default 15 s: a PBX action's time). */
+  answerTimeoutMs?: number;
+  /** The owner drops requests older than this (default 5 s). */
+  staleMs?: number;
+  logger?: Logger;
+  /** Who owns the PBX now, for the messages (optional). */
+  ownerName?: () => string | undefined;
+}
+
+export interface RelayCounters {
+  sent: number;
+  answered: number;
+  abandoned: number;
+  executed: number;
+  stale: number;
+  skipped: number;
+}
+
+const GROUP = "owner";
+const KEEP_MS = 60_000;
+
+export class CommandRelay {
+  readonly stream: string;
+  private readonly takeTimeoutMs: number;
+  private readonly answerTimeoutMs: number;
+  private readonly staleMs: number;
+  private serving: { conn: Redis; loop: Promise<void> } | undefined;
+  private groupReady: Promise<void> | undefined;
+  readonly counters: RelayCounters = {
+    sent: 0,
+    answered: 0,
+    abandoned: 0,
+    executed: 0,
+    stale: 0,
+    skipped: 0,
+  };
+
+  constructor(private readonly options: CommandRelayOptions) {
+    this.stream = `${options.prefix}commands:${options.pbx}`;
+    this.takeTimeoutMs = options.takeTimeoutMs ?? 5000;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? 15_000;
+    this.staleMs = options.staleMs ?? 5000;
+  }
+
+  /** Asks the owner to carry out a command and waits for its outcome. */
+  async send(cmd: RelayedCommand): Promise<CommandOutcome> {
+    const { redis, pbx } = this.options;
+    const id = randomUUID();
+    const replyKey = this.replyKey(id);
+    const stateKey = this.stateKey(id);
+    const waiter = redis.duplicate();
+    waiter.on("error", () => undefined);
+    try {
+      await this.ensureGroup();
+      await redis.call(
+        "XADD",
+        this.stream,
+        "MAXLEN",
+        "~",
+        "1000",
+        "*",
+        "id",
+        id,
+        "command",
+        JSON.stringify(cmd),
+        "from",
+        this.options.instance,
+      );
+      this.counters.sent++;
+      const first = await waiter.blpop(replyKey, this.takeTimeoutMs / 1000);
+      if (first) return this.answered(first[1]);
+      // Nobody answered in time: give the request up, unless the owner took it in the meantime.
+      const abandoned = await redis.set(stateKey, "abandoned", "PX", KEEP_MS, "NX");
+      if (abandoned === "OK") {
+        this.counters.abandoned++;
+        const owner = this.options.ownerName?.();
+        return {
+          status: "failed",
+          message:
+            `no Callsight instance took the ${cmd.op} request for pbx ${pbx} within ${this.takeTimeoutMs} ms ` +
+            `(${owner ? `owner: ${owner}` : "no owner right now"}); it was not carried out`,
+        };
+      }
+      const late = await waiter.blpop(replyKey, this.answerTimeoutMs / 1000);
+      if (late) return this.answered(late[1]);
+      return {
+        status: "failed",
+        message: `the owner of pbx ${pbx} took the ${cmd.op} request but gave no answer within ${this.answerTimeoutMs} ms; it may have been carried out`,
+      };
+    } catch (err) {
+      return {
+        status: "failed",
+        message: `could not relay ${cmd.op} to the owner of pbx ${pbx}: ${err instanceof Error ? err.message : String(err)}`,
+      };
+    } finally {
+      waiter.disconnect();
+    }
+  }
+
+  /** Owner side: starts taking requests and running them with `execute`. */
+  serve(execute: (cmd: RelayedCommand) => Promise<CommandOutcome>): void {
+    if (this.serving) return;
+    const conn = this.options.redis.duplicate();
+    conn.on("error", () => undefined);
+    const serving = { conn, loop: Promise.resolve() };
+    this.serving = serving;
+    serving.loop = this.serveLoop(serving, execute);
+  }
+
+  /** Owner side: stops taking requests (requests already taken finish). */
+  async unserve(): Promise<void> {
+    const serving = this.serving;
+    if (!serving) return;
+    this.serving = undefined;
+    serving.conn.disconnect();
+    await serving.loop;
+  }
+
+  get isServing(): boolean {
+    return this.serving !== undefined;
+  }
+
+  private async serveLoop(
+    serving: { conn: Redis },
+    execute: (cmd: RelayedCommand) => Promise<CommandOutcome>,
+  ): Promise<void> {
+    const { redis, instance, logger, pbx } = this.options;
+    while (this.serving === serving) {
+      try {
+        await this.ensureGroup();
+        const reply = await serving.conn.call(
+          "XREADGROUP",
+          "GROUP",
+          GROUP,
+          instance,
+          "COUNT",
+          "10",
+          "BLOCK",
+          "1000",
+          "STREAMS",
+          this.stream,
+          ">",
+        );
+        const entries = entriesOf(reply);
+        if (entries.length === 0) continue;
+        // Acknowledge first: at most once, even if this process dies in the middle of the command.
+        await redis.call("XACK", this.stream, GROUP, ...entries.map(([id]) => id));
+        const [seconds, micros] = (await redis.call("TIME")) as [string, string];
+        const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+        // One at a time, in order: an operator's second request must not overtake the first.
+        for (const [entryId, fields] of entries) {
+          if (this.serving !== serving) {
+            // Lost the lease while working through the batch: leave the rest unrun (the requesters time out).
+            this.counters.skipped++;
+            continue;
+          }
+          await this.handle(entryId, fields, now, execute);
+        }
+      } catch (err) {
+        if (this.serving !== serving) return;
+        // Redis lost the group (restarted without persistence): create it again on the next round.
+        if (err instanceof Error && err.message.includes("NOGROUP")) this.groupReady = undefined;
+        logger?.warn({ pbx, err }, "command relay: read failed; retrying");
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  private async handle(
+    entryId: string,
+    fields: string[],
+    now: number,
+    execute: (cmd: RelayedCommand) => Promise<CommandOutcome>,
+  ): Promise<void> {
+    const { redis, logger, pbx } = this.options;
+    const f = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+    const id = f.get("id");
+    if (!id) return;
+    let cmd: RelayedCommand;
+    try {
+      cmd = JSON.parse(f.get("command") ?? "") as RelayedCommand;
+      if (!OPS.has(cmd.op)) throw new Error(`unknown operation ${String(cmd.op)}`);
+    } catch (err) {
+      await this.reply(id, {
+        status: "failed",
+        message: `malformed relayed command: ${(err as Error).message}`,
+      });
+      return;
+    }
+    const age = now - idTime(entryId);
+    if (age > this.staleMs) {
+      this.counters.stale++;
+      logger?.warn(
+        { pbx, request: id, op: cmd.op, ageMs: age, from: f.get("from") },
+        "relayed operation too old; not carried out",
+      );
+      if ((await redis.set(this.stateKey(id), "stale", "PX", KEEP_MS, "NX")) === "OK") {
+        await this.reply(id, {
+          status: "failed",
+          message: `the ${cmd.op} request waited ${age} ms for the owner of pbx ${pbx} (limit ${this.staleMs} ms); it was not carried out`,
+        });
+      }
+      return;
+    }
+    if ((await redis.set(this.stateKey(id), "taken", "PX", KEEP_MS, "NX")) !== "OK") {
+      // The requester gave up first.
+      this.counters.skipped++;
+      return;
+    }
+    let outcome: CommandOutcome;
+    try {
+      outcome = await execute(cmd);
+    } catch (err) {
+      outcome = { status: "failed", message: err instanceof Error ? err.message : String(err) };
+    }
+    this.counters.executed++;
+    logger?.info(
+      { pbx, request: id, op: cmd.op, from: f.get("from"), outcome },
+      "relayed operation carried out",
+    );
+    await this.reply(id, outcome);
+  }
+
+  private async reply(id: string, outcome: CommandOutcome): Promise<void> {
+    const key = this.replyKey(id);
+    await this.options.redis
+      .multi()
+      .lpush(key, JSON.stringify(outcome))
+      .pexpire(key, KEEP_MS)
+      .exec()
+      .catch((err) => this.options.logger?.warn({ err, request: id }, "command relay: could not answer"));
+  }
+
+  private answered(json: string): CommandOutcome {
+    this.counters.answered++;
+    try {
+      return JSON.parse(json) as CommandOutcome;
+    } catch {
+      return { status: "failed", message: "the owner's answer could not be read" };
+    }
+  }
+
+  private ensureGroup(): Promise<void> {
+    this.groupReady ??= (async () => {
+      try {
+        await this.options.redis.call("XGROUP", "CREATE", this.stream, GROUP, "0", "MKSTREAM");
+      } catch (err) {
+        if (!(err instanceof Error && err.message.includes("BUSYGROUP"))) {
+          this.groupReady = undefined;
+          throw err;
+        }
+      }
+    })();
+    return this.groupReady;
+  }
+
+  private replyKey(id: string): string {
+    return `${this.stream}:reply:${id}`;
+  }
+
+  private stateKey(id: string): string {
+    return `${this.stream}:state:${id}`;
+  }
+}

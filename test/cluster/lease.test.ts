@@ -1,0 +1,378 @@
+// The building blocks of several instances on one Redis, each against a real Redis: the PBX lease,
+// the fenced event stream, the command relay, and the clustered driver with scripted PBX drivers.
+
+import { Redis } from "ioredis";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClusteredDriver } from "../../src/cluster/clustered-driver.js";
+import { CommandRelay } from "../../src/cluster/command-relay.js";
+import {
+  EventStreamConsumer,
+  EventStreamPublisher,
+  eventStreamKeys,
+  FencedError,
+  type StreamBatch,
+} from "../../src/cluster/event-stream.js";
+import { PbxLease } from "../../src/cluster/pbx-lease.js";
+import type { PbxEvent } from "../../src/domain/events.js";
+import { testRedis } from "../support/redis.js";
+import { ScriptedDriver, sleep, snapshot, until } from "./helpers.js";
+
+const logger = pino({ level: "silent" });
+let redis: Redis;
+let url: string;
+let base: string;
+let n = 0;
+/** A fresh key prefix per test. */
+const fresh = () => `${base}${++n}:`;
+
+beforeAll(async () => {
+  ({ redis, prefix: base, url } = await testRedis());
+});
+
+afterAll(() => {
+  redis.disconnect();
+});
+
+function presence(pbx: string, extension: string): PbxEvent {
+  return { pbx, at: Date.now(), type: "presence.state", extension, state: "away" };
+}
+
+describe("PbxLease", () => {
+  it("is held by one instance at a time, with a token that grows with every new holder", async () => {
+    const prefix = fresh();
+    const a = new PbxLease({ redis, prefix, pbx: "main", instance: "a", ttlMs: 400 });
+    const b = new PbxLease({ redis, prefix, pbx: "main", instance: "b", ttlMs: 400 });
+    expect(await a.tryAcquire()).toBe(true);
+    expect(a.held).toBe(true);
+    expect(a.token).toBe(1);
+    expect(await b.tryAcquire()).toBe(false);
+    expect(b.holder).toEqual({ instance: "a", token: 1 });
+    expect(await redis.get(`${prefix}lease:main`)).toBe("1|a");
+    // Asking again while holding it is a renewal: same token.
+    expect(await a.tryAcquire()).toBe(true);
+    expect(a.token).toBe(1);
+    await a.release();
+    expect(await b.tryAcquire()).toBe(true);
+    expect(b.token).toBe(2);
+    await b.release();
+  });
+
+  it("keeps the lease past its ttl while it renews, and frees it at once on stop()", async () => {
+    const prefix = fresh();
+    const a = new PbxLease({ redis, prefix, pbx: "main", instance: "a", ttlMs: 300 });
+    const b = new PbxLease({ redis, prefix, pbx: "main", instance: "b", ttlMs: 300 });
+    a.start();
+    await until(() => a.held, "a holds the lease");
+    await sleep(900);
+    expect(a.held).toBe(true);
+    expect(a.counters.renewals).toBeGreaterThanOrEqual(3);
+    expect(await b.tryAcquire()).toBe(false);
+    await a.stop();
+    expect(a.held).toBe(false);
+    expect(await b.tryAcquire()).toBe(true);
+    await b.release();
+  });
+
+  it("is taken over when the holder stops renewing; the old holder learns it lost the lease", async () => {
+    const prefix = fresh();
+    const lost: string[] = [];
+    const a = new PbxLease({
+      redis,
+      prefix,
+      pbx: "main",
+      instance: "a",
+      ttlMs: 300,
+      onLost: (reason) => lost.push(reason),
+    });
+    const b = new PbxLease({ redis, prefix, pbx: "main", instance: "b", ttlMs: 300 });
+    expect(await a.tryAcquire()).toBe(true);
+    const t0 = Date.now();
+    b.start();
+    // a never renews (a paused process): b takes over within ttl + ttl/3.
+    await until(() => b.held, "b takes the lease over", 2000, 10);
+    expect(Date.now() - t0).toBeLessThan(300 + 100 + 150);
+    expect(b.token).toBe(2);
+    // a's own clock gave the lease up already; a renewal attempt cannot bring it back.
+    expect(a.held).toBe(false);
+    await until(() => lost.length === 1, "a's own report of the loss", 100, 1);
+    expect(await a.renew()).toBe(false);
+    await b.stop();
+  });
+
+  it("reports the lease lost on its own clock when Redis stops answering", async () => {
+    const prefix = fresh();
+    const conn = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    conn.on("error", () => undefined);
+    const lost: string[] = [];
+    const a = new PbxLease({
+      redis: conn,
+      prefix,
+      pbx: "main",
+      instance: "a",
+      ttlMs: 300,
+      onLost: (reason) => lost.push(reason),
+    });
+    a.start();
+    await until(() => a.held, "a holds the lease");
+    conn.disconnect();
+    await until(() => lost.length > 0, "a gives the lease up", 1000, 10);
+    expect(lost[0]).toMatch(/not renewed within 300 ms/);
+    expect(a.held).toBe(false);
+    await a.stop();
+  });
+});
+
+describe("the event stream", () => {
+  it("fences a writer whose token is older than the stream's newest", async () => {
+    const prefix = fresh();
+    const a = new PbxLease({ redis, prefix, pbx: "main", instance: "a", ttlMs: 200 });
+    const b = new PbxLease({ redis, prefix, pbx: "main", instance: "b", ttlMs: 200 });
+    const publisher = new EventStreamPublisher(redis, prefix, "main");
+    expect(await a.tryAcquire()).toBe(true);
+    const tokenA = a.token;
+    await publisher.publish([snapshot("main")], tokenA);
+    // a pauses; its lease expires; b takes over and claims the stream before connecting.
+    await sleep(250);
+    expect(await b.tryAcquire()).toBe(true);
+    expect(await publisher.claim(b.token)).toBe(true);
+    // a wakes up and tries to write what it had in hand: refused.
+    await expect(publisher.publish([presence("main", "1001")], tokenA)).rejects.toBeInstanceOf(FencedError);
+    await publisher.publish([snapshot("main")], b.token);
+    // An old token cannot claim the stream back either.
+    expect(await publisher.claim(tokenA)).toBe(false);
+    const { stream } = eventStreamKeys(prefix, "main");
+    const entries = (await redis.xrange(stream, "-", "+")) as [string, string[]][];
+    expect(entries.map(([, f]) => f[3])).toEqual([String(tokenA), String(b.token)]);
+    await b.release();
+  });
+
+  it("a new consumer starts at the last snapshot, then follows live entries in order", async () => {
+    const prefix = fresh();
+    const publisher = new EventStreamPublisher(redis, prefix, "main");
+    await publisher.publish([presence("main", "1")], 1);
+    await publisher.publish([snapshot("main", 1000)], 1);
+    await publisher.publish([presence("main", "2")], 1);
+    const got: StreamBatch[] = [];
+    const consumer = new EventStreamConsumer({
+      redis,
+      prefix,
+      pbx: "main",
+      blockMs: 200,
+      onBatch: (b) => got.push(b),
+    });
+    consumer.start();
+    await consumer.ready;
+    expect(got.map((b) => b.events[0]?.type)).toEqual(["pbx.snapshot", "presence.state"]);
+    await publisher.publish([presence("main", "3"), presence("main", "4")], 2);
+    await until(() => got.length === 3, "the live batch");
+    expect(got[2]!.events.map((e) => (e.type === "presence.state" ? e.extension : ""))).toEqual(["3", "4"]);
+    expect(got[2]!.token).toBe(2);
+    await consumer.stop();
+  });
+
+  it("trims only what lies before the last snapshot", async () => {
+    const prefix = fresh();
+    const publisher = new EventStreamPublisher(redis, prefix, "main");
+    for (let i = 0; i < 400; i++) await publisher.publish([presence("main", String(i))], 1);
+    await publisher.publish([snapshot("main")], 1);
+    const { length } = await publisher.publish([presence("main", "after")], 1);
+    // Approximate trimming drops whole nodes (100 entries): at most a node's worth is left before the snapshot.
+    expect(length).toBeLessThan(150);
+    const { stream, meta } = eventStreamKeys(prefix, "main");
+    const snap = await redis.hget(meta, "snapshot");
+    const tail = (await redis.xrange(stream, snap!, "+")) as unknown[];
+    expect(tail).toHaveLength(2);
+  });
+});
+
+describe("the command relay", () => {
+  it("carries a follower's command out once on the owner and returns its outcome", async () => {
+    const prefix = fresh();
+    const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner" });
+    const follower = new CommandRelay({ redis, prefix, pbx: "main", instance: "follower" });
+    const driver = new ScriptedDriver("main");
+    driver.start();
+    owner.serve((cmd) => (cmd.op === "pickup" ? driver.pickup(cmd.req) : driver.monitor(cmd.req as never)));
+    const outcome = await follower.send({
+      op: "pickup",
+      req: { pickerEndpoint: "PJSIP/1003", targetLeg: "1.2" },
+    });
+    expect(outcome).toEqual({ status: "accepted", detail: "pickup by driver " + driver.id });
+    expect(driver.commands).toEqual([
+      { op: "pickup", req: { pickerEndpoint: "PJSIP/1003", targetLeg: "1.2" } },
+    ]);
+    await owner.unserve();
+  });
+
+  it("fails clearly when nobody takes the request, and a later owner never carries it out", async () => {
+    const prefix = fresh();
+    const follower = new CommandRelay({ redis, prefix, pbx: "main", instance: "f", takeTimeoutMs: 300 });
+    const t0 = Date.now();
+    const outcome = await follower.send({
+      op: "monitor",
+      req: { supervisorEndpoint: "PJSIP/1004", targetLeg: "1.5", mode: "barge", beep: false },
+    });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+    expect(outcome).toMatchObject({ status: "failed" });
+    expect(outcome.status === "failed" && outcome.message).toMatch(/within 300 ms .*not carried out/);
+    // An owner appears right after: the abandoned barge must not fire.
+    const driver = new ScriptedDriver("main");
+    driver.start();
+    const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner" });
+    owner.serve((cmd) => driver.monitor(cmd.req as never));
+    await until(() => owner.counters.skipped === 1, "the owner to skip the abandoned request");
+    expect(driver.commands).toEqual([]);
+    await owner.unserve();
+  });
+
+  it("drops a request older than a few seconds (a requester that died), on Redis's clock", async () => {
+    const prefix = fresh();
+    const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner", staleMs: 2000 });
+    const [seconds] = (await redis.call("TIME")) as [string, string];
+    // As if it had been sent a minute ago by an instance that is gone.
+    await redis.call(
+      "XADD",
+      owner.stream,
+      `${Number(seconds) * 1000 - 60_000}-0`,
+      "id",
+      "old-barge",
+      "command",
+      JSON.stringify({
+        op: "monitor",
+        req: { supervisorEndpoint: "PJSIP/1004", targetLeg: "x", mode: "barge" },
+      }),
+      "from",
+      "gone",
+    );
+    const driver = new ScriptedDriver("main");
+    driver.start();
+    owner.serve((cmd) => driver.monitor(cmd.req as never));
+    await until(() => owner.counters.stale === 1, "the stale request to be dropped");
+    expect(driver.commands).toEqual([]);
+    const reply = await redis.lpop(`${owner.stream}:reply:old-barge`);
+    expect(JSON.parse(reply!)).toMatchObject({
+      status: "failed",
+      message: expect.stringMatching(/not carried out/),
+    });
+    await owner.unserve();
+  });
+});
+
+describe("ClusteredDriver", () => {
+  function instance(prefix: string, name: string, drivers: ScriptedDriver[], refreshAfter?: number) {
+    const driver = new ScriptedDriver("main");
+    drivers.push(driver);
+    const clustered = new ClusteredDriver({
+      driver,
+      createDriver: () => {
+        const d = new ScriptedDriver("main");
+        drivers.push(d);
+        return d;
+      },
+      redis,
+      prefix,
+      logger,
+      instance: name,
+      leaseTtlMs: 300,
+      ...(refreshAfter !== undefined ? { refreshSnapshotAfter: refreshAfter } : {}),
+    });
+    const batches: PbxEvent[][] = [];
+    clustered.onEvents((e) => batches.push(e));
+    return { clustered, driver, batches };
+  }
+
+  it("one owner runs the real driver; everyone sees its events; followers' commands run on the owner", async () => {
+    const prefix = fresh();
+    const drivers: ScriptedDriver[] = [];
+    const a = instance(prefix, "a", drivers);
+    a.clustered.start();
+    await until(() => a.clustered.isOwner() && a.batches.length > 0, "a owns and publishes");
+    const b = instance(prefix, "b", drivers);
+    b.clustered.start();
+    await b.clustered.ready;
+    expect(b.clustered.isOwner()).toBe(false);
+    expect(b.driver.starts).toBe(0);
+    // b starts from a's snapshot.
+    expect(b.batches[0]?.[0]?.type).toBe("pbx.snapshot");
+    a.driver.emit([presence("main", "1001")]);
+    await until(() => b.batches.some((batch) => batch[0]?.type === "presence.state"), "b sees a's event");
+    expect(a.batches.some((batch) => batch[0]?.type === "presence.state")).toBe(true);
+    await until(() => b.clustered.status().cluster.owner === "a", "b to know who owns the PBX", 2000);
+    expect(b.clustered.status()).toMatchObject({
+      connected: true,
+      cluster: { role: "follower", owner: "a" },
+    });
+    // A command asked of b is carried out by a's real driver, once.
+    const outcome = await b.clustered.pickup({ pickerEndpoint: "PJSIP/1003", targetLeg: "1.1" });
+    expect(outcome.status).toBe("accepted");
+    expect(a.driver.commands).toHaveLength(1);
+    expect(b.driver.commands).toHaveLength(0);
+    // The recording policy is written by the owner only; b keeps it for when it takes over.
+    await b.clustered.publishRecordingPolicy({ extensions: { "1001": "all" } });
+    expect(b.driver.policies).toEqual([]);
+    // a stops: b takes over at once, connects its own driver and resyncs everyone.
+    await a.clustered.stop();
+    expect(a.driver.running).toBe(false);
+    await until(() => b.clustered.isOwner() && b.driver.running, "b takes over", 2000);
+    expect(b.driver.policies).toEqual([{ extensions: { "1001": "all" } }]);
+    await until(() => b.batches.filter((x) => x[0]?.type === "pbx.snapshot").length === 2, "b's snapshot");
+    // a's deliberate stop published no "down" for the PBX.
+    expect(b.batches.flat().some((e) => e.type === "pbx.connection" && e.state === "down")).toBe(false);
+    await b.clustered.stop();
+  });
+
+  it("takes a fresh snapshot on a second connection when the stream grows long, without a gap", async () => {
+    const prefix = fresh();
+    const drivers: ScriptedDriver[] = [];
+    const a = instance(prefix, "a", drivers, 20);
+    a.clustered.start();
+    await until(() => a.clustered.isOwner() && a.batches.length > 0, "a owns and publishes");
+    for (let i = 0; i < 25; i++) a.driver.emit([presence("main", String(i))]);
+    await until(() => drivers.length === 2 && drivers[1]!.running, "a second connection");
+    await until(() => a.clustered.wrapped === drivers[1], "the switch to the new connection");
+    expect(a.driver.running).toBe(false);
+    // The old connection's last words after the switch are not published; the new one's are.
+    a.driver.emit([presence("main", "late")]);
+    drivers[1]!.emit([presence("main", "new")]);
+    await until(
+      () => a.batches.flat().some((e) => e.type === "presence.state" && e.extension === "new"),
+      "the new connection's event",
+    );
+    const extensions = a.batches.flat().flatMap((e) => (e.type === "presence.state" ? [e.extension] : []));
+    expect(extensions).not.toContain("late");
+    expect(extensions.slice(0, 25)).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
+    expect(a.batches.filter((x) => x[0]?.type === "pbx.snapshot")).toHaveLength(2);
+    expect(a.clustered.counters.refreshes).toBe(1);
+    await a.clustered.stop();
+  });
+
+  it("keeps the current connection when a leg appeared while the new one was taking its snapshot", async () => {
+    const prefix = fresh();
+    const drivers: ScriptedDriver[] = [];
+    const a = instance(prefix, "a", drivers);
+    a.clustered.start();
+    await until(() => a.clustered.isOwner() && a.batches.length > 0, "a owns and publishes");
+    a.clustered.refreshSnapshot();
+    expect(drivers).toHaveLength(2);
+    a.driver.emit([
+      {
+        pbx: "main",
+        at: Date.now(),
+        type: "leg.created",
+        leg: "9.1",
+        callId: "9.1",
+        channel: "PJSIP/1001-0001",
+        endpoint: "PJSIP/1001",
+        side: "internal",
+        number: "1001",
+        outgoing: false,
+      },
+    ]);
+    await until(() => !drivers[1]!.running, "the new connection to be dropped");
+    expect(a.clustered.wrapped).toBe(a.driver);
+    expect(a.driver.running).toBe(true);
+    expect(a.batches.filter((x) => x[0]?.type === "pbx.snapshot")).toHaveLength(1);
+    await a.clustered.stop();
+  });
+});
