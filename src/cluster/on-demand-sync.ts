@@ -16,7 +16,7 @@ interface Mark {
 
 const KEEP_SECONDS = 86_400;
 
-/** Makes `enforcer.markOnDemand` cluster-wide; returns a function that stops following the others. */
+/** Makes the enforcer's on-demand marks cluster-wide; returns a function that stops following the others. */
 export async function shareOnDemandMarks(options: {
   enforcer: RecordingPolicyEnforcer;
   redis: Redis;
@@ -27,7 +27,7 @@ export async function shareOnDemandMarks(options: {
   const { enforcer, redis, prefix, instance, logger } = options;
   const channel = `${prefix}recordings:on-demand`;
   const hash = `${prefix}recordings:on-demand-marks`;
-  const local = enforcer.markOnDemand.bind(enforcer);
+  const local = enforcer.applyMark.bind(enforcer);
   const field = (pbx: string, callId: string) => `${pbx}\u0000${callId}`;
 
   const existing = await redis.hgetall(hash);
@@ -49,8 +49,7 @@ export async function shareOnDemandMarks(options: {
   });
   await sub.subscribe(channel);
 
-  enforcer.markOnDemand = (pbx: string, callId: string, user: string | undefined): void => {
-    local(pbx, callId, user);
+  const stopSharing = enforcer.onMark((pbx: string, callId: string, user: string | undefined): void => {
     const mark: Mark = { instance, pbx, callId, user: user ?? null };
     // Issued on the shared connection before the relayed command that follows it, so it arrives first.
     const write = redis.multi();
@@ -60,10 +59,10 @@ export async function shareOnDemandMarks(options: {
     write
       .exec()
       .catch((err) => logger?.warn({ err, pbx, callId }, "could not share an on-demand recording mark"));
-  };
+  });
 
   return async () => {
-    enforcer.markOnDemand = local;
+    stopSharing();
     await sub.quit().catch(() => sub.disconnect());
   };
 }

@@ -39,10 +39,24 @@ export class RecordingPolicyEnforcer {
 
   /** A user started (or stopped) a recording on demand: the policy must not undo it. */
   markOnDemand(pbx: string, callId: string, user: string | undefined): void {
+    this.applyMark(pbx, callId, user);
+    for (const listener of this.markListeners) listener(pbx, callId, user);
+  }
+
+  /** A mark made elsewhere (another instance): recorded here, not announced again. */
+  applyMark(pbx: string, callId: string, user: string | undefined): void {
     const k = key(pbx, callId);
     if (user === undefined) this.onDemand.delete(k);
     else this.onDemand.set(k, user);
   }
+
+  /** Told of every mark made on this instance; returns the function that stops telling. */
+  onMark(listener: (pbx: string, callId: string, user: string | undefined) => void): () => void {
+    this.markListeners.add(listener);
+    return () => this.markListeners.delete(listener);
+  }
+
+  private readonly markListeners = new Set<(pbx: string, callId: string, user: string | undefined) => void>();
 
   onDemandBy(pbx: string, callId: string): string | undefined {
     return this.onDemand.get(key(pbx, callId));
