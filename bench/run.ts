@@ -2,12 +2,14 @@
 // `{ "<figure>": { "value", "unit", "baseline", "ratio" } }` on stdout (progress goes to stderr).
 
 import { benchAmiIngest, type Figure } from "./ami-ingest.js";
+import { benchEslIngest } from "./esl-ingest.js";
 import { benchRecording } from "./recording.js";
 
 type Bench = (opts: { log: (line: string) => void }) => Promise<Record<string, Figure>>;
 
 const BENCHES: [string, Bench][] = [
   ["ami-ingest", (opts) => benchAmiIngest(opts)],
+  ["esl-ingest", (opts) => benchEslIngest(opts)],
   ["recording", (opts) => benchRecording(opts)],
 ];
 

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import type { PbxEvent } from "../domain/events.js";
 import { readAmiTrace } from "../pbx/asterisk-ami/trace.js";
 import type { EndpointClassifier } from "../pbx/endpoints.js";
+import { readEslTrace } from "../pbx/freeswitch-esl/trace.js";
 import { parseEvent } from "./event-schema.js";
 
 export interface TraceReadOptions {
@@ -22,6 +23,7 @@ export interface TraceRead {
 type Reader = (bytes: Buffer, options: TraceReadOptions) => TraceRead;
 
 const readers: Record<string, Reader> = {
+  esl: (bytes, options) => readEslTrace(bytes, options),
   events: readEventsJsonl,
   ami: (bytes, options) => {
     const r = readAmiTrace(bytes, options.pbx, options.classifier);

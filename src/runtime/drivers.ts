@@ -1,33 +1,57 @@
 // One driver per configured PBX connection.
 
 import type { Logger } from "pino";
-import { type CallsightConfig, ConfigError, endpointRulesFor } from "../config/load.js";
+import {
+  type CallsightConfig,
+  ConfigError,
+  endpointRulesFor,
+  type PbxConnectionConfig,
+} from "../config/load.js";
 import { AsteriskAmiDriver } from "../pbx/asterisk-ami/driver.js";
 import type { PbxDriver } from "../pbx/driver.js";
 import { EndpointClassifier } from "../pbx/endpoints.js";
+import { FreeswitchEslDriver } from "../pbx/freeswitch-esl/driver.js";
 
 export function driversFor(config: CallsightConfig, logger: Logger): PbxDriver[] {
   const problems: string[] = [];
   const drivers: PbxDriver[] = [];
   config.pbx.forEach((pbx, i) => {
-    if (pbx.driver !== "ami") {
+    const driver = driverFor(config, pbx, logger.child({ pbx: pbx.id, driver: pbx.driver }));
+    if (driver) drivers.push(driver);
+    else {
       problems.push(
-        `pbx[${i}].driver: "${pbx.driver}" is not available in this version of Callsight (available: ami)`,
+        `pbx[${i}].driver: "${pbx.driver}" is not available in this version of Callsight (available: ami, esl)`,
       );
-      return;
     }
-    drivers.push(
-      new AsteriskAmiDriver({
+  });
+  if (problems.length > 0) throw new ConfigError(config.file, problems);
+  return drivers;
+}
+
+function driverFor(config: CallsightConfig, pbx: PbxConnectionConfig, logger: Logger): PbxDriver | undefined {
+  const classifier = new EndpointClassifier(endpointRulesFor(config, pbx.id));
+  switch (pbx.driver) {
+    case "ami":
+      return new AsteriskAmiDriver({
         pbx: pbx.id,
         host: pbx.host,
         port: pbx.port,
         username: pbx.username ?? "",
         secret: pbx.secret ?? "",
-        classifier: new EndpointClassifier(endpointRulesFor(config, pbx.id)),
-        logger: logger.child({ pbx: pbx.id, driver: "ami" }),
-      }),
-    );
-  });
-  if (problems.length > 0) throw new ConfigError(config.file, problems);
-  return drivers;
+        classifier,
+        logger,
+      });
+    case "esl":
+      return new FreeswitchEslDriver({
+        pbx: pbx.id,
+        host: pbx.host,
+        port: pbx.port,
+        secret: pbx.secret ?? "",
+        classifier,
+        recordingDir: config.recording.directory,
+        logger,
+      });
+    default:
+      return undefined;
+  }
 }

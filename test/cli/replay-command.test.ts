@@ -61,6 +61,23 @@ describe("callsight replay", () => {
     expect(out.presenceTimeline["1001"]).toEqual(["available"]);
   });
 
+  it("replays a raw FreeSWITCH event socket capture (--format esl) into the same model as Asterisk's", async () => {
+    const io = capture();
+    expect(
+      await main(["replay", "test/fixtures/freeswitch/05-inbound-answered.esl.txt", "--format", "esl", "--json"], io),
+    ).toBe(0);
+    const out = JSON.parse(io.stdout.join("\n"));
+    expect(out.calls).toEqual([
+      expect.objectContaining({
+        direction: "inbound",
+        answered: true,
+        state: "ended",
+        parties: [expect.objectContaining({ number: "15551234567", external: true }), { user: "1002" }],
+      }),
+    ]);
+    expect(out.presenceTimeline["1002"]).toEqual(["available", "ringing", "on-call", "available"]);
+  });
+
   it("prints a readable timeline without --json", async () => {
     const io = capture();
     expect(
@@ -76,7 +93,8 @@ describe("callsight replay", () => {
     expect(
       await main(["replay", "test/fixtures/events/01-internal-answered.events.jsonl", "--format", "sip"], io),
     ).toBe(2);
-    expect(io.stderr.join("\n")).toContain('unknown --format "sip" (known: events, ami)');
+    expect(io.stderr.join("\n")).toMatch(/unknown --format "sip" \(known: [a-z, ]+\)/);
+    for (const known of ["events", "ami", "esl"]) expect(io.stderr.join("\n")).toContain(known);
   });
 
   it("reports bad lines of an events file and still replays the good ones", async () => {

@@ -1,0 +1,671 @@
+// The FreeSWITCH ESL driver: a supervisor loop around EslConnection (connect, auth, subscribe, full
+// resync, live events), reconnecting with capped exponential backoff and full jitter (the AMI driver's
+// backoffDelay), plus the call commands as ESL api/bgapi commands:
+//   monitor        bgapi originate {eavesdrop vars}user/<sup>@<domain> &eavesdrop(<uuid>)    (traces 10a/b/c)
+//   pickup         bgapi originate {…}user/<picker>@<domain> &intercept(<caller's A-leg>)    (trace 09)
+//   pickupParked   bgapi originate {…}user/<picker>@<domain> '&valet_park(<lot> <space>)'   (trace 08)
+//   sendToIvr      api uuid_transfer <uuid> <exten> XML <context>                           (trace 07)
+//   start/stop rec api uuid_record <uuid> start|stop <dir>/<file with the call id>          (trace 11)
+//   policy         api db insert/callsight_recording/<ext>/<off|external|all>               (dialplan/freeswitch)
+
+import path from "node:path";
+import pino, { type Logger } from "pino";
+import type { MonitoringMode } from "../../domain/directory.js";
+import type { PbxEvent } from "../../domain/events.js";
+import { type BackoffOptions, backoffDelay } from "../asterisk-ami/driver.js";
+import type {
+  CommandOutcome,
+  DriverStatus,
+  IvrRequest,
+  MonitorRequest,
+  ParkedPickupRequest,
+  PbxDriver,
+  PickupRequest,
+  RecordingPolicyTable,
+  RecordingRequest,
+} from "../driver.js";
+import type { EndpointClassifier } from "../endpoints.js";
+import { EslAuthError, EslConnection } from "./connection.js";
+import type { EslEvent } from "./frame-parser.js";
+import { buildEslSnapshot, parseRows } from "./resync.js";
+import { ESL_EVENT_INTEREST, EslTranslator } from "./translate.js";
+
+/**
+ * The `event json` subscription. Not `ALL`: on the captured traces `ALL` is 1,017 events for 14
+ * calls, and CHANNEL_STATE, CODEC, CALL_UPDATE, API, RE_SCHEDULE, PLAYBACK_*, MEDIA_BUG_* and
+ * CHANNEL_HANGUP_COMPLETE/DESTROY (the two largest events, every channel variable) carry nothing the
+ * translation reads. Each entry is here because translate.ts reads it:
+ */
+export const ESL_EVENTS: readonly string[] = [
+  "CHANNEL_CREATE", //       a leg appears: endpoint, direction, caller id, the call it belongs to
+  "CHANNEL_PROGRESS", //     a leg FreeSWITCH created towards a phone rings…
+  "CHANNEL_PROGRESS_MEDIA", // …or rings with early media
+  "CHANNEL_ANSWER", //       answered
+  "CHANNEL_BRIDGE", //       two legs talk (once per bridge, names both legs); merges their calls
+  "CHANNEL_UNBRIDGE", //     they stop; also carries Caller-Transfer-Source after uuid_transfer
+  "CHANNEL_CALLSTATE", //    RINGING/EARLY/ACTIVE/HELD/UNHELD as a fallback for the events above
+  "CHANNEL_HOLD", //         uuid_hold / a phone's hold
+  "CHANNEL_UNHOLD",
+  "CHANNEL_HANGUP", //       the leg is gone, with its cause (PICKED_OFF ends an intercepted leg)
+  "CHANNEL_EXECUTE", //      eavesdrop/three_way (monitoring + mode), intercept, valet_park (retriever)
+  "CHANNEL_EXECUTE_COMPLETE", // eavesdrop ended while the spy leg stays up
+  "RECORD_START", //         uuid_record / record_session started, with Record-File-Path
+  "RECORD_STOP",
+  "PRESENCE_IN", //          presence a phone published (rpid/status -> away, dnd, available)
+  "HEARTBEAT", //            keep-alive: FreeSWITCH sends one every 20 s
+  "BACKGROUND_JOB", //       bgapi results (originate for monitor/pickup/parked pickup)
+  "CUSTOM",
+  "sofia::register", //      device reachability
+  "sofia::unregister",
+  "sofia::expire",
+  "valet_parking::info", //  parked (hold), retrieved (bridge), gave up (exit)
+];
+
+export interface FreeswitchEslDriverOptions {
+  pbx: string;
+  host: string;
+  /** mod_event_socket's listen-port (8021 in a stock install). */
+  port: number;
+  /** mod_event_socket's `password` (event_socket.conf.xml; `ClueCon` in a stock install). */
+  secret: string;
+  classifier?: EndpointClassifier;
+  /** Sofia profiles facing carriers: their legs are external parties. Default `["external"]`. */
+  externalProfiles?: readonly string[];
+  /** Sofia profile of users' phones, for endpointForExtension. Default `internal`. */
+  internalProfile?: string;
+  /** Directory domain for `user/<ext>@<domain>` dial strings. Default: none (`user/<ext>`, FreeSWITCH's default domain). */
+  domain?: string;
+  /** Directory on the FreeSWITCH host where uuid_record writes. Default `/var/lib/freeswitch/recordings`. */
+  recordingDir?: string;
+  backoff?: BackoffOptions;
+  /** An api command or a bgapi acknowledgement. Default 10 s. */
+  commandTimeoutMs?: number;
+  /** A background job's result (an originate rings the phone first). Default 90 s. */
+  jobTimeoutMs?: number;
+  /** Each resync api command. Default 30 s. */
+  resyncTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  maxHeaderBytes?: number;
+  maxBodyBytes?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface EslDriverCounters {
+  sessions: number;
+  connectAttempts: number;
+  events: number;
+  /** Source events handed to the translator. */
+  frames: number;
+  /** Events received before the resync's `show channels` answered (its snapshot already holds them). */
+  preSnapshot: number;
+  malformed: number;
+  unknownEvents: Record<string, number>;
+  listenerErrors: number;
+  failedJobs: number;
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+const SAFE_EXTEN = /^[A-Za-z0-9_*#+.@-]+$/;
+const SAFE_ENDPOINT = /^[A-Za-z0-9_.:/@*#+-]+$/;
+
+/** The originate variables that select eavesdrop's mode (traces 10a/10b/10c). */
+export function eavesdropVariables(mode: MonitoringMode): Record<string, string> {
+  if (mode === "barge") return { eavesdrop_whisper_aleg: "true", eavesdrop_whisper_bleg: "true" };
+  if (mode === "whisper") return { eavesdrop_whisper_aleg: "true" };
+  return {};
+}
+
+/** `{a=b,c='d e'}`: values with separators are single-quoted; quotes and braces inside are dropped. */
+export function originateVariables(vars: Record<string, string | undefined>): string {
+  const parts: string[] = [];
+  for (const [k, raw] of Object.entries(vars)) {
+    if (raw === undefined) continue;
+    const v = raw.replace(/['{}\r\n]/g, "");
+    parts.push(/[\s,^]/.test(v) ? `${k}='${v}'` : `${k}=${v}`);
+  }
+  return parts.length > 0 ? `{${parts.join(",")}}` : "";
+}
+
+/** `Name <number>`, `"Name" <number>`, `<number>` or a bare name. */
+export function splitCallerId(callerId: string | undefined): { name?: string; number?: string } {
+  if (!callerId) return {};
+  const m = /^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/.exec(callerId);
+  if (!m) return { name: callerId.trim() };
+  const out: { name?: string; number?: string } = {};
+  if (m[1]) out.name = m[1];
+  if (m[2]) out.number = m[2];
+  return out;
+}
+
+export class FreeswitchEslDriver implements PbxDriver {
+  readonly pbx: string;
+  private readonly translator: EslTranslator;
+  private readonly listeners: ((events: PbxEvent[]) => void)[] = [];
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private running = false;
+  private loop?: Promise<void>;
+  private conn?: EslConnection;
+  private up = false;
+  private since?: number;
+  private lastError?: string;
+  private reconnects = 0;
+  private wake?: () => void;
+  /** Live legs -> their call, as delivered: commands refuse unknown legs, a reconnect keeps call ids. */
+  private readonly callIds = new Map<string, string>();
+  /** Endpoints last reported registered: the next snapshot reports the ones that are gone. */
+  private readonly registered = new Set<string>();
+  /** Recording paths started by startRecording, per leg. */
+  private readonly recordings = new Map<string, string>();
+  private policy: RecordingPolicyTable | undefined;
+  private malformedLogged = 0;
+  private readonly unknownLogged = new Set<string>();
+  readonly counters: EslDriverCounters = {
+    sessions: 0,
+    connectAttempts: 0,
+    events: 0,
+    frames: 0,
+    preSnapshot: 0,
+    malformed: 0,
+    unknownEvents: {},
+    listenerErrors: 0,
+    failedJobs: 0,
+  };
+
+  constructor(private readonly options: FreeswitchEslDriverOptions) {
+    this.pbx = options.pbx;
+    this.now = options.now ?? Date.now;
+    this.translator = new EslTranslator(options.pbx, {
+      ...(options.classifier ? { classifier: options.classifier } : {}),
+      ...(options.externalProfiles ? { externalProfiles: options.externalProfiles } : {}),
+      now: this.now,
+    });
+    this.log = options.logger ?? pino({ name: "callsight.esl", level: "info" });
+  }
+
+  onEvents(listener: (events: PbxEvent[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  status(): DriverStatus {
+    const s: DriverStatus = {
+      pbx: this.pbx,
+      driver: "freeswitch-esl",
+      connected: this.up,
+      reconnects: this.reconnects,
+    };
+    if (this.since !== undefined) s.since = this.since;
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
+  }
+
+  /** `sofia/internal/<ext>`: the endpoint translate.ts gives the legs of that phone. */
+  endpointForExtension(extension: string): string {
+    return `sofia/${this.options.internalProfile ?? "internal"}/${extension}`;
+  }
+
+  /** What an originate dials for an endpoint: `sofia/<profile>/<ext>` or a bare extension -> `user/<ext>@<domain>`. */
+  dialString(endpoint: string): string | undefined {
+    const e = endpoint.trim();
+    if (!SAFE_ENDPOINT.test(e)) return undefined;
+    const domain = this.options.domain ? `@${this.options.domain}` : "";
+    if (!e.includes("/")) return `user/${e}${e.includes("@") ? "" : domain}`;
+    const m = /^sofia\/([^/]+)\/(?:sips?:)?([^@/]+)$/.exec(e);
+    if (m && m[1] !== "gateway") return `user/${m[2]}${domain}`;
+    return e;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    const conn = this.conn;
+    if (conn) await conn.close();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  monitor(req: MonitorRequest): Promise<CommandOutcome> {
+    const target = this.liveLeg(req.targetLeg);
+    if (typeof target !== "string") return Promise.resolve(target);
+    const dial = this.dialString(req.supervisorEndpoint);
+    if (!dial) return Promise.resolve(invalid(`supervisor endpoint ${req.supervisorEndpoint}`));
+    const cid = splitCallerId(req.callerId);
+    const vars = originateVariables({
+      origination_caller_id_name: cid.name ?? `Monitor ${req.mode}`,
+      origination_caller_id_number: cid.number,
+      eavesdrop_enable_dtmf: "true",
+      ...eavesdropVariables(req.mode),
+      // eavesdrop is silent; with a beep the supervisor hears a short tone when they answer.
+      execute_on_answer: req.beep ? "playback tone_stream://%(200,0,800)" : undefined,
+    });
+    return this.background(`originate ${vars}${dial} &eavesdrop(${target})`);
+  }
+
+  pickup(req: PickupRequest): Promise<CommandOutcome> {
+    const target = this.liveLeg(req.targetLeg);
+    if (typeof target !== "string") return Promise.resolve(target);
+    const dial = this.dialString(req.pickerEndpoint);
+    if (!dial) return Promise.resolve(invalid(`picker endpoint ${req.pickerEndpoint}`));
+    // intercept answers the caller's A-leg and hangs its ringing B-leg up with PICKED_OFF (trace 09).
+    const caller = this.translator.originatorOf(target);
+    const app = caller ? `&intercept(${caller})` : `'&intercept(-bleg ${target})'`;
+    const vars = originateVariables({ origination_caller_id_name: "Pickup" });
+    return this.background(`originate ${vars}${dial} ${app}`);
+  }
+
+  pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
+    if (!SAFE_EXTEN.test(req.lot) || !SAFE_EXTEN.test(req.space))
+      return Promise.resolve(invalid(`parking slot ${req.lot}/${req.space}`));
+    const dial = this.dialString(req.pickerEndpoint);
+    if (!dial) return Promise.resolve(invalid(`picker endpoint ${req.pickerEndpoint}`));
+    // valet_park on an empty slot parks the caller instead: only retrieve what is known to be parked.
+    if (this.up && !this.translator.parkedIn(req.lot, req.space)) {
+      return Promise.resolve({
+        status: "refused",
+        reason: "not-parked",
+        message: `no call is parked in ${req.lot} ${req.space}`,
+      });
+    }
+    // The retrieval is valet_park on the occupied slot (`valet_park default 5901`, trace 08).
+    const vars = originateVariables({ origination_caller_id_name: `Parked ${req.space}` });
+    return this.background(`originate ${vars}${dial} '&valet_park(${req.lot} ${req.space})'`);
+  }
+
+  sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
+    const leg = this.liveLeg(req.leg);
+    if (typeof leg !== "string") return Promise.resolve(leg);
+    if (!SAFE_EXTEN.test(req.exten) || !SAFE_EXTEN.test(req.context))
+      return Promise.resolve(invalid(`destination ${req.exten}@${req.context}`));
+    return this.api(`uuid_transfer ${leg} ${req.exten} XML ${req.context}`);
+  }
+
+  async startRecording(req: RecordingRequest): Promise<CommandOutcome> {
+    const leg = this.liveLeg(req.leg);
+    if (typeof leg !== "string") return leg;
+    const base = path.posix.basename(req.file);
+    const file = base.includes(req.callId) ? base : `${req.callId}-${base}`;
+    if (!SAFE_EXTEN.test(file)) return invalid(`file name ${req.file}`);
+    const full = path.posix.join(this.options.recordingDir ?? "/var/lib/freeswitch/recordings", file);
+    const outcome = await this.api(`uuid_record ${leg} start ${full}`);
+    if (outcome.status === "accepted") this.recordings.set(leg, full);
+    return outcome;
+  }
+
+  async stopRecording(req: { leg: string }): Promise<CommandOutcome> {
+    const leg = this.liveLeg(req.leg);
+    if (typeof leg !== "string") return leg;
+    const outcome = await this.api(`uuid_record ${leg} stop ${this.recordings.get(leg) ?? "all"}`);
+    if (outcome.status === "accepted") this.recordings.delete(leg);
+    return outcome;
+  }
+
+  /**
+   * Writes each extension's recording policy to FreeSWITCH's db (`callsight_recording/<ext>`, read by
+   * dialplan/freeswitch/callsight.xml) and the consent beep interval (`callsight_config/recording_beep`,
+   * per extension `callsight_recording_beep/<ext>`). Remembered and written again after every reconnect.
+   */
+  publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
+    const previous = this.policy;
+    this.policy = policy;
+    return this.writePolicy(previous);
+  }
+
+  private async writePolicy(previous?: RecordingPolicyTable): Promise<CommandOutcome> {
+    const policy = this.policy;
+    if (!policy) return { status: "accepted" };
+    const failures: string[] = [];
+    const run = async (command: string) => {
+      const outcome = await this.api(`db ${command}`);
+      if (outcome.status !== "accepted")
+        failures.push(`${command}: ${"message" in outcome ? outcome.message : ""}`);
+    };
+    for (const [ext, value] of Object.entries(policy.extensions)) {
+      if (!SAFE_EXTEN.test(ext) || ext.includes("/")) {
+        failures.push(`extension ${JSON.stringify(ext)}: not a usable db key`);
+        continue;
+      }
+      await run(`insert/callsight_recording/${ext}/${value}`);
+    }
+    for (const ext of Object.keys(previous?.extensions ?? {})) {
+      if (!(ext in policy.extensions) && SAFE_EXTEN.test(ext)) await run(`delete/callsight_recording/${ext}`);
+    }
+    await run(`insert/callsight_config/recording_beep/${Math.max(0, Math.floor(policy.beepSeconds ?? 0))}`);
+    for (const [ext, seconds] of Object.entries(policy.beepByExtension ?? {})) {
+      if (SAFE_EXTEN.test(ext))
+        await run(`insert/callsight_recording_beep/${ext}/${Math.max(0, Math.floor(seconds))}`);
+    }
+    for (const ext of Object.keys(previous?.beepByExtension ?? {})) {
+      if (!(ext in (policy.beepByExtension ?? {})) && SAFE_EXTEN.test(ext))
+        await run(`delete/callsight_recording_beep/${ext}`);
+    }
+    if (failures.length > 0) {
+      this.log.warn({ pbx: this.pbx, failures }, "could not write the recording policy to the FreeSWITCH db");
+      return { status: "failed", message: failures.join("; ") };
+    }
+    return { status: "accepted", detail: `${Object.keys(policy.extensions).length} extensions` };
+  }
+
+  /** Whether the driver knows a leg as live (for tests and the operations layer). */
+  knowsLeg(leg: string): boolean {
+    return this.callIds.has(leg);
+  }
+
+  private liveLeg(leg: string): string | CommandOutcome {
+    if (!SAFE_ID.test(leg) || !this.callIds.has(leg)) {
+      return { status: "refused", reason: "unknown-leg", message: `no live channel known for leg ${leg}` };
+    }
+    return leg;
+  }
+
+  private async api(command: string): Promise<CommandOutcome> {
+    const conn = this.conn;
+    if (!conn || conn.closed || !this.up) return { status: "failed", message: "ESL not connected" };
+    try {
+      const body = (await conn.api(command, { timeoutMs: this.options.commandTimeoutMs ?? 10_000 })).trim();
+      if (body.startsWith("-ERR") || body.startsWith("-USAGE"))
+        return { status: "failed", message: body.replace(/^-(ERR|USAGE)\s*/, "") || body };
+      return body
+        ? { status: "accepted", detail: body.replace(/^\+OK\s*/, "") || body }
+        : { status: "accepted" };
+    } catch (err) {
+      return { status: "failed", message: (err as Error).message };
+    }
+  }
+
+  /** bgapi: accepted once FreeSWITCH takes the job; its result (the phone answering or not) is logged. */
+  private async background(command: string): Promise<CommandOutcome> {
+    const conn = this.conn;
+    if (!conn || conn.closed || !this.up) return { status: "failed", message: "ESL not connected" };
+    const job = conn.bgapi(command, {
+      timeoutMs: this.options.commandTimeoutMs ?? 10_000,
+      jobTimeoutMs: this.options.jobTimeoutMs ?? 90_000,
+    });
+    try {
+      await job.accepted;
+    } catch (err) {
+      return { status: "failed", message: (err as Error).message };
+    }
+    job.result.then(
+      (body) => {
+        if (body.trim().startsWith("+OK")) return;
+        this.counters.failedJobs++;
+        this.log.warn(
+          { pbx: this.pbx, job: job.jobUuid, command, result: body.trim() },
+          "ESL background job failed",
+        );
+      },
+      (err: Error) =>
+        this.log.debug({ pbx: this.pbx, job: job.jobUuid, err: err.message }, "ESL job result lost"),
+    );
+    return { status: "accepted", detail: `Job-UUID: ${job.jobUuid}` };
+  }
+
+  // ---- supervisor loop ------------------------------------------------------------------------
+
+  private async supervise(): Promise<void> {
+    let attempt = 0;
+    while (this.running) {
+      this.counters.connectAttempts++;
+      let authFailed = false;
+      const wasUp = await this.runSession().catch((err: Error) => {
+        this.lastError = err.message;
+        authFailed = err instanceof EslAuthError;
+        this.log.warn({ pbx: this.pbx, attempt: attempt + 1, err: err.message }, "ESL session failed");
+        return false;
+      });
+      if (!this.running) break;
+      if (wasUp) {
+        attempt = 0;
+        this.reconnects++;
+      }
+      let delay = backoffDelay(attempt++, this.options.backoff);
+      // A refused password will be refused again: never retry it at once, whatever the jitter drew.
+      if (authFailed) delay = Math.max(delay, this.options.backoff?.initialMs ?? 500);
+      await this.sleep(delay);
+    }
+  }
+
+  /** One session from connect to close. Resolves true when it got as far as a delivered snapshot. */
+  private async runSession(): Promise<boolean> {
+    const o = this.options;
+    // Events before `show channels` answers are already in its answer; events after it are buffered
+    // until the snapshot is out, then replayed on top of it.
+    let phase: "before" | "buffering" | "live" = "before";
+    let buffered: EslEvent[] = [];
+    let closedWith: Error | undefined;
+    let onClosed: ((reason: Error) => void) | undefined;
+    this.malformedLogged = 0;
+    const conn = await EslConnection.connect(
+      {
+        host: o.host,
+        port: o.port,
+        password: o.secret,
+        events: ESL_EVENTS,
+        interest: ESL_EVENT_INTEREST,
+        ...(o.commandTimeoutMs !== undefined ? { commandTimeoutMs: o.commandTimeoutMs } : {}),
+        ...(o.jobTimeoutMs !== undefined ? { jobTimeoutMs: o.jobTimeoutMs } : {}),
+        ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+        ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
+        ...(o.pongTimeoutMs !== undefined ? { pongTimeoutMs: o.pongTimeoutMs } : {}),
+        ...(o.maxHeaderBytes !== undefined ? { maxHeaderBytes: o.maxHeaderBytes } : {}),
+        ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),
+        logger: this.log,
+      },
+      {
+        events: (events) => {
+          if (phase === "live") this.ingest(events);
+          else if (phase === "buffering") for (const e of events) buffered.push(e);
+          else this.counters.preSnapshot += events.length;
+        },
+        skipped: () => this.translator.skipped(),
+        malformed: (reason, sample) => this.onMalformed(reason, sample),
+        closed: (reason) => {
+          closedWith = reason;
+          onClosed?.(reason);
+        },
+      },
+    );
+    this.counters.sessions++;
+    if (!this.running) {
+      await conn.close();
+      return false;
+    }
+    this.conn = conn;
+    const ended = new Promise<Error>((resolve) => {
+      if (closedWith) resolve(closedWith);
+      else onClosed = resolve;
+    });
+    try {
+      this.translator.reset();
+      const timeoutMs = o.resyncTimeoutMs ?? 30_000;
+      const at = this.now();
+      const optional = (command: string) =>
+        conn.api(command, { timeoutMs }).catch((err: Error) => {
+          if (conn.closed) throw err;
+          this.log.warn({ pbx: this.pbx, command, err: err.message }, "ESL resync command failed");
+          return undefined;
+        });
+      const channelsP = conn.api("show channels as json", {
+        timeoutMs,
+        onReply: () => {
+          phase = "buffering";
+        },
+      });
+      const [channels, calls, registrations, valet] = await Promise.all([
+        channelsP,
+        optional("show calls as json"),
+        optional("show registrations as json"),
+        optional("valet_info"),
+      ]);
+      const spyModes = await this.spyModes(conn, channels, timeoutMs);
+      const resync = buildEslSnapshot({
+        pbx: this.pbx,
+        at,
+        channels,
+        ...(calls !== undefined ? { calls } : {}),
+        ...(registrations !== undefined ? { registrations } : {}),
+        ...(valet !== undefined ? { valet } : {}),
+        spyModes,
+        previousCallIds: this.callIds,
+        ...(o.classifier ? { classifier: o.classifier } : {}),
+        ...(o.externalProfiles ? { externalProfiles: o.externalProfiles } : {}),
+      });
+      for (const p of resync.problems) this.log.debug({ pbx: this.pbx, problem: p }, "ESL resync");
+      const snapshot = resync.snapshot;
+      // Phones that were registered before and are not any more (they expired while we were away).
+      if (registrations !== undefined && !registrations.trim().startsWith("-ERR")) {
+        for (const endpoint of this.registered) {
+          if (!resync.registrations.has(endpoint)) snapshot.reachability.push({ endpoint, reachable: false });
+        }
+        this.registered.clear();
+        for (const endpoint of resync.registrations.keys()) this.registered.add(endpoint);
+      }
+      this.translator.seed(snapshot, {
+        originators: resync.originators,
+        monitoring: new Map(resync.monitoring.map((m) => [m.spy, m.target])),
+        registrations: resync.registrations,
+      });
+      const out: PbxEvent[] = [snapshot, ...resync.monitoring];
+      out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
+      this.up = true;
+      this.since = this.now();
+      this.lastError = undefined;
+      phase = "live";
+      // The dialplan enforces the recording policy from FreeSWITCH's db: write it again on every (re)connect.
+      if (this.policy) void this.writePolicy();
+      const pending = buffered;
+      buffered = [];
+      this.log.info(
+        { pbx: this.pbx, legs: snapshot.legs.length, buffered: pending.length },
+        "ESL connected and resynced",
+      );
+      this.deliver(out);
+      this.ingest(pending);
+    } catch (err) {
+      this.conn = undefined;
+      conn.destroy();
+      throw err;
+    }
+    const reason = await ended;
+    this.up = false;
+    this.conn = undefined;
+    this.lastError = reason.message;
+    if (this.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "ESL connection lost");
+    this.deliver([{ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
+    return true;
+  }
+
+  /** The mode of eavesdrops running at resync time is only in the spy legs' variables. */
+  private async spyModes(
+    conn: EslConnection,
+    channels: string,
+    timeoutMs: number,
+  ): Promise<Map<string, MonitoringMode>> {
+    const modes = new Map<string, MonitoringMode>();
+    const spies = parseRows(channels, "show channels", []).filter(
+      (r) => r.application === "eavesdrop" && r.uuid,
+    );
+    for (const row of spies) {
+      const uuid = row.uuid as string;
+      if (!SAFE_ID.test(uuid)) continue;
+      const get = (v: string) => conn.api(`uuid_getvar ${uuid} ${v}`, { timeoutMs }).catch(() => "");
+      const [a, b] = await Promise.all([get("eavesdrop_whisper_aleg"), get("eavesdrop_whisper_bleg")]);
+      const aleg = a.trim() === "true";
+      const bleg = b.trim() === "true";
+      modes.set(uuid, aleg && bleg ? "barge" : aleg || bleg ? "whisper" : "listen");
+    }
+    return modes;
+  }
+
+  private ingest(events: EslEvent[]): void {
+    if (events.length === 0) return;
+    const out: PbxEvent[] = [];
+    for (const e of events) {
+      this.counters.frames++;
+      const translated = this.translator.translate(e);
+      for (const t of translated) out.push(t);
+      if (translated.length === 0) this.noteUnknown(e);
+    }
+    this.deliver(out);
+  }
+
+  private noteUnknown(e: EslEvent): void {
+    const name =
+      e["Event-Name"] === "CUSTOM" ? `CUSTOM::${String(e["Event-Subclass"])}` : String(e["Event-Name"]);
+    const count = this.translator.counters.unknown[name];
+    if (count === undefined) return;
+    this.counters.unknownEvents[name] = count;
+    if (!this.unknownLogged.has(name)) {
+      this.unknownLogged.add(name);
+      this.log.debug({ pbx: this.pbx, event: name }, "unknown ESL event (counted, ignored)");
+    }
+  }
+
+  private onMalformed(reason: string, sample: string): void {
+    this.counters.malformed++;
+    if (this.malformedLogged++ === 0) {
+      this.log.warn({ pbx: this.pbx, reason, sample: sample.slice(0, 200) }, "malformed ESL frame skipped");
+    } else {
+      this.log.debug({ pbx: this.pbx, reason }, "malformed ESL frame skipped");
+    }
+  }
+
+  private deliver(events: PbxEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) {
+      if (e.type === "leg.created") this.callIds.set(e.leg, e.callId);
+      else if (e.type === "leg.bridged") this.callIds.set(e.leg, e.callId);
+      else if (e.type === "leg.hangup") {
+        this.callIds.delete(e.leg);
+        this.recordings.delete(e.leg);
+      } else if (e.type === "pbx.snapshot") {
+        this.callIds.clear();
+        for (const l of e.legs) this.callIds.set(l.leg, l.callId);
+        for (const leg of [...this.recordings.keys()])
+          if (!this.callIds.has(leg)) this.recordings.delete(leg);
+      } else if (e.type === "device.reachability") {
+        if (e.reachable) this.registered.add(e.endpoint);
+        else this.registered.delete(e.endpoint);
+      }
+    }
+    this.counters.events += events.length;
+    for (const listener of this.listeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        this.counters.listenerErrors++;
+        this.log.error({ err }, "PBX event listener failed");
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (!this.running || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}
+
+function invalid(what: string): CommandOutcome {
+  return { status: "refused", reason: "invalid-argument", message: `unusable ${what}` };
+}
