@@ -64,7 +64,10 @@ describe("callsight replay", () => {
   it("replays a raw FreeSWITCH event socket capture (--format esl) into the same model as Asterisk's", async () => {
     const io = capture();
     expect(
-      await main(["replay", "test/fixtures/freeswitch/05-inbound-answered.esl.txt", "--format", "esl", "--json"], io),
+      await main(
+        ["replay", "test/fixtures/freeswitch/05-inbound-answered.esl.txt", "--format", "esl", "--json"],
+        io,
+      ),
     ).toBe(0);
     const out = JSON.parse(io.stdout.join("\n"));
     expect(out.calls).toEqual([
