@@ -14,6 +14,8 @@ export interface Leg extends LegEndpoint {
   channel: string;
   /** The directory user whose device this leg is on. */
   user?: string;
+  /** On a trunk leg between two PBXes: the colleague on the other PBX it reaches. */
+  reachedUser?: string;
   outgoing: boolean;
   dialled?: string;
   state: LegState;
@@ -68,10 +70,16 @@ export function legKey(pbx: string, id: string): string {
 }
 
 export function partyOf(leg: Leg): Party {
-  const party: Party = { number: leg.number, external: leg.side === "external" };
-  if (leg.user) party.user = leg.user;
+  const party: Party = { number: leg.number, external: isOutside(leg) };
+  const user = leg.user ?? leg.reachedUser;
+  if (user) party.user = user;
   if (leg.name) party.name = leg.name;
   return party;
+}
+
+/** A leg to the outside world (a trunk leg that reaches a colleague on another PBX is not). */
+export function isOutside(leg: Pick<Leg, "side" | "reachedUser">): boolean {
+  return leg.side === "external" && leg.reachedUser === undefined;
 }
 
 export function sameParty(a: Party, b: Party): boolean {
@@ -118,7 +126,7 @@ export function isMonitoringCall(call: Call, legs: ReadonlyMap<string, Leg>): bo
 export function callDirection(call: Call, legs: ReadonlyMap<string, Leg>): CallDirection {
   const originator = call.originator ? legs.get(legKey(call.pbx, call.originator)) : undefined;
   const firstParty = call.history[0];
-  const callerExternal = originator ? originator.side === "external" : firstParty?.external === true;
+  const callerExternal = originator ? isOutside(originator) : firstParty?.external === true;
   if (callerExternal && (originator || firstParty)) return "inbound";
   return call.history.some((p) => p.external) ? "outbound" : "internal";
 }

@@ -107,6 +107,21 @@ export class DeviceIndex {
     return extension === undefined ? undefined : this.byExtension.get(`${pbx}\u0000${extension}`);
   }
 
+  /**
+   * The user with this extension on another PBX, when exactly one has it: a trunk leg dialled to (or
+   * arriving from) that number reaches a colleague, not the outside world.
+   */
+  userOnAnotherPbx(pbx: string, number: string): string | undefined {
+    let found: string | undefined;
+    for (const [k, user] of this.byExtension) {
+      const sep = k.indexOf("\u0000");
+      if (k.slice(sep + 1) !== number || k.slice(0, sep) === pbx) continue;
+      if (found !== undefined) return undefined;
+      found = user;
+    }
+    return found;
+  }
+
   userForExtension(pbx: string, extension: string): string | undefined {
     return this.byExtension.get(`${pbx}\u0000${extension}`);
   }

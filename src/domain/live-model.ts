@@ -8,6 +8,7 @@ import {
   callDirection,
   callState,
   isMonitoringCall,
+  isOutside,
   type Leg,
   legKey,
   legOnHold,
@@ -90,7 +91,10 @@ export class LiveModel {
   setDirectory(directory: Directory): ModelChange[] {
     this.directory = directory;
     this.devices = new DeviceIndex(directory);
-    for (const leg of this.legs.values()) this.setUser(leg, this.userOfLeg(leg));
+    for (const leg of this.legs.values()) {
+      this.setUser(leg, this.userOfLeg(leg));
+      this.setReachedUser(leg);
+    }
     const touched = new Set<string>(directory.users.keys());
     for (const id of [...this.presence.keys()]) if (!directory.users.has(id)) this.presence.delete(id);
     return this.presenceChanges(touched);
@@ -193,6 +197,7 @@ export class LiveModel {
         const before = partyOf(leg);
         if (e.number) leg.number = e.number;
         if (e.name) leg.name = e.name;
+        this.setReachedUser(leg);
         const call = this.calls.get(legKey(leg.pbx, leg.callId));
         if (call) updateParty(call, before, partyOf(leg));
         this.touchLeg(leg, ctx);
@@ -360,12 +365,19 @@ export class LiveModel {
     if (e.dialled) leg.dialled = e.dialled;
     this.legs.set(key, leg);
     this.setUser(leg, this.userOfLeg(leg));
+    this.setReachedUser(leg);
     const call = this.callFor(pbx, e.callId, at);
     call.legs.add(leg.id);
     if (!leg.outgoing && call.originator === undefined) call.originator = leg.id;
     rememberParty(call, partyOf(leg));
     this.touchLeg(leg, ctx);
     return leg;
+  }
+
+  private setReachedUser(leg: Leg): void {
+    const reached = leg.side === "external" ? this.devices.userOnAnotherPbx(leg.pbx, leg.number) : undefined;
+    if (reached) leg.reachedUser = reached;
+    else delete leg.reachedUser;
   }
 
   private userOfLeg(leg: Leg): string | undefined {
@@ -632,7 +644,7 @@ export class LiveModel {
       const view: LegView = {
         leg: l.id,
         number: l.number,
-        external: l.side === "external",
+        external: isOutside(l),
         state: l.parked ? "parked" : legOnHold(l, this.legs, call) && l.state === "up" ? "held" : l.state,
         recording: l.recording,
         since: l.createdAt,
