@@ -1,11 +1,16 @@
 // 12-factor overrides: connection settings of a PBX can come from the environment instead of
 // the file, e.g. `CALLSIGHT_PBX_MAIN_SECRET` for the pbx with id `main` (id upper-cased, `-` -> `_`).
-// Empty variables count as unset.
+// Empty variables count as unset. An ARI pbx also takes `_APP` and its AMI companion's
+// `_COMPANION_PORT`, `_COMPANION_USERNAME` and `_COMPANION_SECRET`.
 
-export const ENV_FIELDS = ["host", "port", "username", "secret"] as const;
+export const ENV_FIELDS = ["host", "port", "username", "secret", "app"] as const;
 export type EnvField = (typeof ENV_FIELDS)[number];
 
-const ENV_VAR = /^CALLSIGHT_PBX_(.+)_(HOST|PORT|USERNAME|SECRET)$/;
+export const COMPANION_ENV_FIELDS = ["port", "username", "secret"] as const;
+export type CompanionEnvField = (typeof COMPANION_ENV_FIELDS)[number];
+
+const ENV_VAR = /^CALLSIGHT_PBX_(.+)_(HOST|PORT|USERNAME|SECRET|APP)$/;
+const COMPANION_ENV_VAR = /^CALLSIGHT_PBX_(.+)_COMPANION_(PORT|USERNAME|SECRET)$/;
 
 function envId(pbxId: string): string {
   return pbxId.toUpperCase().replaceAll("-", "_");
@@ -14,6 +19,15 @@ function envId(pbxId: string): string {
 /** The environment variable that overrides `field` of the pbx `pbxId`. */
 export function envVarName(pbxId: string, field: EnvField): string {
   return `CALLSIGHT_PBX_${envId(pbxId)}_${field.toUpperCase()}`;
+}
+
+/** The environment variable that overrides `field` of the AMI companion of the pbx `pbxId`. */
+export function companionEnvVarName(pbxId: string, field: CompanionEnvField): string {
+  return `CALLSIGHT_PBX_${envId(pbxId)}_COMPANION_${field.toUpperCase()}`;
+}
+
+function portOf(value: string): number {
+  return /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -34,8 +48,29 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): string[
 
   for (const name of Object.keys(env).sort()) {
     const value = env[name];
-    const match = ENV_VAR.exec(name);
-    if (!match || value === undefined || value === "") continue;
+    if (value === undefined || value === "") continue;
+    const plain = ENV_VAR.exec(name);
+    const companion = COMPANION_ENV_VAR.exec(name);
+    // `…_MAIN_COMPANION_SECRET` is the companion of pbx `main`, unless a pbx is really called `main-companion`.
+    if (companion && !(plain && byEnvId.has(plain[1]!)) && byEnvId.has(companion[1]!)) {
+      const entry = byEnvId.get(companion[1]!)!;
+      const field = companion[2]!.toLowerCase() as CompanionEnvField;
+      const target = isRecord(entry.companion) ? entry.companion : {};
+      if (field === "port") {
+        const port = portOf(value);
+        if (!(port >= 1 && port <= 65535)) {
+          problems.push(`${name}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
+          continue;
+        }
+        target.port = port;
+      } else {
+        target[field] = value;
+      }
+      entry.companion = target;
+      continue;
+    }
+    const match = plain && !(companion && !byEnvId.has(plain[1]!)) ? plain : companion;
+    if (!match) continue;
     const target = byEnvId.get(match[1]!);
     if (!target) {
       const ids = entries.map((e) => e.id).filter((id) => typeof id === "string");
@@ -47,7 +82,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): string[
     }
     const field = match[2]!.toLowerCase() as EnvField;
     if (field === "port") {
-      const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+      const port = portOf(value);
       if (!(port >= 1 && port <= 65535)) {
         problems.push(`${name}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
         continue;

@@ -41,6 +41,10 @@ export interface PbxConnectionConfig {
   trunks: string[];
   extensionPattern?: string;
   ivr?: { context: string; exten: string };
+  /** driver ari: the Stasis application name (default `callsight`). */
+  app?: string;
+  /** driver ari: the optional AMI companion link on the same host (port default 5038). */
+  companion?: { port: number; username: string; secret: string };
 }
 
 /**
@@ -184,6 +188,14 @@ function build(file: string, data: ConfigFile): CallsightConfig {
     trunks: p.trunks,
     ...(p.extensionPattern !== undefined && { extensionPattern: p.extensionPattern }),
     ...(p.ivr !== undefined && { ivr: { context: p.ivr.context, exten: p.ivr.exten } }),
+    ...(p.driver === "ari" && { app: p.app ?? "callsight" }),
+    ...(p.companion !== undefined && {
+      companion: {
+        port: p.companion.port ?? DEFAULT_PORTS.ami,
+        username: p.companion.username ?? "",
+        secret: p.companion.secret ?? "",
+      },
+    }),
   }));
   const document: DirectoryDocument = {
     monitoringRoles: data.monitoringRoles,

@@ -14,7 +14,8 @@ export const DEFAULT_PORTS: Record<Driver, number> = { ami: 5038, ari: 8088, esl
 /** Where the PBX writes recordings when the file does not say. */
 export const DEFAULT_RECORDING_DIRECTORIES: Record<Driver, string> = {
   ami: "/var/spool/asterisk/monitor",
-  ari: "/var/spool/asterisk/monitor",
+  // ARI's recordings resource writes into Asterisk's recording directory, not MixMonitor's.
+  ari: "/var/spool/asterisk/recording",
   esl: "/var/lib/freeswitch/recordings",
 };
 
@@ -34,6 +35,16 @@ const nonEmpty = z.string().min(1);
 
 export const ivrShape = { context: nonEmpty, exten: nonEmpty };
 
+export const ARI_APP = /^[A-Za-z0-9._-]+$/;
+export const ARI_APP_TEXT = 'a Stasis application name of letters, digits, ".", "_" and "-"';
+
+/** The optional AMI link of an ARI pbx (same host); username and secret may come from the environment. */
+export const companionShape = {
+  port: z.number().int().min(1).max(65535).optional(),
+  username: nonEmpty.optional(),
+  secret: nonEmpty.optional(),
+};
+
 export const pbxShape = {
   id: z.string().regex(PBX_ID, PBX_ID_TEXT),
   driver: z.enum(DRIVERS),
@@ -44,6 +55,10 @@ export const pbxShape = {
   trunks: z.array(nonEmpty).default([]),
   extensionPattern: z.string().optional(),
   ivr: z.strictObject(ivrShape).optional(),
+  /** driver ari: the Stasis application Callsight registers (default `callsight`). */
+  app: z.string().regex(ARI_APP, ARI_APP_TEXT).optional(),
+  /** driver ari: an AMI link for what ARI lacks (parking, presence, MixMonitor, ChanSpy, Redirect, DBPut). */
+  companion: z.strictObject(companionShape).optional(),
 };
 
 export const departmentShape = {
@@ -114,6 +129,7 @@ export const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
   ["", Object.keys(rootShape)],
   ["pbx", Object.keys(pbxShape)],
   ["pbx.ivr", Object.keys(ivrShape)],
+  ["pbx.companion", Object.keys(companionShape)],
   ["recording", Object.keys(recordingShape)],
   ["departments", Object.keys(departmentShape)],
   ["users", Object.keys(userShape)],
@@ -131,6 +147,7 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "extension",
   "pbx",
   "host",
+  "app",
   "username",
   "secret",
   "context",

@@ -5,7 +5,7 @@
 // that have the right type, so that one run reports every problem in the file.
 
 import { DEFAULT_EXTENSION_PATTERN } from "../pbx/endpoints.js";
-import { envVarName } from "./env.js";
+import { companionEnvVarName, envVarName } from "./env.js";
 import { at, formatPath, type Path } from "./problems.js";
 import { EXTENSION } from "./schema.js";
 
@@ -79,6 +79,19 @@ export function crossCheck(raw: unknown): string[] {
       if (entry[key] !== undefined) continue;
       const hint = id !== undefined ? ` (or set ${envVarName(id, key as "username" | "secret")})` : "";
       problems.push(at(["pbx", i, key], `missing (driver ${String(driver)} needs a ${key})${hint}`));
+    }
+    // `app` and `companion` belong to ARI; the companion's credentials may come from the environment.
+    for (const key of ["app", "companion"]) {
+      if (entry[key] !== undefined && driver !== "ari") {
+        problems.push(at(["pbx", i, key], `only for driver ari (this pbx uses driver ${String(driver)})`));
+      }
+    }
+    if (driver === "ari" && isRecord(entry.companion)) {
+      for (const key of ["username", "secret"] as const) {
+        if (entry.companion[key] !== undefined) continue;
+        const hint = id !== undefined ? ` (or set ${companionEnvVarName(id, key)})` : "";
+        problems.push(at(["pbx", i, "companion", key], `missing (the AMI companion needs a ${key})${hint}`));
+      }
     }
     if (id !== undefined && pbxIds.add(id, ["pbx", i, "id"], `duplicate pbx id "${id}"`)) {
       pbxs.set(id, { pattern, trunks: new Set(list(entry.trunks).filter((t) => typeof t === "string")) });

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { PbxEvent } from "../domain/events.js";
 import { readAmiTrace } from "../pbx/asterisk-ami/trace.js";
+import { readAriTrace } from "../pbx/asterisk-ari/trace.js";
 import type { EndpointClassifier } from "../pbx/endpoints.js";
 import { readEslTrace } from "../pbx/freeswitch-esl/trace.js";
 import { parseEvent } from "./event-schema.js";
@@ -23,6 +24,7 @@ export interface TraceRead {
 type Reader = (bytes: Buffer, options: TraceReadOptions) => TraceRead;
 
 const readers: Record<string, Reader> = {
+  ari: (bytes, options) => readAriTrace(bytes, options),
   esl: (bytes, options) => readEslTrace(bytes, options),
   events: readEventsJsonl,
   ami: (bytes, options) => {

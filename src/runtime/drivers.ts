@@ -8,6 +8,7 @@ import {
   type PbxConnectionConfig,
 } from "../config/load.js";
 import { AsteriskAmiDriver } from "../pbx/asterisk-ami/driver.js";
+import { createAriDriver } from "../pbx/asterisk-ari/driver.js";
 import type { PbxDriver } from "../pbx/driver.js";
 import { EndpointClassifier } from "../pbx/endpoints.js";
 import { FreeswitchEslDriver } from "../pbx/freeswitch-esl/driver.js";
@@ -20,7 +21,7 @@ export function driversFor(config: CallsightConfig, logger: Logger): PbxDriver[]
     if (driver) drivers.push(driver);
     else {
       problems.push(
-        `pbx[${i}].driver: "${pbx.driver}" is not available in this version of Callsight (available: ami, esl)`,
+        `pbx[${i}].driver: "${pbx.driver}" is not available in this version of Callsight (available: ami, ari, esl)`,
       );
     }
   });
@@ -41,6 +42,8 @@ function driverFor(config: CallsightConfig, pbx: PbxConnectionConfig, logger: Lo
         classifier,
         logger,
       });
+    case "ari":
+      return createAriDriver(pbx, classifier, logger);
     case "esl":
       return new FreeswitchEslDriver({
         pbx: pbx.id,

@@ -1,0 +1,287 @@
+// The optional AMI link an ARI PBX uses for what ARI's event stream does not carry: parked calls,
+// presence state, MixMonitor and ChanSpy, plus the two commands ARI cannot do (Redirect a dialplan
+// channel to the IVR, DBPut the recording policy into AstDB) and StopMixMonitor.
+//
+// It is the AMI driver itself (AsteriskAmiDriver: supervisor loop, backoff, resync, AmiSession,
+// AmiTranslator, DBPut policy writer, Redirect), connected with Filters that keep only those events,
+// and its output cut down to the facts it owns. Everything else (channels, bridges, hold, device
+// states, DND, registrations) comes from ARI only, so no fact is ever reported by both links:
+//
+//   fact                               owner            ARI-side inference (translator option)
+//   call.parked / call.unparked        companion        parkingFromBridges: off
+//   presence.state                     companion        (ARI has none)
+//   monitoring.* from ChanSpy          companion        ChanSpy at resync: off
+//   recording.* from MixMonitor        companion        mixMonitorFromVarset: off
+//   presence.dnd, device.reachability  ARI              (companion's dropped)
+//   legs, bridges, hold, transfers     ARI              (companion's dropped)
+//   monitoring.* / recording.* made by Callsight (snoop)  ARI
+//
+// The trace shows ARI does carry Custom:DND device states and PeerStatusChange/ContactStatusChange
+// (traces 12 and 13), so those stay with ARI even though AMI has them too.
+
+import type { Logger } from "pino";
+import type { MonitoringMode } from "../../domain/directory.js";
+import type {
+  MonitoringStarted,
+  PbxEvent,
+  PbxEventType,
+  PresenceStateChanged,
+  RecordingStarted,
+} from "../../domain/events.js";
+import { AsteriskAmiDriver, type BackoffOptions } from "../asterisk-ami/driver.js";
+import type { CommandOutcome, DriverStatus, IvrRequest, RecordingPolicyTable } from "../driver.js";
+import type { EndpointClassifier } from "../endpoints.js";
+
+/**
+ * AMI Filters of the companion session (Asterisk matches each as a regular expression against the
+ * event text). Newchannel and Hangup are kept only so that the AMI driver knows channel names for
+ * Redirect / StopMixMonitor; their normalized events are dropped.
+ */
+export const COMPANION_FILTERS: readonly string[] = [
+  "Event: Newchannel",
+  "Event: Hangup",
+  "!Event: HangupRequest",
+  "Event: ParkedCall",
+  "Event: UnParkedCall",
+  "Event: PresenceStateChange",
+  "Event: MixMonitorStart",
+  "Event: MixMonitorStop",
+  "Variable: MIXMONITOR_FILENAME",
+  "Event: ChanSpyStart",
+  "Event: ChanSpyStop",
+  "Application: ChanSpy",
+  "Event: OriginateResponse",
+];
+
+/** The normalized facts the companion reports; everything else it produces is dropped. */
+export const COMPANION_FACTS: ReadonlySet<PbxEventType> = new Set<PbxEventType>([
+  "call.parked",
+  "call.unparked",
+  "presence.state",
+  "monitoring.started",
+  "monitoring.stopped",
+  "recording.started",
+  "recording.stopped",
+]);
+
+export interface AmiCompanionOptions {
+  pbx: string;
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+  classifier?: EndpointClassifier;
+  backoff?: BackoffOptions;
+  actionTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  pingIntervalMs?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface CompanionState {
+  presence: { extension: string; state: PresenceStateChanged["state"]; message?: string }[];
+  parked: { leg: string; lot: string; space: string }[];
+  monitoring: MonitoringStarted[];
+  /** MixMonitors running now (the dialplan's policy recordings). */
+  recordings: RecordingStarted[];
+}
+
+export class AmiCompanion {
+  private readonly ami: AsteriskAmiDriver;
+  private readonly presence = new Map<string, { state: PresenceStateChanged["state"]; message?: string }>();
+  private readonly parked = new Map<string, { lot: string; space: string }>();
+  private readonly spies = new Map<string, { target: string; mode: MonitoringMode }>();
+  /** Legs with a running MixMonitor -> its file when known. */
+  private readonly mixMonitors = new Map<string, string | undefined>();
+  private listener?: (facts: PbxEvent[]) => void;
+  private up = false;
+  /** Events the companion link produced and dropped because ARI owns those facts. */
+  dropped = 0;
+
+  constructor(private readonly options: AmiCompanionOptions) {
+    this.ami = new AsteriskAmiDriver({
+      pbx: options.pbx,
+      host: options.host,
+      port: options.port,
+      username: options.username,
+      secret: options.secret,
+      filters: COMPANION_FILTERS,
+      ...(options.classifier ? { classifier: options.classifier } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.actionTimeoutMs !== undefined ? { actionTimeoutMs: options.actionTimeoutMs } : {}),
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    this.ami.onEvents((events) => this.receive(events));
+  }
+
+  get connected(): boolean {
+    return this.up;
+  }
+
+  /** Facts (parked, presence, ChanSpy, MixMonitor) as they happen, and again after each AMI resync. */
+  onFacts(listener: (facts: PbxEvent[]) => void): void {
+    this.listener = listener;
+  }
+
+  start(): void {
+    this.ami.start();
+  }
+
+  stop(): Promise<void> {
+    return this.ami.stop();
+  }
+
+  status(): DriverStatus {
+    return { ...this.ami.status(), driver: "asterisk-ami-companion" };
+  }
+
+  /** What the companion knows now, for an ARI snapshot (ARI itself cannot tell). */
+  state(at: number): CompanionState {
+    return {
+      presence: [...this.presence].map(([extension, p]) => ({
+        extension,
+        state: p.state,
+        ...(p.message ? { message: p.message } : {}),
+      })),
+      parked: [...this.parked].map(([leg, p]) => ({ leg, lot: p.lot, space: p.space })),
+      monitoring: [...this.spies].map(([spy, s]) => ({
+        pbx: this.options.pbx,
+        at,
+        type: "monitoring.started" as const,
+        spy,
+        target: s.target,
+        mode: s.mode,
+      })),
+      recordings: [...this.mixMonitors].map(([leg, file]) => ({
+        pbx: this.options.pbx,
+        at,
+        type: "recording.started" as const,
+        leg,
+        ...(file ? { file } : {}),
+      })),
+    };
+  }
+
+  /** Whether a MixMonitor the companion saw is running on the leg. */
+  isMixMonitored(leg: string): boolean {
+    return this.mixMonitors.has(leg);
+  }
+
+  /** AMI Redirect of a channel that runs in the dialplan (ARI can only `continue` Stasis channels). */
+  sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
+    return this.ami.sendToIvr(req);
+  }
+
+  stopRecording(req: { leg: string }): Promise<CommandOutcome> {
+    return this.ami.stopRecording(req);
+  }
+
+  /** DBPut into AstDB through AMI; written again after every companion reconnect. */
+  publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
+    return this.ami.publishRecordingPolicy(policy);
+  }
+
+  private receive(events: PbxEvent[]): void {
+    const facts: PbxEvent[] = [];
+    const snapshot = events.find((e) => e.type === "pbx.snapshot");
+    const resyncSpies = new Set<string>();
+    for (const e of events) {
+      if (e.type === "pbx.connection") {
+        this.up = e.state === "up";
+        continue;
+      }
+      if (e.type === "pbx.snapshot") {
+        facts.push(...this.fromSnapshot(e));
+        continue;
+      }
+      if (!COMPANION_FACTS.has(e.type)) {
+        this.dropped++;
+        continue;
+      }
+      if (snapshot && e.type === "monitoring.started") resyncSpies.add(e.spy);
+      this.track(e);
+      facts.push(e);
+    }
+    if (snapshot) {
+      // Sessions the AMI resync did not announce again ended while the companion was away.
+      for (const [spy, s] of [...this.spies]) {
+        if (resyncSpies.has(spy)) continue;
+        this.spies.delete(spy);
+        facts.push({
+          pbx: this.options.pbx,
+          at: snapshot.at,
+          type: "monitoring.stopped",
+          spy,
+          target: s.target,
+        });
+      }
+    }
+    if (facts.length > 0) this.listener?.(facts);
+  }
+
+  /** The AMI resync, turned into facts: presence of everyone, parked calls now (and those gone). */
+  private fromSnapshot(s: Extract<PbxEvent, { type: "pbx.snapshot" }>): PbxEvent[] {
+    const out: PbxEvent[] = [];
+    const base = { pbx: this.options.pbx, at: s.at };
+    for (const p of s.presence) {
+      out.push({
+        ...base,
+        type: "presence.state",
+        extension: p.extension,
+        state: p.state,
+        ...(p.message ? { message: p.message } : {}),
+      });
+    }
+    const now = new Set(s.parked.map((p) => p.leg));
+    for (const [leg, p] of [...this.parked]) {
+      if (now.has(leg)) continue;
+      // Retrieved, given up or timed out while the companion was away: the outcome is not known.
+      out.push({ ...base, type: "call.unparked", leg, lot: p.lot, space: p.space, outcome: "retrieved" });
+    }
+    for (const p of s.parked)
+      out.push({ ...base, type: "call.parked", leg: p.leg, lot: p.lot, space: p.space });
+    const present = new Set(s.legs.map((l) => l.leg));
+    for (const leg of [...this.mixMonitors.keys()]) if (!present.has(leg)) this.mixMonitors.delete(leg);
+    for (const e of out) this.track(e);
+    return out;
+  }
+
+  private track(e: PbxEvent): void {
+    switch (e.type) {
+      case "presence.state":
+        this.presence.set(e.extension, { state: e.state, ...(e.message ? { message: e.message } : {}) });
+        return;
+      case "call.parked":
+        this.parked.set(e.leg, { lot: e.lot, space: e.space });
+        return;
+      case "call.unparked":
+        this.parked.delete(e.leg);
+        return;
+      case "monitoring.started":
+        this.spies.set(e.spy, { target: e.target, mode: e.mode });
+        return;
+      case "monitoring.stopped":
+        this.spies.delete(e.spy);
+        return;
+      case "recording.started":
+        this.mixMonitors.set(e.leg, e.file ?? this.mixMonitors.get(e.leg));
+        return;
+      case "recording.stopped":
+        this.mixMonitors.delete(e.leg);
+        return;
+      default:
+    }
+  }
+
+  /** The ARI side saw a leg end: forget what the companion knew about it. */
+  legGone(leg: string): void {
+    this.parked.delete(leg);
+    this.spies.delete(leg);
+    this.mixMonitors.delete(leg);
+    for (const [spy, s] of [...this.spies]) if (s.target === leg) this.spies.delete(spy);
+  }
+}

@@ -1,0 +1,209 @@
+// The ARI driver with its AMI companion link (the AmiSimulator playing the AMI side of the same PBX):
+// the companion adds exactly what ARI lacks (parked calls, presence, ChanSpy, MixMonitor, Redirect,
+// DBPut), and no fact is reported by both links.
+
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ModelChange } from "../../src/domain/live-model.js";
+import { COMPANION_FILTERS } from "../../src/pbx/asterisk-ari/companion.js";
+import { readTrace } from "../../src/replay/formats.js";
+import { replay, toReplayCall } from "../../src/replay/replay.js";
+import { AmiSimulator } from "../../src/sim/ami-simulator.js";
+import { get } from "../../src/sim/ami-trace.js";
+import {
+  capturingLogger,
+  directory,
+  type Harness,
+  harness,
+  replayOnBoth,
+  sleep,
+  waitFor,
+} from "./helpers.js";
+
+let h: Harness | undefined;
+let ami: AmiSimulator | undefined;
+afterEach(async () => {
+  await h?.close();
+  await ami?.stop();
+  h = undefined;
+  ami = undefined;
+});
+
+async function withCompanion(logger = capturingLogger().logger): Promise<{ h: Harness; ami: AmiSimulator }> {
+  ami = new AmiSimulator({ commandTimeScale: 0.05 });
+  await ami.start();
+  h = await harness({
+    logger,
+    driver: {
+      companion: { port: ami.port, username: "callsight", secret: "callsight" },
+      companionHoldMs: 500,
+    },
+  });
+  await waitFor(() => h!.driver.companionStatus()?.connected, "companion connected");
+  return { h, ami };
+}
+
+interface Outcome {
+  calls: unknown[];
+  timeline: Record<string, string[]>;
+  states: Record<string, string[]>;
+}
+
+function summarize(changes: readonly ModelChange[], initial: Record<string, string>): Outcome {
+  const timeline: Record<string, string[]> = {};
+  for (const [u, p] of Object.entries(initial)) timeline[u] = [p];
+  const states: Record<string, string[]> = {};
+  const calls: unknown[] = [];
+  for (const c of changes) {
+    if (c.kind === "presence") {
+      const line = timeline[c.user] ?? [c.previous];
+      timeline[c.user] = line;
+      if (line[line.length - 1] !== c.presence) line.push(c.presence);
+    } else if (c.kind === "call" || c.kind === "call-ended") {
+      const line = states[c.call.id] ?? [];
+      states[c.call.id] = line;
+      const s = `${c.call.state}${c.call.parked ? `@${c.call.parked.space}` : ""}${c.call.recording ? "+rec" : ""}`;
+      if (line[line.length - 1] !== s) line.push(s);
+      if (c.kind === "call-ended") {
+        const { id: _id, ...rest } = toReplayCall(c.call);
+        calls.push(rest);
+      }
+    }
+  }
+  return { calls, timeline, states: Object.fromEntries(Object.values(states).map((s, i) => [String(i), s])) };
+}
+
+/** The model the AMI capture alone gives (the reference). */
+function amiOnly(scenario: string): Outcome {
+  const read = readTrace(`test/fixtures/asterisk/${scenario}.ami.txt`, "ami", { pbx: "pbx" });
+  const changes: ModelChange[] = [];
+  const dir = directory("pbx");
+  const initial = Object.fromEntries([...dir.users.keys()].map((u) => [u, "available"]));
+  replay(read.events, dir, (step) => changes.push(...step.changes));
+  return summarize(changes, initial);
+}
+
+describe("ARI + AMI companion", () => {
+  it("logs in with filters that keep only what ARI lacks, and reports no degraded feature", async () => {
+    const { logger, records } = capturingLogger();
+    const { h, ami } = await withCompanion(logger);
+    const filters = ami.actionLog
+      .filter((a) => a.action.toLowerCase() === "filter")
+      .map((a) => a.headers.filter);
+    expect(filters).toEqual([...COMPANION_FILTERS]);
+    expect(h.driver.degradedFeatures()).toEqual([]);
+    expect(records.some((r) => String(r.msg).startsWith("ARI without an AMI companion"))).toBe(false);
+    expect(h.driver.companionStatus()).toMatchObject({ driver: "asterisk-ami-companion", connected: true });
+  });
+
+  for (const scenario of [
+    "05-inbound-answered",
+    "08-park-and-retrieve",
+    "10a-chanspy-listen",
+    "10b-chanspy-whisper",
+    "10c-chanspy-barge",
+    "11a-mixmonitor-ami",
+    "13-presence-dnd",
+  ]) {
+    it(`${scenario}: both links together give the AMI model, each fact once`, async () => {
+      const { h, ami } = await withCompanion();
+      const start = h.changes.length;
+      const initial = Object.fromEntries([...h.model.allPresence()].map(([u, p]) => [u, p as string]));
+      const { call, mirrored } = replayOnBoth(h.sim, ami, scenario);
+      await Promise.all([call.done, mirrored]);
+      await sleep(scenario.startsWith("13") ? 300 : 150);
+      const live = summarize(h.changes.slice(start), initial);
+      const want = amiOnly(scenario);
+      expect(live.calls).toEqual(want.calls);
+      for (const [user, line] of Object.entries(want.timeline)) {
+        expect(live.timeline[user] ?? [initial[user]], `presence of ${user}`).toEqual(line);
+      }
+      expect(live.states).toEqual(want.states);
+      // Facts of one kind come from one link only.
+      const count = (type: string) => h.events.filter((e) => e.type === type).length;
+      const amiRead = readTrace(`test/fixtures/asterisk/${scenario}.ami.txt`, "ami", { pbx: "pbx" }).events;
+      const inTrace = (type: string) => amiRead.filter((e) => e.type === type).length;
+      for (const type of [
+        "call.parked",
+        "call.unparked",
+        "monitoring.started",
+        "monitoring.stopped",
+        "recording.started",
+        "recording.stopped",
+      ]) {
+        expect(count(type), type).toBe(inTrace(type));
+      }
+      expect(count("presence.dnd"), "presence.dnd").toBe(inTrace("presence.dnd"));
+      expect(count("leg.created")).toBe(inTrace("leg.created"));
+    });
+  }
+
+  it("sends a dialplan call to the IVR with the companion's Redirect", async () => {
+    const { h, ami } = await withCompanion();
+    const { call, mirrored } = replayOnBoth(h.sim, ami, "05-inbound-answered", {
+      pauseAt: "answered",
+      until: (f) => get(f, "Event") === "BridgeLeave",
+    });
+    await waitFor(() => call.paused && h.model.activeCalls()[0]?.state === "up", "answered");
+    const trunk = call.channels().find((c) => c.name.startsWith("PJSIP/carrier"))!;
+    await waitFor(
+      () => ami.liveChannels().some((c) => c.uniqueid === trunk.id),
+      "AMI side knows the channel",
+    );
+    const outcome = await h.driver.sendToIvr({ leg: trunk.id, context: "ivr", exten: "s" });
+    expect(outcome).toEqual({ status: "accepted", detail: "Redirect successful" });
+    const redirect = ami.actionLog.find((a) => a.action.toLowerCase() === "redirect");
+    expect(redirect?.headers).toMatchObject({ channel: trunk.name, context: "ivr", exten: "s" });
+    call.resume();
+    await mirrored;
+  });
+
+  it("writes the recording policy to AstDB with the companion's DBPut", async () => {
+    const { h, ami } = await withCompanion();
+    const outcome = await h.driver.publishRecordingPolicy({
+      extensions: { "1001": "all", "1002": "external" },
+      beepSeconds: 15,
+    });
+    expect(outcome).toMatchObject({ status: "accepted" });
+    expect(ami.astdb.get("callsight/recording/1001")).toBe("all");
+    expect(ami.astdb.get("callsight/recording/1002")).toBe("external");
+    expect(ami.astdb.get("callsight/config/recording_options")).toBe("B(15)");
+  });
+
+  it("keeps the companion's parked calls and presence across an ARI reconnect", async () => {
+    const { h, ami } = await withCompanion();
+    ami.setPresence("1003", "away", "lunch", "back at 2");
+    await waitFor(() => h.model.presenceOf("u1003") === "away", "1003 away");
+    const { call } = replayOnBoth(h.sim, ami, "08-park-and-retrieve", {
+      pauseAt: "parked",
+      until: (f) => get(f, "Event") === "Newchannel" && get(f, "Exten") === "701",
+    });
+    await waitFor(() => call.paused && call.channels().length > 0, "parked on ARI");
+    await waitFor(() => h.model.activeCalls()[0]?.state === "parked", "parked in the model");
+    h.sim.dropConnections();
+    await waitFor(() => !h.driver.status().connected, "ARI down");
+    await waitFor(() => h.driver.status().connected, "ARI back");
+    const snapshot = [...h.events].reverse().find((e) => e.type === "pbx.snapshot");
+    expect(snapshot?.type === "pbx.snapshot" && snapshot.parked).toEqual([
+      { leg: call.rewrite("1795373473.96"), lot: "default", space: "701" },
+    ]);
+    expect(h.model.activeCalls()[0]?.state).toBe("parked");
+    expect(h.model.presenceOf("u1003")).toBe("away");
+  });
+
+  it("answers clearly while the companion link is down", async () => {
+    const { h, ami } = await withCompanion();
+    const call = h.sim.startCall("05-inbound-answered", { pauseAt: "answered", timeScale: 0.05 });
+    await waitFor(() => call.paused, "answered");
+    const trunk = call.channels().find((c) => c.name.startsWith("PJSIP/carrier"))!;
+    await waitFor(() => h.model.leg("pbx", trunk.id) !== undefined, "known");
+    await ami.stop();
+    await waitFor(() => !h.driver.companionStatus()?.connected, "companion down");
+    expect(await h.driver.sendToIvr({ leg: trunk.id, context: "ivr", exten: "s" })).toEqual({
+      status: "failed",
+      message: "the AMI companion link is not connected: cannot Redirect the call",
+    });
+    expect(h.driver.status().connected).toBe(true);
+    expect(JSON.parse(readFileSync("package.json", "utf8")).name).toBe("callsight");
+  });
+});

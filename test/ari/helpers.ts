@@ -1,0 +1,135 @@
+// Shared helpers for the ARI tests: a simulated ARI server with a driver connected to it and a live
+// model fed by the driver, and a mirror that plays the AMI capture of the same call into an
+// AmiSimulator (the AMI companion's view of the same PBX, with the same ids).
+
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import type { PbxEvent } from "../../src/domain/events.js";
+import { LiveModel, type ModelChange } from "../../src/domain/live-model.js";
+import { AsteriskAriDriver, type AsteriskAriDriverOptions } from "../../src/pbx/asterisk-ari/driver.js";
+import type { AmiSimulator } from "../../src/sim/ami-simulator.js";
+import { type Fields, get, parseAmiText, scenarioEvents } from "../../src/sim/ami-trace.js";
+import {
+  type AriCallOptions,
+  AriServer,
+  type AriServerOptions,
+  type AriSimCall,
+} from "../../src/sim/ari-server.js";
+import { directory, silentLogger, waitFor } from "../ami/helpers.js";
+
+export { capturingLogger, directory, silentLogger, sleep, waitFor } from "../ami/helpers.js";
+
+export interface Harness {
+  sim: AriServer;
+  driver: AsteriskAriDriver;
+  model: LiveModel;
+  events: PbxEvent[];
+  changes: ModelChange[];
+  close(): Promise<void>;
+}
+
+export async function harness(
+  opts: {
+    /** An already started server (its calls may predate the driver); default: a fresh one. */
+    server?: AriServer;
+    sim?: AriServerOptions;
+    driver?: Partial<AsteriskAriDriverOptions>;
+    logger?: Logger;
+    start?: boolean;
+  } = {},
+): Promise<Harness> {
+  const sim = opts.server ?? new AriServer({ commandTimeScale: 0.05, ...opts.sim });
+  if (!opts.server) await sim.start();
+  const driver = new AsteriskAriDriver({
+    pbx: "pbx",
+    host: "127.0.0.1",
+    port: sim.port,
+    username: "callsight",
+    secret: "callsight",
+    backoff: { initialMs: 20, maxMs: 200 },
+    originateTimeoutSec: 5,
+    logger: opts.logger ?? silentLogger(),
+    ...opts.driver,
+  });
+  const model = new LiveModel(directory("pbx"));
+  const events: PbxEvent[] = [];
+  const changes: ModelChange[] = [];
+  driver.onEvents((batch) => {
+    for (const e of batch) {
+      events.push(e);
+      for (const c of model.apply(e)) changes.push(c);
+    }
+  });
+  if (opts.start ?? true) {
+    driver.start();
+    await waitFor(() => driver.status().connected, "ARI driver connected");
+  }
+  return {
+    sim,
+    driver,
+    model,
+    events,
+    changes,
+    close: async () => {
+      await driver.stop();
+      await sim.stop();
+    },
+  };
+}
+
+/**
+ * Replays one capture on both links in step: the ARI stream on the AriServer and the AMI stream of the
+ * same capture on the AmiSimulator, with the ids the ARI replay gave the call and the relative timing
+ * of the capture (whichever link saw the first event starts first). `until` stops the AMI side at the
+ * first frame it matches.
+ */
+export function replayOnBoth(
+  ari: AriServer,
+  ami: AmiSimulator,
+  scenario: string,
+  options: {
+    timeScale?: number;
+    pauseAt?: AriCallOptions["pauseAt"];
+    until?: (fields: Fields) => boolean;
+  } = {},
+): { call: AriSimCall; mirrored: Promise<void> } {
+  const scale = options.timeScale ?? 0.05;
+  const call = ari.startCall(scenario, { pauseAt: 0, timeScale: scale });
+  const frames = scenarioEvents(
+    parseAmiText(readFileSync(`test/fixtures/asterisk/${scenario}.ami.txt`, "latin1")),
+  );
+  const stop = options.until ? frames.findIndex((f) => options.until?.(f.fields)) : -1;
+  const played = stop >= 0 ? frames.slice(0, stop) : frames;
+  const stamp = (f: { fields: Fields }) => Number.parseFloat(get(f.fields, "Timestamp") ?? "") * 1000;
+  const amiFirst = frames.map(stamp).find((t) => Number.isFinite(t)) ?? call.capturedAt;
+  const first = Math.min(amiFirst, call.capturedAt);
+  const origin = Date.now() + 20;
+  setTimeout(
+    () => {
+      call.resume();
+      if (options.pauseAt !== undefined) ari.pause(call, options.pauseAt);
+    },
+    Math.max(0, origin + (call.capturedAt - first) * scale - Date.now()),
+  );
+  let last = first;
+  const timers = played.map((f) => {
+    const t = stamp(f);
+    const at = Number.isFinite(t) ? t : last;
+    last = at;
+    return new Promise<void>((resolve) =>
+      setTimeout(
+        () => {
+          ami.emitEvent(
+            f.fields.map(([k, v]) => [
+              k,
+              k === "Timestamp" ? (Date.now() / 1000).toFixed(6) : call.rewrite(v),
+            ]),
+          );
+          resolve();
+        },
+        Math.max(0, origin + (at - first) * scale - Date.now()),
+      ),
+    );
+  });
+  return { call, mirrored: Promise.all(timers).then(() => undefined) };
+}
