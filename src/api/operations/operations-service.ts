@@ -98,7 +98,10 @@ export class OperationsService {
       case "pickup": {
         const target = this.targetUser(req);
         if (!target) return refused("unknown-target", `no user ${req.target ?? "(none given)"}`);
-        const call = this.callOfUser(target.id, (state) => state === "ringing");
+        // A call that is not ringing (any more) is still named, so the refusal says "not ringing".
+        const call =
+          this.callOfUser(target.id, (state) => state === "ringing") ??
+          this.callOfUser(target.id, () => true);
         const decision = authorize(directory, viewerId, "pickup", {
           user: target.id,
           ...(call ? { call } : {}),

@@ -1,0 +1,231 @@
+// The web board end to end: real headless Chromium against a full Callsight server (real Redis, the AMI
+// driver) on the AMI simulator. Calls are replayed by the simulated Asterisk, settings are changed through
+// the admin API, and supervisor buttons on the page reach the PBX as AMI actions.
+
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import pino from "pino";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
+import { type RunningServer, startServer } from "../../src/runtime/start.js";
+import { AmiSimulator } from "../../src/sim/ami-simulator.js";
+import { waitFor } from "../ami/helpers.js";
+import { tempDir } from "../recording/helpers.js";
+import { testRedis } from "../support/redis.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CALLER = "15551234567";
+const CALLER_NAME = "WIRELESS";
+
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the AMI simulator", () => {
+  let sim: AmiSimulator;
+  let server: RunningServer;
+  let browser: Browser;
+  let tmp: { dir: string; remove(): Promise<void> };
+  const tokens = new Map<string, string>();
+
+  async function token(user: string): Promise<string> {
+    let t = tokens.get(user);
+    if (!t) {
+      t = await server.tokens.create(user);
+      tokens.set(user, t);
+    }
+    return t;
+  }
+
+  async function api(method: string, path: string, user: string, body?: unknown) {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await token(user)}`,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+  }
+
+  /** A board page for `user`, recording every WebSocket frame it receives. */
+  async function open(user: string): Promise<{ page: Page; frames: string[] }> {
+    const page = await browser.newPage();
+    const frames: string[] = [];
+    page.on("websocket", (ws) => ws.on("framereceived", (f) => frames.push(String(f.payload))));
+    await page.goto(`${server.url}/#token=${await token(user)}`);
+    await page.waitForSelector(`[data-user="${user}"]`);
+    // Marks this document: it is still there later only if the page never reloaded.
+    await page.evaluate(() => {
+      (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
+    return { page, frames };
+  }
+
+  const sameDocument = (page: Page) =>
+    page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
+
+  beforeAll(async () => {
+    tmp = await tempDir("board-live");
+    sim = new AmiSimulator({ commandTimeScale: 0.05 });
+    const { port } = await sim.start({ port: 0, username: "callsight", secret: "s3cret" });
+    const { url, prefix, redis } = await testRedis();
+    redis.disconnect();
+    const config = parseConfig(readFileSync("callsight.example.yaml", "utf8"), "callsight.example.yaml", {
+      CALLSIGHT_PBX_MAIN_PORT: String(port),
+      CALLSIGHT_PBX_MAIN_USERNAME: "callsight",
+      CALLSIGHT_PBX_MAIN_SECRET: "s3cret",
+    });
+    config.recording.directory = join(tmp.dir, "spool");
+    config.recording.store = join(tmp.dir, "store");
+    await mkdir(config.recording.directory, { recursive: true });
+    server = await startServer({
+      config,
+      redisUrl: url,
+      prefix,
+      host: "127.0.0.1",
+      port: 0,
+      logger: pino({ level: "silent" }),
+      outboxPath: join(tmp.dir, "outbox.jsonl"),
+      recordingGraceMs: 60_000,
+    });
+    await waitFor(() => server.callsight.drivers[0]?.status().connected, "AMI connected", 10_000);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await sim?.stop();
+    await tmp?.remove();
+  });
+
+  it("Alice sees Bob on a simulated call without the caller; the admin turns Bob's Show My Calls on and her page shows the caller live", async () => {
+    const { page, frames } = await open("1001");
+    expect(await page.textContent("#who")).toContain("Alice Sales");
+    expect(await page.textContent("#status")).toBe("live");
+
+    // (a) An outside caller reaches Bob (1002, Show My Calls off); the replay stops once answered.
+    const inbound = sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 });
+    await page.waitForSelector('[data-user="1002"].p-on-call');
+    const card = await page.textContent('[data-user="1002"]');
+    expect(card).toContain("on a call");
+    expect(card).toContain("up");
+    // Nothing identifying the caller: not in the DOM, not in anything the server sent.
+    const html = await page.content();
+    expect(html).not.toContain(CALLER);
+    expect(html).not.toContain(CALLER_NAME);
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.join("\n")).not.toContain(CALLER);
+    expect(frames.join("\n")).not.toContain(CALLER_NAME);
+    const bobInFrames = frames.map((f) => JSON.parse(f)).filter((m) => JSON.stringify(m).includes('"1002"'));
+    expect(bobInFrames.length).toBeGreaterThan(0);
+
+    // (b) The admin flips Bob's Show My Calls on: the same page (no reload) shows the caller.
+    const beforeFlip = frames.length;
+    const patched = await api("PATCH", "/v1/admin/users/1002", "admin", { showMyCalls: true });
+    expect(patched.status).toBe(200);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-user="1002"]')?.textContent?.includes(n) ?? false,
+      CALLER,
+      { timeout: 3000 },
+    );
+    expect(await sameDocument(page)).toBe(true);
+    expect(await page.textContent('[data-user="1002"]')).toContain("inbound");
+    const detail = frames.slice(beforeFlip).map((f) => JSON.parse(f));
+    expect(detail.some((m) => m.type === "delta" && JSON.stringify(m).includes(CALLER))).toBe(true);
+    expect(detail.some((m) => m.type === "snapshot")).toBe(false);
+
+    // And off again: the caller disappears from the page, still without a reload.
+    expect((await api("PATCH", "/v1/admin/users/1002", "admin", { showMyCalls: false })).status).toBe(200);
+    await page.waitForFunction(
+      (n) => !(document.querySelector('[data-user="1002"]')?.textContent?.includes(n) ?? true),
+      CALLER,
+      { timeout: 3000 },
+    );
+    expect(await page.textContent('[data-user="1002"]')).toContain("on a call");
+    expect(await sameDocument(page)).toBe(true);
+
+    inbound.resume();
+    await inbound.done;
+    await page.waitForSelector('[data-user="1002"].p-available');
+    await page.close();
+  }, 15_000);
+
+  it("a refused action shows the refusal on the page (Alice, an agent, clicks Listen on Bob's call)", async () => {
+    const { page } = await open("1001");
+    const inbound = sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 });
+    await page.waitForSelector('[data-user="1002"].p-on-call');
+    const before = sim.actionLog.filter((a) => a.action === "originate").length;
+    await page.click('[data-user="1002"] button:has-text("Listen")');
+    await page.waitForFunction(() => (document.getElementById("message")?.textContent ?? "") !== "");
+    const message = await page.textContent("#message");
+    expect(message).toContain("listen: refused");
+    expect(message).toContain("may not listen");
+    // Nothing reached the PBX; the refusal is in the audit log.
+    expect(sim.actionLog.filter((a) => a.action === "originate")).toHaveLength(before);
+    const audit = await api("GET", "/v1/audit?action=listen&actor=1001", "admin");
+    expect(audit.body.entries).toEqual([
+      expect.objectContaining({ target: "1002", outcome: "refused", reason: "operation-disabled" }),
+    ]);
+    inbound.resume();
+    await inbound.done;
+    await page.waitForSelector('[data-user="1002"].p-available');
+    await page.close();
+  }, 15_000);
+
+  it("a supervisor clicks Listen on a call in his department and the PBX gets the ChanSpy originate", async () => {
+    const { page } = await open("1004");
+    expect(await page.textContent("#who")).toContain("Dave Support");
+    // Erin (1005, Support: Dave's department) takes the outside call.
+    const inbound = sim.startCall("05", { pauseAt: "answered", extMap: { "1002": "1005" }, timeScale: 0.05 });
+    await page.waitForSelector('[data-user="1005"].p-on-call');
+    expect(await page.textContent('[data-user="1005"]')).toContain(CALLER);
+    const erinChannel = await waitFor(
+      () => sim.liveChannels().find((c) => c.name.startsWith("PJSIP/1005-")),
+      "Erin's channel",
+    );
+    const before = sim.actionLog.length;
+    await page.click('[data-user="1005"] button:has-text("Listen")');
+    const originate = await waitFor(
+      () => sim.actionLog.slice(before).find((a) => a.action === "originate"),
+      "the originate",
+    );
+    expect(originate.headers).toMatchObject({
+      application: "ChanSpy",
+      channel: "PJSIP/1004",
+      data: expect.stringContaining(erinChannel.name),
+    });
+    await page.waitForFunction(() => document.getElementById("message")?.textContent?.includes("accepted"));
+    expect(await page.textContent("#message")).toBe("listen: accepted");
+    // The session comes back from the PBX and shows on Dave's board.
+    await page.waitForSelector("#monitoring-section:not([hidden])");
+    expect(await page.textContent("#monitoring")).toContain("1004 listen on 1005");
+    expect(await page.textContent('[data-user="1004"]')).toContain("on-call");
+    const audit = await api("GET", "/v1/audit?action=listen&actor=1004", "admin");
+    expect(audit.body.entries).toEqual([expect.objectContaining({ target: "1005", outcome: "accepted" })]);
+
+    const spy = await waitFor(
+      () => sim.liveChannels().find((c) => c.application === "ChanSpy"),
+      "the ChanSpy channel",
+    );
+    sim.hangup(spy.name);
+    // The session ends on the PBX and leaves Dave's board.
+    await page.waitForFunction(() => (document.getElementById("monitoring-section") as HTMLElement).hidden);
+    inbound.resume();
+    await inbound.done;
+    await page.waitForSelector('[data-user="1005"].p-available');
+    await page.close();
+  }, 15_000);
+});
