@@ -1,9 +1,9 @@
 // The change stream: which viewers a model change can affect, and what changed in their view.
 
-import type { Directory } from "./directory.js";
+import { type Directory, shareDepartment, type User } from "./directory.js";
 import type { ModelChange } from "./live-model.js";
 import type { BoardView, MonitoringView, ParkedCallView, PersonView } from "./visibility.js";
-import { canSeePresence, isAdmin } from "./visibility.js";
+import { isAdmin } from "./visibility.js";
 
 export type BoardDelta =
   | { op: "person"; person: PersonView }
@@ -24,17 +24,29 @@ export function touchedUsers(changes: readonly ModelChange[]): Set<string> {
   return users;
 }
 
-/** Viewers who might see any of these users (everyone else's view cannot have changed). */
-export function affectedViewers(directory: Directory, users: ReadonlySet<string>): string[] {
+/**
+ * Viewers who might see any of these users (everyone else's view cannot have changed). With `among`, only
+ * those viewers are considered (e.g. the connected ones) instead of the whole directory.
+ */
+export function affectedViewers(
+  directory: Directory,
+  users: ReadonlySet<string>,
+  among?: Iterable<string>,
+): string[] {
   const out: string[] = [];
-  for (const v of directory.users.values()) {
+  const candidates: Iterable<User> = among
+    ? [...among].flatMap((id) => directory.users.get(id) ?? [])
+    : directory.users.values();
+  for (const v of candidates) {
     if (isAdmin(v) || users.has(v.id)) {
       out.push(v.id);
       continue;
     }
+    // Every rule but "admins" and "yourself" needs a shared department (presence, calls, monitoring
+    // sessions, parked calls), so a shared department is what can make a change visible.
     for (const id of users) {
       const t = directory.users.get(id);
-      if (t && canSeePresence(v, t)) {
+      if (t && shareDepartment(v, t)) {
         out.push(v.id);
         break;
       }
@@ -43,20 +55,35 @@ export function affectedViewers(directory: Directory, users: ReadonlySet<string>
   return out;
 }
 
+/**
+ * Views are never changed once built, so each part is serialized once for all the diffs it takes part in:
+ * a session's previous view was the new one of the last diff, and sessions of one viewer share a view.
+ */
+const serialized = new WeakMap<object, string>();
+
+function json(part: object): string {
+  let text = serialized.get(part);
+  if (text === undefined) {
+    text = JSON.stringify(part);
+    serialized.set(part, text);
+  }
+  return text;
+}
+
 /** What turns `before` into `after`, in terms the viewer is allowed to receive (both are their views). */
 export function diffBoard(before: BoardView | undefined, after: BoardView): BoardDelta[] {
   const deltas: BoardDelta[] = [];
   const old = new Map((before?.people ?? []).map((p) => [p.id, p]));
   for (const person of after.people) {
     const prev = old.get(person.id);
-    if (!prev || JSON.stringify(prev) !== JSON.stringify(person)) deltas.push({ op: "person", person });
+    if (!prev || (prev !== person && json(prev) !== json(person))) deltas.push({ op: "person", person });
     old.delete(person.id);
   }
   for (const id of old.keys()) deltas.push({ op: "person-removed", id });
-  if (JSON.stringify(before?.monitoring ?? []) !== JSON.stringify(after.monitoring)) {
+  if (json(before?.monitoring ?? []) !== json(after.monitoring)) {
     deltas.push({ op: "monitoring", monitoring: after.monitoring });
   }
-  if (JSON.stringify(before?.parked ?? []) !== JSON.stringify(after.parked)) {
+  if (json(before?.parked ?? []) !== json(after.parked)) {
     deltas.push({ op: "parked", parked: after.parked });
   }
   return deltas;

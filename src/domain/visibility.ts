@@ -3,7 +3,7 @@
 
 import type { Party } from "./calls.js";
 import { type Directory, shareDepartment, type User } from "./directory.js";
-import type { CallView, LiveModel } from "./live-model.js";
+import type { CallView, LegView, LiveModel } from "./live-model.js";
 import type { Presence } from "./presence.js";
 
 export interface PersonCallView {
@@ -84,21 +84,39 @@ export function canSeeMonitoringOf(v: User, t: User | undefined, directory: Dire
   return directory.monitoringRoles.includes(v.role) && shareDepartment(v, t);
 }
 
-export function viewFor(directory: Directory, model: LiveModel, viewerId: string): BoardView | undefined {
+/**
+ * `calls` defaults to the model's active calls. A caller building many views at one moment (BoardHub.flush)
+ * passes the same array, taken from the model at that moment, to each: the calls are then indexed once, and
+ * viewers with the same rights on a person (presence only; calls; calls with details) get the same
+ * PersonView object, built once by the rules below. Views are never changed once built.
+ */
+export function viewFor(
+  directory: Directory,
+  model: LiveModel,
+  viewerId: string,
+  calls: readonly CallView[] = model.activeCalls(),
+): BoardView | undefined {
   const viewer = directory.users.get(viewerId);
   if (!viewer) return undefined;
-  const calls = model.activeCalls();
+  const moment = momentOf(calls);
   const people: PersonView[] = [];
   for (const t of directory.users.values()) {
     if (!canSeePresence(viewer, t)) continue;
-    const person: PersonView = {
-      id: t.id,
-      name: t.name,
-      extension: t.extension,
-      departments: [...t.departments],
-      presence: model.presenceOf(t.id),
-    };
-    if (canSeeCalls(viewer, t)) person.calls = callsOfPerson(calls, t, canSeeCallDetails(viewer, t));
+    const seeCalls = canSeeCalls(viewer, t);
+    const details = seeCalls && canSeeCallDetails(viewer, t);
+    const built = moment.people[seeCalls ? (details ? 2 : 1) : 0];
+    let person = built.get(t.id);
+    if (!person) {
+      person = {
+        id: t.id,
+        name: t.name,
+        extension: t.extension,
+        departments: [...t.departments],
+        presence: model.presenceOf(t.id),
+      };
+      if (seeCalls) person.calls = callsOfPerson(moment.legs.get(t.id) ?? [], t, details);
+      built.set(t.id, person);
+    }
     people.push(person);
   }
   const monitoring: MonitoringView[] = [];
@@ -116,33 +134,59 @@ export function viewFor(directory: Directory, model: LiveModel, viewerId: string
   return { viewer: viewer.id, people, monitoring, parked: parkedFor(viewer, directory, calls) };
 }
 
-function callsOfPerson(calls: CallView[], t: User, details: boolean): PersonCallView[] {
-  const out: PersonCallView[] = [];
+type UserLeg = { call: CallView; leg: LegView };
+
+interface Moment {
+  /** Each user's legs, in call and leg order. */
+  legs: Map<string, UserLeg[]>;
+  /** Person views built so far, by rights: [presence only, with calls, with call details]. */
+  people: [Map<string, PersonView>, Map<string, PersonView>, Map<string, PersonView>];
+}
+
+/** What views built from one `calls` array share (kept as long as the array lives). */
+const moments = new WeakMap<readonly CallView[], Moment>();
+
+function momentOf(calls: readonly CallView[]): Moment {
+  let moment = moments.get(calls);
+  if (moment) return moment;
+  const legs = new Map<string, UserLeg[]>();
   for (const call of calls) {
     for (const leg of call.legs) {
-      if (leg.user !== t.id) continue;
-      const entry: PersonCallView = { state: leg.state, since: leg.since };
-      if (details) {
-        entry.call = call.id;
-        entry.direction = call.direction;
-        entry.remote = call.legs
-          .filter((l) => l.leg !== leg.leg && l.user !== t.id)
-          .map((l) => {
-            const p: Party = { number: l.number, external: l.external };
-            if (l.user) p.user = l.user;
-            if (l.name) p.name = l.name;
-            return p;
-          });
-        entry.recording = call.recording;
-      }
-      out.push(entry);
+      if (leg.user === undefined) continue;
+      const list = legs.get(leg.user);
+      if (list) list.push({ call, leg });
+      else legs.set(leg.user, [{ call, leg }]);
     }
+  }
+  moment = { legs, people: [new Map(), new Map(), new Map()] };
+  moments.set(calls, moment);
+  return moment;
+}
+
+function callsOfPerson(legs: readonly UserLeg[], t: User, details: boolean): PersonCallView[] {
+  const out: PersonCallView[] = [];
+  for (const { call, leg } of legs) {
+    const entry: PersonCallView = { state: leg.state, since: leg.since };
+    if (details) {
+      entry.call = call.id;
+      entry.direction = call.direction;
+      entry.remote = call.legs
+        .filter((l) => l.leg !== leg.leg && l.user !== t.id)
+        .map((l) => {
+          const p: Party = { number: l.number, external: l.external };
+          if (l.user) p.user = l.user;
+          if (l.name) p.name = l.name;
+          return p;
+        });
+      entry.recording = call.recording;
+    }
+    out.push(entry);
   }
   return out;
 }
 
 /** Parked calls are offered to those who may pick them up: parked from their department(s). */
-function parkedFor(viewer: User, directory: Directory, calls: CallView[]): ParkedCallView[] {
+function parkedFor(viewer: User, directory: Directory, calls: readonly CallView[]): ParkedCallView[] {
   const out: ParkedCallView[] = [];
   for (const call of calls) {
     if (!call.parked) continue;

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { affectedViewers, type BoardDelta, diffBoard, touchedUsers } from "../../domain/board-changes.js";
 import type { Directory } from "../../domain/directory.js";
-import type { LiveModel, ModelChange } from "../../domain/live-model.js";
+import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
 import { type BoardView, viewFor } from "../../domain/visibility.js";
 
 export type BoardMessage =
@@ -100,6 +100,9 @@ export class BoardHub {
   modelChanged(changes: readonly ModelChange[]): void {
     if (changes.length === 0) return;
     for (const user of touchedUsers(changes)) this.dirtyUsers.add(user);
+    // A call that vanished (absorbed by a pickup, or turned into a monitoring session) names nobody:
+    // rare enough to recompute every view rather than track whose it was.
+    if (changes.some((c) => c.kind === "call-gone")) this.everyoneDirty = true;
     this.schedule();
   }
 
@@ -133,12 +136,26 @@ export class BoardHub {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const directory = this.directory();
-    const affected = this.everyoneDirty ? undefined : new Set(affectedViewers(directory, this.dirtyUsers));
+    // Only viewers with a session can be sent anything.
+    const viewers = new Set<string>();
+    for (const session of this.sessions.values()) viewers.add(session.viewer);
+    const affected = this.everyoneDirty
+      ? undefined
+      : new Set(affectedViewers(directory, this.dirtyUsers, viewers));
     this.everyoneDirty = false;
     this.dirtyUsers.clear();
+    // One view per viewer and one list of calls per flush, however many sessions and viewers there are.
+    let calls: CallView[] | undefined;
+    const views = new Map<string, BoardView | undefined>();
     for (const session of this.sessions.values()) {
       if (affected && !affected.has(session.viewer)) continue;
-      const next = viewFor(directory, this.model, session.viewer);
+      let next: BoardView | undefined;
+      if (views.has(session.viewer)) next = views.get(session.viewer);
+      else {
+        calls ??= this.model.activeCalls();
+        next = viewFor(directory, this.model, session.viewer, calls);
+        views.set(session.viewer, next);
+      }
       if (!next) {
         // The viewer was deleted: their sessions end.
         this.sessions.delete(session.id);
