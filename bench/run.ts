@@ -3,7 +3,9 @@
 
 import { benchAmiIngest, type Figure } from "./ami-ingest.js";
 import { benchEslIngest } from "./esl-ingest.js";
+import { benchFanout } from "./fanout.js";
 import { benchRecording } from "./recording.js";
+import { benchScale } from "./scale.js";
 
 type Bench = (opts: { log: (line: string) => void }) => Promise<Record<string, Figure>>;
 
@@ -11,6 +13,8 @@ const BENCHES: [string, Bench][] = [
   ["ami-ingest", (opts) => benchAmiIngest(opts)],
   ["esl-ingest", (opts) => benchEslIngest(opts)],
   ["recording", (opts) => benchRecording(opts)],
+  ["fanout", (opts) => benchFanout(opts)],
+  ["scale", (opts) => benchScale(opts)],
 ];
 
 async function main(): Promise<void> {

@@ -56,22 +56,24 @@ export function affectedViewers(
 }
 
 /**
- * Views are never changed once built, so each part is serialized once for all the diffs it takes part in:
- * a session's previous view was the new one of the last diff, and sessions of one viewer share a view.
+ * What turns `before` into `after`, in terms the viewer is allowed to receive (both are their views).
+ * `serialized` lets many diffs at one moment (BoardHub.flush) serialize each part of a view once: views are
+ * never changed once built, and viewers with the same rights on a person share that PersonView. It is meant
+ * to be dropped after the batch (a long-lived cache would keep every logged delta's text alive).
  */
-const serialized = new WeakMap<object, string>();
-
-function json(part: object): string {
-  let text = serialized.get(part);
-  if (text === undefined) {
-    text = JSON.stringify(part);
-    serialized.set(part, text);
-  }
-  return text;
-}
-
-/** What turns `before` into `after`, in terms the viewer is allowed to receive (both are their views). */
-export function diffBoard(before: BoardView | undefined, after: BoardView): BoardDelta[] {
+export function diffBoard(
+  before: BoardView | undefined,
+  after: BoardView,
+  serialized?: Map<object, string>,
+): BoardDelta[] {
+  const json = (part: object): string => {
+    let text = serialized?.get(part);
+    if (text === undefined) {
+      text = JSON.stringify(part);
+      serialized?.set(part, text);
+    }
+    return text;
+  };
   const deltas: BoardDelta[] = [];
   const old = new Map((before?.people ?? []).map((p) => [p.id, p]));
   for (const person of after.people) {

@@ -147,6 +147,7 @@ export class BoardHub {
     // One view per viewer and one list of calls per flush, however many sessions and viewers there are.
     let calls: CallView[] | undefined;
     const views = new Map<string, BoardView | undefined>();
+    const serialized = new Map<object, string>();
     for (const session of this.sessions.values()) {
       if (affected && !affected.has(session.viewer)) continue;
       let next: BoardView | undefined;
@@ -161,7 +162,7 @@ export class BoardHub {
         this.sessions.delete(session.id);
         continue;
       }
-      const deltas = diffBoard(session.view, next);
+      const deltas = diffBoard(session.view, next, serialized);
       session.view = next;
       if (deltas.length === 0) continue;
       session.seq++;
