@@ -35,7 +35,7 @@ const server = await startServer({
   port: 0,
   logger,
   outboxPath: env.OUTBOX!,
-  cluster: { instance: env.INSTANCE! },
+  cluster: env.BENCH_CLUSTER === "0" ? false : { instance: env.INSTANCE! },
 });
 
 // ---- observation -----------------------------------------------------------------------------------
@@ -53,9 +53,9 @@ hub.flush = () => {
 const connect = hub.connect.bind(hub);
 hub.connect = (viewer, connection, resume) => {
   const counted: ViewerConnection = {
-    send(message) {
+    send(message, text) {
       sent++;
-      connection.send(message);
+      connection.send(message, text);
     },
   };
   // The route disconnects the connection it created: keep the mapping so disconnect finds ours.

@@ -19,6 +19,8 @@ export function touchedUsers(changes: readonly ModelChange[]): Set<string> {
     else if (c.kind === "call" || c.kind === "call-ended") {
       for (const p of c.call.parties) if (p.user) users.add(p.user);
       for (const s of c.call.monitoring) if (s.by) users.add(s.by);
+    } else {
+      for (const u of c.users) users.add(u);
     }
   }
   return users;
@@ -57,14 +59,14 @@ export function affectedViewers(
 
 /**
  * What turns `before` into `after`, in terms the viewer is allowed to receive (both are their views).
- * `serialized` lets many diffs at one moment (BoardHub.flush) serialize each part of a view once: views are
- * never changed once built, and viewers with the same rights on a person share that PersonView. It is meant
- * to be dropped after the batch (a long-lived cache would keep every logged delta's text alive).
+ * `serialized` lets many diffs (BoardHub.flush) serialize each part of a view once: views are never changed
+ * once built, and viewers with the same rights on a person share that PersonView. A WeakMap keeps each text
+ * exactly as long as its part is referenced.
  */
 export function diffBoard(
   before: BoardView | undefined,
   after: BoardView,
-  serialized?: Map<object, string>,
+  serialized?: { get(part: object): string | undefined; set(part: object, text: string): unknown },
 ): BoardDelta[] {
   const json = (part: object): string => {
     let text = serialized?.get(part);
@@ -75,13 +77,28 @@ export function diffBoard(
     return text;
   };
   const deltas: BoardDelta[] = [];
-  const old = new Map((before?.people ?? []).map((p) => [p.id, p]));
-  for (const person of after.people) {
-    const prev = old.get(person.id);
-    if (!prev || (prev !== person && json(prev) !== json(person))) deltas.push({ op: "person", person });
-    old.delete(person.id);
+  const was = before?.people ?? [];
+  const now = after.people;
+  // Views of one viewer list the same people in the same order until their rights change: compare place
+  // by place, and match by id only when the lists differ in who is on them.
+  let sameOrder = was.length === now.length;
+  for (let i = 0; sameOrder && i < now.length; i++)
+    sameOrder = (was[i] as PersonView).id === (now[i] as PersonView).id;
+  if (sameOrder) {
+    for (let i = 0; i < now.length; i++) {
+      const prev = was[i] as PersonView;
+      const person = now[i] as PersonView;
+      if (prev !== person && json(prev) !== json(person)) deltas.push({ op: "person", person });
+    }
+  } else {
+    const old = new Map(was.map((p) => [p.id, p]));
+    for (const person of now) {
+      const prev = old.get(person.id);
+      if (!prev || (prev !== person && json(prev) !== json(person))) deltas.push({ op: "person", person });
+      old.delete(person.id);
+    }
+    for (const id of old.keys()) deltas.push({ op: "person-removed", id });
   }
-  for (const id of old.keys()) deltas.push({ op: "person-removed", id });
   if (json(before?.monitoring ?? []) !== json(after.monitoring)) {
     deltas.push({ op: "monitoring", monitoring: after.monitoring });
   }

@@ -57,8 +57,11 @@ export type ModelChange =
   | { kind: "presence"; user: string; presence: Presence; previous: Presence }
   | { kind: "call"; call: CallView }
   | { kind: "call-ended"; call: CallView }
-  /** A call that stopped existing without ending: absorbed into another, or turned into a monitoring session. */
-  | { kind: "call-gone"; pbx: string; id: string };
+  /**
+   * A call that stopped existing without ending: absorbed into another, or turned into a monitoring session.
+   * `users` are the directory users it involved (their boards showed it).
+   */
+  | { kind: "call-gone"; pbx: string; id: string; users: string[] };
 
 interface UserInputs {
   chosen: ChosenPresence;
@@ -110,10 +113,15 @@ export class LiveModel {
     const changes: ModelChange[] = [];
     for (const key of touchedCalls) {
       const call = this.calls.get(key);
-      if (call && !isMonitoringCall(call, this.legs)) changes.push({ kind: "call", call: this.viewOf(call) });
+      if (!call) continue;
+      if (!isMonitoringCall(call, this.legs)) changes.push({ kind: "call", call: this.viewOf(call) });
+      // Only monitoring legs left (a picker of a spy leg hung up): it is no call anyone sees any more.
+      else if (!ctx.gone.some((g) => g.pbx === call.pbx && g.id === call.id)) {
+        changes.push({ kind: "call-gone", pbx: call.pbx, id: call.id, users: usersOfCall(call) });
+      }
     }
     for (const call of ended) changes.push({ kind: "call-ended", call });
-    for (const g of ctx.gone) changes.push({ kind: "call-gone", pbx: g.pbx, id: g.id });
+    for (const g of ctx.gone) changes.push({ kind: "call-gone", pbx: g.pbx, id: g.id, users: g.users });
     changes.push(...this.presenceChanges(touchedUsers));
     return changes;
   }
@@ -130,6 +138,28 @@ export class LiveModel {
     const out: CallView[] = [];
     for (const call of this.calls.values()) {
       if (!isMonitoringCall(call, this.legs)) out.push(this.viewOf(call));
+    }
+    return out;
+  }
+
+  /** The calls a user has a leg in (monitoring sessions are not calls), oldest first. */
+  callsOfUser(user: string): CallView[] {
+    const seen = new Set<Call>();
+    for (const leg of this.legsByUser.get(user) ?? []) {
+      const call = this.calls.get(legKey(leg.pbx, leg.callId));
+      if (call && !isMonitoringCall(call, this.legs)) seen.add(call);
+    }
+    return [...seen].sort(olderFirst).map((c) => this.viewOf(c));
+  }
+
+  /** Active calls with a monitoring session (running or ended) or a parked leg, in activeCalls() order. */
+  monitoredOrParkedCalls(): CallView[] {
+    const out: CallView[] = [];
+    for (const call of this.calls.values()) {
+      const special =
+        call.monitoring.length > 0 ||
+        [...call.legs].some((id) => this.legs.get(legKey(call.pbx, id))?.parked);
+      if (special && !isMonitoringCall(call, this.legs)) out.push(this.viewOf(call));
     }
     return out;
   }
@@ -430,7 +460,7 @@ export class LiveModel {
       if (old.legs.size === 0) {
         this.calls.delete(oldKey);
         ctx.touchedCalls.delete(oldKey);
-        ctx.gone.push({ pbx: leg.pbx, id: old.id });
+        ctx.gone.push({ pbx: leg.pbx, id: old.id, users: usersOfCall(old, leg) });
         if (old.recorded) target.recorded = true;
         if (target.answeredAt === undefined && old.answeredAt !== undefined)
           target.answeredAt = old.answeredAt;
@@ -440,6 +470,8 @@ export class LiveModel {
     }
     leg.callId = callId;
     target.legs.add(leg.id);
+    // The call it joins changed even when the event was about another leg (a spy leg bridging in).
+    this.touchLeg(leg, ctx);
     if (leg.state === "up" && target.answeredAt === undefined) target.answeredAt = leg.answeredAt;
     if (leg.recording) target.recorded = true;
     rememberParty(target, partyOf(leg));
@@ -513,9 +545,9 @@ export class LiveModel {
     // The supervisor's own leg stops being a call of its own: it is a session on the monitored call.
     const spyCallKey = legKey(pbx, spy.callId);
     ctx.touchedCalls.delete(spyCallKey);
-    if (!already) ctx.gone.push({ pbx, id: spy.callId });
+    if (!already) ctx.gone.push({ pbx, id: spy.callId, users: spy.user === undefined ? [] : [spy.user] });
     ctx.touchedCalls.add(legKey(pbx, call.id));
-    this.touchLeg(spy, ctx);
+    if (spy.user) ctx.touchedUsers.add(spy.user);
   }
 
   private stopMonitoring(spy: Leg, at: number, ctx: ApplyContext): void {
@@ -678,7 +710,20 @@ interface ApplyContext {
   touchedCalls: Set<string>;
   touchedUsers: Set<string>;
   ended: CallView[];
-  gone: { pbx: string; id: string }[];
+  gone: { pbx: string; id: string; users: string[] }[];
+}
+
+function olderFirst(a: Call, b: Call): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt - b.startedAt;
+  return a.pbx === b.pbx ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.pbx < b.pbx ? -1 : 1;
+}
+
+/** Everyone a call involved: its parties so far and the leg leaving it last. */
+function usersOfCall(call: Call, lastLeg?: Leg): string[] {
+  const users = new Set<string>();
+  for (const p of call.history) if (p.user !== undefined) users.add(p.user);
+  if (lastLeg?.user !== undefined) users.add(lastLeg.user);
+  return [...users];
 }
 
 function legsNamedBy(e: PbxEvent): string[] {

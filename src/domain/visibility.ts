@@ -3,7 +3,7 @@
 
 import type { Party } from "./calls.js";
 import { type Directory, shareDepartment, type User } from "./directory.js";
-import type { CallView, LegView, LiveModel } from "./live-model.js";
+import type { CallView, LiveModel } from "./live-model.js";
 import type { Presence } from "./presence.js";
 
 export interface PersonCallView {
@@ -85,42 +85,30 @@ export function canSeeMonitoringOf(v: User, t: User | undefined, directory: Dire
 }
 
 /**
- * `calls` defaults to the model's active calls. A caller building many views at one moment (BoardHub.flush)
- * passes the same array, taken from the model at that moment, to each: the calls are then indexed once, and
- * viewers with the same rights on a person (presence only; calls; calls with details) get the same
- * PersonView object, built once by the rules below. Views are never changed once built.
+ * `moment` defaults to a fresh one. A caller building many views at one moment (BoardHub.flush) passes the
+ * same moment to each: the calls are then indexed once, and viewers with the same rights on a person
+ * (presence only; calls; calls with details) get the same PersonView object, built once by the rules
+ * below. Views are never changed once built.
  */
 export function viewFor(
   directory: Directory,
   model: LiveModel,
   viewerId: string,
-  calls: readonly CallView[] = model.activeCalls(),
+  moment: BoardMoment = new BoardMoment(directory, model),
 ): BoardView | undefined {
   const viewer = directory.users.get(viewerId);
   if (!viewer) return undefined;
-  const moment = momentOf(calls);
+  const at = moment.forDirectory(directory);
   const people: PersonView[] = [];
-  for (const t of directory.users.values()) {
+  // Presence needs a shared department (rule 1) except for oneself and admins: only those are candidates.
+  for (const t of candidatesFor(directory, viewer)) {
     if (!canSeePresence(viewer, t)) continue;
     const seeCalls = canSeeCalls(viewer, t);
     const details = seeCalls && canSeeCallDetails(viewer, t);
-    const built = moment.people[seeCalls ? (details ? 2 : 1) : 0];
-    let person = built.get(t.id);
-    if (!person) {
-      person = {
-        id: t.id,
-        name: t.name,
-        extension: t.extension,
-        departments: [...t.departments],
-        presence: model.presenceOf(t.id),
-      };
-      if (seeCalls) person.calls = callsOfPerson(moment.legs.get(t.id) ?? [], t, details);
-      built.set(t.id, person);
-    }
-    people.push(person);
+    people.push(at.person(t, seeCalls ? (details ? 2 : 1) : 0));
   }
   const monitoring: MonitoringView[] = [];
-  for (const call of calls) {
+  for (const call of at.monitoredCalls) {
     for (const s of call.monitoring) {
       if (s.endedAt !== undefined) continue;
       const target = s.target ? directory.users.get(s.target) : undefined;
@@ -131,56 +119,126 @@ export function viewFor(
       monitoring.push(m);
     }
   }
-  return { viewer: viewer.id, people, monitoring, parked: parkedFor(viewer, directory, calls) };
+  return { viewer: viewer.id, people, monitoring, parked: parkedFor(viewer, directory, at.parkedCalls) };
 }
 
-type UserLeg = { call: CallView; leg: LegView };
+/** 0: presence only, 1: with calls, 2: with call details. */
+type Rights = 0 | 1 | 2;
 
-interface Moment {
-  /** Each user's legs, in call and leg order. */
-  legs: Map<string, UserLeg[]>;
-  /** Person views built so far, by rights: [presence only, with calls, with call details]. */
-  people: [Map<string, PersonView>, Map<string, PersonView>, Map<string, PersonView>];
-}
+/**
+ * The model at one moment, as views see it. Person views are built on demand, once per level of rights,
+ * and shared by every view built from this moment. `carryOver` starts a moment from an earlier one:
+ * person views of users not named in `changed` are kept (the same objects, so unchanged people compare by
+ * identity), which is right only if `changed` names every user whose presence or calls changed in between
+ * (the users a batch of model changes touches) and the directory is the same object.
+ */
+export class BoardMoment {
+  /** Calls with a monitoring session and parked calls: the only ones rule 4 and parked pickup look at. */
+  readonly monitoredCalls: readonly CallView[];
+  readonly parkedCalls: readonly CallView[];
+  private readonly people: [Map<string, PersonView>, Map<string, PersonView>, Map<string, PersonView>] = [
+    new Map(),
+    new Map(),
+    new Map(),
+  ];
+  private directory: Directory;
 
-/** What views built from one `calls` array share (kept as long as the array lives). */
-const moments = new WeakMap<readonly CallView[], Moment>();
-
-function momentOf(calls: readonly CallView[]): Moment {
-  let moment = moments.get(calls);
-  if (moment) return moment;
-  const legs = new Map<string, UserLeg[]>();
-  for (const call of calls) {
-    for (const leg of call.legs) {
-      if (leg.user === undefined) continue;
-      const list = legs.get(leg.user);
-      if (list) list.push({ call, leg });
-      else legs.set(leg.user, [{ call, leg }]);
+  constructor(
+    directory: Directory,
+    private readonly model: LiveModel,
+    carryOver?: { from: BoardMoment; changed: ReadonlySet<string> },
+  ) {
+    const special = model.monitoredOrParkedCalls();
+    this.monitoredCalls = special.filter((c) => c.monitoring.length > 0);
+    this.parkedCalls = special.filter((c) => c.parked !== undefined);
+    this.directory = directory;
+    const from = carryOver?.from;
+    if (from && from.directory === directory) {
+      for (let r = 0; r < 3; r++) {
+        const mine = this.people[r] as Map<string, PersonView>;
+        for (const [id, person] of from.people[r] as Map<string, PersonView>) {
+          if (!carryOver.changed.has(id)) mine.set(id, person);
+        }
+      }
     }
   }
-  moment = { legs, people: [new Map(), new Map(), new Map()] };
-  moments.set(calls, moment);
-  return moment;
+
+  /** This moment for `directory`: person views built for another directory are dropped. */
+  forDirectory(directory: Directory): BoardMoment {
+    if (directory !== this.directory) {
+      this.directory = directory;
+      for (const built of this.people) built.clear();
+    }
+    return this;
+  }
+
+  person(t: User, rights: Rights): PersonView {
+    const built = this.people[rights];
+    let person = built.get(t.id);
+    if (!person) {
+      person = {
+        id: t.id,
+        name: t.name,
+        extension: t.extension,
+        departments: [...t.departments],
+        presence: this.model.presenceOf(t.id),
+      };
+      if (rights > 0) person.calls = callsOfPerson(this.model.callsOfUser(t.id), t, rights === 2);
+      built.set(t.id, person);
+    }
+    return person;
+  }
 }
 
-function callsOfPerson(legs: readonly UserLeg[], t: User, details: boolean): PersonCallView[] {
+interface Candidates {
+  all: readonly User[];
+  byDepartments: Map<string, readonly User[]>;
+  position: Map<string, number>;
+}
+
+const candidateIndex = new WeakMap<Directory, Candidates>();
+
+/** Everyone the viewer could possibly see, in directory order: all users for admins, else their departments. */
+function candidatesFor(directory: Directory, viewer: User): readonly User[] {
+  let index = candidateIndex.get(directory);
+  if (!index) {
+    const all = [...directory.users.values()];
+    index = { all, byDepartments: new Map(), position: new Map(all.map((u, i) => [u.id, i])) };
+    candidateIndex.set(directory, index);
+  }
+  if (isAdmin(viewer)) return index.all;
+  const key =
+    viewer.departments.length === 0 ? `\u0001${viewer.id}` : [...viewer.departments].sort().join("\u0000");
+  let list = index.byDepartments.get(key);
+  if (!list) {
+    const wanted = new Set(viewer.departments);
+    list = index.all.filter((u) => u.id === viewer.id || u.departments.some((d) => wanted.has(d)));
+    index.byDepartments.set(key, list);
+  }
+  return list;
+}
+
+function callsOfPerson(calls: readonly CallView[], t: User, details: boolean): PersonCallView[] {
   const out: PersonCallView[] = [];
-  for (const { call, leg } of legs) {
-    const entry: PersonCallView = { state: leg.state, since: leg.since };
-    if (details) {
-      entry.call = call.id;
-      entry.direction = call.direction;
-      entry.remote = call.legs
-        .filter((l) => l.leg !== leg.leg && l.user !== t.id)
-        .map((l) => {
-          const p: Party = { number: l.number, external: l.external };
-          if (l.user) p.user = l.user;
-          if (l.name) p.name = l.name;
-          return p;
-        });
-      entry.recording = call.recording;
+  for (const call of calls) {
+    for (const leg of call.legs) {
+      if (leg.user !== t.id) continue;
+      const entry: PersonCallView = { state: leg.state, since: leg.since };
+      if (details) {
+        entry.call = call.id;
+        entry.direction = call.direction;
+        entry.remote = call.legs
+          .filter((l) => l.leg !== leg.leg && l.user !== t.id)
+          .map((l) => {
+            const p: Party = { number: l.number, external: l.external };
+            if (l.user) p.user = l.user;
+            if (l.name) p.name = l.name;
+            return p;
+          });
+        entry.recording = call.recording;
+      }
+      out.push(entry);
     }
-    out.push(entry);
   }
   return out;
 }

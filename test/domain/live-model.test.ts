@@ -508,7 +508,7 @@ describe("leg.bridged", () => {
     expect(activeIds()).toEqual(["C1", "C7"]);
     run([ev.hangup("B", 26, "Answered elsewhere")]);
     const changes = run([ev.bridged("P", "BR1", "C1")]);
-    expect(ofKind(changes, "call-gone")).toEqual([{ kind: "call-gone", pbx: P, id: "C7" }]);
+    expect(ofKind(changes, "call-gone")).toEqual([{ kind: "call-gone", pbx: P, id: "C7", users: ["carol"] }]);
     expect(ofKind(changes, "call").map((c) => c.call.id)).toEqual(["C1"]);
     expect(ofKind(changes, "call-ended")).toEqual([]);
     run([ev.answered("A"), ev.bridged("A", "BR1", "C1")]);
@@ -613,7 +613,7 @@ describe("call.parked / call.unparked", () => {
       ev.bridged("R", "BR4", "C2"),
       ev.bridged("X", "BR4", "C2"),
     ]);
-    expect(ofKind(changes, "call-gone")).toEqual([{ kind: "call-gone", pbx: P, id: "C8" }]);
+    expect(ofKind(changes, "call-gone")).toEqual([{ kind: "call-gone", pbx: P, id: "C8", users: ["alice"] }]);
     expect(activeIds()).toEqual(["C2"]);
     const c = call("C2");
     expect(c.state).toBe("up");
@@ -629,7 +629,7 @@ describe("call.pickedUp", () => {
     run(aliceRingsBob());
     run([ev.internal("P", "C7", "1003"), ev.answered("P")]);
     const changes = run([ev.pickedUp("P", "B")]);
-    expect(ofKind(changes, "call-gone")).toEqual([{ kind: "call-gone", pbx: P, id: "C7" }]);
+    expect(ofKind(changes, "call-gone")).toEqual([{ kind: "call-gone", pbx: P, id: "C7", users: ["carol"] }]);
     expect(ofKind(changes, "call").map((c) => c.call.id)).toEqual(["C1"]);
     expect(activeIds()).toEqual(["C1"]);
     expect(model.leg(P, "P")?.callId).toBe("C1");
@@ -705,7 +705,7 @@ describe("monitoring.started / monitoring.stopped", () => {
     expect(model.presenceOf("sam")).toBe("on-call");
     expect(activeIds()).toEqual(["C1"]);
     expect(model.call(P, "C9")).toBeUndefined();
-    expect(ofKind(changes, "call-gone")).toEqual([{ kind: "call-gone", pbx: P, id: "C9" }]);
+    expect(ofKind(changes, "call-gone")).toEqual([{ kind: "call-gone", pbx: P, id: "C9", users: ["sam"] }]);
     expect(ofKind(changes, "call").map((c) => c.call.id)).toEqual(["C1"]);
     const c = call("C1");
     expect(c.monitoring).toEqual([

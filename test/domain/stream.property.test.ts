@@ -170,12 +170,13 @@ class Client {
   /** A fresh connection object that feeds this client (the old one, if any, must go quiet). */
   newConnection(): ViewerConnection {
     const connection: ViewerConnection = {
-      send: (message) => {
+      send: (message, text) => {
         if (this.connection !== connection) {
           this.afterClose.push(message);
           return;
         }
-        this.receive(message);
+        // What goes over the wire is the text: the client works from it, as a browser does.
+        this.receive(JSON.parse(text) as BoardMessage);
       },
     };
     this.connection = connection;

@@ -5,8 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { affectedViewers, type BoardDelta, diffBoard, touchedUsers } from "../../domain/board-changes.js";
 import type { Directory } from "../../domain/directory.js";
-import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
-import { type BoardView, viewFor } from "../../domain/visibility.js";
+import type { LiveModel, ModelChange } from "../../domain/live-model.js";
+import { BoardMoment, type BoardView, viewFor } from "../../domain/visibility.js";
+import { encodeBoardMessage, type PartText } from "./board-messages.js";
 
 export type BoardMessage =
   | { type: "snapshot"; session: string; seq: number; view: BoardView }
@@ -14,7 +15,8 @@ export type BoardMessage =
   | { type: "heartbeat"; seq: number; at: number };
 
 export interface ViewerConnection {
-  send(message: BoardMessage): void;
+  /** `text` is `message` as JSON, encoded once per message however many connections get it. */
+  send(message: BoardMessage, text: string): void;
 }
 
 interface ViewerSession {
@@ -43,6 +45,10 @@ export class BoardHub {
   private readonly flushMs: number;
   private readonly graceMs: number;
   private readonly logSize: number;
+  /** The last flush's moment: its person views are reused for people nothing has changed since. */
+  private lastMoment: BoardMoment | undefined;
+  /** JSON of person views (and other view parts), kept as long as the part itself is referenced. */
+  private readonly partText: PartText = new WeakMap();
 
   constructor(
     private readonly directory: () => Directory,
@@ -70,7 +76,8 @@ export class BoardHub {
     if (existing && existing.viewer === viewer && resume && this.canResume(existing, resume.seq)) {
       this.attach(existing, connection);
       for (const entry of existing.log) {
-        if (entry.seq > resume.seq) connection.send({ type: "delta", seq: entry.seq, deltas: entry.deltas });
+        if (entry.seq > resume.seq)
+          this.send(connection, { type: "delta", seq: entry.seq, deltas: entry.deltas });
       }
       return true;
     }
@@ -84,7 +91,7 @@ export class BoardHub {
     };
     this.sessions.set(session.id, session);
     this.attach(session, connection);
-    connection.send({ type: "snapshot", session: session.id, seq: 0, view });
+    this.send(connection, { type: "snapshot", session: session.id, seq: 0, view });
     return true;
   }
 
@@ -100,9 +107,6 @@ export class BoardHub {
   modelChanged(changes: readonly ModelChange[]): void {
     if (changes.length === 0) return;
     for (const user of touchedUsers(changes)) this.dirtyUsers.add(user);
-    // A call that vanished (absorbed by a pickup, or turned into a monitoring session) names nobody:
-    // rare enough to recompute every view rather than track whose it was.
-    if (changes.some((c) => c.kind === "call-gone")) this.everyoneDirty = true;
     this.schedule();
   }
 
@@ -115,7 +119,7 @@ export class BoardHub {
   heartbeat(): void {
     const at = Date.now();
     for (const s of this.sessions.values()) {
-      for (const c of s.connections) c.send({ type: "heartbeat", seq: s.seq, at });
+      for (const c of s.connections) this.send(c, { type: "heartbeat", seq: s.seq, at });
     }
   }
 
@@ -142,19 +146,23 @@ export class BoardHub {
     const affected = this.everyoneDirty
       ? undefined
       : new Set(affectedViewers(directory, this.dirtyUsers, viewers));
+    // One view per viewer and one moment per flush, however many sessions and viewers there are. People
+    // untouched since the last flush keep their person views, so diffs skip them by identity.
+    const carryOver =
+      this.lastMoment && !this.everyoneDirty
+        ? { from: this.lastMoment, changed: new Set(this.dirtyUsers) }
+        : undefined;
     this.everyoneDirty = false;
     this.dirtyUsers.clear();
-    // One view per viewer and one list of calls per flush, however many sessions and viewers there are.
-    let calls: CallView[] | undefined;
+    let moment: BoardMoment | undefined;
     const views = new Map<string, BoardView | undefined>();
-    const serialized = new Map<object, string>();
     for (const session of this.sessions.values()) {
       if (affected && !affected.has(session.viewer)) continue;
       let next: BoardView | undefined;
       if (views.has(session.viewer)) next = views.get(session.viewer);
       else {
-        calls ??= this.model.activeCalls();
-        next = viewFor(directory, this.model, session.viewer, calls);
+        moment ??= new BoardMoment(directory, this.model, carryOver);
+        next = viewFor(directory, this.model, session.viewer, moment);
         views.set(session.viewer, next);
       }
       if (!next) {
@@ -162,14 +170,23 @@ export class BoardHub {
         this.sessions.delete(session.id);
         continue;
       }
-      const deltas = diffBoard(session.view, next, serialized);
+      const deltas = diffBoard(session.view, next, this.partText);
       session.view = next;
       if (deltas.length === 0) continue;
       session.seq++;
       session.log.push({ seq: session.seq, deltas });
       if (session.log.length > this.logSize) session.log.shift();
-      for (const c of session.connections) c.send({ type: "delta", seq: session.seq, deltas });
+      const message: BoardMessage = { type: "delta", seq: session.seq, deltas };
+      const text = encodeBoardMessage(message, this.partText);
+      for (const c of session.connections) c.send(message, text);
     }
+    // Without a moment nobody's view was built: the previous one still holds for the next carry-over only
+    // if nothing changed, so it is dropped.
+    this.lastMoment = moment;
+  }
+
+  private send(connection: ViewerConnection, message: BoardMessage): void {
+    connection.send(message, encodeBoardMessage(message, this.partText));
   }
 
   private canResume(session: ViewerSession, seq: number): boolean {

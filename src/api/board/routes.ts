@@ -22,8 +22,8 @@ export function boardRoutes(app: FastifyInstance, hub: BoardHub): void {
   app.get("/v1/stream", { websocket: true }, (socket: WebSocket, request) => {
     const q = resumeQuery.safeParse(request.query);
     const connection: ViewerConnection = {
-      send(message: BoardMessage) {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+      send(_message: BoardMessage, text: string) {
+        if (socket.readyState === socket.OPEN) socket.send(text);
       },
     };
     const resume =
