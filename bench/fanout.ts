@@ -157,7 +157,7 @@ export async function benchFanout(opts: FanoutOptions = {}): Promise<Record<stri
         `fanout: t=${Math.round((Date.now() - tStart) / 1000)}s calls=${s.activeCalls} viewers=${s.viewers} ` +
           `flushes=${s.flushes} flush avg/p99/max=${round1(s.flushMsTotal / Math.max(1, s.flushes))}/` +
           `${round1(s.flushP99Ms)}/${round1(s.flushMsMax)} ms sent=${s.sent} ` +
-          `server loop p99=${round1(s.loopDelayP99Ms)} ms; latency so far p50=${lat.p50} p99=${lat.p99} ms (n=${lat.n})`,
+          `server loop p99=${round1(s.loopDelayP99Ms)} ms snapshot refreshes=${s.refreshes}; latency so far p50=${lat.p50} p99=${lat.p99} ms (n=${lat.n})`,
       );
     }
     const seconds = (Date.now() - tStart) / 1000;

@@ -228,6 +228,8 @@ export async function spawnInstance(opts: ChildOptions): Promise<ChildInstance> 
     },
     execArgv: [
       "--expose-gc",
+      // BENCH_TRACE_GC=1: V8 prints every garbage collection of the server processes.
+      ...(process.env.BENCH_TRACE_GC ? ["--trace-gc"] : []),
       // BENCH_CPU_PROF=<dir>: a .cpuprofile of every server process, written when it stops.
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
       ...(opts.execArgv ?? []),

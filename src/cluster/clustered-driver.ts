@@ -1,9 +1,11 @@
 // A PBX driver for one of several Callsight instances sharing one Redis.
 //
 // Exactly one instance at a time owns the PBX connection (PbxLease). The owner runs the real driver and
-// publishes what it delivers to the PBX's event stream, fenced by its lease token. Every instance —
-// the owner too — feeds its model from that stream only, so all instances apply the same batches in the
-// same order and every one can serve its own viewers. When the lease is lost the real driver stops at
+// publishes what it delivers to the PBX's event stream, fenced by its lease token. Followers feed their
+// models from that stream, so all instances apply the same batches in the same order and every one can
+// serve its own viewers. The owner applies what its driver delivers at once (its viewers do not wait on
+// two Redis round trips) and skips those batches when the stream brings them back; it skips older owners'
+// leftovers too, since its own connection began with a snapshot that supersedes them. When the lease is lost the real driver stops at
 // once; the instance that takes the lease over connects afresh, and the snapshot its driver delivers
 // first resyncs every instance. Commands go to the real driver on the owner and through the command
 // relay everywhere else.
@@ -92,6 +94,8 @@ export class ClusteredDriver implements PbxDriver {
   private refreshWarned = false;
   /** Fencing token while we own the PBX; 0 otherwise. */
   private token = 0;
+  /** The newest token whose batches this instance applied straight from its own driver. */
+  private appliedToken = 0;
   private policy: RecordingPolicyTable | undefined;
   private transitions: Promise<void> = Promise.resolve();
   private readonly pending: { events: PbxEvent[]; token: number }[] = [];
@@ -114,6 +118,7 @@ export class ClusteredDriver implements PbxDriver {
       pbx: this.pbx,
       logger: this.log,
       onBatch: (batch) => this.fromStream(batch),
+      skipToken: (token) => token <= this.appliedToken,
     });
     this.lease = new PbxLease({
       redis: options.redis,
@@ -306,7 +311,7 @@ export class ClusteredDriver implements PbxDriver {
     await Promise.all([this.active.stop(), next?.stop()]);
   }
 
-  // ---- events: real driver -> stream -> listeners --------------------------------------------
+  // ---- events: real driver -> stream -> listeners (the owner's: real driver -> listeners) ----------
 
   private watch(driver: PbxDriver): void {
     driver.onEvents((events) => this.fromDriver(driver, events));
@@ -353,6 +358,8 @@ export class ClusteredDriver implements PbxDriver {
     }
     this.pending.push({ events, token });
     if (!this.pumping) this.pumping = this.pump().finally(() => (this.pumping = undefined));
+    this.appliedToken = token;
+    this.deliver(events);
   }
 
   /**
@@ -434,7 +441,13 @@ export class ClusteredDriver implements PbxDriver {
   }
 
   private fromStream(batch: StreamBatch): void {
-    for (const e of batch.events) {
+    // Applied already (ours), or older than the snapshot this instance applied from its own connection.
+    if (batch.token <= this.appliedToken) return;
+    this.deliver(batch.events);
+  }
+
+  private deliver(events: PbxEvent[]): void {
+    for (const e of events) {
       if (e.type === "pbx.snapshot") {
         this.streamConnected = true;
         this.streamSince = e.at;
@@ -443,7 +456,7 @@ export class ClusteredDriver implements PbxDriver {
         if (e.state === "up") this.streamSince = e.at;
       }
     }
-    for (const listener of this.listeners) listener(batch.events);
+    for (const listener of this.listeners) listener(events);
   }
 }
 

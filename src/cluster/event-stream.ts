@@ -124,6 +124,8 @@ export interface EventStreamConsumerOptions {
   prefix: string;
   pbx: string;
   onBatch: (batch: StreamBatch) => void;
+  /** Entries written with a token this says to skip are passed over without being parsed. */
+  skipToken?: (token: number) => boolean;
   blockMs?: number;
   logger?: Logger;
 }
@@ -220,12 +222,13 @@ export class EventStreamConsumer {
     this.lastId = id;
     let events: PbxEvent[];
     let token = 0;
+    let json = "[]";
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === "events") json = fields[i + 1] ?? "[]";
+      else if (fields[i] === "token") token = Number(fields[i + 1]);
+    }
+    if (this.options.skipToken?.(token)) return;
     try {
-      let json = "[]";
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        if (fields[i] === "events") json = fields[i + 1] ?? "[]";
-        else if (fields[i] === "token") token = Number(fields[i + 1]);
-      }
       events = JSON.parse(json) as PbxEvent[];
       if (!Array.isArray(events)) throw new Error("not an array");
     } catch (err) {

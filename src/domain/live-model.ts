@@ -156,9 +156,8 @@ export class LiveModel {
   monitoredOrParkedCalls(): CallView[] {
     const out: CallView[] = [];
     for (const call of this.calls.values()) {
-      const special =
-        call.monitoring.length > 0 ||
-        [...call.legs].some((id) => this.legs.get(legKey(call.pbx, id))?.parked);
+      let special = call.monitoring.length > 0;
+      for (const id of call.legs) if (!special && this.legs.get(legKey(call.pbx, id))?.parked) special = true;
       if (special && !isMonitoringCall(call, this.legs)) out.push(this.viewOf(call));
     }
     return out;

@@ -125,6 +125,35 @@ export function viewFor(
 /** 0: presence only, 1: with calls, 2: with call details. */
 type Rights = 0 | 1 | 2;
 
+/** What changed since an earlier moment (see BoardMoment). */
+export interface BoardCarryOver {
+  from: BoardMoment;
+  /** Every user whose presence or calls changed. */
+  changed: ReadonlySet<string>;
+  /** Every call that changed (`callKey`), with its view now, or undefined once it ended or vanished. */
+  changedCalls: ReadonlyMap<string, CallView | undefined>;
+}
+
+export function callKey(pbx: string, id: string): string {
+  return `${pbx}\u0000${id}`;
+}
+
+/** Whether any changed call is, or was at `from`, monitored or parked (else `from`'s lists still hold). */
+function touchesMonitoringOrParking(
+  changedCalls: ReadonlyMap<string, CallView | undefined> | undefined,
+  from: BoardMoment,
+): boolean {
+  if (!changedCalls) return true;
+  if (changedCalls.size === 0) return false;
+  for (const call of changedCalls.values()) {
+    if (call && (call.monitoring.length > 0 || call.parked !== undefined)) return true;
+  }
+  for (const call of [...from.monitoredCalls, ...from.parkedCalls]) {
+    if (changedCalls.has(callKey(call.pbx, call.id))) return true;
+  }
+  return false;
+}
+
 /**
  * The model at one moment, as views see it. Person views are built on demand, once per level of rights,
  * and shared by every view built from this moment. `carryOver` starts a moment from an earlier one:
@@ -146,14 +175,19 @@ export class BoardMoment {
   constructor(
     directory: Directory,
     private readonly model: LiveModel,
-    carryOver?: { from: BoardMoment; changed: ReadonlySet<string> },
+    carryOver?: BoardCarryOver,
   ) {
-    const special = model.monitoredOrParkedCalls();
-    this.monitoredCalls = special.filter((c) => c.monitoring.length > 0);
-    this.parkedCalls = special.filter((c) => c.parked !== undefined);
     this.directory = directory;
-    const from = carryOver?.from;
-    if (from && from.directory === directory) {
+    const from = carryOver && carryOver.from.directory === directory ? carryOver.from : undefined;
+    if (from && !touchesMonitoringOrParking(carryOver?.changedCalls, from)) {
+      this.monitoredCalls = from.monitoredCalls;
+      this.parkedCalls = from.parkedCalls;
+    } else {
+      const special = model.monitoredOrParkedCalls();
+      this.monitoredCalls = special.filter((c) => c.monitoring.length > 0);
+      this.parkedCalls = special.filter((c) => c.parked !== undefined);
+    }
+    if (from && carryOver) {
       for (let r = 0; r < 3; r++) {
         const mine = this.people[r] as Map<string, PersonView>;
         for (const [id, person] of from.people[r] as Map<string, PersonView>) {

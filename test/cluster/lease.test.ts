@@ -322,6 +322,32 @@ describe("ClusteredDriver", () => {
     await b.clustered.stop();
   });
 
+  it("the owner applies its driver's batches at once and exactly once; followers get the same batches", async () => {
+    const prefix = fresh();
+    const drivers: ScriptedDriver[] = [];
+    const a = instance(prefix, "a", drivers);
+    a.clustered.start();
+    await until(() => a.clustered.isOwner() && a.batches.length > 0, "a owns and applies its snapshot");
+    const b = instance(prefix, "b", drivers);
+    b.clustered.start();
+    await b.clustered.ready;
+    for (let i = 0; i < 20; i++) {
+      const before = a.batches.length;
+      a.driver.emit([presence("main", String(2000 + i))]);
+      // Synchronously: the owner's listeners do not wait for Redis.
+      expect(a.batches.length, `batch ${i} reached the owner's listeners at once`).toBe(before + 1);
+    }
+    await until(() => b.batches.length === a.batches.length, "b to catch up");
+    // Give the owner's own stream reader time to bring the batches back: it must skip them.
+    await sleep(300);
+    const kinds = (batches: PbxEvent[][]) =>
+      batches.map((x) => x.map((e) => `${e.type}:${"extension" in e ? e.extension : ""}`).join());
+    expect(kinds(a.batches)).toEqual(kinds(b.batches));
+    expect(a.batches.filter((x) => x[0]?.type === "presence.state")).toHaveLength(20);
+    await b.clustered.stop();
+    await a.clustered.stop();
+  });
+
   it("takes a fresh snapshot on a second connection when the stream grows long, without a gap", async () => {
     const prefix = fresh();
     const drivers: ScriptedDriver[] = [];

@@ -1,12 +1,13 @@
 // Live views for connected viewers: a session per viewer holds the last view it was sent and a short
 // log of numbered deltas, so a client that reconnects within the grace period resumes where it was
-// instead of reloading. Changes are coalesced for `flushMs` and only affected viewers are recomputed.
+// instead of reloading. Flushes are at least `flushMs` apart: a change after a quiet spell goes out at
+// once, changes during busy times are coalesced. Only affected viewers are recomputed.
 
 import { randomUUID } from "node:crypto";
 import { affectedViewers, type BoardDelta, diffBoard, touchedUsers } from "../../domain/board-changes.js";
 import type { Directory } from "../../domain/directory.js";
-import type { LiveModel, ModelChange } from "../../domain/live-model.js";
-import { BoardMoment, type BoardView, viewFor } from "../../domain/visibility.js";
+import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
+import { BoardMoment, type BoardView, callKey, viewFor } from "../../domain/visibility.js";
 import { encodeBoardMessage, type PartText } from "./board-messages.js";
 
 export type BoardMessage =
@@ -30,6 +31,7 @@ interface ViewerSession {
 }
 
 export interface BoardHubOptions {
+  /** Least time between two flushes (default 10 ms). */
   flushMs?: number;
   /** How long a session outlives its last connection (for resume). */
   graceMs?: number;
@@ -43,10 +45,15 @@ export class BoardHub {
   private everyoneDirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly flushMs: number;
+  private lastFlushAt = Date.now();
   private readonly graceMs: number;
   private readonly logSize: number;
   /** The last flush's moment: its person views are reused for people nothing has changed since. */
   private lastMoment: BoardMoment | undefined;
+  /** Users touched since `lastMoment` was built (flushes that built no view leave them here). */
+  private changedSinceMoment = new Set<string>();
+  /** Calls changed since `lastMoment` was built. */
+  private changedCalls = new Map<string, CallView | undefined>();
   /** JSON of person views (and other view parts), kept as long as the part itself is referenced. */
   private readonly partText: PartText = new WeakMap();
 
@@ -55,9 +62,9 @@ export class BoardHub {
     private readonly model: LiveModel,
     options: BoardHubOptions = {},
   ) {
-    this.flushMs = options.flushMs ?? 50;
+    this.flushMs = options.flushMs ?? 10;
     this.graceMs = options.graceMs ?? 60_000;
-    this.logSize = options.logSize ?? 500;
+    this.logSize = options.logSize ?? 100;
   }
 
   /** The viewer's current view (the same one the stream starts from). */
@@ -107,6 +114,11 @@ export class BoardHub {
   modelChanged(changes: readonly ModelChange[]): void {
     if (changes.length === 0) return;
     for (const user of touchedUsers(changes)) this.dirtyUsers.add(user);
+    for (const c of changes) {
+      if (c.kind === "call") this.changedCalls.set(callKey(c.call.pbx, c.call.id), c.call);
+      else if (c.kind === "call-ended") this.changedCalls.set(callKey(c.call.pbx, c.call.id), undefined);
+      else if (c.kind === "call-gone") this.changedCalls.set(callKey(c.pbx, c.id), undefined);
+    }
     this.schedule();
   }
 
@@ -139,6 +151,7 @@ export class BoardHub {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.lastFlushAt = Date.now();
     const directory = this.directory();
     // Only viewers with a session can be sent anything.
     const viewers = new Set<string>();
@@ -148,10 +161,12 @@ export class BoardHub {
       : new Set(affectedViewers(directory, this.dirtyUsers, viewers));
     // One view per viewer and one moment per flush, however many sessions and viewers there are. People
     // untouched since the last flush keep their person views, so diffs skip them by identity.
-    const carryOver =
-      this.lastMoment && !this.everyoneDirty
-        ? { from: this.lastMoment, changed: new Set(this.dirtyUsers) }
-        : undefined;
+    if (this.everyoneDirty) {
+      this.lastMoment = undefined;
+      this.changedCalls.clear();
+      this.changedSinceMoment.clear();
+    }
+    for (const user of this.dirtyUsers) this.changedSinceMoment.add(user);
     this.everyoneDirty = false;
     this.dirtyUsers.clear();
     let moment: BoardMoment | undefined;
@@ -161,7 +176,18 @@ export class BoardHub {
       let next: BoardView | undefined;
       if (views.has(session.viewer)) next = views.get(session.viewer);
       else {
-        moment ??= new BoardMoment(directory, this.model, carryOver);
+        if (!moment) {
+          const from = this.lastMoment;
+          const carryOver = from && {
+            from,
+            changed: this.changedSinceMoment,
+            changedCalls: this.changedCalls,
+          };
+          moment = new BoardMoment(directory, this.model, carryOver);
+          this.lastMoment = moment;
+          this.changedSinceMoment = new Set();
+          this.changedCalls = new Map();
+        }
         next = viewFor(directory, this.model, session.viewer, moment);
         views.set(session.viewer, next);
       }
@@ -180,9 +206,6 @@ export class BoardHub {
       const text = encodeBoardMessage(message, this.partText);
       for (const c of session.connections) c.send(message, text);
     }
-    // Without a moment nobody's view was built: the previous one still holds for the next carry-over only
-    // if nothing changed, so it is dropped.
-    this.lastMoment = moment;
   }
 
   private send(connection: ViewerConnection, message: BoardMessage): void {
@@ -203,7 +226,8 @@ export class BoardHub {
 
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), this.flushMs);
+    const wait = Math.max(0, this.lastFlushAt + this.flushMs - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
     this.timer.unref?.();
   }
 }
