@@ -74,7 +74,8 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/v1/admin/directory": {
         get: {
-          summary: "admins: the whole directory document and its version",
+          summary:
+            "admins: the whole directory document, its version, and the settings a user gets by default",
           responses: { "200": { description: "ok" }, ...errors },
         },
       },

@@ -56,7 +56,11 @@ function webAsset(name: string): string {
     if (existsSync(candidate)) return readFileSync(candidate, "utf8");
     dir = dirname(dir);
   }
-  throw new Error(`web asset ${name} not found`);
+  throw new Error(
+    name.startsWith("dist/")
+      ? `the web pages are not built (web/${name} is missing): run npm run build`
+      : `web asset ${name} not found`,
+  );
 }
 
 export async function buildApi(options: ApiOptions): Promise<Api> {
@@ -108,10 +112,17 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   });
   callsight.onModelChange((_c, events) => eventsCounter.inc(events.length));
 
-  const html = webAsset("board.html");
-  const js = webAsset("board.js");
-  app.get("/", async (_req, reply) => reply.type("text/html; charset=utf-8").send(html));
-  app.get("/board.js", async (_req, reply) => reply.type("text/javascript; charset=utf-8").send(js));
+  // The board and the admin console: static pages whose scripts read everything through the API.
+  const pages: [string, string, string][] = [
+    ["/", "board.html", "text/html; charset=utf-8"],
+    ["/admin", "admin.html", "text/html; charset=utf-8"],
+    ["/board.js", "dist/board.js", "text/javascript; charset=utf-8"],
+    ["/admin.js", "dist/admin.js", "text/javascript; charset=utf-8"],
+  ];
+  for (const [path, file, type] of pages) {
+    const body = webAsset(file);
+    app.get(path, async (_req, reply) => reply.type(type).header("cache-control", "no-cache").send(body));
+  }
   app.get("/healthz", async () => ({
     status: "ok",
     pbx: callsight.drivers.map((d) => d.status()),

@@ -39,14 +39,18 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       quiet: { type: "boolean", default: false },
     },
   });
-  const listen = values.listen ?? process.env.CALLSIGHT_LISTEN ?? "127.0.0.1:8080";
+  const portEnv = process.env.PORT;
+  const listen =
+    values.listen ?? process.env.CALLSIGHT_LISTEN ?? (portEnv ? `127.0.0.1:${portEnv}` : "127.0.0.1:8080");
   const colon = listen.lastIndexOf(":");
   const host = colon > 0 ? listen.slice(0, colon) : "127.0.0.1";
   const port = Number.parseInt(listen.slice(colon + 1), 10);
   const rate = Number.parseFloat(values.rate ?? "0.4");
   const duration = values.duration ? Number.parseFloat(values.duration) : undefined;
   if (!Number.isInteger(port) || !(rate > 0)) {
-    io.err("usage: callsight demo [--listen 127.0.0.1:8080] [--rate calls-per-second] [--duration seconds]");
+    io.err(
+      "usage: callsight demo [--listen 127.0.0.1:8080] [--rate calls-per-second] [--duration seconds] (or PORT=8080)",
+    );
     return EXIT.usage;
   }
 
@@ -95,10 +99,15 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   io.out(`Callsight demo — a simulated Asterisk (AMI on 127.0.0.1:${amiPort}) replaying real captured calls`);
   io.out(`Redis: ${localRedis ? `private redis-server on ${redisUrl}` : redisUrl}`);
   io.out(`Board: ${server.url}  (open a link below; each shows exactly what that person may see)`);
+  let adminToken: string | undefined;
   for (const user of DEMO_USERS) {
     const token = await server.tokens.create(user, "demo");
     const name = config.directory.users.get(user)?.name ?? user;
     io.out(`  ${name.padEnd(14)} ${server.url}/#token=${token}`);
+    if (config.directory.users.get(user)?.role === "admin") adminToken ??= token;
+  }
+  if (adminToken) {
+    io.out(`Admin console (Users → View and recording options): ${server.url}/admin#token=${adminToken}`);
   }
   io.out("Press Ctrl-C to stop.\n");
 

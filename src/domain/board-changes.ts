@@ -2,14 +2,15 @@
 
 import { type Directory, shareDepartment, type User } from "./directory.js";
 import type { ModelChange } from "./live-model.js";
-import type { BoardView, MonitoringView, ParkedCallView, PersonView } from "./visibility.js";
+import type { BoardView, MonitoringView, ParkedCallView, PersonView, ViewerRights } from "./visibility.js";
 import { isAdmin } from "./visibility.js";
 
 export type BoardDelta =
   | { op: "person"; person: PersonView }
   | { op: "person-removed"; id: string }
   | { op: "monitoring"; monitoring: MonitoringView[] }
-  | { op: "parked"; parked: ParkedCallView[] };
+  | { op: "parked"; parked: ParkedCallView[] }
+  | { op: "may"; may: ViewerRights };
 
 /** Users whose presence or calls a batch of model changes touches. */
 export function touchedUsers(changes: readonly ModelChange[]): Set<string> {
@@ -105,19 +106,22 @@ export function diffBoard(
   if (json(before?.parked ?? []) !== json(after.parked)) {
     deltas.push({ op: "parked", parked: after.parked });
   }
+  if (!before || JSON.stringify(before.may) !== JSON.stringify(after.may))
+    deltas.push({ op: "may", may: after.may });
   return deltas;
 }
 
 /** Applies deltas to a view (what a client does; also lets tests check that deltas add up). */
 export function applyBoardDeltas(view: BoardView, deltas: readonly BoardDelta[]): BoardView {
   const people = new Map(view.people.map((p) => [p.id, p]));
-  let { monitoring, parked } = view;
+  let { monitoring, parked, may } = view;
   for (const d of deltas) {
     if (d.op === "person") people.set(d.person.id, d.person);
     else if (d.op === "person-removed") people.delete(d.id);
     else if (d.op === "monitoring") monitoring = d.monitoring;
-    else parked = d.parked;
+    else if (d.op === "parked") parked = d.parked;
+    else may = d.may;
   }
   const order = [...people.values()];
-  return { viewer: view.viewer, people: order, monitoring, parked };
+  return { viewer: view.viewer, may, people: order, monitoring, parked };
 }

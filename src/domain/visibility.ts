@@ -45,8 +45,24 @@ export interface ParkedCallView {
   party?: Party;
 }
 
+/**
+ * What the viewer may do, as far as their own settings and role go (the board shows only these buttons;
+ * every operation is still authorized when asked for). Everyone may record their own calls.
+ */
+export interface ViewerRights {
+  pickup: boolean;
+  parkedPickup: boolean;
+  sendToIvr: boolean;
+  listen: boolean;
+  whisper: boolean;
+  barge: boolean;
+  /** Start or stop recording colleagues' calls. */
+  recordOthers: boolean;
+}
+
 export interface BoardView {
   viewer: string;
+  may: ViewerRights;
   people: PersonView[];
   monitoring: MonitoringView[];
   parked: ParkedCallView[];
@@ -119,7 +135,28 @@ export function viewFor(
       monitoring.push(m);
     }
   }
-  return { viewer: viewer.id, people, monitoring, parked: parkedFor(viewer, directory, at.parkedCalls) };
+  return {
+    viewer: viewer.id,
+    may: rightsOf(viewer, directory),
+    people,
+    monitoring,
+    parked: parkedFor(viewer, directory, at.parkedCalls),
+  };
+}
+
+export function rightsOf(viewer: User, directory: Directory): ViewerRights {
+  const admin = isAdmin(viewer);
+  const ops = viewer.settings.operations;
+  const monitors = directory.monitoringRoles.includes(viewer.role);
+  return {
+    pickup: admin || ops.pickup,
+    parkedPickup: admin || ops.parkedPickup,
+    sendToIvr: admin || ops.sendToIvr,
+    listen: monitors && (admin || ops.listen),
+    whisper: monitors && (admin || ops.whisper),
+    barge: monitors && (admin || ops.barge),
+    recordOthers: admin || monitors,
+  };
 }
 
 /** 0: presence only, 1: with calls, 2: with call details. */

@@ -34,6 +34,7 @@ describe("the image's commands on a production install", () => {
     dir = await mkdtemp(join(tmpdir(), "callsight-image-"));
     // The build stage: compile; the runtime stage: production dependencies only, plus the built output.
     await run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(dir, "dist")]);
+    await run("node", ["web/build.mjs"]);
     for (const f of ["package.json", "package-lock.json", "callsight.example.yaml"])
       await cp(f, join(dir, f));
     await cp("bin", join(dir, "bin"), { recursive: true });
@@ -87,6 +88,10 @@ describe("the image's commands on a production install", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(health, stderr).toMatchObject({ status: "ok", pbx: [{ pbx: "main", connected: true }] });
+      // The board and the admin console, with their built scripts.
+      for (const path of ["/", "/board.js", "/admin", "/admin.js"]) {
+        expect((await fetch(`http://127.0.0.1:${port}${path}`)).status, path).toBe(200);
+      }
       // The Dockerfile's HEALTHCHECK, verbatim but for the port.
       await run("node", [
         "-e",

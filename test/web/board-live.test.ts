@@ -1,6 +1,6 @@
 // The web board end to end: real headless Chromium against a full Callsight server (real Redis, the AMI
 // driver) on the AMI simulator. Calls are replayed by the simulated Asterisk, settings are changed through
-// the admin API, and supervisor buttons on the page reach the PBX as AMI actions.
+// the admin API and the admin console, and supervisor buttons on the page reach the PBX as AMI actions.
 
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -163,27 +163,124 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     await page.close();
   }, 15_000);
 
-  it("a refused action shows the refusal on the page (Alice, an agent, clicks Listen on Bob's call)", async () => {
+  it("buttons follow the viewer's rights live: Alice, an agent, gets no Listen until the admin lets her", async () => {
     const { page } = await open("1001");
     const inbound = sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 });
     await page.waitForSelector('[data-user="1002"].p-on-call');
-    const before = sim.actionLog.filter((a) => a.action === "originate").length;
+    const buttons = async () =>
+      page.$$eval('[data-user="1002"] button', (bs) => bs.map((b) => b.textContent ?? ""));
+    // An agent may send the call to the IVR, but not listen, whisper or barge: no such buttons.
+    expect(await buttons()).toEqual(["To IVR"]);
+    // The admin makes Alice a supervisor who may listen: her page (no reload) gets the button.
+    const granted = await api("PATCH", "/v1/admin/users/1001", "admin", {
+      role: "supervisor",
+      operations: { listen: true },
+    });
+    expect(granted.status).toBe(200);
+    await page.waitForSelector('[data-user="1002"] button:has-text("Listen")', { timeout: 3000 });
+    expect(await buttons()).toEqual(["Listen", "To IVR"]);
+    expect(await sameDocument(page)).toBe(true);
+    const before = sim.actionLog.length;
     await page.click('[data-user="1002"] button:has-text("Listen")');
-    await page.waitForFunction(() => (document.getElementById("message")?.textContent ?? "") !== "");
-    const message = await page.textContent("#message");
-    expect(message).toContain("listen: refused");
-    expect(message).toContain("may not listen");
-    // Nothing reached the PBX; the refusal is in the audit log.
-    expect(sim.actionLog.filter((a) => a.action === "originate")).toHaveLength(before);
-    const audit = await api("GET", "/v1/audit?action=listen&actor=1001", "admin");
-    expect(audit.body.entries).toEqual([
-      expect.objectContaining({ target: "1002", outcome: "refused", reason: "operation-disabled" }),
-    ]);
+    const originate = await waitFor(
+      () => sim.actionLog.slice(before).find((a) => a.action === "originate"),
+      "the originate",
+    );
+    expect(originate.headers).toMatchObject({ application: "ChanSpy", channel: "PJSIP/1001" });
+    await page.waitForFunction(() => document.getElementById("message")?.textContent === "listen: accepted");
+    const spy = await waitFor(
+      () => sim.liveChannels().find((c) => c.application === "ChanSpy"),
+      "the ChanSpy channel",
+    );
+    sim.hangup(spy.name);
+    // And taken away again: the button goes.
+    const revoked = await api("PATCH", "/v1/admin/users/1001", "admin", {
+      role: "agent",
+      operations: { listen: false },
+    });
+    expect(revoked.status).toBe(200);
+    await page.waitForFunction(
+      () =>
+        ![...document.querySelectorAll('[data-user="1002"] button')].some((b) => b.textContent === "Listen"),
+      undefined,
+      { timeout: 3000 },
+    );
     inbound.resume();
     await inbound.done;
     await page.waitForSelector('[data-user="1002"].p-available');
     await page.close();
   }, 15_000);
+
+  it("the admin console: Ada turns Bob's Show My Calls on and sets his recording, and Alice's board shows the caller live", async () => {
+    const board = await open("1001");
+    const inbound = sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 });
+    await board.page.waitForSelector('[data-user="1002"].p-on-call');
+    expect(await board.page.textContent('[data-user="1002"]')).not.toContain(CALLER);
+
+    const admin = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await admin.goto(`${server.url}/admin#token=${await token("admin")}`);
+    // The token leaves the address bar once read.
+    await admin.waitForSelector('#users button[data-user="1002"]');
+    expect(admin.url()).not.toContain("token");
+    // Keyboard only: focus Bob in the list and open him with Enter.
+    await admin.focus('#users button[data-user="1002"]');
+    await admin.keyboard.press("Enter");
+    await admin.waitForSelector('#user-form[data-user="1002"]');
+    expect(await admin.isChecked("#f-showMyCalls")).toBe(false);
+    expect(await admin.isChecked("#f-rec-all")).toBe(false);
+    await admin.check("#f-showMyCalls");
+    await admin.check("#f-rec-all");
+    await admin.click('#user-form button[type="submit"]');
+    await admin.waitForFunction(() => document.getElementById("message")?.textContent === "Saved Bob Sales.");
+
+    // Alice's page shows whom Bob talks to, live; the settings are stored as the console showed them.
+    await board.page.waitForFunction(
+      (n) => document.querySelector('[data-user="1002"]')?.textContent?.includes(n) ?? false,
+      CALLER,
+      { timeout: 3000 },
+    );
+    const bob = await api("GET", "/v1/admin/users/1002", "admin");
+    expect(bob.body).toMatchObject({ showMyCalls: true, recording: "all", departments: ["sales"] });
+    const audit = await api("GET", "/v1/audit?action=user.update&actor=admin", "admin");
+    expect(audit.body.entries.at(-1)).toMatchObject({ target: "1002" });
+
+    // A bad change is refused with the reason, and nothing changes: no department at all.
+    await admin.uncheck("#f-dep-sales");
+    await admin.click('#user-form button[type="submit"]');
+    await admin.waitForFunction(() =>
+      document.getElementById("message")?.textContent?.startsWith("Not saved"),
+    );
+    expect(await admin.textContent("#message")).toContain("departments");
+    expect((await api("GET", "/v1/admin/users/1002", "admin")).body.departments).toEqual(["sales"]);
+
+    // Put Bob back as he was, through the console again.
+    await admin.reload();
+    await admin.click('#users button[data-user="1002"]');
+    await admin.uncheck("#f-showMyCalls");
+    await admin.check("#f-rec-off");
+    await admin.click('#user-form button[type="submit"]');
+    await admin.waitForFunction(() => document.getElementById("message")?.textContent === "Saved Bob Sales.");
+    await board.page.waitForFunction(
+      (n) => !(document.querySelector('[data-user="1002"]')?.textContent?.includes(n) ?? true),
+      CALLER,
+      { timeout: 3000 },
+    );
+    inbound.resume();
+    await inbound.done;
+    await admin.close();
+    await board.page.close();
+  }, 20_000);
+
+  it("the admin console tells a non-admin so, and shows nothing of the directory", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/admin#token=${await token("1001")}`);
+    await page.waitForFunction(
+      () => document.getElementById("status")?.textContent === "administrators only",
+    );
+    expect(await page.$("#users button")).toBeNull();
+    expect(await page.content()).not.toContain("Bob Sales");
+    await page.close();
+  });
 
   it("a supervisor clicks Listen on a call in his department and the PBX gets the ChanSpy originate", async () => {
     const { page } = await open("1004");
@@ -211,7 +308,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     expect(await page.textContent("#message")).toBe("listen: accepted");
     // The session comes back from the PBX and shows on Dave's board.
     await page.waitForSelector("#monitoring-section:not([hidden])");
-    expect(await page.textContent("#monitoring")).toContain("1004 listen on 1005");
+    expect(await page.textContent("#monitoring")).toContain("Dave Support listen on Erin Support");
     expect(await page.textContent('[data-user="1004"]')).toContain("on-call");
     const audit = await api("GET", "/v1/audit?action=listen&actor=1004", "admin");
     expect(audit.body.entries).toEqual([expect.objectContaining({ target: "1005", outcome: "accepted" })]);

@@ -2,6 +2,7 @@
 
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
+import { defaultSettings } from "../../domain/directory.js";
 import { requireAdmin } from "../auth/authenticate.js";
 import type { TokenStore } from "../auth/token-store.js";
 import { parseOr400 } from "../http-errors.js";
@@ -24,7 +25,8 @@ export function adminRoutes(app: FastifyInstance, admin: AdminService, tokens: T
   app.register(async (scope) => {
     scope.addHook("preHandler", requireAdmin);
 
-    scope.get("/v1/admin/directory", async () => admin.document());
+    // `defaults`: the settings a user gets where their entry leaves a switch out.
+    scope.get("/v1/admin/directory", async () => ({ ...admin.document(), defaults: defaultSettings() }));
     scope.get("/v1/admin/users", async () => ({ users: admin.document().document.users }));
     scope.get<{ Params: { id: string } }>("/v1/admin/users/:id", async (request, reply) => {
       const user = admin.user(request.params.id);

@@ -8,12 +8,9 @@ import { affectedViewers, type BoardDelta, diffBoard, touchedUsers } from "../..
 import type { Directory } from "../../domain/directory.js";
 import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
 import { BoardMoment, type BoardView, callKey, viewFor } from "../../domain/visibility.js";
-import { encodeBoardMessage, type PartText } from "./board-messages.js";
+import { type BoardMessage, encodeBoardMessage, type PartText } from "./board-messages.js";
 
-export type BoardMessage =
-  | { type: "snapshot"; session: string; seq: number; view: BoardView }
-  | { type: "delta"; seq: number; deltas: BoardDelta[] }
-  | { type: "heartbeat"; seq: number; at: number };
+export type { BoardMessage } from "./board-messages.js";
 
 export interface ViewerConnection {
   /** `text` is `message` as JSON, encoded once per message however many connections get it. */

@@ -3,7 +3,13 @@
 // viewer's message instead of serializing every message from scratch.
 
 import type { BoardDelta } from "../../domain/board-changes.js";
-import type { BoardMessage } from "./board-hub.js";
+import type { BoardView } from "../../domain/visibility.js";
+
+/** What /v1/stream sends (the web board reads the same type). */
+export type BoardMessage =
+  | { type: "snapshot"; session: string; seq: number; view: BoardView }
+  | { type: "delta"; seq: number; deltas: BoardDelta[] }
+  | { type: "heartbeat"; seq: number; at: number };
 
 /** JSON of view parts that never change once built (person views), by identity. */
 export type PartText = WeakMap<object, string>;

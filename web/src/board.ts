@@ -1,0 +1,191 @@
+// The live department board. It renders exactly what the server sends for this viewer: the server applies
+// the visibility rules, so nothing forbidden ever reaches this page. Buttons follow the viewer's rights
+// (`may`) and the state of each call; the server authorizes every operation again when asked.
+
+import type { BoardMessage } from "../../src/api/board/board-messages.js";
+import type { BoardDelta } from "../../src/domain/board-changes.js";
+import type { Party } from "../../src/domain/calls.js";
+import type { BoardView, PersonCallView, PersonView } from "../../src/domain/visibility.js";
+import { api, button, byId, element, forgetToken, signIn } from "./session.js";
+
+interface BoardState {
+  token: string;
+  view?: BoardView;
+  session?: string;
+  seq: number;
+  retryMs: number;
+}
+
+const state: BoardState = { token: "", seq: 0, retryMs: 500 };
+
+function since(ms: number): string {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}`;
+}
+
+function partyText(p: Party): string {
+  if (p.user) return nameOf(p.user);
+  return p.name ? `${p.name} ${p.number}` : p.number || "unknown";
+}
+
+function nameOf(userId: string): string {
+  return state.view?.people.find((p) => p.id === userId)?.name ?? userId;
+}
+
+async function operate(operation: string, body: Record<string, string>): Promise<void> {
+  const answer = await api<{ status?: string; message?: string }>(
+    state.token,
+    "POST",
+    `/v1/operations/${operation}`,
+    body,
+  );
+  const out = answer.body;
+  byId("message").textContent = `${operation}: ${out.status ?? answer.status}${out.message ? ` — ${out.message}` : ""}`;
+}
+
+/** The buttons this viewer gets on one of a person's calls. */
+function callButtons(view: BoardView, person: PersonView, call: PersonCallView): HTMLButtonElement[] {
+  const mine = person.id === view.viewer;
+  const out: HTMLButtonElement[] = [];
+  const who = `${person.name}'s call`;
+  if (!mine && call.state === "ringing" && view.may.pickup) {
+    out.push(button("Pick up", () => void operate("pickup", { target: person.id }), `Pick up ${who}`));
+  }
+  if (call.state === "up" || call.state === "held") {
+    if (!mine) {
+      for (const mode of ["listen", "whisper", "barge"] as const) {
+        if (!view.may[mode]) continue;
+        const label = mode[0]?.toUpperCase() + mode.slice(1);
+        out.push(button(label, () => void operate(mode, { target: person.id }), `${label} on ${who}`));
+      }
+    }
+    if (view.may.sendToIvr) {
+      out.push(button("To IVR", () => void operate("send-to-ivr", { target: person.id }), `Send ${who} to the IVR`));
+    }
+    if (call.call && (mine || view.may.recordOthers)) {
+      const recording = call.recording === true;
+      const op = recording ? "record-stop" : "record-start";
+      const id = call.call;
+      out.push(button(recording ? "Stop recording" : "Record", () => void operate(op, { call: id })));
+    }
+  }
+  return out;
+}
+
+function personTile(view: BoardView, p: PersonView): HTMLElement {
+  const card = element("article", undefined, `person p-${p.presence}`);
+  card.dataset.user = p.id;
+  card.setAttribute("aria-label", `${p.name}, ${p.presence}`);
+  card.append(element("div", p.name, "name"), element("div", `${p.extension} · ${p.departments.join(", ")}`, "ext"));
+  card.append(element("div", p.presence, "presence"));
+  for (const c of p.calls ?? []) {
+    const line = c.remote
+      ? `${c.direction} · ${c.remote.map(partyText).join(", ") || "…"} · ${c.state} ${since(c.since)}`
+      : `on a call · ${c.state} ${since(c.since)}`;
+    const row = element("div", line, "call");
+    if (c.recording) row.append(element("span", " ● rec", "rec"));
+    const actions = callButtons(view, p, c);
+    if (actions.length > 0) {
+      const bar = element("div", undefined, "actions");
+      bar.append(...actions);
+      row.append(bar);
+    }
+    card.append(row);
+  }
+  return card;
+}
+
+function render(): void {
+  const view = state.view;
+  if (!view) return;
+  const me = view.people.find((p) => p.id === view.viewer);
+  byId("who").textContent = me ? `${me.name} (${me.extension})` : view.viewer;
+  const people = [...view.people].sort((a, b) => a.name.localeCompare(b.name));
+  byId("people").replaceChildren(...people.map((p) => personTile(view, p)));
+  byId("monitoring-section").hidden = view.monitoring.length === 0;
+  byId("monitoring").replaceChildren(
+    ...view.monitoring.map((m) =>
+      element(
+        "div",
+        `${m.by ? nameOf(m.by) : "?"} ${m.mode} on ${m.target ? nameOf(m.target) : "?"} · ${since(m.startedAt)}`,
+      ),
+    ),
+  );
+  byId("parked-section").hidden = view.parked.length === 0;
+  byId("parked").replaceChildren(
+    ...view.parked.map((pc) => {
+      const row = element(
+        "div",
+        `${pc.lot}/${pc.space} · ${pc.party ? partyText(pc.party) : "parked call"} · ${since(pc.since)} `,
+      );
+      if (view.may.parkedPickup) {
+        row.append(button("Pick up", () => void operate("parked-pickup", { call: pc.call }), `Pick up the call parked on ${pc.space}`));
+      }
+      return row;
+    }),
+  );
+}
+
+function applyDeltas(view: BoardView, deltas: BoardDelta[]): void {
+  const people = new Map(view.people.map((p) => [p.id, p]));
+  for (const d of deltas) {
+    if (d.op === "person") people.set(d.person.id, d.person);
+    else if (d.op === "person-removed") people.delete(d.id);
+    else if (d.op === "monitoring") view.monitoring = d.monitoring;
+    else if (d.op === "parked") view.parked = d.parked;
+    else if (d.op === "may") view.may = d.may;
+  }
+  view.people = [...people.values()];
+}
+
+function connect(): void {
+  const q = new URLSearchParams({ access_token: state.token });
+  if (state.session) {
+    q.set("session", state.session);
+    q.set("seq", String(state.seq));
+  }
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/stream?${q}`);
+  ws.onopen = () => {
+    byId("status").textContent = "live";
+    state.retryMs = 500;
+  };
+  ws.onmessage = (ev: MessageEvent<string>) => {
+    const msg = JSON.parse(ev.data) as BoardMessage;
+    if (msg.type === "snapshot") {
+      state.view = msg.view;
+      state.session = msg.session;
+      state.seq = msg.seq;
+    } else if (msg.type === "delta" && state.view) {
+      applyDeltas(state.view, msg.deltas);
+      state.seq = msg.seq;
+    } else return;
+    render();
+  };
+  ws.onclose = (ev) => {
+    if (ev.code === 1008 || ev.code === 4401) {
+      byId("status").textContent = "token refused";
+      forgetToken();
+      return;
+    }
+    byId("status").textContent = "reconnecting…";
+    setTimeout(connect, state.retryMs);
+    state.retryMs = Math.min(state.retryMs * 2, 10_000);
+  };
+}
+
+signIn((token) => {
+  state.token = token;
+  void (async () => {
+    // A refused token gets the sign-in form back instead of a socket that keeps reconnecting.
+    const check = await api(token, "GET", "/v1/board");
+    if (check.status === 401) {
+      byId("status").textContent = "token refused";
+      forgetToken();
+      byId("login").hidden = false;
+      return;
+    }
+    connect();
+  })();
+});
+// Call timers tick without waiting for the next change.
+setInterval(render, 1000);
