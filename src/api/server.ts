@@ -6,11 +6,9 @@ import { fileURLToPath } from "node:url";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { RecordingOutbox } from "../recording/outbox.js";
 import type { RecordingIndex } from "../recording/recording-index.js";
-import { registerRecordingMetrics } from "../recording/recording-metrics.js";
 import type { RecordingQueue } from "../recording/recording-queue.js";
 import type { RecordingService } from "../recording/recording-service.js";
 import type { Callsight } from "../runtime/callsight.js";
@@ -24,6 +22,8 @@ import { boardRoutes } from "./board/routes.js";
 import { openApiDocument } from "./openapi.js";
 import { OperationsService } from "./operations/operations-service.js";
 import { operationRoutes } from "./operations/routes.js";
+import { opsMetrics } from "./ops/metrics.js";
+import { opsRoutes } from "./ops/routes.js";
 import { recordingRoutes } from "./recordings/routes.js";
 
 export interface ApiOptions {
@@ -78,39 +78,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   const heartbeat = setInterval(() => hub.heartbeat(), options.heartbeatMs ?? 15_000);
   heartbeat.unref();
 
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
-  new Gauge({
-    name: "callsight_viewers_connected",
-    help: "open board streams",
-    registers: [metrics],
-    collect() {
-      this.set(hub.connectedViewers);
-    },
-  });
-  new Gauge({
-    name: "callsight_active_calls",
-    help: "calls in the live model",
-    registers: [metrics],
-    collect() {
-      this.set(callsight.model.activeCalls().length);
-    },
-  });
-  new Gauge({
-    name: "callsight_pbx_connected",
-    help: "1 when the PBX connection is up",
-    labelNames: ["pbx"],
-    registers: [metrics],
-    collect() {
-      for (const d of callsight.drivers) this.set({ pbx: d.pbx }, d.status().connected ? 1 : 0);
-    },
-  });
-  const eventsCounter = new Counter({
-    name: "callsight_pbx_events_total",
-    help: "normalized events applied",
-    registers: [metrics],
-  });
-  callsight.onModelChange((_c, events) => eventsCounter.inc(events.length));
+  const recording = options.recording;
+  const metrics = opsMetrics(callsight, hub, recording);
 
   // The board and the admin console: static pages whose scripts read everything through the API.
   const pages: [string, string, string][] = [
@@ -123,31 +92,12 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     const body = webAsset(file);
     app.get(path, async (_req, reply) => reply.type(type).header("cache-control", "no-cache").send(body));
   }
-  app.get("/healthz", async () => ({
-    status: "ok",
-    pbx: callsight.drivers.map((d) => d.status()),
-  }));
-  app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  opsRoutes(app, callsight, metrics);
   app.get("/openapi.json", async () => openApiDocument());
 
-  const recording = options.recording;
-  if (recording) {
-    registerRecordingMetrics(metrics, recording.queue, recording.outbox ? { outbox: recording.outbox } : {});
-    new Gauge({
-      name: "callsight_recording_policy_repairs",
-      help: "recordings Callsight started (policy required one) or stopped (no policy covered it)",
-      labelNames: ["action"],
-      registers: [metrics],
-      collect() {
-        const c = recording.service.enforcer.counters;
-        this.set({ action: "started" }, c.repairsStarted);
-        this.set({ action: "stopped" }, c.repairsStopped);
-        this.set({ action: "failed" }, c.repairFailures);
-      },
-    });
-  }
   const operations = new OperationsService(callsight, audit, {
     monitoringBeep: options.monitoringBeep ?? false,
+    onOutcome: (operation, outcome) => metrics.operation(operation, outcome),
     ...(recording
       ? { onDemand: (pbx, call, user) => recording.service.enforcer.markOnDemand(pbx, call, user) }
       : {}),

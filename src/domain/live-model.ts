@@ -126,6 +126,11 @@ export class LiveModel {
     return changes;
   }
 
+  /** How much the model holds: legs and calls (monitoring sessions' own calls included). */
+  get size(): { legs: number; calls: number } {
+    return { legs: this.legs.size, calls: this.calls.size };
+  }
+
   presenceOf(user: string): Presence {
     return this.presence.get(user) ?? "offline";
   }

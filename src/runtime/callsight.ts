@@ -29,6 +29,8 @@ export class Callsight {
   private readonly directoryListeners = new Set<(d: Directory) => void>();
   private unsubscribe: (() => Promise<void>) | undefined;
   readonly counters = { events: 0, batches: 0 };
+  /** Per PBX: when the model last applied a snapshot, while the connection has stayed up since. */
+  private readonly resyncedAt = new Map<string, number>();
 
   constructor(private readonly options: CallsightOptions) {
     this.current = options.config.directory;
@@ -36,6 +38,10 @@ export class Callsight {
     this.model = new LiveModel(this.current);
     this.store = new DirectoryStore(options.redis, options.prefix);
     for (const driver of options.drivers) driver.onEvents((events) => this.apply(events));
+  }
+
+  get redis(): Redis {
+    return this.options.redis;
   }
 
   get config(): CallsightConfig {
@@ -62,6 +68,11 @@ export class Callsight {
     return this.options.drivers;
   }
 
+  /** When the model was last resynced from this PBX (undefined: not since the connection went down). */
+  resynced(pbx: string): number | undefined {
+    return this.resyncedAt.get(pbx);
+  }
+
   onModelChange(listener: ModelListener): void {
     this.listeners.add(listener);
   }
@@ -86,6 +97,8 @@ export class Callsight {
   apply(events: readonly PbxEvent[]): void {
     const changes: ModelChange[] = [];
     for (const event of events) {
+      if (event.type === "pbx.snapshot") this.resyncedAt.set(event.pbx, event.at);
+      else if (event.type === "pbx.connection" && event.state !== "up") this.resyncedAt.delete(event.pbx);
       for (const c of this.model.apply(event)) changes.push(c);
     }
     this.counters.events += events.length;

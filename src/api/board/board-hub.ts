@@ -45,6 +45,8 @@ export class BoardHub {
   private lastFlushAt = Date.now();
   private readonly graceMs: number;
   private readonly logSize: number;
+  /** Messages sent to viewers, by type (one per connection). */
+  readonly sent = { snapshot: 0, delta: 0, heartbeat: 0 };
   /** The last flush's moment: its person views are reused for people nothing has changed since. */
   private lastMoment: BoardMoment | undefined;
   /** Users touched since `lastMoment` was built (flushes that built no view leave them here). */
@@ -202,10 +204,12 @@ export class BoardHub {
       const message: BoardMessage = { type: "delta", seq: session.seq, deltas };
       const text = encodeBoardMessage(message, this.partText);
       for (const c of session.connections) c.send(message, text);
+      this.sent.delta += session.connections.size;
     }
   }
 
   private send(connection: ViewerConnection, message: BoardMessage): void {
+    this.sent[message.type]++;
     connection.send(message, encodeBoardMessage(message, this.partText));
   }
 

@@ -54,6 +54,8 @@ export interface OperationsOptions {
   monitoringBeep: boolean;
   /** Told when a user starts (user) or stops (undefined) a recording on demand, so the policy leaves it be. */
   onDemand?: (pbx: string, callId: string, user: string | undefined) => void;
+  /** Told the outcome of every attempt (metrics). */
+  onOutcome?: (operation: OperationName, outcome: "accepted" | "refused" | "failed") => void;
 }
 
 export class OperationsService {
@@ -65,6 +67,7 @@ export class OperationsService {
 
   async execute(viewerId: string, operation: OperationName, req: OperationRequest): Promise<OperationResult> {
     const result = await this.run(viewerId, operation, req);
+    this.options.onOutcome?.(operation, result.body.status);
     await this.audit.append({
       actor: viewerId,
       action: operation,

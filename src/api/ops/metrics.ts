@@ -1,0 +1,102 @@
+// /metrics: Prometheus figures for the people who run Callsight — PBX events in (by type), board
+// messages out, the model's size, viewers, operation outcomes, reconnects, and the recording pipeline.
+
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import type { RecordingOutbox } from "../../recording/outbox.js";
+import { registerRecordingMetrics } from "../../recording/recording-metrics.js";
+import type { RecordingQueue } from "../../recording/recording-queue.js";
+import type { RecordingService } from "../../recording/recording-service.js";
+import type { Callsight } from "../../runtime/callsight.js";
+import type { BoardHub } from "../board/board-hub.js";
+
+export interface OpsMetrics {
+  registry: Registry;
+  /** Count an operation attempt's outcome. */
+  operation(operation: string, outcome: string): void;
+}
+
+export function opsMetrics(
+  callsight: Callsight,
+  hub: BoardHub,
+  recording?: { service: RecordingService; queue: RecordingQueue; outbox?: RecordingOutbox },
+): OpsMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: "callsight_viewers_connected",
+    help: "open board streams",
+    registers: [registry],
+    collect() {
+      this.set(hub.connectedViewers);
+    },
+  });
+  new Gauge({
+    name: "callsight_board_messages_sent",
+    help: "messages sent to board streams since start, by type",
+    labelNames: ["type"],
+    registers: [registry],
+    collect() {
+      for (const [type, n] of Object.entries(hub.sent)) this.set({ type }, n);
+    },
+  });
+  new Gauge({
+    name: "callsight_model_size",
+    help: "what the live model holds: legs and calls",
+    labelNames: ["kind"],
+    registers: [registry],
+    collect() {
+      const { legs, calls } = callsight.model.size;
+      this.set({ kind: "legs" }, legs);
+      this.set({ kind: "calls" }, calls);
+    },
+  });
+  new Gauge({
+    name: "callsight_pbx_connected",
+    help: "1 when the PBX connection is up",
+    labelNames: ["pbx"],
+    registers: [registry],
+    collect() {
+      for (const d of callsight.drivers) this.set({ pbx: d.pbx }, d.status().connected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "callsight_pbx_reconnects",
+    help: "times the PBX connection was made again since start",
+    labelNames: ["pbx"],
+    registers: [registry],
+    collect() {
+      for (const d of callsight.drivers) this.set({ pbx: d.pbx }, d.status().reconnects);
+    },
+  });
+  const events = new Counter({
+    name: "callsight_pbx_events_total",
+    help: "normalized PBX events applied to the model, by PBX and type",
+    labelNames: ["pbx", "type"],
+    registers: [registry],
+  });
+  callsight.onModelChange((_changes, applied) => {
+    for (const e of applied) events.inc({ pbx: e.pbx, type: e.type });
+  });
+  const operations = new Counter({
+    name: "callsight_operations_total",
+    help: "operation attempts by operation and outcome (accepted, refused, failed)",
+    labelNames: ["operation", "outcome"],
+    registers: [registry],
+  });
+  if (recording) {
+    registerRecordingMetrics(registry, recording.queue, recording.outbox ? { outbox: recording.outbox } : {});
+    new Gauge({
+      name: "callsight_recording_policy_repairs",
+      help: "recordings Callsight started (policy required one) or stopped (no policy covered it)",
+      labelNames: ["action"],
+      registers: [registry],
+      collect() {
+        const c = recording.service.enforcer.counters;
+        this.set({ action: "started" }, c.repairsStarted);
+        this.set({ action: "stopped" }, c.repairsStopped);
+        this.set({ action: "failed" }, c.repairFailures);
+      },
+    });
+  }
+  return { registry, operation: (operation, outcome) => operations.inc({ operation, outcome }) };
+}

@@ -1,0 +1,50 @@
+// /healthz (the process serves), /readyz (every PBX connected and the model resynced from it since, Redis
+// answering) and /metrics. No token: these are for the load balancer and the monitoring system.
+
+import type { FastifyInstance } from "fastify";
+import type { Callsight } from "../../runtime/callsight.js";
+import type { OpsMetrics } from "./metrics.js";
+
+export function opsRoutes(app: FastifyInstance, callsight: Callsight, metrics: OpsMetrics): void {
+  app.get("/healthz", async () => ({
+    status: "ok",
+    pbx: callsight.drivers.map((d) => d.status()),
+  }));
+
+  app.get("/readyz", async (_request, reply) => {
+    const problems: string[] = [];
+    const pbx = callsight.drivers.map((d) => {
+      const status = d.status();
+      const resyncedAt = callsight.resynced(d.pbx);
+      if (!status.connected)
+        problems.push(`pbx ${d.pbx}: not connected${status.lastError ? ` (${status.lastError})` : ""}`);
+      else if (resyncedAt === undefined) problems.push(`pbx ${d.pbx}: connected, not resynced yet`);
+      return { pbx: d.pbx, connected: status.connected, ...(resyncedAt !== undefined ? { resyncedAt } : {}) };
+    });
+    let redis = "ok";
+    try {
+      await withTimeout(callsight.redis.ping(), 1000);
+    } catch (err) {
+      redis = err instanceof Error ? err.message : String(err);
+      problems.push(`redis: ${redis}`);
+    }
+    const ready = problems.length === 0;
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? "ready" : "not-ready", pbx, redis, problems });
+  });
+
+  app.get("/metrics", async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
