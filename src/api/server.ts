@@ -85,6 +85,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   const pages: [string, string, string][] = [
     ["/", "board.html", "text/html; charset=utf-8"],
     ["/admin", "admin.html", "text/html; charset=utf-8"],
+    ["/callsight.css", "callsight.css", "text/css; charset=utf-8"],
     ["/board.js", "dist/board.js", "text/javascript; charset=utf-8"],
     ["/admin.js", "dist/admin.js", "text/javascript; charset=utf-8"],
   ];

@@ -23,6 +23,12 @@ import {
   type TraceEvent,
   TraceLibrary,
 } from "./ami-trace.js";
+import {
+  type TrafficOptions as EngineTrafficOptions,
+  type Replay,
+  ReplayEngine,
+  type TrafficHandle,
+} from "./replay-engine.js";
 
 export interface AmiSimulatorOptions {
   host?: string;
@@ -53,27 +59,15 @@ export interface CallOptions {
   timeScale?: number;
 }
 
-export interface TrafficOptions {
-  /** New calls per second. */
-  rate: number;
-  /** Most calls replaying at once. */
-  concurrency: number;
+export interface TrafficOptions extends EngineTrafficOptions {
   /** Scenario names or prefixes (`05`); default: the plain call scenarios. */
   scenarios?: string[];
   timeScale?: number;
-  /** Stop after this many calls (default: until stop()). */
-  total?: number;
   /** Extension remap per started call (index = call number). */
   extMap?: (index: number) => Record<string, string> | undefined;
 }
 
-export interface TrafficHandle {
-  stop(): void;
-  readonly started: number;
-  readonly completed: number;
-  /** Resolves when `total` calls have completed (never when `total` is not set). */
-  done: Promise<void>;
-}
+export type { TrafficHandle };
 
 export interface LiveChannelView {
   name: string;
@@ -172,23 +166,7 @@ interface Step {
   post?: Post;
 }
 
-interface Instance {
-  id: number;
-  scenario: string;
-  steps: Step[];
-  cursor: number;
-  pauseAt?: number;
-  paused: boolean;
-  /** Wall time (ms) of step offset 0. */
-  origin: number;
-  scale: number;
-  timer?: NodeJS.Timeout;
-  finished: boolean;
-  channels: Set<string>;
-  resolveDone(): void;
-  done: Promise<void>;
-  onFinish?: () => void;
-}
+type Instance = Replay<Step>;
 
 interface SpySession {
   spyUid: string;
@@ -242,10 +220,8 @@ export class AmiSimulator {
   private readonly extStates = new Map<string, { status: string; text: string }>();
   private readonly presence = new Map<string, { status: string; subtype: string; message: string }>();
   private readonly spies = new Map<string, SpySession>();
-  private readonly instances = new Set<Instance>();
   private readonly reservedSpaces = new Set<string>();
-  private readonly traffic = new Set<{ stop(): void }>();
-  private instanceSeq = 0;
+  private readonly replays: ReplayEngine<Step>;
   private username: string;
   private secret: string;
   readonly extensions: string[];
@@ -275,6 +251,14 @@ export class AmiSimulator {
     this.names = { ...DEFAULT_NAMES, ...options.names };
     this.answerPings = options.answerPings ?? true;
     this.commandTimeScale = options.commandTimeScale ?? 1;
+    this.replays = new ReplayEngine<Step>({
+      commandTimeScale: () => this.commandTimeScale,
+      deliver: (step, replay) => {
+        let fields: Fields | undefined = step.rw.rewrite(step.fields);
+        if (step.post) fields = step.post(fields);
+        if (fields) this.emit(fields, replay);
+      },
+    });
     const unreachable = new Set(options.unreachable ?? []);
     for (const ext of this.extensions) {
       this.devices.set(`PJSIP/${ext}`, unreachable.has(ext) ? "UNAVAILABLE" : "NOT_INUSE");
@@ -307,9 +291,7 @@ export class AmiSimulator {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.traffic) t.stop();
-    for (const inst of this.instances) if (inst.timer) clearTimeout(inst.timer);
-    this.instances.clear();
+    this.replays.stopAll();
     this.dropConnections();
     const server = this.server;
     this.server = undefined;
@@ -427,14 +409,14 @@ export class AmiSimulator {
       }
     }
     const steps = s.events.map((e) => ({ at: e.t * 1000, fields: e.fields, rw }));
-    const inst = this.newInstance(s.name, steps, opts.timeScale ?? 1);
+    const inst = this.replays.create(s.name, steps, opts.timeScale ?? 1);
     if (spaces.length > 0) {
       inst.onFinish = () => {
         for (const sp of spaces) this.reservedSpaces.delete(sp);
       };
     }
     if (opts.pauseAt !== undefined) inst.pauseAt = pausePoint(s, opts.pauseAt);
-    this.play(inst);
+    this.replays.play(inst);
     return {
       id: inst.id,
       scenario: s.name,
@@ -444,7 +426,7 @@ export class AmiSimulator {
       get finished() {
         return inst.finished;
       },
-      resume: () => this.resume(inst),
+      resume: () => this.replays.resume(inst),
       channels: () =>
         [...inst.channels].map((uid) => this.channels.get(uid)).flatMap((c) => (c ? [this.view(c)] : [])),
       done: inst.done,
@@ -454,56 +436,13 @@ export class AmiSimulator {
   /** Replays many calls at `rate` calls/s with at most `concurrency` at once. */
   startTraffic(opts: TrafficOptions): TrafficHandle {
     const names = (opts.scenarios ?? PLAIN_CALL_SCENARIOS).map((n) => this.library.resolve(n));
-    let started = 0;
-    let completed = 0;
-    let live = 0;
-    let stopped = false;
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => {
-      resolveDone = r;
+    return this.replays.startTraffic(opts, (index) => {
+      const extMap = opts.extMap?.(index);
+      return this.startCall(names[index % names.length] as string, {
+        ...(extMap ? { extMap } : {}),
+        timeScale: opts.timeScale ?? 1,
+      });
     });
-    const t0 = Date.now();
-    const tick = (): void => {
-      if (stopped) return;
-      const due = Math.floor(((Date.now() - t0) / 1000) * opts.rate) + 1;
-      while (started < due && live < opts.concurrency && (opts.total === undefined || started < opts.total)) {
-        const index = started++;
-        live++;
-        const extMap = opts.extMap?.(index);
-        const call = this.startCall(names[index % names.length] as string, {
-          ...(extMap ? { extMap } : {}),
-          timeScale: opts.timeScale ?? 1,
-        });
-        void call.done.then(() => {
-          live--;
-          completed++;
-          if (opts.total !== undefined && completed >= opts.total) {
-            handle.stop();
-            resolveDone();
-          }
-        });
-      }
-    };
-    const interval = setInterval(tick, Math.max(1, Math.min(100, Math.floor(1000 / Math.max(1, opts.rate)))));
-    const handle = {
-      stop: () => {
-        stopped = true;
-        clearInterval(interval);
-        this.traffic.delete(handle);
-      },
-    };
-    this.traffic.add(handle);
-    tick();
-    return {
-      stop: handle.stop,
-      get started() {
-        return started;
-      },
-      get completed() {
-        return completed;
-      },
-      done,
-    };
   }
 
   /** Hangs a channel up as the PBX would (a spy leg ends its ChanSpy session). */
@@ -521,107 +460,9 @@ export class AmiSimulator {
     const victims = inst ? [...inst.channels] : [uid];
     const peers = ch.bridge ? this.bridgeMembers(ch.bridge).filter((u) => !victims.includes(u)) : [];
     const steps = this.hangupSteps([...victims, ...peers]);
-    if (inst) this.replaceTail(inst, steps, false);
-    else this.playNow(steps);
+    if (inst) this.replays.replaceTail(inst, steps, false);
+    else this.replays.playNow(steps);
     return true;
-  }
-
-  private newInstance(scenario: string, steps: Step[], scale: number): Instance {
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => {
-      resolveDone = r;
-    });
-    const inst: Instance = {
-      id: ++this.instanceSeq,
-      scenario,
-      steps,
-      cursor: 0,
-      paused: false,
-      origin: Date.now() - (steps[0]?.at ?? 0) * scale,
-      scale,
-      finished: false,
-      channels: new Set(),
-      resolveDone,
-      done,
-    };
-    this.instances.add(inst);
-    return inst;
-  }
-
-  private play(inst: Instance): void {
-    if (inst.timer || inst.finished || inst.paused) return;
-    if (inst.cursor >= inst.steps.length) {
-      this.finish(inst);
-      return;
-    }
-    if (inst.pauseAt !== undefined && inst.cursor >= inst.pauseAt) {
-      inst.paused = true;
-      return;
-    }
-    const next = inst.steps[inst.cursor] as Step;
-    const delay = inst.origin + next.at * inst.scale - Date.now();
-    if (delay <= 0) {
-      this.fire(inst);
-      return;
-    }
-    inst.timer = setTimeout(() => {
-      inst.timer = undefined;
-      this.fire(inst);
-    }, delay);
-  }
-
-  private fire(inst: Instance): void {
-    const now = Date.now();
-    while (inst.cursor < inst.steps.length && !inst.finished) {
-      if (inst.pauseAt !== undefined && inst.cursor >= inst.pauseAt) break;
-      const step = inst.steps[inst.cursor] as Step;
-      if (inst.origin + step.at * inst.scale > now) break;
-      inst.cursor++;
-      let fields: Fields | undefined = step.rw.rewrite(step.fields);
-      if (step.post) fields = step.post(fields);
-      if (fields) this.emit(fields, inst);
-    }
-    this.play(inst);
-  }
-
-  private finish(inst: Instance): void {
-    if (inst.finished) return;
-    inst.finished = true;
-    this.instances.delete(inst);
-    inst.onFinish?.();
-    inst.resolveDone();
-  }
-
-  private resume(inst: Instance): void {
-    if (inst.finished) return;
-    inst.pauseAt = undefined;
-    if (!inst.paused) return;
-    inst.paused = false;
-    const next = inst.steps[inst.cursor];
-    if (next) inst.origin = Date.now() - next.at * inst.scale;
-    this.play(inst);
-  }
-
-  /** A command rewrites what is left of a call: `part` plays now, `tail` after it (held if the call was paused). */
-  private replaceTail(inst: Instance, part: Step[], holdTail: boolean, tail: Step[] = []): void {
-    if (inst.timer) clearTimeout(inst.timer);
-    inst.timer = undefined;
-    const wasPaused = inst.paused || inst.pauseAt !== undefined;
-    inst.steps = [...part, ...tail];
-    inst.cursor = 0;
-    inst.scale = this.commandTimeScale;
-    inst.origin = Date.now() - (inst.steps[0]?.at ?? 0) * inst.scale;
-    inst.paused = false;
-    inst.pauseAt = wasPaused || holdTail ? part.length : undefined;
-    if (inst.pauseAt === 0 && tail.length === 0) inst.pauseAt = undefined;
-    this.play(inst);
-  }
-
-  private playNow(steps: Step[], onFinish?: () => void): Instance {
-    const inst = this.newInstance("command", steps, this.commandTimeScale);
-    if (onFinish) inst.onFinish = onFinish;
-    this.play(inst);
-    return inst;
   }
 
   /** A parking space no live or replaying call uses (replays of a parking scenario must not collide). */
@@ -1363,7 +1204,7 @@ export class AmiSimulator {
       instance: undefined as unknown as Instance,
     };
     this.spies.set(spyUid, session);
-    session.instance = this.playNow(this.steps(tpl.start, rw, post), () => {
+    session.instance = this.replays.playNow(this.steps(tpl.start, rw, post), () => {
       if (!target) this.stopSpy(session);
     });
     return true;
@@ -1373,8 +1214,8 @@ export class AmiSimulator {
     if (spy.stopped) return;
     spy.stopped = true;
     if (spy.instance.timer) clearTimeout(spy.instance.timer);
-    this.finish(spy.instance);
-    this.playNow(spy.stop, () => this.spies.delete(spy.spyUid));
+    this.replays.finish(spy.instance);
+    this.replays.playNow(spy.stop, () => this.spies.delete(spy.spyUid));
   }
 
   private startPickup(ext: string, data: string, id?: string): boolean {
@@ -1393,13 +1234,14 @@ export class AmiSimulator {
     freshInstance(rw, collectIds([...tpl.part, ...tpl.tail]), this.alloc, extMap, skip);
     const post = this.liveSubstitution(new Set([caller.uid, target.uid]));
     const pickerUid = rw.ids.get(tpl.picker.uid) ?? "";
-    const inst = caller.instance ?? target.instance ?? this.newInstance("pickup", [], this.commandTimeScale);
+    const inst =
+      caller.instance ?? target.instance ?? this.replays.create("pickup", [], this.commandTimeScale);
     this.orphans(inst, [caller.uid, target.uid]);
     const part = this.steps(tpl.part, rw, post);
     part.push(
       this.originateResponse(rw, pickerUid, `PJSIP/${ext}`, "PickupChan", data, id, tpl.part.at(-1)?.t ?? 0),
     );
-    this.replaceTail(inst, part, false, this.steps(tpl.tail, rw, post));
+    this.replays.replaceTail(inst, part, false, this.steps(tpl.tail, rw, post));
     return true;
   }
 
@@ -1426,7 +1268,7 @@ export class AmiSimulator {
       return f;
     };
     const retrieverUid = rw.ids.get(tpl.retriever.uid) ?? "";
-    const inst = parkee.instance ?? this.newInstance("retrieve", [], this.commandTimeScale);
+    const inst = parkee.instance ?? this.replays.create("retrieve", [], this.commandTimeScale);
     this.orphans(inst, [parkee.uid]);
     const part = this.steps(tpl.part, rw, post);
     part.push(
@@ -1440,7 +1282,7 @@ export class AmiSimulator {
         tpl.part.at(-1)?.t ?? 0,
       ),
     );
-    this.replaceTail(inst, part, false, this.steps(tpl.tail, rw, post));
+    this.replays.replaceTail(inst, part, false, this.steps(tpl.tail, rw, post));
     return true;
   }
 
@@ -1585,9 +1427,9 @@ export class AmiSimulator {
       return f;
     };
     // The template's peer events name the template channel: keep those only when a real peer exists.
-    const inst = x.instance ?? this.newInstance("redirect", [], this.commandTimeScale);
+    const inst = x.instance ?? this.replays.create("redirect", [], this.commandTimeScale);
     this.orphans(inst, [x.uid, ...(peer ? [peer.uid] : [])]);
-    this.replaceTail(inst, this.steps(tpl.part, rw, post), false, this.steps(tpl.tail, rw, post));
+    this.replays.replaceTail(inst, this.steps(tpl.part, rw, post), false, this.steps(tpl.tail, rw, post));
   }
 
   private mixMonitor(s: Session, id: string | undefined, h: Map<string, string>): void {
@@ -1609,7 +1451,7 @@ export class AmiSimulator {
       if (f && get(f, "Variable") === "MIXMONITOR_FILENAME") set(f, "Value", path);
       return f;
     };
-    this.playNow(this.steps(tpl.start, rw, post));
+    this.replays.playNow(this.steps(tpl.start, rw, post));
   }
 
   private stopMixMonitor(s: Session, id: string | undefined, h: Map<string, string>): void {
@@ -1623,7 +1465,7 @@ export class AmiSimulator {
     const tpl = this.commands.mixMonitor;
     const rw = new Rewriter();
     this.existingRole(rw, tpl.channel, ch);
-    this.playNow(this.steps(tpl.stop, rw, this.liveSubstitution(new Set([ch.uid]))));
+    this.replays.playNow(this.steps(tpl.stop, rw, this.liveSubstitution(new Set([ch.uid]))));
   }
 }
 

@@ -20,6 +20,7 @@ import {
   serializePlainEvent,
   str,
 } from "./esl-trace.js";
+import { type Replay, ReplayEngine, type TrafficHandle, type TrafficOptions } from "./replay-engine.js";
 
 export interface EslSimulatorOptions {
   host?: string;
@@ -46,25 +47,13 @@ export interface EslCallOptions {
   timeScale?: number;
 }
 
-export interface EslTrafficOptions {
-  /** New calls per second. */
-  rate: number;
-  /** Most calls replaying at once. */
-  concurrency: number;
+export interface EslTrafficOptions extends TrafficOptions {
   /** Scenario names or prefixes (`05`); default: the plain call scenarios. */
   scenarios?: string[];
   timeScale?: number;
-  /** Stop after this many calls (default: until stop()). */
-  total?: number;
 }
 
-export interface EslTrafficHandle {
-  stop(): void;
-  readonly started: number;
-  readonly completed: number;
-  /** Resolves when `total` calls have completed. */
-  done: Promise<void>;
-}
+export type EslTrafficHandle = TrafficHandle;
 
 export interface EslChannelView {
   uuid: string;
@@ -161,21 +150,7 @@ interface Step {
   overlay: boolean;
 }
 
-interface Instance {
-  id: number;
-  scenario: string;
-  steps: Step[];
-  cursor: number;
-  pauseAt?: number;
-  paused: boolean;
-  origin: number;
-  scale: number;
-  timer?: NodeJS.Timeout;
-  finished: boolean;
-  channels: Set<string>;
-  resolveDone(): void;
-  done: Promise<void>;
-  onFinish?: () => void;
+interface Instance extends Replay<Step> {
   /** An originate waiting for its result: settled at the template's BACKGROUND_JOB or the new leg's answer. */
   job?: { leg: string; resolve(body: string): void };
 }
@@ -210,10 +185,8 @@ export class EslSimulator {
   private readonly parked = new Map<string, string>();
   private readonly registrations = new Map<string, { token: string; profile: string }>();
   private readonly spies = new Map<string, SpySession>();
-  private readonly instances = new Set<Instance>();
-  private readonly traffic = new Set<{ stop(): void }>();
+  private readonly replays: ReplayEngine<Step, Instance>;
   private heartbeat?: NodeJS.Timeout;
-  private instanceSeq = 0;
   private eventSeq = 1000;
   private password: string;
   readonly extensions: string[];
@@ -233,6 +206,10 @@ export class EslSimulator {
     this.password = options.password ?? "ClueCon";
     this.extensions = options.extensions ?? ["1001", "1002", "1003", "1004", "1005", "1006"];
     this.commandTimeScale = options.commandTimeScale ?? 1;
+    this.replays = new ReplayEngine<Step, Instance>({
+      commandTimeScale: () => this.commandTimeScale,
+      deliver: (step, inst) => this.deliver(step, inst),
+    });
   }
 
   get port(): number {
@@ -263,10 +240,8 @@ export class EslSimulator {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.traffic) t.stop();
+    this.replays.stopAll();
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const inst of this.instances) if (inst.timer) clearTimeout(inst.timer);
-    this.instances.clear();
     this.dropConnections();
     const server = this.server;
     this.server = undefined;
@@ -373,9 +348,9 @@ export class EslSimulator {
     const rw = this.rewriter();
     for (const [from, to] of Object.entries(opts.extMap ?? {})) rw.ext(from, to);
     const steps = s.events.map((e) => ({ at: e.t * 1000, event: e.event, rw, overlay: false }));
-    const inst = this.newInstance(s.name, steps, opts.timeScale ?? 1);
+    const inst = this.replays.create(s.name, steps, opts.timeScale ?? 1);
     if (opts.pauseAt !== undefined) inst.pauseAt = eslPausePoint(s, opts.pauseAt);
-    this.play(inst);
+    this.replays.play(inst);
     return {
       id: inst.id,
       scenario: s.name,
@@ -385,7 +360,7 @@ export class EslSimulator {
       get finished() {
         return inst.finished;
       },
-      resume: () => this.resume(inst),
+      resume: () => this.replays.resume(inst),
       channels: () =>
         [...inst.channels].map((u) => this.channels.get(u)).flatMap((c) => (c ? [this.view(c)] : [])),
       done: inst.done,
@@ -395,54 +370,9 @@ export class EslSimulator {
   /** Replays many calls at `rate` calls/s with at most `concurrency` at once. */
   startTraffic(opts: EslTrafficOptions): EslTrafficHandle {
     const names = (opts.scenarios ?? PLAIN_ESL_SCENARIOS).map((n) => this.library.resolve(n));
-    let started = 0;
-    let completed = 0;
-    let live = 0;
-    let stopped = false;
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => {
-      resolveDone = r;
-    });
-    const t0 = Date.now();
-    const tick = (): void => {
-      if (stopped) return;
-      const due = Math.floor(((Date.now() - t0) / 1000) * opts.rate) + 1;
-      while (started < due && live < opts.concurrency && (opts.total === undefined || started < opts.total)) {
-        const index = started++;
-        live++;
-        const call = this.startCall(names[index % names.length] as string, {
-          timeScale: opts.timeScale ?? 1,
-        });
-        void call.done.then(() => {
-          live--;
-          completed++;
-          if (opts.total !== undefined && completed >= opts.total) {
-            handle.stop();
-            resolveDone();
-          }
-        });
-      }
-    };
-    const interval = setInterval(tick, Math.max(1, Math.min(100, Math.floor(1000 / Math.max(1, opts.rate)))));
-    const handle = {
-      stop: () => {
-        stopped = true;
-        clearInterval(interval);
-        this.traffic.delete(handle);
-      },
-    };
-    this.traffic.add(handle);
-    tick();
-    return {
-      stop: handle.stop,
-      get started() {
-        return started;
-      },
-      get completed() {
-        return completed;
-      },
-      done,
-    };
+    return this.replays.startTraffic(opts, (index) =>
+      this.startCall(names[index % names.length] as string, { timeScale: opts.timeScale ?? 1 }),
+    );
   }
 
   /** Hangs a channel up as FreeSWITCH would (uuid_kill): a spy leg ends its eavesdrop, a call leg its call. */
@@ -458,8 +388,8 @@ export class EslSimulator {
     const victims = new Set(inst ? [...inst.channels].filter((u) => this.channels.has(u)) : [uuid]);
     if (ch.peer && this.channels.has(ch.peer)) victims.add(ch.peer);
     const events = this.hangupEvents([...victims], cause);
-    if (inst) this.replaceTail(inst, events, false);
-    else this.playNow(events);
+    if (inst) this.replays.replaceTail(inst, events, false);
+    else this.replays.playNow(events);
     return true;
   }
 
@@ -469,70 +399,18 @@ export class EslSimulator {
     return rw;
   }
 
-  private newInstance(scenario: string, steps: Step[], scale: number): Instance {
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => {
-      resolveDone = r;
-    });
-    const inst: Instance = {
-      id: ++this.instanceSeq,
-      scenario,
-      steps,
-      cursor: 0,
-      paused: false,
-      origin: Date.now() - (steps[0]?.at ?? 0) * scale,
-      scale,
-      finished: false,
-      channels: new Set(),
-      resolveDone,
-      done,
-    };
-    this.instances.add(inst);
-    return inst;
-  }
-
-  private play(inst: Instance): void {
-    if (inst.timer || inst.finished || inst.paused) return;
-    if (inst.cursor >= inst.steps.length) {
-      this.finish(inst);
+  private deliver(step: Step, inst: Instance): void {
+    const event = step.rw.rewrite(step.event);
+    if (eventName(event) === "BACKGROUND_JOB") {
+      // The capture's own job result marks when the originate's result was reported.
+      if (inst.job) this.settleJob(inst);
       return;
     }
-    if (inst.pauseAt !== undefined && inst.cursor >= inst.pauseAt) {
-      inst.paused = true;
-      return;
+    if (step.overlay) this.overlay(event);
+    this.emit(event, inst);
+    if (inst.job && eventName(event) === "CHANNEL_ANSWER" && str(event, "Unique-ID") === inst.job.leg) {
+      this.settleJob(inst);
     }
-    const next = inst.steps[inst.cursor] as Step;
-    const delay = inst.origin + next.at * inst.scale - Date.now();
-    if (delay <= 0) {
-      this.fire(inst);
-      return;
-    }
-    inst.timer = setTimeout(() => {
-      inst.timer = undefined;
-      this.fire(inst);
-    }, delay);
-  }
-
-  private fire(inst: Instance): void {
-    const now = Date.now();
-    while (inst.cursor < inst.steps.length && !inst.finished) {
-      if (inst.pauseAt !== undefined && inst.cursor >= inst.pauseAt) break;
-      const step = inst.steps[inst.cursor] as Step;
-      if (inst.origin + step.at * inst.scale > now) break;
-      inst.cursor++;
-      const event = step.rw.rewrite(step.event);
-      if (eventName(event) === "BACKGROUND_JOB") {
-        // The capture's own job result marks when the originate's result was reported.
-        if (inst.job) this.settleJob(inst);
-        continue;
-      }
-      if (step.overlay) this.overlay(event);
-      this.emit(event, inst);
-      if (inst.job && eventName(event) === "CHANNEL_ANSWER" && str(event, "Unique-ID") === inst.job.leg) {
-        this.settleJob(inst);
-      }
-    }
-    this.play(inst);
   }
 
   private settleJob(inst: Instance): void {
@@ -540,46 +418,6 @@ export class EslSimulator {
     if (!job) return;
     inst.job = undefined;
     job.resolve(`+OK ${job.leg}\n`);
-  }
-
-  private finish(inst: Instance): void {
-    if (inst.finished) return;
-    inst.finished = true;
-    this.instances.delete(inst);
-    inst.onFinish?.();
-    inst.resolveDone();
-  }
-
-  private resume(inst: Instance): void {
-    if (inst.finished) return;
-    inst.pauseAt = undefined;
-    if (!inst.paused) return;
-    inst.paused = false;
-    const next = inst.steps[inst.cursor];
-    if (next) inst.origin = Date.now() - next.at * inst.scale;
-    this.play(inst);
-  }
-
-  /** A command rewrites what is left of a call: `part` plays now, `tail` after it (held if the call was paused). */
-  private replaceTail(inst: Instance, part: Step[], holdTail: boolean, tail: Step[] = []): void {
-    if (inst.timer) clearTimeout(inst.timer);
-    inst.timer = undefined;
-    const wasPaused = inst.paused || inst.pauseAt !== undefined;
-    inst.steps = [...part, ...tail];
-    inst.cursor = 0;
-    inst.scale = this.commandTimeScale;
-    inst.origin = Date.now() - (inst.steps[0]?.at ?? 0) * inst.scale;
-    inst.paused = false;
-    inst.pauseAt = wasPaused || holdTail ? part.length : undefined;
-    if (inst.pauseAt === 0 && tail.length === 0) inst.pauseAt = undefined;
-    this.play(inst);
-  }
-
-  private playNow(steps: Step[], onFinish?: () => void): Instance {
-    const inst = this.newInstance("command", steps, this.commandTimeScale);
-    if (onFinish) inst.onFinish = onFinish;
-    this.play(inst);
-    return inst;
   }
 
   /** Template events -> steps: role uuids bound to live channels, everything else fresh. */
@@ -838,8 +676,8 @@ export class EslSimulator {
     const part = this.steps(t.part, rw).filter((s) => ch.peer || str(s.event, "Unique-ID") !== t.peer);
     const tail = this.steps(t.tail, rw, (t.part[t.part.length - 1]?.t ?? 0) * 1000 + 1000);
     const inst = ch.instance;
-    if (inst) this.replaceTail(inst, part, false, tail);
-    else this.playNow([...part, ...tail]);
+    if (inst) this.replays.replaceTail(inst, part, false, tail);
+    else this.replays.playNow([...part, ...tail]);
     return "+OK\n";
   }
 
@@ -851,8 +689,8 @@ export class EslSimulator {
     const rw = this.rewriter();
     rw.ids.set(t.leg, uuid);
     if (file && file !== "all") rw.values.set(t.file, file);
-    if (action === "start") this.playNow(this.steps(t.start, rw));
-    else if (action === "stop") this.playNow(this.steps(t.stop, rw));
+    if (action === "start") this.replays.playNow(this.steps(t.start, rw));
+    else if (action === "stop") this.replays.playNow(this.steps(t.stop, rw));
     else return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>]\n";
     return "+OK Success\n";
   }
@@ -864,7 +702,7 @@ export class EslSimulator {
     const t = this.templates().hold;
     const rw = this.rewriter();
     rw.ids.set(t.leg, uuid);
-    this.playNow(this.steps(off ? t.unhold : t.hold, rw));
+    this.replays.playNow(this.steps(off ? t.unhold : t.hold, rw));
     return "+OK Success\n";
   }
 
@@ -905,7 +743,7 @@ export class EslSimulator {
     const session: SpySession = { spy, target, stop: this.steps(t.stop, rw), stopped: false };
     this.spies.set(spy, session);
     return new Promise((resolve) => {
-      const inst = this.playNow(this.steps(t.start, rw));
+      const inst = this.replays.playNow(this.steps(t.start, rw));
       inst.job = { leg: spy, resolve };
     });
   }
@@ -914,7 +752,7 @@ export class EslSimulator {
     if (s.stopped) return;
     s.stopped = true;
     this.spies.delete(s.spy);
-    this.playNow(s.stop);
+    this.replays.playNow(s.stop);
   }
 
   private intercept(ext: string, data: string): Promise<string> {
@@ -947,10 +785,10 @@ export class EslSimulator {
     return new Promise((resolve) => {
       const inst = callerCh.instance;
       if (inst) {
-        this.replaceTail(inst, part, false, tail);
+        this.replays.replaceTail(inst, part, false, tail);
         inst.job = { leg: picker, resolve };
       } else {
-        const i = this.playNow([...part, ...tail]);
+        const i = this.replays.playNow([...part, ...tail]);
         i.job = { leg: picker, resolve };
       }
     });
@@ -984,10 +822,10 @@ export class EslSimulator {
     return new Promise((resolve) => {
       const inst = ch.instance;
       if (inst) {
-        this.replaceTail(inst, part, false, tail);
+        this.replays.replaceTail(inst, part, false, tail);
         inst.job = { leg: retriever, resolve };
       } else {
-        const i = this.playNow([...part, ...tail]);
+        const i = this.replays.playNow([...part, ...tail]);
         i.job = { leg: retriever, resolve };
       }
     });
