@@ -4,6 +4,7 @@
 
 import pino, { type Logger } from "pino";
 import type { PbxEvent } from "../../domain/events.js";
+import { type BackoffOptions, ConnectionSupervisor, EventListeners } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -20,6 +21,8 @@ import type { AmiFrame } from "./frame-parser.js";
 import { buildSnapshot, monitoringFromChannels } from "./resync.js";
 import { type AmiListResult, AmiSession } from "./session.js";
 import { AMI_FRAME_INTEREST, AmiTranslator } from "./translate.js";
+
+export { type BackoffOptions, backoffDelay } from "../connection-supervisor.js";
 
 /**
  * Positive (whitelist) filters: only what translate.ts reads reaches the session. Asterisk matches
@@ -85,15 +88,6 @@ export const AMI_BLACKLIST_FILTERS: readonly string[] = [
   "!Event: DTMFEnd",
 ];
 
-export interface BackoffOptions {
-  /** First retry delay ceiling. Default 500 ms. */
-  initialMs?: number;
-  /** Cap. Default 30 s. */
-  maxMs?: number;
-  /** Random source in [0,1) for the full jitter; injectable for tests. */
-  random?: () => number;
-}
-
 export interface AsteriskAmiDriverOptions {
   pbx: string;
   host: string;
@@ -133,27 +127,17 @@ export function chanSpyOptions(mode: MonitorRequest["mode"], beep: boolean): str
   return beep ? opts.replace("q", "") : opts;
 }
 
-export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
-  const initial = options.initialMs ?? 500;
-  const max = options.maxMs ?? 30_000;
-  const ceiling = Math.min(max, initial * 2 ** Math.min(attempt, 30));
-  return Math.floor((options.random ?? Math.random)() * ceiling);
-}
-
 export class AsteriskAmiDriver implements PbxDriver {
   readonly pbx: string;
   private readonly translator: AmiTranslator;
-  private readonly listeners: ((events: PbxEvent[]) => void)[] = [];
+  private readonly listeners: EventListeners;
+  private readonly supervisor: ConnectionSupervisor;
   private readonly log: Logger;
   private readonly now: () => number;
-  private running = false;
-  private loop?: Promise<void>;
   private session?: AmiSession;
   private up = false;
   private since?: number;
   private lastError?: string;
-  private reconnects = 0;
-  private wake?: () => void;
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
   private readonly channelOf = new Map<string, string>();
   private policy: RecordingPolicyTable | undefined;
@@ -174,10 +158,26 @@ export class AsteriskAmiDriver implements PbxDriver {
     this.now = options.now ?? Date.now;
     this.translator = new AmiTranslator(options.pbx, options.classifier, this.now);
     this.log = options.logger ?? pino({ name: "callsight.ami", level: "info" });
+    this.listeners = new EventListeners(this.log);
+    this.supervisor = new ConnectionSupervisor({
+      runSession: () => this.runSession(),
+      onAttempt: () => {
+        this.counters.connectAttempts++;
+      },
+      onFailure: (err, attempt) => {
+        this.lastError = err.message;
+        this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "AMI session failed");
+      },
+      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+    });
+  }
+
+  private get running(): boolean {
+    return this.supervisor.running;
   }
 
   onEvents(listener: (events: PbxEvent[]) => void): void {
-    this.listeners.push(listener);
+    this.listeners.add(listener);
   }
 
   status(): DriverStatus {
@@ -185,7 +185,7 @@ export class AsteriskAmiDriver implements PbxDriver {
       pbx: this.pbx,
       driver: "asterisk-ami",
       connected: this.up,
-      reconnects: this.reconnects,
+      reconnects: this.supervisor.reconnects,
     };
     if (this.since !== undefined) s.since = this.since;
     if (this.lastError !== undefined) s.lastError = this.lastError;
@@ -198,17 +198,14 @@ export class AsteriskAmiDriver implements PbxDriver {
 
   start(): void {
     if (this.running) return;
-    this.running = true;
-    this.loop = this.supervise();
+    this.supervisor.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    const session = this.session;
-    if (session) await session.close();
-    await this.loop;
-    this.loop = undefined;
+    await this.supervisor.stop(async () => {
+      const session = this.session;
+      if (session) await session.close();
+    });
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -340,25 +337,6 @@ export class AsteriskAmiDriver implements PbxDriver {
   }
 
   // ---- supervisor loop ------------------------------------------------------------------------
-
-  private async supervise(): Promise<void> {
-    let attempt = 0;
-    while (this.running) {
-      this.counters.connectAttempts++;
-      const wasUp = await this.runSession().catch((err: Error) => {
-        this.lastError = err.message;
-        this.log.warn({ pbx: this.pbx, attempt: attempt + 1, err: err.message }, "AMI session failed");
-        return false;
-      });
-      if (!this.running) break;
-      if (wasUp) {
-        attempt = 0;
-        this.reconnects++;
-      }
-      const delay = backoffDelay(attempt++, this.options.backoff);
-      await this.sleep(delay);
-    }
-  }
 
   /** One session from connect to close. Resolves true when it got as far as a delivered snapshot. */
   private async runSession(): Promise<boolean> {
@@ -527,29 +505,8 @@ export class AsteriskAmiDriver implements PbxDriver {
       }
     }
     this.counters.events += events.length;
-    for (const listener of this.listeners) {
-      try {
-        listener(events);
-      } catch (err) {
-        this.counters.listenerErrors++;
-        this.log.error({ err }, "PBX event listener failed");
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (!this.running || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
+    this.listeners.deliver(events);
+    this.counters.listenerErrors = this.listeners.errors;
   }
 }
 

@@ -28,7 +28,8 @@ import type {
   PresenceStateChanged,
   RecordingStarted,
 } from "../../domain/events.js";
-import { AsteriskAmiDriver, type BackoffOptions } from "../asterisk-ami/driver.js";
+import { AsteriskAmiDriver } from "../asterisk-ami/driver.js";
+import type { BackoffOptions } from "../connection-supervisor.js";
 import type { CommandOutcome, DriverStatus, IvrRequest, RecordingPolicyTable } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
 

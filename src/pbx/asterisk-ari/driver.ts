@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import pino, { type Logger } from "pino";
 import type { PbxConnectionConfig } from "../../config/load.js";
 import type { PbxEvent } from "../../domain/events.js";
-import { type BackoffOptions, backoffDelay } from "../asterisk-ami/driver.js";
+import { type BackoffOptions, ConnectionSupervisor, EventListeners } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -110,18 +110,15 @@ export class AsteriskAriDriver implements PbxDriver {
   private readonly http: AriHttp;
   private readonly translator: AriTranslator;
   private readonly companion?: AmiCompanion;
-  private readonly listeners: ((events: PbxEvent[]) => void)[] = [];
+  private readonly listeners: EventListeners;
+  private readonly supervisor: ConnectionSupervisor;
   private readonly log: Logger;
   private readonly now: () => number;
-  private running = false;
-  private loop?: Promise<void>;
   private connection?: AriConnection;
   private sessionAbort?: AbortController;
   private up = false;
   private since?: number;
   private lastError?: string;
-  private reconnects = 0;
-  private wake?: () => void;
   /** Channel names of the party legs seen in this session. */
   private readonly legs = new Map<string, string>();
   /** Channels in this app's Stasis (StasisStart .. StasisEnd). */
@@ -152,6 +149,18 @@ export class AsteriskAriDriver implements PbxDriver {
     this.app = options.app ?? "callsight";
     this.now = options.now ?? Date.now;
     this.log = options.logger ?? pino({ name: "callsight.ari", level: "info" });
+    this.listeners = new EventListeners(this.log);
+    this.supervisor = new ConnectionSupervisor({
+      runSession: () => this.runSession(),
+      onAttempt: () => {
+        this.counters.connectAttempts++;
+      },
+      onFailure: (err, attempt) => {
+        this.lastError = err.message;
+        this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "ARI session failed");
+      },
+      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+    });
     this.http = new AriHttp({
       baseUrl: `${options.tls ? "https" : "http"}://${options.host}:${options.port}`,
       username: options.username,
@@ -182,8 +191,12 @@ export class AsteriskAriDriver implements PbxDriver {
     }
   }
 
+  private get running(): boolean {
+    return this.supervisor.running;
+  }
+
   onEvents(listener: (events: PbxEvent[]) => void): void {
-    this.listeners.push(listener);
+    this.listeners.add(listener);
   }
 
   status(): DriverStatus {
@@ -191,7 +204,7 @@ export class AsteriskAriDriver implements PbxDriver {
       pbx: this.pbx,
       driver: "asterisk-ari",
       connected: this.up,
-      reconnects: this.reconnects,
+      reconnects: this.supervisor.reconnects,
     };
     if (this.since !== undefined) s.since = this.since;
     if (this.lastError !== undefined) s.lastError = this.lastError;
@@ -214,7 +227,6 @@ export class AsteriskAriDriver implements PbxDriver {
 
   start(): void {
     if (this.running) return;
-    this.running = true;
     const degraded = this.degradedFeatures();
     if (degraded.length > 0) {
       this.log.warn(
@@ -225,16 +237,14 @@ export class AsteriskAriDriver implements PbxDriver {
       );
     }
     this.companion?.start();
-    this.loop = this.supervise();
+    this.supervisor.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    const connection = this.connection;
-    if (connection) await connection.close();
-    await this.loop;
-    this.loop = undefined;
+    await this.supervisor.stop(async () => {
+      const connection = this.connection;
+      if (connection) await connection.close();
+    });
     await this.companion?.stop();
     if (this.heldTimer) clearTimeout(this.heldTimer);
   }
@@ -755,25 +765,6 @@ export class AsteriskAriDriver implements PbxDriver {
 
   // ---- supervisor loop ------------------------------------------------------------------------
 
-  private async supervise(): Promise<void> {
-    let attempt = 0;
-    while (this.running) {
-      this.counters.connectAttempts++;
-      const wasUp = await this.runSession().catch((err: Error) => {
-        this.lastError = err.message;
-        this.log.warn({ pbx: this.pbx, attempt: attempt + 1, err: err.message }, "ARI session failed");
-        return false;
-      });
-      if (!this.running) break;
-      if (wasUp) {
-        attempt = 0;
-        this.reconnects++;
-      }
-      const delay = backoffDelay(attempt++, this.options.backoff);
-      await this.sleep(delay);
-    }
-  }
-
   /** One session from connect to close. Resolves true when it got as far as a delivered snapshot. */
   private async runSession(): Promise<boolean> {
     const o = this.options;
@@ -956,29 +947,8 @@ export class AsteriskAriDriver implements PbxDriver {
       }
     }
     this.counters.events += events.length;
-    for (const listener of this.listeners) {
-      try {
-        listener(events);
-      } catch (err) {
-        this.counters.listenerErrors++;
-        this.log.error({ err }, "PBX event listener failed");
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (!this.running || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
+    this.listeners.deliver(events);
+    this.counters.listenerErrors = this.listeners.errors;
   }
 }
 

@@ -12,7 +12,7 @@ import path from "node:path";
 import pino, { type Logger } from "pino";
 import type { MonitoringMode } from "../../domain/directory.js";
 import type { PbxEvent } from "../../domain/events.js";
-import { type BackoffOptions, backoffDelay } from "../asterisk-ami/driver.js";
+import { type BackoffOptions, ConnectionSupervisor, EventListeners } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -143,17 +143,14 @@ export function splitCallerId(callerId: string | undefined): { name?: string; nu
 export class FreeswitchEslDriver implements PbxDriver {
   readonly pbx: string;
   private readonly translator: EslTranslator;
-  private readonly listeners: ((events: PbxEvent[]) => void)[] = [];
+  private readonly listeners: EventListeners;
+  private readonly supervisor: ConnectionSupervisor;
   private readonly log: Logger;
   private readonly now: () => number;
-  private running = false;
-  private loop?: Promise<void>;
   private conn?: EslConnection;
   private up = false;
   private since?: number;
   private lastError?: string;
-  private reconnects = 0;
-  private wake?: () => void;
   /** Live legs -> their call, as delivered: commands refuse unknown legs, a reconnect keeps call ids. */
   private readonly callIds = new Map<string, string>();
   /** Endpoints last reported registered: the next snapshot reports the ones that are gone. */
@@ -184,10 +181,28 @@ export class FreeswitchEslDriver implements PbxDriver {
       now: this.now,
     });
     this.log = options.logger ?? pino({ name: "callsight.esl", level: "info" });
+    this.listeners = new EventListeners(this.log);
+    this.supervisor = new ConnectionSupervisor({
+      runSession: () => this.runSession(),
+      onAttempt: () => {
+        this.counters.connectAttempts++;
+      },
+      onFailure: (err, attempt) => {
+        this.lastError = err.message;
+        this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "ESL session failed");
+      },
+      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+      // A refused password will be refused again: never retry it at once, whatever the jitter drew.
+      leastDelayAfter: (err) => (err instanceof EslAuthError ? (this.options.backoff?.initialMs ?? 500) : 0),
+    });
+  }
+
+  private get running(): boolean {
+    return this.supervisor.running;
   }
 
   onEvents(listener: (events: PbxEvent[]) => void): void {
-    this.listeners.push(listener);
+    this.listeners.add(listener);
   }
 
   status(): DriverStatus {
@@ -195,7 +210,7 @@ export class FreeswitchEslDriver implements PbxDriver {
       pbx: this.pbx,
       driver: "freeswitch-esl",
       connected: this.up,
-      reconnects: this.reconnects,
+      reconnects: this.supervisor.reconnects,
     };
     if (this.since !== undefined) s.since = this.since;
     if (this.lastError !== undefined) s.lastError = this.lastError;
@@ -220,17 +235,14 @@ export class FreeswitchEslDriver implements PbxDriver {
 
   start(): void {
     if (this.running) return;
-    this.running = true;
-    this.loop = this.supervise();
+    this.supervisor.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    const conn = this.conn;
-    if (conn) await conn.close();
-    await this.loop;
-    this.loop = undefined;
+    await this.supervisor.stop(async () => {
+      const conn = this.conn;
+      if (conn) await conn.close();
+    });
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -412,29 +424,6 @@ export class FreeswitchEslDriver implements PbxDriver {
   }
 
   // ---- supervisor loop ------------------------------------------------------------------------
-
-  private async supervise(): Promise<void> {
-    let attempt = 0;
-    while (this.running) {
-      this.counters.connectAttempts++;
-      let authFailed = false;
-      const wasUp = await this.runSession().catch((err: Error) => {
-        this.lastError = err.message;
-        authFailed = err instanceof EslAuthError;
-        this.log.warn({ pbx: this.pbx, attempt: attempt + 1, err: err.message }, "ESL session failed");
-        return false;
-      });
-      if (!this.running) break;
-      if (wasUp) {
-        attempt = 0;
-        this.reconnects++;
-      }
-      let delay = backoffDelay(attempt++, this.options.backoff);
-      // A refused password will be refused again: never retry it at once, whatever the jitter drew.
-      if (authFailed) delay = Math.max(delay, this.options.backoff?.initialMs ?? 500);
-      await this.sleep(delay);
-    }
-  }
 
   /** One session from connect to close. Resolves true when it got as far as a delivered snapshot. */
   private async runSession(): Promise<boolean> {
@@ -640,29 +629,8 @@ export class FreeswitchEslDriver implements PbxDriver {
       }
     }
     this.counters.events += events.length;
-    for (const listener of this.listeners) {
-      try {
-        listener(events);
-      } catch (err) {
-        this.counters.listenerErrors++;
-        this.log.error({ err }, "PBX event listener failed");
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (!this.running || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
+    this.listeners.deliver(events);
+    this.counters.listenerErrors = this.listeners.errors;
   }
 }
 
