@@ -4,7 +4,12 @@
 
 import pino, { type Logger } from "pino";
 import type { PbxEvent } from "../../domain/events.js";
-import { type BackoffOptions, ConnectionSupervisor, EventListeners } from "../connection-supervisor.js";
+import {
+  type BackoffOptions,
+  ConnectionSupervisor,
+  EventListeners,
+  InputProblems,
+} from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -141,8 +146,7 @@ export class AsteriskAmiDriver implements PbxDriver {
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
   private readonly channelOf = new Map<string, string>();
   private policy: RecordingPolicyTable | undefined;
-  private malformedLogged = 0;
-  private readonly unknownLogged = new Set<string>();
+  private readonly problems: InputProblems;
   readonly counters: AmiDriverCounters = {
     sessions: 0,
     connectAttempts: 0,
@@ -159,6 +163,7 @@ export class AsteriskAmiDriver implements PbxDriver {
     this.translator = new AmiTranslator(options.pbx, options.classifier, this.now);
     this.log = options.logger ?? pino({ name: "callsight.ami", level: "info" });
     this.listeners = new EventListeners(this.log);
+    this.problems = new InputProblems(this.log, this.pbx, "AMI frame", this.counters);
     this.supervisor = new ConnectionSupervisor({
       runSession: () => this.runSession(),
       onAttempt: () => {
@@ -345,7 +350,7 @@ export class AsteriskAmiDriver implements PbxDriver {
     let buffered: AmiFrame[] = [];
     let closedWith: Error | undefined;
     let onClosed: ((reason: Error) => void) | undefined;
-    this.malformedLogged = 0;
+    this.problems.newSession();
     const session = await AmiSession.connect(
       {
         host: o.host,
@@ -370,7 +375,7 @@ export class AsteriskAmiDriver implements PbxDriver {
             this.ingest(frames);
           }
         },
-        malformed: (reason, sample) => this.onMalformed(reason, sample),
+        malformed: (reason, sample) => this.problems.malformed(reason, sample),
         closed: (reason) => {
           closedWith = reason;
           onClosed?.(reason);
@@ -470,28 +475,11 @@ export class AsteriskAmiDriver implements PbxDriver {
       this.counters.frames++;
       const events = this.translator.translate(f);
       for (const e of events) out.push(e);
-      if (events.length === 0 && f.Event !== undefined) this.noteUnknown(f.Event);
+      if (events.length === 0 && f.Event !== undefined) {
+        this.problems.unknown(f.Event, this.translator.counters.unknown[f.Event], "AMI");
+      }
     }
     this.deliver(out);
-  }
-
-  private noteUnknown(name: string): void {
-    const count = this.translator.counters.unknown[name];
-    if (count === undefined) return;
-    this.counters.unknownEvents[name] = count;
-    if (!this.unknownLogged.has(name)) {
-      this.unknownLogged.add(name);
-      this.log.debug({ pbx: this.pbx, event: name }, "unknown AMI event (counted, ignored)");
-    }
-  }
-
-  private onMalformed(reason: string, sample: string): void {
-    this.counters.malformed++;
-    if (this.malformedLogged++ === 0) {
-      this.log.warn({ pbx: this.pbx, reason, sample: sample.slice(0, 200) }, "malformed AMI frame skipped");
-    } else {
-      this.log.debug({ pbx: this.pbx, reason }, "malformed AMI frame skipped");
-    }
   }
 
   private deliver(events: PbxEvent[]): void {

@@ -12,7 +12,12 @@ import { randomBytes } from "node:crypto";
 import pino, { type Logger } from "pino";
 import type { PbxConnectionConfig } from "../../config/load.js";
 import type { PbxEvent } from "../../domain/events.js";
-import { type BackoffOptions, ConnectionSupervisor, EventListeners } from "../connection-supervisor.js";
+import {
+  type BackoffOptions,
+  ConnectionSupervisor,
+  EventListeners,
+  InputProblems,
+} from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -131,8 +136,7 @@ export class AsteriskAriDriver implements PbxDriver {
   private heldTimer?: NodeJS.Timeout;
   private outBatch: PbxEvent[] = [];
   private flushScheduled = false;
-  private malformedLogged = 0;
-  private readonly unknownLogged = new Set<string>();
+  private readonly problems: InputProblems;
   readonly counters: AriDriverCounters = {
     sessions: 0,
     connectAttempts: 0,
@@ -150,6 +154,7 @@ export class AsteriskAriDriver implements PbxDriver {
     this.now = options.now ?? Date.now;
     this.log = options.logger ?? pino({ name: "callsight.ari", level: "info" });
     this.listeners = new EventListeners(this.log);
+    this.problems = new InputProblems(this.log, this.pbx, "ARI message", this.counters);
     this.supervisor = new ConnectionSupervisor({
       runSession: () => this.runSession(),
       onAttempt: () => {
@@ -669,15 +674,7 @@ export class AsteriskAriDriver implements PbxDriver {
     this.counters.messages++;
     const parsed = parseAriMessage(text);
     if (!parsed.event) {
-      this.counters.malformed++;
-      if (this.malformedLogged++ === 0) {
-        this.log.warn(
-          { pbx: this.pbx, reason: parsed.problem, sample: text.slice(0, 200) },
-          "malformed ARI message skipped",
-        );
-      } else {
-        this.log.debug({ pbx: this.pbx, reason: parsed.problem }, "malformed ARI message skipped");
-      }
+      this.problems.malformed(parsed.problem, text);
       return;
     }
     if (buffer) buffer.push(parsed.event);
@@ -698,19 +695,9 @@ export class AsteriskAriDriver implements PbxDriver {
       this.log.warn({ err, type: e.type }, "ARI event could not be translated; skipped");
       return;
     }
-    if (events.length === 0) this.noteUnknown(e.type);
+    if (events.length === 0) this.problems.unknown(e.type, this.translator.counters.unknown[e.type], "ARI");
     for (const ev of events) this.outBatch.push(ev);
     this.scheduleFlush();
-  }
-
-  private noteUnknown(type: string): void {
-    const count = this.translator.counters.unknown[type];
-    if (count === undefined) return;
-    this.counters.unknownEvents[type] = count;
-    if (!this.unknownLogged.has(type)) {
-      this.unknownLogged.add(type);
-      this.log.debug({ pbx: this.pbx, event: type }, "unknown ARI event (counted, ignored)");
-    }
   }
 
   private scheduleFlush(): void {
@@ -771,7 +758,7 @@ export class AsteriskAriDriver implements PbxDriver {
     let buffer: AriEvent[] | undefined = [];
     let closedWith: Error | undefined;
     let onClosed: ((reason: Error) => void) | undefined;
-    this.malformedLogged = 0;
+    this.problems.newSession();
     const abort = new AbortController();
     const connection = await AriConnection.open(
       {

@@ -12,7 +12,12 @@ import path from "node:path";
 import pino, { type Logger } from "pino";
 import type { MonitoringMode } from "../../domain/directory.js";
 import type { PbxEvent } from "../../domain/events.js";
-import { type BackoffOptions, ConnectionSupervisor, EventListeners } from "../connection-supervisor.js";
+import {
+  type BackoffOptions,
+  ConnectionSupervisor,
+  EventListeners,
+  InputProblems,
+} from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -158,8 +163,7 @@ export class FreeswitchEslDriver implements PbxDriver {
   /** Recording paths started by startRecording, per leg. */
   private readonly recordings = new Map<string, string>();
   private policy: RecordingPolicyTable | undefined;
-  private malformedLogged = 0;
-  private readonly unknownLogged = new Set<string>();
+  private readonly problems: InputProblems;
   readonly counters: EslDriverCounters = {
     sessions: 0,
     connectAttempts: 0,
@@ -182,6 +186,7 @@ export class FreeswitchEslDriver implements PbxDriver {
     });
     this.log = options.logger ?? pino({ name: "callsight.esl", level: "info" });
     this.listeners = new EventListeners(this.log);
+    this.problems = new InputProblems(this.log, this.pbx, "ESL frame", this.counters);
     this.supervisor = new ConnectionSupervisor({
       runSession: () => this.runSession(),
       onAttempt: () => {
@@ -434,7 +439,7 @@ export class FreeswitchEslDriver implements PbxDriver {
     let buffered: EslEvent[] = [];
     let closedWith: Error | undefined;
     let onClosed: ((reason: Error) => void) | undefined;
-    this.malformedLogged = 0;
+    this.problems.newSession();
     const conn = await EslConnection.connect(
       {
         host: o.host,
@@ -458,7 +463,7 @@ export class FreeswitchEslDriver implements PbxDriver {
           else this.counters.preSnapshot += events.length;
         },
         skipped: () => this.translator.skipped(),
-        malformed: (reason, sample) => this.onMalformed(reason, sample),
+        malformed: (reason, sample) => this.problems.malformed(reason, sample),
         closed: (reason) => {
           closedWith = reason;
           onClosed?.(reason);
@@ -592,22 +597,7 @@ export class FreeswitchEslDriver implements PbxDriver {
   private noteUnknown(e: EslEvent): void {
     const name =
       e["Event-Name"] === "CUSTOM" ? `CUSTOM::${String(e["Event-Subclass"])}` : String(e["Event-Name"]);
-    const count = this.translator.counters.unknown[name];
-    if (count === undefined) return;
-    this.counters.unknownEvents[name] = count;
-    if (!this.unknownLogged.has(name)) {
-      this.unknownLogged.add(name);
-      this.log.debug({ pbx: this.pbx, event: name }, "unknown ESL event (counted, ignored)");
-    }
-  }
-
-  private onMalformed(reason: string, sample: string): void {
-    this.counters.malformed++;
-    if (this.malformedLogged++ === 0) {
-      this.log.warn({ pbx: this.pbx, reason, sample: sample.slice(0, 200) }, "malformed ESL frame skipped");
-    } else {
-      this.log.debug({ pbx: this.pbx, reason }, "malformed ESL frame skipped");
-    }
+    this.problems.unknown(name, this.translator.counters.unknown[name], "ESL");
   }
 
   private deliver(events: PbxEvent[]): void {
