@@ -8,7 +8,13 @@ import { affectedViewers, type BoardDelta, diffBoard, touchedUsers } from "../..
 import type { Directory } from "../../domain/directory.js";
 import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
 import { BoardMoment, type BoardView, callKey, viewFor } from "../../domain/visibility.js";
-import { type BoardMessage, encodeBoardMessage, type PartText } from "./board-messages.js";
+import {
+  type BoardMessage,
+  deltaMessageJson,
+  encodeBoardMessage,
+  encodeDeltas,
+  type PartText,
+} from "./board-messages.js";
 
 export type { BoardMessage } from "./board-messages.js";
 
@@ -170,6 +176,9 @@ export class BoardHub {
     this.dirtyUsers.clear();
     let moment: BoardMoment | undefined;
     const views = new Map<string, BoardView | undefined>();
+    // A viewer's sessions (the board open on a desk and on a phone) usually held the same view: the diff
+    // from it, and its JSON, are worked out once.
+    const diffs = new Map<BoardView, { deltas: BoardDelta[]; json: string }>();
     for (const session of this.sessions.values()) {
       if (affected && !affected.has(session.viewer)) continue;
       let next: BoardView | undefined;
@@ -195,14 +204,20 @@ export class BoardHub {
         this.sessions.delete(session.id);
         continue;
       }
-      const deltas = diffBoard(session.view, next, this.partText);
+      let diff = diffs.get(session.view);
+      if (!diff) {
+        const deltas = diffBoard(session.view, next, this.partText);
+        diff = { deltas, json: deltas.length > 0 ? encodeDeltas(deltas, this.partText) : "" };
+        diffs.set(session.view, diff);
+      }
       session.view = next;
+      const { deltas } = diff;
       if (deltas.length === 0) continue;
       session.seq++;
       session.log.push({ seq: session.seq, deltas });
       if (session.log.length > this.logSize) session.log.shift();
       const message: BoardMessage = { type: "delta", seq: session.seq, deltas };
-      const text = encodeBoardMessage(message, this.partText);
+      const text = deltaMessageJson(session.seq, diff.json);
       for (const c of session.connections) c.send(message, text);
       this.sent.delta += session.connections.size;
     }

@@ -28,9 +28,18 @@ function deltaJson(delta: BoardDelta, cache: PartText): string {
   return JSON.stringify(delta);
 }
 
+/** The JSON array of `deltas`, with person views taken from (and added to) `cache`. */
+export function encodeDeltas(deltas: readonly BoardDelta[], cache: PartText): string {
+  return `[${deltas.map((d) => deltaJson(d, cache)).join(",")}]`;
+}
+
+/** A delta message around deltas already encoded by `encodeDeltas`. */
+export function deltaMessageJson(seq: number, deltasJson: string): string {
+  return `{"type":"delta","seq":${seq},"deltas":${deltasJson}}`;
+}
+
 /** `JSON.stringify(message)`, with person views taken from (and added to) `cache`. */
 export function encodeBoardMessage(message: BoardMessage, cache: PartText): string {
   if (message.type !== "delta") return JSON.stringify(message);
-  const parts = message.deltas.map((d) => deltaJson(d, cache));
-  return `{"type":"delta","seq":${message.seq},"deltas":[${parts.join(",")}]}`;
+  return deltaMessageJson(message.seq, encodeDeltas(message.deltas, cache));
 }
