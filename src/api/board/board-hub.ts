@@ -57,6 +57,8 @@ export class BoardHub {
   private lastMoment: BoardMoment | undefined;
   /** Users touched since `lastMoment` was built (flushes that built no view leave them here). */
   private changedSinceMoment = new Set<string>();
+  /** The view each live call was last reported with, as JSON. */
+  private readonly callJson = new Map<string, string>();
   /** Calls changed since `lastMoment` was built. */
   private changedCalls = new Map<string, CallView | undefined>();
   /** JSON of person views (and other view parts), kept as long as the part itself is referenced. */
@@ -117,13 +119,25 @@ export class BoardHub {
 
   /** Model changes from the PBX. */
   modelChanged(changes: readonly ModelChange[]): void {
-    if (changes.length === 0) return;
-    for (const user of touchedUsers(changes)) this.dirtyUsers.add(user);
-    for (const c of changes) {
-      if (c.kind === "call") this.changedCalls.set(callKey(c.call.pbx, c.call.id), c.call);
-      else if (c.kind === "call-ended") this.changedCalls.set(callKey(c.call.pbx, c.call.id), undefined);
-      else if (c.kind === "call-gone") this.changedCalls.set(callKey(c.pbx, c.id), undefined);
-    }
+    // Views are built from call views: a call reported with the very view it had (a resync after a
+    // reconnect reports every call; many PBX events touch a call without changing what anyone sees)
+    // changes no board, so its people are not made to be rebuilt.
+    const real = changes.filter((c) => {
+      if (c.kind === "call") {
+        const key = callKey(c.call.pbx, c.call.id);
+        const json = JSON.stringify(c.call);
+        if (this.callJson.get(key) === json) return false;
+        this.callJson.set(key, json);
+        this.changedCalls.set(key, c.call);
+      } else if (c.kind === "call-ended" || c.kind === "call-gone") {
+        const key = c.kind === "call-ended" ? callKey(c.call.pbx, c.call.id) : callKey(c.pbx, c.id);
+        this.callJson.delete(key);
+        this.changedCalls.set(key, undefined);
+      }
+      return true;
+    });
+    if (real.length === 0) return;
+    for (const user of touchedUsers(real)) this.dirtyUsers.add(user);
     this.schedule();
   }
 
