@@ -29,6 +29,7 @@ import {
   endpointOf,
   freshAriInstance,
 } from "./ari-trace.js";
+import { CallTraffic, type TrafficHandle, type TrafficOptions } from "./replay-engine.js";
 
 export interface AriServerOptions {
   host?: string;
@@ -70,20 +71,12 @@ export interface AriSimCall {
   done: Promise<void>;
 }
 
-export interface AriTrafficOptions {
-  rate: number;
-  concurrency: number;
+export interface AriTrafficOptions extends TrafficOptions {
   scenarios?: string[];
   timeScale?: number;
-  total?: number;
 }
 
-export interface AriTrafficHandle {
-  stop(): void;
-  readonly started: number;
-  readonly completed: number;
-  done: Promise<void>;
-}
+export type AriTrafficHandle = TrafficHandle;
 
 export interface AriServerStats {
   sessions: number;
@@ -185,7 +178,7 @@ export class AriServer {
   /** Callee id -> caller id (from Dial). */
   private readonly dialCaller = new Map<string, string>();
   private readonly instances = new Set<Instance>();
-  private readonly traffic = new Set<{ stop(): void }>();
+  private readonly traffic = new CallTraffic();
   private instanceSeq = 0;
   private snoopSeq = 0;
   private username: string;
@@ -255,7 +248,7 @@ export class AriServer {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.traffic) t.stop();
+    this.traffic.stopAll();
     for (const inst of this.instances) if (inst.timer) clearTimeout(inst.timer);
     this.instances.clear();
     this.dropConnections();
@@ -375,50 +368,9 @@ export class AriServer {
   /** Replays many calls at `rate` calls/s with at most `concurrency` at once. */
   startTraffic(opts: AriTrafficOptions): AriTrafficHandle {
     const names = (opts.scenarios ?? ARI_PLAIN_CALL_SCENARIOS).map((n) => this.library.resolve(n));
-    let started = 0;
-    let completed = 0;
-    let live = 0;
-    let stopped = false;
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => {
-      resolveDone = r;
-    });
-    const interval = Math.max(1, Math.round(1000 / opts.rate));
-    const tick = (): void => {
-      if (stopped) return;
-      if (opts.total !== undefined && started >= opts.total) return;
-      if (live < opts.concurrency) {
-        const name = names[started % names.length] as string;
-        started++;
-        live++;
-        const call = this.startCall(name, { timeScale: opts.timeScale ?? 1 });
-        void call.done.then(() => {
-          live--;
-          completed++;
-          if (opts.total !== undefined && completed >= opts.total) resolveDone();
-        });
-      }
-    };
-    const timer = setInterval(tick, interval);
-    tick();
-    const handle = {
-      stop: () => {
-        stopped = true;
-        clearInterval(timer);
-        this.traffic.delete(handle);
-      },
-    };
-    this.traffic.add(handle);
-    return {
-      stop: handle.stop,
-      get started() {
-        return started;
-      },
-      get completed() {
-        return completed;
-      },
-      done,
-    };
+    return this.traffic.start(opts, (index) =>
+      this.startCall(names[index % names.length] as string, { timeScale: opts.timeScale ?? 1 }),
+    );
   }
 
   private handle(inst: Instance, rw: AriRewriter, capturedAt: number): AriSimCall {

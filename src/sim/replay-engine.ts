@@ -46,7 +46,7 @@ export interface TrafficHandle {
 export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> {
   private readonly replays = new Set<R>();
   private readonly resolvers = new WeakMap<R, () => void>();
-  private readonly traffic = new Set<{ stop(): void }>();
+  private readonly traffic = new CallTraffic();
   private seq = 0;
 
   constructor(
@@ -138,6 +138,44 @@ export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> 
 
   /** Starts calls at `rate` per second with at most `concurrency` live; `start(index)` starts one. */
   startTraffic(opts: TrafficOptions, start: (index: number) => { done: Promise<void> }): TrafficHandle {
+    return this.traffic.start(opts, start);
+  }
+
+  /** Stops all traffic and every replay's timer (the simulator is stopping). */
+  stopAll(): void {
+    this.traffic.stopAll();
+    for (const r of this.replays) if (r.timer) clearTimeout(r.timer);
+    this.replays.clear();
+  }
+
+  private fire(replay: R): void {
+    const now = Date.now();
+    while (replay.cursor < replay.steps.length && !replay.finished) {
+      if (replay.pauseAt !== undefined && replay.cursor >= replay.pauseAt) break;
+      const step = replay.steps[replay.cursor] as S;
+      if (replay.origin + step.at * replay.scale > now) break;
+      replay.cursor++;
+      this.options.deliver(step, replay);
+    }
+    this.play(replay);
+  }
+
+  /** Ends a replay now (its remaining steps never play). */
+  finish(replay: R): void {
+    if (replay.finished) return;
+    replay.finished = true;
+    this.replays.delete(replay);
+    replay.onFinish?.();
+    this.resolvers.get(replay)?.();
+  }
+}
+
+/** Generated call traffic: calls started at a steady rate, at most so many at once. */
+export class CallTraffic {
+  private readonly running = new Set<{ stop(): void }>();
+
+  /** Starts calls at `rate` per second with at most `concurrency` live; `start(index)` starts one. */
+  start(opts: TrafficOptions, start: (index: number) => { done: Promise<void> }): TrafficHandle {
     let started = 0;
     let completed = 0;
     let live = 0;
@@ -168,10 +206,10 @@ export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> 
       stop: () => {
         stopped = true;
         clearInterval(interval);
-        this.traffic.delete(handle);
+        this.running.delete(handle);
       },
     };
-    this.traffic.add(handle);
+    this.running.add(handle);
     tick();
     return {
       stop: handle.stop,
@@ -185,31 +223,7 @@ export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> 
     };
   }
 
-  /** Stops all traffic and every replay's timer (the simulator is stopping). */
   stopAll(): void {
-    for (const t of [...this.traffic]) t.stop();
-    for (const r of this.replays) if (r.timer) clearTimeout(r.timer);
-    this.replays.clear();
-  }
-
-  private fire(replay: R): void {
-    const now = Date.now();
-    while (replay.cursor < replay.steps.length && !replay.finished) {
-      if (replay.pauseAt !== undefined && replay.cursor >= replay.pauseAt) break;
-      const step = replay.steps[replay.cursor] as S;
-      if (replay.origin + step.at * replay.scale > now) break;
-      replay.cursor++;
-      this.options.deliver(step, replay);
-    }
-    this.play(replay);
-  }
-
-  /** Ends a replay now (its remaining steps never play). */
-  finish(replay: R): void {
-    if (replay.finished) return;
-    replay.finished = true;
-    this.replays.delete(replay);
-    replay.onFinish?.();
-    this.resolvers.get(replay)?.();
+    for (const t of [...this.running]) t.stop();
   }
 }
