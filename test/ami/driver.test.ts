@@ -330,6 +330,39 @@ describe("commands", () => {
   });
 });
 
+describe("recording policy in AstDB", () => {
+  it("is kept while Asterisk is away and written on connect, dropping extensions the last written policy had", async () => {
+    const h = await harness({}, {}, false);
+    // Before the connection is up: kept, not an error.
+    expect(
+      await h.driver.publishRecordingPolicy({ extensions: { "1001": "all", "1002": "external" } }),
+    ).toEqual({
+      status: "accepted",
+      detail: "kept; written to AstDB on connect",
+    });
+    h.driver.start();
+    await waitFor(
+      () => h.sim.astdb.get("callsight/recording/1002") === "external",
+      "policy written on connect",
+    );
+    expect(h.sim.astdb.get("callsight/recording/1001")).toBe("all");
+    // Asterisk goes away; meanwhile 1002 leaves the policy and 1001 changes.
+    const port = h.sim.port;
+    await h.sim.stop();
+    await waitFor(() => !h.driver.status().connected, "disconnected");
+    expect((await h.driver.publishRecordingPolicy({ extensions: { "1001": "off" } })).status).toBe(
+      "accepted",
+    );
+    expect(h.sim.astdb.get("callsight/recording/1001")).toBe("all");
+    await h.sim.start({ port, username: "callsight", secret: "pw" });
+    await waitFor(
+      () => h.sim.astdb.get("callsight/recording/1001") === "off",
+      "the newer policy on reconnect",
+    );
+    await waitFor(() => !h.sim.astdb.has("callsight/recording/1002"), "1002 removed from AstDB");
+  });
+});
+
 describe("reconnect", () => {
   it("after the PBX drops the connection mid-call the model is right again: nothing lost or duplicated", async () => {
     const h = await harness();

@@ -377,10 +377,10 @@ describe("commands", () => {
       status: "failed",
       message: "ESL not connected",
     });
+    // Not connected: kept and written when the connection is up again (not an error to warn about).
     expect(await h.driver.publishRecordingPolicy({ extensions: { "1001": "all" } })).toEqual({
-      status: "failed",
-      message:
-        "insert/callsight_recording/1001/all: ESL not connected; insert/callsight_config/recording_beep/0: ESL not connected",
+      status: "accepted",
+      detail: "kept; written to the FreeSWITCH db on connect",
     });
   });
 });

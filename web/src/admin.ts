@@ -149,7 +149,8 @@ function renderEditor(): void {
     role.append(o);
   }
   const roleLabel = element("label", "Role ");
-  roleLabel.append(role);
+  roleLabel.htmlFor = "f-role";
+  const roleSet = fieldset("Role", roleLabel, role);
   const departments = fieldset(
     "Departments",
     ...dir.document.departments.map((dep) =>
@@ -178,7 +179,7 @@ function renderEditor(): void {
   }
   const save = element("button", "Save");
   save.type = "submit";
-  form.append(view, ops, roleLabel, departments, delegates, recording, save);
+  form.append(view, ops, roleSet, departments, delegates, recording, save);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     void saveUser(user, dir);

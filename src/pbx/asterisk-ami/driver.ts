@@ -141,6 +141,8 @@ export class AsteriskAmiDriver implements PbxDriver {
   private readonly now: () => number;
   private session?: AmiSession;
   private up = false;
+  /** The recording policy last written to the PBX in full. */
+  private writtenPolicy: RecordingPolicyTable | undefined;
   private since?: number;
   private lastError?: string;
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
@@ -276,14 +278,17 @@ export class AsteriskAmiDriver implements PbxDriver {
    * (`callsight/config/recording_options`). Remembered and written again after every reconnect.
    */
   publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
-    const previous = this.policy;
     this.policy = policy;
-    return this.writePolicy(previous);
+    // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
+    if (!this.up) return Promise.resolve({ status: "accepted", detail: "kept; written to AstDB on connect" });
+    return this.writePolicy();
   }
 
-  private async writePolicy(previous?: RecordingPolicyTable): Promise<CommandOutcome> {
+  /** Writes the policy, removing what the last written one had and this one has not. */
+  private async writePolicy(): Promise<CommandOutcome> {
     const policy = this.policy;
     if (!policy) return { status: "accepted" };
+    const previous = this.writtenPolicy;
     const failures: string[] = [];
     const run = async (action: string, headers: Record<string, string>) => {
       const outcome = await this.command(action, headers);
@@ -316,6 +321,7 @@ export class AsteriskAmiDriver implements PbxDriver {
       this.log.warn({ pbx: this.pbx, failures }, "could not write the recording policy to AstDB");
       return { status: "failed", message: failures.join("; ") };
     }
+    this.writtenPolicy = policy;
     return { status: "accepted", detail: `${Object.keys(policy.extensions).length} extensions` };
   }
 

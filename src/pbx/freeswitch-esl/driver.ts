@@ -154,6 +154,8 @@ export class FreeswitchEslDriver implements PbxDriver {
   private readonly now: () => number;
   private conn?: EslConnection;
   private up = false;
+  /** The recording policy last written to the PBX in full. */
+  private writtenPolicy: RecordingPolicyTable | undefined;
   private since?: number;
   private lastError?: string;
   /** Live legs -> their call, as delivered: commands refuse unknown legs, a reconnect keeps call ids. */
@@ -333,14 +335,18 @@ export class FreeswitchEslDriver implements PbxDriver {
    * per extension `callsight_recording_beep/<ext>`). Remembered and written again after every reconnect.
    */
   publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
-    const previous = this.policy;
     this.policy = policy;
-    return this.writePolicy(previous);
+    // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
+    if (!this.up)
+      return Promise.resolve({ status: "accepted", detail: "kept; written to the FreeSWITCH db on connect" });
+    return this.writePolicy();
   }
 
-  private async writePolicy(previous?: RecordingPolicyTable): Promise<CommandOutcome> {
+  /** Writes the policy, removing what the last written one had and this one has not. */
+  private async writePolicy(): Promise<CommandOutcome> {
     const policy = this.policy;
     if (!policy) return { status: "accepted" };
+    const previous = this.writtenPolicy;
     const failures: string[] = [];
     const run = async (command: string) => {
       const outcome = await this.api(`db ${command}`);
@@ -370,6 +376,7 @@ export class FreeswitchEslDriver implements PbxDriver {
       this.log.warn({ pbx: this.pbx, failures }, "could not write the recording policy to the FreeSWITCH db");
       return { status: "failed", message: failures.join("; ") };
     }
+    this.writtenPolicy = policy;
     return { status: "accepted", detail: `${Object.keys(policy.extensions).length} extensions` };
   }
 
