@@ -38,6 +38,30 @@ export function openApiDocument(): Record<string, unknown> {
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     security: [{ bearer: [] }],
     paths: {
+      "/healthz": {
+        get: {
+          summary: "the process serves; each PBX connection's status",
+          security: [],
+          responses: { "200": { description: "ok" } },
+        },
+      },
+      "/readyz": {
+        get: {
+          summary: "every PBX connected and the model resynced since, Redis answering",
+          security: [],
+          responses: {
+            "200": { description: "ready" },
+            "503": { description: "not ready; `problems` says why" },
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics",
+          security: [],
+          responses: { "200": { description: "text exposition format" } },
+        },
+      },
       "/v1/me": {
         get: {
           summary: "who the token belongs to",

@@ -53,6 +53,11 @@ describe("ops endpoints", () => {
     await stream.close();
   });
 
+  it("are in the OpenAPI document, without a token", async () => {
+    const doc = (await h.request("GET", "/openapi.json")).body;
+    for (const path of ["/healthz", "/readyz", "/metrics"]) expect(doc.paths[path].get.security).toEqual([]);
+  });
+
   it("is not ready when Redis does not answer", async () => {
     h.redis.disconnect();
     const res = await readyz();
