@@ -144,6 +144,8 @@ export class BoardHub {
   /** Settings changed: every view may have changed, including what it may no longer show. */
   directoryChanged(): void {
     this.everyoneDirty = true;
+    // Call views change with the directory (who a leg belongs to) without the model reporting them.
+    this.callJson.clear();
     this.schedule();
   }
 
