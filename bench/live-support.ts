@@ -232,6 +232,8 @@ export async function spawnInstance(opts: ChildOptions): Promise<ChildInstance> 
       ...(process.env.BENCH_TRACE_GC ? ["--trace-gc"] : []),
       // BENCH_CPU_PROF=<dir>: a .cpuprofile of every server process, written when it stops.
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      // BENCH_SERVER_FLAGS="--flag …": extra node flags for the server processes (to try a setting).
+      ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(/\s+/).filter(Boolean) : []),
       ...(opts.execArgv ?? []),
     ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
