@@ -72,7 +72,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   await app.register(websocket);
-  const hub = new BoardHub(() => callsight.directory, callsight.model, { flushMs: options.flushMs ?? 10 });
+  const hub = new BoardHub(() => callsight.directory, callsight.model, { flushMs: options.flushMs ?? 5 });
   callsight.onModelChange((changes) => hub.modelChanged(changes));
   callsight.onDirectoryChange(() => hub.directoryChanged());
   const heartbeat = setInterval(() => hub.heartbeat(), options.heartbeatMs ?? 15_000);

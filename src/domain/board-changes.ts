@@ -61,8 +61,8 @@ export function affectedViewers(
 /**
  * What turns `before` into `after`, in terms the viewer is allowed to receive (both are their views).
  * `serialized` lets many diffs (BoardHub.flush) serialize each part of a view once: views are never changed
- * once built, and viewers with the same rights on a person share that PersonView. A WeakMap keeps each text
- * exactly as long as its part is referenced.
+ * once built, and viewers with the same rights on a person share that PersonView (see PartText in
+ * api/board/board-messages.ts).
  */
 export function diffBoard(
   before: BoardView | undefined,

@@ -45,7 +45,8 @@ export interface TrafficHandle {
 
 export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> {
   private readonly replays = new Set<R>();
-  private readonly resolvers = new WeakMap<R, () => void>();
+  // A Map, not a WeakMap: V8 processes WeakMap entries in the atomic part of a full GC (long pauses).
+  private readonly resolvers = new Map<R, () => void>();
   private readonly traffic = new CallTraffic();
   private seq = 0;
 
@@ -146,6 +147,7 @@ export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> 
     this.traffic.stopAll();
     for (const r of this.replays) if (r.timer) clearTimeout(r.timer);
     this.replays.clear();
+    this.resolvers.clear();
   }
 
   private fire(replay: R): void {
@@ -167,6 +169,7 @@ export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> 
     this.replays.delete(replay);
     replay.onFinish?.();
     this.resolvers.get(replay)?.();
+    this.resolvers.delete(replay);
   }
 }
 

@@ -1,7 +1,7 @@
 // Live views for connected viewers: a session per viewer holds the last view it was sent and a short
 // log of numbered deltas, so a client that reconnects within the grace period resumes where it was
-// instead of reloading. Flushes are at least `flushMs` apart: a change after a quiet spell goes out at
-// once, changes during busy times are coalesced. Only affected viewers are recomputed.
+// instead of reloading. Flushes are a few ms apart (flush-pace.ts): a change after a quiet spell goes out
+// at once, changes during busy times are coalesced. Only affected viewers are recomputed.
 
 import { randomUUID } from "node:crypto";
 import { affectedViewers, type BoardDelta, diffBoard, touchedUsers } from "../../domain/board-changes.js";
@@ -13,8 +13,9 @@ import {
   deltaMessageJson,
   encodeBoardMessage,
   encodeDeltas,
-  type PartText,
+  PartText,
 } from "./board-messages.js";
+import { FlushPace } from "./flush-pace.js";
 
 export type { BoardMessage } from "./board-messages.js";
 
@@ -34,7 +35,7 @@ interface ViewerSession {
 }
 
 export interface BoardHubOptions {
-  /** Least time between two flushes (default 10 ms). */
+  /** Least time between the starts of two flushes (default 5 ms; twice that while the process is busy). */
   flushMs?: number;
   /** How long a session outlives its last connection (for resume). */
   graceMs?: number;
@@ -47,8 +48,8 @@ export class BoardHub {
   private readonly dirtyUsers = new Set<string>();
   private everyoneDirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly flushMs: number;
-  private lastFlushAt = Date.now();
+  private readonly pace: FlushPace;
+  private lastFlushAt = 0;
   private readonly graceMs: number;
   private readonly logSize: number;
   /** Messages sent to viewers, by type (one per connection). */
@@ -61,15 +62,15 @@ export class BoardHub {
   private readonly callJson = new Map<string, string>();
   /** Calls changed since `lastMoment` was built. */
   private changedCalls = new Map<string, CallView | undefined>();
-  /** JSON of person views (and other view parts), kept as long as the part itself is referenced. */
-  private readonly partText: PartText = new WeakMap();
+  /** JSON of person views (and other view parts), kept for the flush that made them and the next. */
+  private readonly partText = new PartText();
 
   constructor(
     private readonly directory: () => Directory,
     private readonly model: LiveModel,
     options: BoardHubOptions = {},
   ) {
-    this.flushMs = options.flushMs ?? 10;
+    this.pace = new FlushPace(options.flushMs !== undefined ? { quickMs: options.flushMs } : {});
     this.graceMs = options.graceMs ?? 60_000;
     this.logSize = options.logSize ?? 100;
   }
@@ -172,7 +173,8 @@ export class BoardHub {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.lastFlushAt = Date.now();
+    this.lastFlushAt = performance.now();
+    this.partText.nextGeneration();
     const directory = this.directory();
     // Only viewers with a session can be sent anything.
     const viewers = new Set<string>();
@@ -258,7 +260,7 @@ export class BoardHub {
 
   private schedule(): void {
     if (this.timer) return;
-    const wait = Math.max(0, this.lastFlushAt + this.flushMs - Date.now());
+    const wait = Math.max(0, this.lastFlushAt + this.pace.gapMs() - performance.now());
     this.timer = setTimeout(() => this.flush(), wait);
     this.timer.unref?.();
   }
