@@ -13,6 +13,10 @@
 // request older than `staleMs` (measured on Redis's clock: the entry id against TIME), so a request
 // whose requester died, or that waited through a failover, never fires later: a barge minutes late is
 // worse than a barge refused.
+//
+// Each instance that ever owned the PBX leaves a consumer in the group, with any entries it read but never
+// acknowledged (it died in between). A new owner deletes the consumers idle for longer than `staleMs`:
+// their entries would be dropped as stale anyway, and the group would otherwise grow with every restart.
 
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
@@ -86,6 +90,8 @@ export interface RelayCounters {
   executed: number;
   stale: number;
   skipped: number;
+  /** Consumers of earlier owners this instance deleted from the group. */
+  consumersRemoved: number;
 }
 
 const GROUP = "owner";
@@ -105,6 +111,7 @@ export class CommandRelay {
     executed: 0,
     stale: 0,
     skipped: 0,
+    consumersRemoved: 0,
   };
 
   constructor(private readonly options: CommandRelayOptions) {
@@ -197,9 +204,14 @@ export class CommandRelay {
     execute: (cmd: RelayedCommand) => Promise<CommandOutcome>,
   ): Promise<void> {
     const { redis, instance, logger, pbx } = this.options;
+    let tidied = false;
     while (this.serving === serving) {
       try {
         await this.ensureGroup();
+        if (!tidied) {
+          await this.forgetEarlierOwners();
+          tidied = true;
+        }
         const reply = await serving.conn.call(
           "XREADGROUP",
           "GROUP",
@@ -325,6 +337,26 @@ export class CommandRelay {
       }
     })();
     return this.groupReady;
+  }
+
+  /** Deletes the group's consumers of earlier owners (see the top of this file). */
+  private async forgetEarlierOwners(): Promise<void> {
+    const { redis, instance, logger, pbx } = this.options;
+    const consumers = (await redis.call("XINFO", "CONSUMERS", this.stream, GROUP)) as unknown[];
+    for (const consumer of consumers) {
+      const fields = consumer as unknown[];
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+      const name = String(info.get("name"));
+      const idle = Number(info.get("idle"));
+      if (name === instance || !(idle > this.staleMs)) continue;
+      const pending = Number(await redis.call("XGROUP", "DELCONSUMER", this.stream, GROUP, name));
+      this.counters.consumersRemoved++;
+      logger?.info(
+        { pbx, consumer: name, idleMs: idle, pending },
+        "command relay: removed an earlier owner's consumer",
+      );
+    }
   }
 
   private replyKey(id: string): string {

@@ -3,7 +3,9 @@
 
 import { Redis } from "ioredis";
 import pino from "pino";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerClusterMetrics } from "../../src/cluster/cluster-metrics.js";
 import { ClusteredDriver } from "../../src/cluster/clustered-driver.js";
 import { CommandRelay } from "../../src/cluster/command-relay.js";
 import {
@@ -226,6 +228,33 @@ describe("the command relay", () => {
     await owner.unserve();
   });
 
+  it("a new owner removes earlier owners' consumers (and what they read but never acknowledged), not recent ones", async () => {
+    const prefix = fresh();
+    const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner", staleMs: 300 });
+    const stream = owner.stream;
+    await redis.call("XGROUP", "CREATE", stream, "owner", "0", "MKSTREAM");
+    await redis.call("XADD", stream, "*", "id", "r1", "command", "{}", "from", "x");
+    // An owner that read a request and died before acknowledging it.
+    await redis.call("XREADGROUP", "GROUP", "owner", "gone-owner", "COUNT", "10", "STREAMS", stream, ">");
+    const pending = async () => ((await redis.call("XPENDING", stream, "owner")) as unknown[])[0];
+    expect(await pending()).toBe(1);
+    await new Promise((r) => setTimeout(r, 400));
+    // One that was active a moment ago (a paused owner that may still be reading) is left alone.
+    await redis.call("XADD", stream, "*", "id", "r2", "command", "{}", "from", "x");
+    await redis.call("XREADGROUP", "GROUP", "owner", "recent-owner", "COUNT", "10", "STREAMS", stream, ">");
+    const driver = new ScriptedDriver("main");
+    driver.start();
+    owner.serve((cmd) => driver.monitor(cmd.req as never));
+    await until(() => owner.counters.consumersRemoved === 1, "the earlier owner's consumer to be removed");
+    const names = async () =>
+      ((await redis.call("XINFO", "CONSUMERS", stream, "owner")) as unknown[][]).map((c) => String(c[1]));
+    expect(await names()).not.toContain("gone-owner");
+    expect(await names()).toContain("recent-owner");
+    expect(await pending()).toBe(1); // recent-owner's: it may still act on it
+    expect(driver.commands).toEqual([]);
+    await owner.unserve();
+  });
+
   it("drops a request older than a few seconds (a requester that died), on Redis's clock", async () => {
     const prefix = fresh();
     const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner", staleMs: 2000 });
@@ -258,6 +287,18 @@ describe("the command relay", () => {
     await owner.unserve();
   });
 });
+
+/** An instance's cluster figures as /metrics shows them, by `name{labels}`. */
+async function clusterFigures(driver: ClusteredDriver): Promise<Map<string, number>> {
+  const registry = new Registry();
+  registerClusterMetrics(registry, [driver]);
+  const figures = new Map<string, number>();
+  for (const line of (await registry.metrics()).split("\n")) {
+    const m = /^(\S+) (\S+)$/.exec(line);
+    if (m && !line.startsWith("#")) figures.set(m[1] as string, Number(m[2]));
+  }
+  return figures;
+}
 
 describe("ClusteredDriver", () => {
   function instance(prefix: string, name: string, drivers: ScriptedDriver[], refreshAfter?: number) {
@@ -308,6 +349,17 @@ describe("ClusteredDriver", () => {
     expect(outcome.status).toBe("accepted");
     expect(a.driver.commands).toHaveLength(1);
     expect(b.driver.commands).toHaveLength(0);
+    // /metrics on each instance tells who owns the PBX and where the command went.
+    const aFigures = await clusterFigures(a.clustered);
+    const bFigures = await clusterFigures(b.clustered);
+    expect(aFigures.get('callsight_cluster_owner{pbx="main"}')).toBe(1);
+    expect(bFigures.get('callsight_cluster_owner{pbx="main"}')).toBe(0);
+    expect(bFigures.get('callsight_cluster_owned{pbx="main"}')).toBe(1);
+    expect(bFigures.get('callsight_cluster_relay{pbx="main",what="sent"}')).toBe(1);
+    expect(bFigures.get('callsight_cluster_relay{pbx="main",what="answered"}')).toBe(1);
+    expect(aFigures.get('callsight_cluster_relay{pbx="main",what="executed"}')).toBe(1);
+    expect(aFigures.get('callsight_cluster_stream_written{pbx="main",what="published"}')).toBeGreaterThan(0);
+    expect(bFigures.get('callsight_cluster_stream_read{pbx="main",what="events"}')).toBeGreaterThan(0);
     // The recording policy is written by the owner only; b keeps it for when it takes over.
     await b.clustered.publishRecordingPolicy({ extensions: { "1001": "all" } });
     expect(b.driver.policies).toEqual([]);
@@ -316,6 +368,9 @@ describe("ClusteredDriver", () => {
     expect(a.driver.running).toBe(false);
     await until(() => b.clustered.isOwner() && b.driver.running, "b takes over", 2000);
     expect(b.driver.policies).toEqual([{ extensions: { "1001": "all" } }]);
+    const after = await clusterFigures(b.clustered);
+    expect(after.get('callsight_cluster_owner{pbx="main"}')).toBe(1);
+    expect(after.get('callsight_cluster_lease{pbx="main",what="acquired"}')).toBe(1);
     await until(() => b.batches.filter((x) => x[0]?.type === "pbx.snapshot").length === 2, "b's snapshot");
     // a's deliberate stop published no "down" for the PBX.
     expect(b.batches.flat().some((e) => e.type === "pbx.connection" && e.state === "down")).toBe(false);

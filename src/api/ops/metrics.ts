@@ -1,7 +1,9 @@
 // /metrics: Prometheus figures for the people who run Callsight — PBX events in (by type), board
-// messages out, the model's size, viewers, operation outcomes, reconnects, and the recording pipeline.
+// messages out, the model's size, viewers, operation outcomes, reconnects, the recording pipeline and,
+// with several instances, the cluster (src/cluster/cluster-metrics.ts).
 
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { registerClusterMetrics } from "../../cluster/cluster-metrics.js";
 import type { RecordingOutbox } from "../../recording/outbox.js";
 import { registerRecordingMetrics } from "../../recording/recording-metrics.js";
 import type { RecordingQueue } from "../../recording/recording-queue.js";
@@ -83,6 +85,7 @@ export function opsMetrics(
     labelNames: ["operation", "outcome"],
     registers: [registry],
   });
+  registerClusterMetrics(registry, callsight.drivers);
   if (recording) {
     registerRecordingMetrics(registry, recording.queue, recording.outbox ? { outbox: recording.outbox } : {});
     new Gauge({
