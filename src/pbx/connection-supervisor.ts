@@ -1,9 +1,11 @@
 // What every PBX driver does around its protocol: keep one connection going until stopped (sessions one
-// after another, a capped, growing, jittered wait between attempts, reset once a session got up), and hand
-// what it delivers to every listener, one failing listener not keeping events from the others.
+// after another, a capped, growing, jittered wait between attempts, reset once a session got up) and say
+// whether it is up, since when and why it last failed; and hand what it delivers to every listener, one
+// failing listener not keeping events from the others.
 
 import type { Logger } from "pino";
 import type { PbxEvent } from "../domain/events.js";
+import type { DriverStatus } from "./driver.js";
 
 export interface BackoffOptions {
   initialMs?: number;
@@ -38,11 +40,37 @@ export class ConnectionSupervisor {
   private wake: (() => void) | undefined;
   /** Sessions that got up and later ended, i.e. reconnections. */
   reconnects = 0;
+  /** True while a session is up (resynced and not ended yet). */
+  connected = false;
+  /** When the current session got up. */
+  private since: number | undefined;
+  /** Why the last session ended or the last attempt failed (cleared when a session gets up). */
+  private lastError: string | undefined;
 
   constructor(private readonly options: SupervisorOptions) {}
 
   get running(): boolean {
     return this.active;
+  }
+
+  /** The session got up (connected and resynced) at `at`. */
+  markUp(at: number): void {
+    this.connected = true;
+    this.since = at;
+    this.lastError = undefined;
+  }
+
+  /** The session that was up ended. */
+  markDown(reason: Error): void {
+    this.connected = false;
+    this.lastError = reason.message;
+  }
+
+  status(pbx: string, driver: string): DriverStatus {
+    const s: DriverStatus = { pbx, driver, connected: this.connected, reconnects: this.reconnects };
+    if (this.since !== undefined) s.since = this.since;
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
   }
 
   start(): void {
@@ -68,6 +96,7 @@ export class ConnectionSupervisor {
       let failure: Error | undefined;
       const wasUp = await this.options.runSession().catch((err: Error) => {
         failure = err;
+        this.lastError = err.message;
         this.options.onFailure(err, ++failedInARow);
         return false;
       });

@@ -140,11 +140,8 @@ export class AsteriskAmiDriver implements PbxDriver {
   private readonly log: Logger;
   private readonly now: () => number;
   private session?: AmiSession;
-  private up = false;
   /** The recording policy last written to the PBX in full. */
   private writtenPolicy: RecordingPolicyTable | undefined;
-  private since?: number;
-  private lastError?: string;
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
   private readonly channelOf = new Map<string, string>();
   private policy: RecordingPolicyTable | undefined;
@@ -172,15 +169,10 @@ export class AsteriskAmiDriver implements PbxDriver {
         this.counters.connectAttempts++;
       },
       onFailure: (err, attempt) => {
-        this.lastError = err.message;
         this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "AMI session failed");
       },
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
     });
-  }
-
-  private get running(): boolean {
-    return this.supervisor.running;
   }
 
   onEvents(listener: (events: PbxEvent[]) => void): void {
@@ -188,15 +180,7 @@ export class AsteriskAmiDriver implements PbxDriver {
   }
 
   status(): DriverStatus {
-    const s: DriverStatus = {
-      pbx: this.pbx,
-      driver: "asterisk-ami",
-      connected: this.up,
-      reconnects: this.supervisor.reconnects,
-    };
-    if (this.since !== undefined) s.since = this.since;
-    if (this.lastError !== undefined) s.lastError = this.lastError;
-    return s;
+    return this.supervisor.status(this.pbx, "asterisk-ami");
   }
 
   endpointForExtension(extension: string): string {
@@ -204,7 +188,7 @@ export class AsteriskAmiDriver implements PbxDriver {
   }
 
   start(): void {
-    if (this.running) return;
+    if (this.supervisor.running) return;
     this.supervisor.start();
   }
 
@@ -280,7 +264,8 @@ export class AsteriskAmiDriver implements PbxDriver {
   publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
     this.policy = policy;
     // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
-    if (!this.up) return Promise.resolve({ status: "accepted", detail: "kept; written to AstDB on connect" });
+    if (!this.supervisor.connected)
+      return Promise.resolve({ status: "accepted", detail: "kept; written to AstDB on connect" });
     return this.writePolicy();
   }
 
@@ -335,7 +320,8 @@ export class AsteriskAmiDriver implements PbxDriver {
     headers: Record<string, string | undefined>,
   ): Promise<CommandOutcome> {
     const session = this.session;
-    if (!session || session.closed || !this.up) return { status: "failed", message: "AMI not connected" };
+    if (!session || session.closed || !this.supervisor.connected)
+      return { status: "failed", message: "AMI not connected" };
     try {
       const response = await session.action(action, headers, {
         timeoutMs: this.options.actionTimeoutMs ?? 10_000,
@@ -389,7 +375,7 @@ export class AsteriskAmiDriver implements PbxDriver {
       },
     );
     this.counters.sessions++;
-    if (!this.running) {
+    if (!this.supervisor.running) {
       await session.close();
       return false;
     }
@@ -427,9 +413,7 @@ export class AsteriskAmiDriver implements PbxDriver {
       const out: PbxEvent[] = [snapshot];
       for (const e of monitoringFromChannels(this.pbx, at, channels.items, snapshot.legs)) out.push(e);
       out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
-      this.up = true;
-      this.since = this.now();
-      this.lastError = undefined;
+      this.supervisor.markUp(this.now());
       buffering = false;
       // The dialplan enforces the recording policy from AstDB: write it again on every (re)connect.
       if (this.policy) void this.writePolicy();
@@ -447,10 +431,9 @@ export class AsteriskAmiDriver implements PbxDriver {
       throw err;
     }
     const reason = await ended;
-    this.up = false;
     this.session = undefined;
-    this.lastError = reason.message;
-    if (this.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "AMI connection lost");
+    this.supervisor.markDown(reason);
+    if (this.supervisor.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "AMI connection lost");
     this.deliver([{ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
     return true;
   }

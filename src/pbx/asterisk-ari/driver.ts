@@ -121,9 +121,6 @@ export class AsteriskAriDriver implements PbxDriver {
   private readonly now: () => number;
   private connection?: AriConnection;
   private sessionAbort?: AbortController;
-  private up = false;
-  private since?: number;
-  private lastError?: string;
   /** Channel names of the party legs seen in this session. */
   private readonly legs = new Map<string, string>();
   /** Channels in this app's Stasis (StasisStart .. StasisEnd). */
@@ -161,7 +158,6 @@ export class AsteriskAriDriver implements PbxDriver {
         this.counters.connectAttempts++;
       },
       onFailure: (err, attempt) => {
-        this.lastError = err.message;
         this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "ARI session failed");
       },
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
@@ -196,24 +192,12 @@ export class AsteriskAriDriver implements PbxDriver {
     }
   }
 
-  private get running(): boolean {
-    return this.supervisor.running;
-  }
-
   onEvents(listener: (events: PbxEvent[]) => void): void {
     this.listeners.add(listener);
   }
 
   status(): DriverStatus {
-    const s: DriverStatus = {
-      pbx: this.pbx,
-      driver: "asterisk-ari",
-      connected: this.up,
-      reconnects: this.supervisor.reconnects,
-    };
-    if (this.since !== undefined) s.since = this.since;
-    if (this.lastError !== undefined) s.lastError = this.lastError;
-    return s;
+    return this.supervisor.status(this.pbx, "asterisk-ari");
   }
 
   /** The AMI companion's link status, when one is configured. */
@@ -231,7 +215,7 @@ export class AsteriskAriDriver implements PbxDriver {
   }
 
   start(): void {
-    if (this.running) return;
+    if (this.supervisor.running) return;
     const degraded = this.degradedFeatures();
     if (degraded.length > 0) {
       this.log.warn(
@@ -582,7 +566,7 @@ export class AsteriskAriDriver implements PbxDriver {
   }
 
   private sessionSignal(): AbortSignal | undefined {
-    return this.up && this.sessionAbort && !this.sessionAbort.signal.aborted
+    return this.supervisor.connected && this.sessionAbort && !this.sessionAbort.signal.aborted
       ? this.sessionAbort.signal
       : undefined;
   }
@@ -716,7 +700,7 @@ export class AsteriskAriDriver implements PbxDriver {
 
   private fromCompanion(facts: PbxEvent[]): void {
     // While ARI is down the companion's state is folded into the next ARI snapshot instead.
-    if (!this.up) return;
+    if (!this.supervisor.connected) return;
     const at = this.now();
     for (const event of facts) this.held.push({ event, since: at });
     this.releaseHeld(false);
@@ -782,7 +766,7 @@ export class AsteriskAriDriver implements PbxDriver {
       },
     );
     this.counters.sessions++;
-    if (!this.running) {
+    if (!this.supervisor.running) {
       await connection.close();
       return false;
     }
@@ -857,9 +841,7 @@ export class AsteriskAriDriver implements PbxDriver {
       this.held = [];
       const out: PbxEvent[] = [snapshot, ...followUps];
       out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
-      this.up = true;
-      this.since = this.now();
-      this.lastError = undefined;
+      this.supervisor.markUp(this.now());
       const pending = buffer;
       buffer = undefined;
       this.log.info(
@@ -876,14 +858,13 @@ export class AsteriskAriDriver implements PbxDriver {
       throw new Error(`ARI resync failed: ${(err as Error).message}`);
     }
     const reason = await ended;
-    this.up = false;
     this.connection = undefined;
     this.sessionAbort = undefined;
-    this.lastError = reason.message;
+    this.supervisor.markDown(reason);
     for (const id of [...this.waiters.keys()]) {
       for (const w of [...(this.waiters.get(id) ?? [])]) w.resolve("disconnected");
     }
-    if (this.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "ARI connection lost");
+    if (this.supervisor.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "ARI connection lost");
     // Whatever was translated before the close goes out before the `down`.
     const batch = this.outBatch;
     this.outBatch = [];

@@ -153,11 +153,8 @@ export class FreeswitchEslDriver implements PbxDriver {
   private readonly log: Logger;
   private readonly now: () => number;
   private conn?: EslConnection;
-  private up = false;
   /** The recording policy last written to the PBX in full. */
   private writtenPolicy: RecordingPolicyTable | undefined;
-  private since?: number;
-  private lastError?: string;
   /** Live legs -> their call, as delivered: commands refuse unknown legs, a reconnect keeps call ids. */
   private readonly callIds = new Map<string, string>();
   /** Endpoints last reported registered: the next snapshot reports the ones that are gone. */
@@ -195,7 +192,6 @@ export class FreeswitchEslDriver implements PbxDriver {
         this.counters.connectAttempts++;
       },
       onFailure: (err, attempt) => {
-        this.lastError = err.message;
         this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "ESL session failed");
       },
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
@@ -204,24 +200,12 @@ export class FreeswitchEslDriver implements PbxDriver {
     });
   }
 
-  private get running(): boolean {
-    return this.supervisor.running;
-  }
-
   onEvents(listener: (events: PbxEvent[]) => void): void {
     this.listeners.add(listener);
   }
 
   status(): DriverStatus {
-    const s: DriverStatus = {
-      pbx: this.pbx,
-      driver: "freeswitch-esl",
-      connected: this.up,
-      reconnects: this.supervisor.reconnects,
-    };
-    if (this.since !== undefined) s.since = this.since;
-    if (this.lastError !== undefined) s.lastError = this.lastError;
-    return s;
+    return this.supervisor.status(this.pbx, "freeswitch-esl");
   }
 
   /** `sofia/internal/<ext>`: the endpoint translate.ts gives the legs of that phone. */
@@ -241,7 +225,7 @@ export class FreeswitchEslDriver implements PbxDriver {
   }
 
   start(): void {
-    if (this.running) return;
+    if (this.supervisor.running) return;
     this.supervisor.start();
   }
 
@@ -289,7 +273,7 @@ export class FreeswitchEslDriver implements PbxDriver {
     const dial = this.dialString(req.pickerEndpoint);
     if (!dial) return Promise.resolve(invalid(`picker endpoint ${req.pickerEndpoint}`));
     // valet_park on an empty slot parks the caller instead: only retrieve what is known to be parked.
-    if (this.up && !this.translator.parkedIn(req.lot, req.space)) {
+    if (this.supervisor.connected && !this.translator.parkedIn(req.lot, req.space)) {
       return Promise.resolve({
         status: "refused",
         reason: "not-parked",
@@ -337,7 +321,7 @@ export class FreeswitchEslDriver implements PbxDriver {
   publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
     this.policy = policy;
     // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
-    if (!this.up)
+    if (!this.supervisor.connected)
       return Promise.resolve({ status: "accepted", detail: "kept; written to the FreeSWITCH db on connect" });
     return this.writePolicy();
   }
@@ -394,7 +378,8 @@ export class FreeswitchEslDriver implements PbxDriver {
 
   private async api(command: string): Promise<CommandOutcome> {
     const conn = this.conn;
-    if (!conn || conn.closed || !this.up) return { status: "failed", message: "ESL not connected" };
+    if (!conn || conn.closed || !this.supervisor.connected)
+      return { status: "failed", message: "ESL not connected" };
     try {
       const body = (await conn.api(command, { timeoutMs: this.options.commandTimeoutMs ?? 10_000 })).trim();
       if (body.startsWith("-ERR") || body.startsWith("-USAGE"))
@@ -410,7 +395,8 @@ export class FreeswitchEslDriver implements PbxDriver {
   /** bgapi: accepted once FreeSWITCH takes the job; its result (the phone answering or not) is logged. */
   private async background(command: string): Promise<CommandOutcome> {
     const conn = this.conn;
-    if (!conn || conn.closed || !this.up) return { status: "failed", message: "ESL not connected" };
+    if (!conn || conn.closed || !this.supervisor.connected)
+      return { status: "failed", message: "ESL not connected" };
     const job = conn.bgapi(command, {
       timeoutMs: this.options.commandTimeoutMs ?? 10_000,
       jobTimeoutMs: this.options.jobTimeoutMs ?? 90_000,
@@ -478,7 +464,7 @@ export class FreeswitchEslDriver implements PbxDriver {
       },
     );
     this.counters.sessions++;
-    if (!this.running) {
+    if (!this.supervisor.running) {
       await conn.close();
       return false;
     }
@@ -539,9 +525,7 @@ export class FreeswitchEslDriver implements PbxDriver {
       });
       const out: PbxEvent[] = [snapshot, ...resync.monitoring];
       out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
-      this.up = true;
-      this.since = this.now();
-      this.lastError = undefined;
+      this.supervisor.markUp(this.now());
       phase = "live";
       // The dialplan enforces the recording policy from FreeSWITCH's db: write it again on every (re)connect.
       if (this.policy) void this.writePolicy();
@@ -559,10 +543,9 @@ export class FreeswitchEslDriver implements PbxDriver {
       throw err;
     }
     const reason = await ended;
-    this.up = false;
     this.conn = undefined;
-    this.lastError = reason.message;
-    if (this.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "ESL connection lost");
+    this.supervisor.markDown(reason);
+    if (this.supervisor.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "ESL connection lost");
     this.deliver([{ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
     return true;
   }
