@@ -43,10 +43,21 @@ const server = await startServer({
 const hub = server.api.hub;
 let flushTimes: number[] = [];
 let sent = 0;
+// Where the server's share of the latency goes: the event reaching the model, then waiting for a flush.
+let inputDelays: number[] = [];
+let flushWaits: number[] = [];
+let pendingSince: number | undefined;
+server.callsight.onModelChange((changes, events) => {
+  const now = Date.now();
+  for (const e of events) if (now - e.at < 10_000) inputDelays.push(now - e.at);
+  if (changes.length > 0 && pendingSince === undefined) pendingSince = performance.now();
+});
 const wrapped = new WeakMap<ViewerConnection, ViewerConnection>();
 const flush = hub.flush.bind(hub);
 hub.flush = () => {
   const t0 = performance.now();
+  if (pendingSince !== undefined) flushWaits.push(t0 - pendingSince);
+  pendingSince = undefined;
   flush();
   flushTimes.push(performance.now() - t0);
 };
@@ -92,7 +103,11 @@ function stats(gc: boolean): InstanceStats {
   const owner = driver instanceof ClusteredDriver ? driver.isOwner() : true;
   const times = Float64Array.from(flushTimes).sort();
   flushTimes = [];
-  const p99 = times.length ? (times[Math.min(times.length - 1, Math.ceil(times.length * 0.99) - 1)] ?? 0) : 0;
+  const p99 = percentile99(times);
+  const inputDelayP99Ms = percentile99(Float64Array.from(inputDelays).sort());
+  const flushWaitP99Ms = percentile99(Float64Array.from(flushWaits).sort());
+  inputDelays = [];
+  flushWaits = [];
   const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
   const s: InstanceStats = {
     instance: env.INSTANCE!,
@@ -115,10 +130,16 @@ function stats(gc: boolean): InstanceStats {
     flushMsMax: times.length ? (times[times.length - 1] ?? 0) : 0,
     flushP99Ms: p99,
     sent,
+    inputDelayP99Ms,
+    flushWaitP99Ms,
   };
   sent = 0;
   loop.reset();
   return s;
+}
+
+function percentile99(sorted: Float64Array): number {
+  return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? 0) : 0;
 }
 
 let stopping = false;

@@ -190,6 +190,10 @@ export interface InstanceStats {
   flushP99Ms: number;
   /** Messages the hub handed to connections since the last stats request. */
   sent: number;
+  /** p99 of PBX event time (the simulator's stamp) -> the model applying it, ms. */
+  inputDelayP99Ms: number;
+  /** p99 of the first model change after a flush -> the next flush starting, ms. */
+  flushWaitP99Ms: number;
 }
 
 export interface ChildInstance {
