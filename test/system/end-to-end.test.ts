@@ -104,7 +104,13 @@ describe("Callsight end to end on the AMI simulator", () => {
   });
 
   it("writes every extension's recording policy to AstDB, and again when an admin changes it", async () => {
-    await waitFor(() => sim.astdb.get("callsight/recording/1004") === "all", "policy in AstDB");
+    // The driver writes key after key; the per-department consent options come last.
+    await waitFor(
+      () =>
+        sim.astdb.get("callsight/recording/1004") === "all" &&
+        sim.astdb.has("callsight/recording_options/1004"),
+      "policy in AstDB",
+    );
     expect(sim.astdb.get("callsight/recording/1001")).toBe("external");
     expect(sim.astdb.get("callsight/recording/1002")).toBe("off");
     // Consent: no beep by default, a beep every 15 s for Support (the department override).
@@ -229,5 +235,5 @@ describe("Callsight end to end on the AMI simulator", () => {
     // Bob sees his own recording; Alice does not.
     expect((await call("GET", "/v1/recordings", "1002")).body.recordings).toHaveLength(1);
     expect((await call("GET", "/v1/recordings", "1001")).body.recordings).toHaveLength(0);
-  });
+  }, 20_000);
 });
