@@ -22,6 +22,7 @@ import type {
   RecordingRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
+import { type PolicyStorage, RecordingPolicySync } from "../recording-policy-sync.js";
 import type { AmiFrame } from "./frame-parser.js";
 import { buildSnapshot, monitoringFromChannels } from "./resync.js";
 import { type AmiListResult, AmiSession } from "./session.js";
@@ -140,11 +141,9 @@ export class AsteriskAmiDriver implements PbxDriver {
   private readonly log: Logger;
   private readonly now: () => number;
   private session?: AmiSession;
-  /** The recording policy last written to the PBX in full. */
-  private writtenPolicy: RecordingPolicyTable | undefined;
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
   private readonly channelOf = new Map<string, string>();
-  private policy: RecordingPolicyTable | undefined;
+  private readonly policy = new RecordingPolicySync(this.astdbStorage());
   private readonly problems: InputProblems;
   readonly counters: AmiDriverCounters = {
     sessions: 0,
@@ -262,52 +261,55 @@ export class AsteriskAmiDriver implements PbxDriver {
    * (`callsight/config/recording_options`). Remembered and written again after every reconnect.
    */
   publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
-    this.policy = policy;
+    this.policy.set(policy);
     // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
     if (!this.supervisor.connected)
       return Promise.resolve({ status: "accepted", detail: "kept; written to AstDB on connect" });
     return this.writePolicy();
   }
 
-  /** Writes the policy, removing what the last written one had and this one has not. */
   private async writePolicy(): Promise<CommandOutcome> {
-    const policy = this.policy;
-    if (!policy) return { status: "accepted" };
-    const previous = this.writtenPolicy;
-    const failures: string[] = [];
-    const run = async (action: string, headers: Record<string, string>) => {
-      const outcome = await this.command(action, headers);
-      if (outcome.status !== "accepted")
-        failures.push(`${action} ${headers.Key}: ${"message" in outcome ? outcome.message : ""}`);
+    const outcome = await this.policy.write();
+    if (outcome.status === "failed")
+      this.log.warn(
+        { pbx: this.pbx, failures: outcome.message },
+        "could not write the recording policy to AstDB",
+      );
+    return outcome;
+  }
+
+  /** How the policy is kept in AstDB: a family per kind, the extension as the key. */
+  private astdbStorage(): PolicyStorage {
+    const split = (key: string) => {
+      const at = key.lastIndexOf("/");
+      return { Family: key.slice(0, at), Key: key.slice(at + 1) };
     };
-    for (const [extension, value] of Object.entries(policy.extensions)) {
-      await run("DBPut", { Family: "callsight/recording", Key: extension, Val: value });
-    }
-    for (const extension of Object.keys(previous?.extensions ?? {})) {
-      if (!(extension in policy.extensions))
-        await run("DBDel", { Family: "callsight/recording", Key: extension });
-    }
     const beep = (seconds: number | undefined) => (seconds ? `B(${seconds})` : "");
-    await run("DBPut", {
-      Family: "callsight/config",
-      Key: "recording_options",
-      Val: beep(policy.beepSeconds),
-    });
-    // An empty value is a real override ("no beep for this department"); a missing key falls back to the global one.
-    for (const [extension, seconds] of Object.entries(policy.beepByExtension ?? {})) {
-      await run("DBPut", { Family: "callsight/recording_options", Key: extension, Val: beep(seconds) });
-    }
-    for (const extension of Object.keys(previous?.beepByExtension ?? {})) {
-      if (!(extension in (policy.beepByExtension ?? {}))) {
-        await run("DBDel", { Family: "callsight/recording_options", Key: extension });
-      }
-    }
-    if (failures.length > 0) {
-      this.log.warn({ pbx: this.pbx, failures }, "could not write the recording policy to AstDB");
-      return { status: "failed", message: failures.join("; ") };
-    }
-    this.writtenPolicy = policy;
-    return { status: "accepted", detail: `${Object.keys(policy.extensions).length} extensions` };
+    return {
+      keysOf: (policy) => ({
+        keys: [
+          ...Object.entries(policy.extensions).map(([ext, value]) => ({
+            key: `callsight/recording/${ext}`,
+            value,
+          })),
+          { key: "callsight/config/recording_options", value: beep(policy.beepSeconds) },
+          // An empty value is a real override ("no beep for this department"); a missing key falls back
+          // to the global one.
+          ...Object.entries(policy.beepByExtension ?? {}).map(([ext, seconds]) => ({
+            key: `callsight/recording_options/${ext}`,
+            value: beep(seconds),
+          })),
+        ],
+        problems: [],
+      }),
+      put: (key, value) => this.command("DBPut", { ...split(key), Val: value }),
+      remove: async (key) => {
+        const outcome = await this.command("DBDel", split(key));
+        return outcome.status === "failed" && /not found/i.test(outcome.message)
+          ? { status: "accepted" }
+          : outcome;
+      },
+    };
   }
 
   /** The channel name the driver knows for a leg (for logs and tests). */
@@ -416,7 +418,7 @@ export class AsteriskAmiDriver implements PbxDriver {
       this.supervisor.markUp(this.now());
       buffering = false;
       // The dialplan enforces the recording policy from AstDB: write it again on every (re)connect.
-      if (this.policy) void this.writePolicy();
+      if (this.policy.hasPolicy) void this.writePolicy();
       const pending = buffered;
       buffered = [];
       this.log.info(

@@ -30,6 +30,7 @@ import type {
   RecordingRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
+import { type PolicyKey, type PolicyStorage, RecordingPolicySync } from "../recording-policy-sync.js";
 import { EslAuthError, EslConnection } from "./connection.js";
 import type { EslEvent } from "./frame-parser.js";
 import { buildEslSnapshot, parseRows } from "./resync.js";
@@ -153,15 +154,13 @@ export class FreeswitchEslDriver implements PbxDriver {
   private readonly log: Logger;
   private readonly now: () => number;
   private conn?: EslConnection;
-  /** The recording policy last written to the PBX in full. */
-  private writtenPolicy: RecordingPolicyTable | undefined;
   /** Live legs -> their call, as delivered: commands refuse unknown legs, a reconnect keeps call ids. */
   private readonly callIds = new Map<string, string>();
   /** Endpoints last reported registered: the next snapshot reports the ones that are gone. */
   private readonly registered = new Set<string>();
   /** Recording paths started by startRecording, per leg. */
   private readonly recordings = new Map<string, string>();
-  private policy: RecordingPolicyTable | undefined;
+  private readonly policy = new RecordingPolicySync(this.dbStorage());
   private readonly problems: InputProblems;
   readonly counters: EslDriverCounters = {
     sessions: 0,
@@ -319,49 +318,48 @@ export class FreeswitchEslDriver implements PbxDriver {
    * per extension `callsight_recording_beep/<ext>`). Remembered and written again after every reconnect.
    */
   publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
-    this.policy = policy;
+    this.policy.set(policy);
     // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
     if (!this.supervisor.connected)
       return Promise.resolve({ status: "accepted", detail: "kept; written to the FreeSWITCH db on connect" });
     return this.writePolicy();
   }
 
-  /** Writes the policy, removing what the last written one had and this one has not. */
   private async writePolicy(): Promise<CommandOutcome> {
-    const policy = this.policy;
-    if (!policy) return { status: "accepted" };
-    const previous = this.writtenPolicy;
-    const failures: string[] = [];
-    const run = async (command: string) => {
-      const outcome = await this.api(`db ${command}`);
-      if (outcome.status !== "accepted")
-        failures.push(`${command}: ${"message" in outcome ? outcome.message : ""}`);
+    const outcome = await this.policy.write();
+    if (outcome.status === "failed")
+      this.log.warn(
+        { pbx: this.pbx, failures: outcome.message },
+        "could not write the recording policy to the FreeSWITCH db",
+      );
+    return outcome;
+  }
+
+  /** How the policy is kept in mod_db: a realm per kind, the extension as the key. */
+  private dbStorage(): PolicyStorage {
+    const seconds = (s: number | undefined) => String(Math.max(0, Math.floor(s ?? 0)));
+    return {
+      keysOf: (policy) => {
+        const problems: string[] = [];
+        const usable = (ext: string) => {
+          // `db` takes slash-separated arguments: a key with a slash or a space would be another command.
+          if (SAFE_EXTEN.test(ext) && !ext.includes("/")) return true;
+          problems.push(`extension ${JSON.stringify(ext)}: not a usable db key`);
+          return false;
+        };
+        const keys: PolicyKey[] = [];
+        for (const [ext, value] of Object.entries(policy.extensions)) {
+          if (usable(ext)) keys.push({ key: `callsight_recording/${ext}`, value });
+        }
+        keys.push({ key: "callsight_config/recording_beep", value: seconds(policy.beepSeconds) });
+        for (const [ext, s] of Object.entries(policy.beepByExtension ?? {})) {
+          if (usable(ext)) keys.push({ key: `callsight_recording_beep/${ext}`, value: seconds(s) });
+        }
+        return { keys, problems };
+      },
+      put: (key, value) => this.api(`db insert/${key}/${value}`),
+      remove: (key) => this.api(`db delete/${key}`),
     };
-    for (const [ext, value] of Object.entries(policy.extensions)) {
-      if (!SAFE_EXTEN.test(ext) || ext.includes("/")) {
-        failures.push(`extension ${JSON.stringify(ext)}: not a usable db key`);
-        continue;
-      }
-      await run(`insert/callsight_recording/${ext}/${value}`);
-    }
-    for (const ext of Object.keys(previous?.extensions ?? {})) {
-      if (!(ext in policy.extensions) && SAFE_EXTEN.test(ext)) await run(`delete/callsight_recording/${ext}`);
-    }
-    await run(`insert/callsight_config/recording_beep/${Math.max(0, Math.floor(policy.beepSeconds ?? 0))}`);
-    for (const [ext, seconds] of Object.entries(policy.beepByExtension ?? {})) {
-      if (SAFE_EXTEN.test(ext))
-        await run(`insert/callsight_recording_beep/${ext}/${Math.max(0, Math.floor(seconds))}`);
-    }
-    for (const ext of Object.keys(previous?.beepByExtension ?? {})) {
-      if (!(ext in (policy.beepByExtension ?? {})) && SAFE_EXTEN.test(ext))
-        await run(`delete/callsight_recording_beep/${ext}`);
-    }
-    if (failures.length > 0) {
-      this.log.warn({ pbx: this.pbx, failures }, "could not write the recording policy to the FreeSWITCH db");
-      return { status: "failed", message: failures.join("; ") };
-    }
-    this.writtenPolicy = policy;
-    return { status: "accepted", detail: `${Object.keys(policy.extensions).length} extensions` };
   }
 
   /** Whether the driver knows a leg as live (for tests and the operations layer). */
@@ -528,7 +526,7 @@ export class FreeswitchEslDriver implements PbxDriver {
       this.supervisor.markUp(this.now());
       phase = "live";
       // The dialplan enforces the recording policy from FreeSWITCH's db: write it again on every (re)connect.
-      if (this.policy) void this.writePolicy();
+      if (this.policy.hasPolicy) void this.writePolicy();
       const pending = buffered;
       buffered = [];
       this.log.info(
