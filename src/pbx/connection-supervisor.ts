@@ -49,6 +49,30 @@ export class ConnectionSupervisor {
 
   constructor(private readonly options: SupervisorOptions) {}
 
+  /** A driver's supervisor: counts its attempts and logs each failure as "<link> session failed". */
+  static forDriver(o: {
+    pbx: string;
+    /** The protocol, as the log names it: "AMI", "ARI", "ESL". */
+    link: string;
+    log: Logger;
+    counters: { connectAttempts: number };
+    backoff: BackoffOptions | undefined;
+    runSession(): Promise<boolean>;
+    leastDelayAfter?(err: Error): number;
+  }): ConnectionSupervisor {
+    return new ConnectionSupervisor({
+      runSession: o.runSession,
+      onAttempt: () => {
+        o.counters.connectAttempts++;
+      },
+      onFailure: (err, attempt) => {
+        o.log.warn({ pbx: o.pbx, attempt, err: err.message }, `${o.link} session failed`);
+      },
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      ...(o.leastDelayAfter ? { leastDelayAfter: o.leastDelayAfter } : {}),
+    });
+  }
+
   get running(): boolean {
     return this.active;
   }

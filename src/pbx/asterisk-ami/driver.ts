@@ -162,15 +162,13 @@ export class AsteriskAmiDriver implements PbxDriver {
     this.log = options.logger ?? pino({ name: "callsight.ami", level: "info" });
     this.listeners = new EventListeners(this.log);
     this.problems = new InputProblems(this.log, this.pbx, "AMI frame", this.counters);
-    this.supervisor = new ConnectionSupervisor({
+    this.supervisor = ConnectionSupervisor.forDriver({
+      pbx: this.pbx,
+      link: "AMI",
+      log: this.log,
+      counters: this.counters,
+      backoff: this.options.backoff,
       runSession: () => this.runSession(),
-      onAttempt: () => {
-        this.counters.connectAttempts++;
-      },
-      onFailure: (err, attempt) => {
-        this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "AMI session failed");
-      },
-      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
     });
   }
 

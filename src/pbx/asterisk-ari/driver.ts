@@ -152,15 +152,13 @@ export class AsteriskAriDriver implements PbxDriver {
     this.log = options.logger ?? pino({ name: "callsight.ari", level: "info" });
     this.listeners = new EventListeners(this.log);
     this.problems = new InputProblems(this.log, this.pbx, "ARI message", this.counters);
-    this.supervisor = new ConnectionSupervisor({
+    this.supervisor = ConnectionSupervisor.forDriver({
+      pbx: this.pbx,
+      link: "ARI",
+      log: this.log,
+      counters: this.counters,
+      backoff: this.options.backoff,
       runSession: () => this.runSession(),
-      onAttempt: () => {
-        this.counters.connectAttempts++;
-      },
-      onFailure: (err, attempt) => {
-        this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "ARI session failed");
-      },
-      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
     });
     this.http = new AriHttp({
       baseUrl: `${options.tls ? "https" : "http"}://${options.host}:${options.port}`,

@@ -185,15 +185,13 @@ export class FreeswitchEslDriver implements PbxDriver {
     this.log = options.logger ?? pino({ name: "callsight.esl", level: "info" });
     this.listeners = new EventListeners(this.log);
     this.problems = new InputProblems(this.log, this.pbx, "ESL frame", this.counters);
-    this.supervisor = new ConnectionSupervisor({
+    this.supervisor = ConnectionSupervisor.forDriver({
+      pbx: this.pbx,
+      link: "ESL",
+      log: this.log,
+      counters: this.counters,
+      backoff: this.options.backoff,
       runSession: () => this.runSession(),
-      onAttempt: () => {
-        this.counters.connectAttempts++;
-      },
-      onFailure: (err, attempt) => {
-        this.log.warn({ pbx: this.pbx, attempt, err: err.message }, "ESL session failed");
-      },
-      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
       // A refused password will be refused again: never retry it at once, whatever the jitter drew.
       leastDelayAfter: (err) => (err instanceof EslAuthError ? (this.options.backoff?.initialMs ?? 500) : 0),
     });
