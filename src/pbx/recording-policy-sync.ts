@@ -9,6 +9,7 @@
 //   only a write that succeeded in full was remembered, so a connection lost half-way left keys in the
 //   PBX that no later write removed.
 
+import type { Logger } from "pino";
 import type { CommandOutcome, RecordingPolicyTable } from "./driver.js";
 
 export interface PolicyKey {
@@ -17,6 +18,8 @@ export interface PolicyKey {
 }
 
 export interface PolicyStorage {
+  /** What the store is called in logs and answers, e.g. "AstDB". */
+  name: string;
   /** The keys a policy is stored as, and what in it cannot be stored (named for the log). */
   keysOf(policy: RecordingPolicyTable): { keys: PolicyKey[]; problems: string[] };
   put(key: string, value: string): Promise<CommandOutcome>;
@@ -31,15 +34,26 @@ export class RecordingPolicySync {
   private tail: Promise<unknown> = Promise.resolve();
   private queued: Promise<CommandOutcome> | undefined;
 
-  constructor(private readonly storage: PolicyStorage) {}
+  constructor(
+    private readonly storage: PolicyStorage,
+    private readonly log?: { pbx: string; logger: Logger },
+  ) {}
 
-  /** The policy to keep in the PBX (written by the next `write`). */
-  set(policy: RecordingPolicyTable): void {
+  /** Takes a new policy: written at once when connected, else kept for the next connect. */
+  publish(policy: RecordingPolicyTable, connected: boolean): Promise<CommandOutcome> {
     this.policy = policy;
+    // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
+    if (!connected)
+      return Promise.resolve({
+        status: "accepted",
+        detail: `kept; written to ${this.storage.name} on connect`,
+      });
+    return this.write();
   }
 
-  get hasPolicy(): boolean {
-    return this.policy !== undefined;
+  /** A (re)connect: the PBX's store may have been lost or changed meanwhile, so the policy is written again. */
+  connected(): void {
+    if (this.policy) void this.write();
   }
 
   /**
@@ -48,9 +62,15 @@ export class RecordingPolicySync {
    */
   write(): Promise<CommandOutcome> {
     if (this.queued) return this.queued;
-    const next = this.tail.then(() => {
+    const next = this.tail.then(async () => {
       this.queued = undefined;
-      return this.writeOnce();
+      const outcome = await this.writeOnce();
+      if (outcome.status === "failed" && this.log)
+        this.log.logger.warn(
+          { pbx: this.log.pbx, failures: outcome.message },
+          `could not write the recording policy to ${this.storage.name}`,
+        );
+      return outcome;
     });
     this.queued = next;
     this.tail = next.catch(() => undefined);

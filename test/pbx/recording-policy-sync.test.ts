@@ -14,6 +14,7 @@ function store() {
     return run();
   };
   const storage: PolicyStorage = {
+    name: "the test store",
     keysOf: (p) => ({
       keys: [
         ...Object.entries(p.extensions).map(([ext, value]) => ({ key: `rec/${ext}`, value })),
@@ -57,12 +58,10 @@ describe("RecordingPolicySync", () => {
   it("never interleaves two writes: the newest policy is what stays", async () => {
     const s = store();
     const sync = new RecordingPolicySync(s.storage);
-    sync.set(policy({ "1001": "all", "1002": "external", "1003": "all" }));
-    const first = sync.write();
+    const first = sync.publish(policy({ "1001": "all", "1002": "external", "1003": "all" }), true);
     await started();
     // Published while the first write runs (e.g. an admin change during the connect-time write).
-    sync.set(policy({ "1001": "off", "1002": "off", "1003": "off" }, 15));
-    const second = sync.write();
+    const second = sync.publish(policy({ "1001": "off", "1002": "off", "1003": "off" }, 15), true);
     expect(await first).toMatchObject({ status: "accepted" });
     expect(await second).toMatchObject({ status: "accepted", detail: "3 extensions" });
     expect(Object.fromEntries(s.data)).toEqual({
@@ -87,13 +86,10 @@ describe("RecordingPolicySync", () => {
   it("calls made while a write waits share it", async () => {
     const s = store();
     const sync = new RecordingPolicySync(s.storage);
-    sync.set(policy({ "1001": "all" }));
-    const running = sync.write();
+    const running = sync.publish(policy({ "1001": "all" }), true);
     await started();
-    sync.set(policy({ "1001": "external" }));
-    const a = sync.write();
-    sync.set(policy({ "1001": "off" }));
-    const b = sync.write();
+    const a = sync.publish(policy({ "1001": "external" }), true);
+    const b = sync.publish(policy({ "1001": "off" }), true);
     expect(a).toBe(b);
     await Promise.all([running, a]);
     expect(s.log.filter((l) => l.startsWith("put rec/1001"))).toEqual([
@@ -105,24 +101,22 @@ describe("RecordingPolicySync", () => {
   it("removes keys a write cut off half-way had already stored", async () => {
     const s = store();
     const sync = new RecordingPolicySync(s.storage);
-    sync.set(policy({ "1001": "all", "1002": "external" }));
+    void sync.publish(policy({ "1001": "all", "1002": "external" }), false);
     // The PBX goes away after two puts: 1001 and 1002 are stored, the beep is not.
     s.goAwayAfter(2);
     expect(await sync.write()).toEqual({ status: "failed", message: "put config/beep: not connected" });
     expect(s.data.get("rec/1002")).toBe("external");
     // Back, and 1002 has left the policy meanwhile: it goes from the PBX too.
     s.comeBack();
-    sync.set(policy({ "1001": "off" }));
-    expect(await sync.write()).toMatchObject({ status: "accepted" });
+    expect(await sync.publish(policy({ "1001": "off" }), true)).toMatchObject({ status: "accepted" });
     expect(Object.fromEntries(s.data)).toEqual({ "rec/1001": "off", "config/beep": "0" });
   });
 
   it("keeps trying to remove a key until a remove succeeds", async () => {
     const s = store();
     const sync = new RecordingPolicySync(s.storage);
-    sync.set(policy({ "1001": "all", "1002": "all" }));
-    await sync.write();
-    sync.set(policy({ "1001": "all" }));
+    await sync.publish(policy({ "1001": "all", "1002": "all" }), true);
+    void sync.publish(policy({ "1001": "all" }), false);
     s.goAwayAfter(2);
     expect(await sync.write()).toEqual({ status: "failed", message: "remove rec/1002: not connected" });
     s.comeBack();
@@ -134,11 +128,19 @@ describe("RecordingPolicySync", () => {
     expect(s.log.some((l) => l.startsWith("remove"))).toBe(false);
   });
 
-  it("writes nothing before it has a policy", async () => {
+  it("writes nothing before it has a policy; one published while away is written on connect", async () => {
     const s = store();
     const sync = new RecordingPolicySync(s.storage);
-    expect(sync.hasPolicy).toBe(false);
+    sync.connected();
     expect(await sync.write()).toEqual({ status: "accepted" });
     expect(s.log).toEqual([]);
+    expect(await sync.publish(policy({ "1001": "all" }), false)).toEqual({
+      status: "accepted",
+      detail: "kept; written to the test store on connect",
+    });
+    expect(s.log).toEqual([]);
+    sync.connected();
+    await sync.write();
+    expect(s.data.get("rec/1001")).toBe("all");
   });
 });

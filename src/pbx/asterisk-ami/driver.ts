@@ -143,7 +143,7 @@ export class AsteriskAmiDriver implements PbxDriver {
   private session?: AmiSession;
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
   private readonly channelOf = new Map<string, string>();
-  private readonly policy = new RecordingPolicySync(this.astdbStorage());
+  private readonly policy: RecordingPolicySync;
   private readonly problems: InputProblems;
   readonly counters: AmiDriverCounters = {
     sessions: 0,
@@ -160,6 +160,7 @@ export class AsteriskAmiDriver implements PbxDriver {
     this.now = options.now ?? Date.now;
     this.translator = new AmiTranslator(options.pbx, options.classifier, this.now);
     this.log = options.logger ?? pino({ name: "callsight.ami", level: "info" });
+    this.policy = new RecordingPolicySync(this.astdbStorage(), { pbx: this.pbx, logger: this.log });
     this.listeners = new EventListeners(this.log);
     this.problems = new InputProblems(this.log, this.pbx, "AMI frame", this.counters);
     this.supervisor = ConnectionSupervisor.forDriver({
@@ -259,21 +260,7 @@ export class AsteriskAmiDriver implements PbxDriver {
    * (`callsight/config/recording_options`). Remembered and written again after every reconnect.
    */
   publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
-    this.policy.set(policy);
-    // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
-    if (!this.supervisor.connected)
-      return Promise.resolve({ status: "accepted", detail: "kept; written to AstDB on connect" });
-    return this.writePolicy();
-  }
-
-  private async writePolicy(): Promise<CommandOutcome> {
-    const outcome = await this.policy.write();
-    if (outcome.status === "failed")
-      this.log.warn(
-        { pbx: this.pbx, failures: outcome.message },
-        "could not write the recording policy to AstDB",
-      );
-    return outcome;
+    return this.policy.publish(policy, this.supervisor.connected);
   }
 
   /** How the policy is kept in AstDB: a family per kind, the extension as the key. */
@@ -284,6 +271,7 @@ export class AsteriskAmiDriver implements PbxDriver {
     };
     const beep = (seconds: number | undefined) => (seconds ? `B(${seconds})` : "");
     return {
+      name: "AstDB",
       keysOf: (policy) => ({
         keys: [
           ...Object.entries(policy.extensions).map(([ext, value]) => ({
@@ -416,7 +404,7 @@ export class AsteriskAmiDriver implements PbxDriver {
       this.supervisor.markUp(this.now());
       buffering = false;
       // The dialplan enforces the recording policy from AstDB: write it again on every (re)connect.
-      if (this.policy.hasPolicy) void this.writePolicy();
+      this.policy.connected();
       const pending = buffered;
       buffered = [];
       this.log.info(

@@ -160,7 +160,7 @@ export class FreeswitchEslDriver implements PbxDriver {
   private readonly registered = new Set<string>();
   /** Recording paths started by startRecording, per leg. */
   private readonly recordings = new Map<string, string>();
-  private readonly policy = new RecordingPolicySync(this.dbStorage());
+  private readonly policy: RecordingPolicySync;
   private readonly problems: InputProblems;
   readonly counters: EslDriverCounters = {
     sessions: 0,
@@ -183,6 +183,7 @@ export class FreeswitchEslDriver implements PbxDriver {
       now: this.now,
     });
     this.log = options.logger ?? pino({ name: "callsight.esl", level: "info" });
+    this.policy = new RecordingPolicySync(this.dbStorage(), { pbx: this.pbx, logger: this.log });
     this.listeners = new EventListeners(this.log);
     this.problems = new InputProblems(this.log, this.pbx, "ESL frame", this.counters);
     this.supervisor = ConnectionSupervisor.forDriver({
@@ -316,27 +317,14 @@ export class FreeswitchEslDriver implements PbxDriver {
    * per extension `callsight_recording_beep/<ext>`). Remembered and written again after every reconnect.
    */
   publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
-    this.policy.set(policy);
-    // Not connected (yet): it is written as soon as the connection is up, so there is nothing to warn about.
-    if (!this.supervisor.connected)
-      return Promise.resolve({ status: "accepted", detail: "kept; written to the FreeSWITCH db on connect" });
-    return this.writePolicy();
-  }
-
-  private async writePolicy(): Promise<CommandOutcome> {
-    const outcome = await this.policy.write();
-    if (outcome.status === "failed")
-      this.log.warn(
-        { pbx: this.pbx, failures: outcome.message },
-        "could not write the recording policy to the FreeSWITCH db",
-      );
-    return outcome;
+    return this.policy.publish(policy, this.supervisor.connected);
   }
 
   /** How the policy is kept in mod_db: a realm per kind, the extension as the key. */
   private dbStorage(): PolicyStorage {
     const seconds = (s: number | undefined) => String(Math.max(0, Math.floor(s ?? 0)));
     return {
+      name: "the FreeSWITCH db",
       keysOf: (policy) => {
         const problems: string[] = [];
         const usable = (ext: string) => {
@@ -524,7 +512,7 @@ export class FreeswitchEslDriver implements PbxDriver {
       this.supervisor.markUp(this.now());
       phase = "live";
       // The dialplan enforces the recording policy from FreeSWITCH's db: write it again on every (re)connect.
-      if (this.policy.hasPolicy) void this.writePolicy();
+      this.policy.connected();
       const pending = buffered;
       buffered = [];
       this.log.info(
