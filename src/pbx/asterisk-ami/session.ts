@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Logger } from "pino";
+import { endSocket } from "../socket-end.js";
 import { type AmiFrame, AmiFrameParser, type FrameInterest, formatAction } from "./frame-parser.js";
 
 export interface AmiSessionOptions {
@@ -176,19 +177,7 @@ export class AmiSession {
     if (this.loggedIn) {
       await this.action("Logoff", {}, { timeoutMs: 250 }).catch(() => undefined);
     }
-    if (!this.isClosed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          socket.destroy();
-          resolve();
-        }, 500);
-        socket.once("close", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        socket.end();
-      });
-    }
+    if (!this.isClosed) await endSocket(socket);
   }
 
   /** Drops the socket at once; pending actions fail with "AMI connection lost". */

@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import type { Logger } from "pino";
+import { endSocket } from "../socket-end.js";
 import {
   decodeEventBody,
   type EslEvent,
@@ -214,18 +215,7 @@ export class EslConnection {
     if (this.isClosed || !this.socket) return;
     const socket = this.socket;
     await this.send("exit", {}, 250).catch(() => undefined);
-    if (this.isClosed) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        resolve();
-      }, 500);
-      socket.once("close", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.end();
-    });
+    if (!this.isClosed) await endSocket(socket);
   }
 
   /** Drops the socket at once; pending commands and jobs fail with "ESL connection lost". */
