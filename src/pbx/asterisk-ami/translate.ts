@@ -162,22 +162,14 @@ export class AmiTranslator {
         const callee = snapshotOf(f, "Dest");
         const callerLeg = caller ? this.ensure(caller, at, out) : false;
         if (!callee || !this.ensure(callee, at, out)) break;
-        const dialString = f.DialString ?? "";
-        const known = this.channels.get(callee.uniqueid);
-        if (known?.side === "external" && known.number === "") {
-          const number = dialString.split("@")[0] ?? "";
-          if (number) {
-            known.number = number;
-            out.push({ ...base, type: "leg.identity", leg: callee.uniqueid, number });
-          }
-        }
-        out.push({
-          ...base,
-          type: "dial.started",
-          ...(callerLeg && caller ? { caller: caller.uniqueid } : {}),
-          callee: callee.uniqueid,
-          dialString,
-        });
+        dialStarted(
+          base,
+          callerLeg && caller ? caller.uniqueid : undefined,
+          callee.uniqueid,
+          this.channels.get(callee.uniqueid),
+          f.DialString ?? "",
+          out,
+        );
         break;
       }
       case "DialEnd": {
@@ -535,4 +527,26 @@ export function presenceState(status: string): PresenceStateChanged["state"] {
     default:
       return "not-set";
   }
+}
+
+/**
+ * A dial began (AMI DialBegin, ARI Dial without a status). An outside number dialled through a trunk is
+ * first known from the dial string (`<number>@<trunk>`), so the callee leg learns it here.
+ */
+export function dialStarted(
+  base: { pbx: string; at: number },
+  caller: string | undefined,
+  callee: string,
+  known: { side: "internal" | "external"; number: string } | undefined,
+  dialString: string,
+  out: PbxEvent[],
+): void {
+  if (known?.side === "external" && known.number === "") {
+    const number = dialString.split("@")[0] ?? "";
+    if (number) {
+      known.number = number;
+      out.push({ ...base, type: "leg.identity", leg: callee, number });
+    }
+  }
+  out.push({ ...base, type: "dial.started", ...(caller ? { caller } : {}), callee, dialString });
 }

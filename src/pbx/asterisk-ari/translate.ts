@@ -18,7 +18,7 @@
 
 import type { MonitoringMode } from "../../domain/directory.js";
 import type { DialEnded, PbxEvent } from "../../domain/events.js";
-import { PLUMBING, splitChannelName } from "../asterisk-ami/translate.js";
+import { dialStarted, PLUMBING, splitChannelName } from "../asterisk-ami/translate.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { type AriBridge, type AriChannel, type AriEvent, ariTime, isBridge, isChannel } from "./types.js";
 
@@ -510,22 +510,14 @@ export class AriTranslator {
       this.dialledBy.set(peer.id, caller.id);
     }
     if (status === "") {
-      const dialString = e.dialstring ?? "";
-      const known = this.channels.get(peer.id);
-      if (known?.side === "external" && known.number === "") {
-        const number = dialString.split("@")[0] ?? "";
-        if (number) {
-          known.number = number;
-          out.push({ ...base, type: "leg.identity", leg: peer.id, number });
-        }
-      }
-      out.push({
-        ...base,
-        type: "dial.started",
-        ...(callerLeg && caller ? { caller: caller.id } : {}),
-        callee: peer.id,
-        dialString,
-      });
+      dialStarted(
+        base,
+        callerLeg && caller ? caller.id : undefined,
+        peer.id,
+        this.channels.get(peer.id),
+        e.dialstring ?? "",
+        out,
+      );
       return;
     }
     if (status === "RINGING" || status === "PROCEEDING" || status === "PROGRESS") return;
