@@ -143,9 +143,9 @@ function legOf(
  * CoreShowChannels says nothing about hold. Asterisk puts the ONHOLD device state on the *held*
  * party's device while Hold/Unhold name the *holder's* channel (trace 06), and the model keeps
  * `held` on the holder's leg. So a device in ONHOLD with a single bridged leg marks that leg's only
- * bridge peer as the holder: the live `Unhold` that follows then clears it.
+ * bridge peer as the holder: the live `Unhold` that follows then clears it. (The ARI resync uses it too.)
  */
-function markHolders(legs: SnapshotLeg[], deviceStates: ReadonlyMap<string, string>): void {
+export function markHolders(legs: SnapshotLeg[], deviceStates: ReadonlyMap<string, string>): void {
   const byEndpoint = new Map<string, SnapshotLeg[]>();
   for (const l of legs) byEndpoint.set(l.endpoint, [...(byEndpoint.get(l.endpoint) ?? []), l]);
   for (const [endpoint, state] of deviceStates) {

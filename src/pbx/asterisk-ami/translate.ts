@@ -487,7 +487,8 @@ export function chanSpyMode(appData: string): MonitoringMode {
   return "listen";
 }
 
-function dialStatus(s: string | undefined): DialEnded["status"] {
+/** Asterisk's DIALSTATUS (AMI DialEnd, ARI Dial) in the product's words. */
+export function dialStatus(s: string | undefined): DialEnded["status"] {
   switch (s) {
     case "ANSWER":
       return "answered";

@@ -11,7 +11,7 @@
 // channel form one call, named after its oldest channel, as Asterisk's Linkedid would be.
 
 import type { MonitoringStarted, PbxSnapshot, SnapshotLeg } from "../../domain/events.js";
-import { monitoringFromChannels } from "../asterisk-ami/resync.js";
+import { markHolders, monitoringFromChannels } from "../asterisk-ami/resync.js";
 import { splitChannelName } from "../asterisk-ami/translate.js";
 import { EndpointClassifier } from "../endpoints.js";
 import {
@@ -174,25 +174,6 @@ export function deviceStatesToQuery(
     if (ch.state === "Up") names.add(splitChannelName(ch.name).endpoint);
   }
   return [...names];
-}
-
-/**
- * Asterisk puts the ONHOLD device state on the *held* party's device while Hold names the *holder*'s
- * channel (trace 06); the model keeps `held` on the holder. A held device with one bridged leg marks
- * that leg's only bridge peer as the holder (the same rule as the AMI resync).
- */
-function markHolders(legs: SnapshotLeg[], deviceStates: ReadonlyMap<string, string>): void {
-  const byEndpoint = new Map<string, SnapshotLeg[]>();
-  for (const l of legs) byEndpoint.set(l.endpoint, [...(byEndpoint.get(l.endpoint) ?? []), l]);
-  for (const [endpoint, state] of deviceStates) {
-    if (state !== "ONHOLD") continue;
-    const own = byEndpoint.get(endpoint);
-    if (own?.length !== 1) continue;
-    const held = own[0] as SnapshotLeg;
-    if (!held.bridge) continue;
-    const peers = legs.filter((l) => l !== held && l.bridge === held.bridge);
-    if (peers.length === 1) (peers[0] as SnapshotLeg).held = true;
-  }
 }
 
 /** Union-find over channels; each group is named after its oldest channel. */

@@ -18,7 +18,7 @@
 
 import type { MonitoringMode } from "../../domain/directory.js";
 import type { DialEnded, PbxEvent } from "../../domain/events.js";
-import { dialStarted, PLUMBING, splitChannelName } from "../asterisk-ami/translate.js";
+import { dialStarted, dialStatus, PLUMBING, splitChannelName } from "../asterisk-ami/translate.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { type AriBridge, type AriChannel, type AriEvent, ariTime, isBridge, isChannel } from "./types.js";
 
@@ -834,23 +834,4 @@ function nameOf(ch: AriChannel): { name?: string } {
   const raw = ch.caller?.name ?? "";
   const name = raw === "<unknown>" ? "" : raw;
   return name && name !== callerNumber(ch) ? { name } : {};
-}
-
-function dialStatus(s: string): DialEnded["status"] {
-  switch (s) {
-    case "ANSWER":
-      return "answered";
-    case "BUSY":
-      return "busy";
-    case "CANCEL":
-      return "cancelled";
-    case "NOANSWER":
-      return "no-answer";
-    case "CHANUNAVAIL":
-      return "unavailable";
-    case "CONGESTION":
-      return "congestion";
-    default:
-      return "other";
-  }
 }
