@@ -27,6 +27,7 @@ import {
   type TrafficOptions as EngineTrafficOptions,
   type Replay,
   ReplayEngine,
+  type ReplayedCall,
   type TrafficHandle,
 } from "./replay-engine.js";
 
@@ -83,18 +84,7 @@ export interface LiveChannelView {
   call?: number;
 }
 
-export interface SimCall {
-  readonly id: number;
-  readonly scenario: string;
-  readonly paused: boolean;
-  readonly finished: boolean;
-  /** Continues a paused replay (or the tail a command left). */
-  resume(): void;
-  /** Live channels of this call. */
-  channels(): LiveChannelView[];
-  /** Resolves when the replay has emitted its last event. */
-  done: Promise<void>;
-}
+export type SimCall = ReplayedCall<LiveChannelView>;
 
 export interface SimStats {
   sessions: number;
@@ -417,20 +407,10 @@ export class AmiSimulator {
     }
     if (opts.pauseAt !== undefined) inst.pauseAt = pausePoint(s, opts.pauseAt);
     this.replays.play(inst);
-    return {
-      id: inst.id,
-      scenario: s.name,
-      get paused() {
-        return inst.paused;
-      },
-      get finished() {
-        return inst.finished;
-      },
-      resume: () => this.replays.resume(inst),
-      channels: () =>
-        [...inst.channels].map((uid) => this.channels.get(uid)).flatMap((c) => (c ? [this.view(c)] : [])),
-      done: inst.done,
-    };
+    return this.replays.handle(inst, (uid) => {
+      const c = this.channels.get(uid);
+      return c && this.view(c);
+    });
   }
 
   /** Replays many calls at `rate` calls/s with at most `concurrency` at once. */

@@ -20,7 +20,13 @@ import {
   serializePlainEvent,
   str,
 } from "./esl-trace.js";
-import { type Replay, ReplayEngine, type TrafficHandle, type TrafficOptions } from "./replay-engine.js";
+import {
+  type Replay,
+  ReplayEngine,
+  type ReplayedCall,
+  type TrafficHandle,
+  type TrafficOptions,
+} from "./replay-engine.js";
 
 export interface EslSimulatorOptions {
   host?: string;
@@ -67,15 +73,7 @@ export interface EslChannelView {
   call?: number;
 }
 
-export interface EslSimCall {
-  readonly id: number;
-  readonly scenario: string;
-  readonly paused: boolean;
-  readonly finished: boolean;
-  resume(): void;
-  channels(): EslChannelView[];
-  done: Promise<void>;
-}
+export type EslSimCall = ReplayedCall<EslChannelView>;
 
 /** Scenarios a default traffic mix replays: plain calls, nothing that needs a command. */
 export const PLAIN_ESL_SCENARIOS = [
@@ -351,20 +349,10 @@ export class EslSimulator {
     const inst = this.replays.create(s.name, steps, opts.timeScale ?? 1);
     if (opts.pauseAt !== undefined) inst.pauseAt = eslPausePoint(s, opts.pauseAt);
     this.replays.play(inst);
-    return {
-      id: inst.id,
-      scenario: s.name,
-      get paused() {
-        return inst.paused;
-      },
-      get finished() {
-        return inst.finished;
-      },
-      resume: () => this.replays.resume(inst),
-      channels: () =>
-        [...inst.channels].map((u) => this.channels.get(u)).flatMap((c) => (c ? [this.view(c)] : [])),
-      done: inst.done,
-    };
+    return this.replays.handle(inst, (u) => {
+      const c = this.channels.get(u);
+      return c && this.view(c);
+    });
   }
 
   /** Replays many calls at `rate` calls/s with at most `concurrency` at once. */

@@ -43,6 +43,20 @@ export interface TrafficHandle {
   done: Promise<void>;
 }
 
+/** What a simulator hands out for one replayed call: `V` is its view of a live channel. */
+export interface ReplayedCall<V> {
+  readonly id: number;
+  readonly scenario: string;
+  readonly paused: boolean;
+  readonly finished: boolean;
+  /** Continues a paused replay (or the tail a command left). */
+  resume(): void;
+  /** Live channels of this call. */
+  channels(): V[];
+  /** Resolves when the replay has emitted its last event. */
+  done: Promise<void>;
+}
+
 export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> {
   private readonly replays = new Set<R>();
   // A Map, not a WeakMap: V8 processes WeakMap entries in the atomic part of a full GC (long pauses).
@@ -58,6 +72,23 @@ export class ReplayEngine<S extends TimedStep, R extends Replay<S> = Replay<S>> 
       deliver(step: S, replay: R): void;
     },
   ) {}
+
+  /** The handle for a replay; `view` gives a live channel's view (undefined once it is gone). */
+  handle<V>(replay: R, view: (channel: string) => V | undefined): ReplayedCall<V> {
+    return {
+      id: replay.id,
+      scenario: replay.scenario,
+      get paused() {
+        return replay.paused;
+      },
+      get finished() {
+        return replay.finished;
+      },
+      resume: () => this.resume(replay),
+      channels: () => [...replay.channels].flatMap((c) => view(c) ?? []),
+      done: replay.done,
+    };
+  }
 
   /** A replay, not started yet (`play` starts it). */
   create(scenario: string, steps: S[], scale: number): R {
