@@ -9,6 +9,22 @@ import type { CliIo } from "./io.js";
 /** Exit codes a process supervisor can act on (sysexits.h). */
 export const EXIT = { ok: 0, usage: 64, unavailable: 69, config: 78 } as const;
 
+/**
+ * The exit code for a start-up failure the operator can fix (a bad configuration, Redis not reachable),
+ * said on stderr; anything else is a bug and is thrown again.
+ */
+export function startupFailure(err: unknown, io: CliIo): number {
+  if (err instanceof ConfigError) {
+    io.err(`callsight: refusing to start, the configuration has problems:\n${err.message}`);
+    return EXIT.config;
+  }
+  if (err instanceof RedisUnavailableError) {
+    io.err(`callsight: ${err.message}`);
+    return EXIT.unavailable;
+  }
+  throw err;
+}
+
 export function serverSettings(
   values: { config?: string; listen?: string; redis?: string },
   env = process.env,
@@ -42,15 +58,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     const config = loadConfig(settings.configFile);
     server = await startServer({ config, logger, ...settings });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`callsight: refusing to start, the configuration has problems:\n${err.message}`);
-      return EXIT.config;
-    }
-    if (err instanceof RedisUnavailableError) {
-      io.err(`callsight: ${err.message}`);
-      return EXIT.unavailable;
-    }
-    throw err;
+    return startupFailure(err, io);
   }
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {

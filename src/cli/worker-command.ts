@@ -5,7 +5,7 @@
 
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { ConfigError, directoryFromDocument, loadConfig } from "../config/load.js";
+import { directoryFromDocument, loadConfig } from "../config/load.js";
 import { DirectoryStore } from "../directory/directory-store.js";
 import type { Directory } from "../domain/directory.js";
 import { DEFAULT_OUTBOX_PATH, RecordingOutbox } from "../recording/outbox.js";
@@ -14,9 +14,9 @@ import { RecordingQueue } from "../recording/recording-queue.js";
 import { RecordingStore } from "../recording/recording-store.js";
 import { RecordingWorker } from "../recording/recording-worker.js";
 import { RetentionPolicy } from "../recording/retention-policy.js";
-import { connectRedis, RedisUnavailableError } from "../runtime/start.js";
+import { connectRedis } from "../runtime/start.js";
 import type { CliIo } from "./io.js";
-import { EXIT, serverSettings } from "./serve-command.js";
+import { EXIT, serverSettings, startupFailure } from "./serve-command.js";
 
 const USAGE =
   "usage: callsight worker [--config callsight.yaml] [--redis url] [--outbox file] [--concurrency n] [--retention-every-minutes n]";
@@ -60,15 +60,7 @@ export async function workerCommand(args: string[], io: CliIo): Promise<number> 
     config = loadConfig(settings.configFile);
     redis = await connectRedis(settings.redisUrl);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`callsight: refusing to start, the configuration has problems:\n${err.message}`);
-      return EXIT.config;
-    }
-    if (err instanceof RedisUnavailableError) {
-      io.err(`callsight: ${err.message}`);
-      return EXIT.unavailable;
-    }
-    throw err;
+    return startupFailure(err, io);
   }
 
   // The directory stored in Redis (edited through the admin API) decides departments once it exists.
