@@ -30,6 +30,23 @@ function portOf(value: string): number {
   return /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
 }
 
+/** Sets one field from the environment; a port must be a port number (else a problem naming the variable). */
+function setField(
+  target: Record<string, unknown>,
+  field: string,
+  value: string,
+  name: string,
+  problems: string[],
+): void {
+  if (field !== "port") {
+    target[field] = value;
+    return;
+  }
+  const port = portOf(value);
+  if (port >= 1 && port <= 65535) target.port = port;
+  else problems.push(`${name}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
+}
+
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
@@ -56,16 +73,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): string[
       const entry = byEnvId.get(companion[1]!)!;
       const field = companion[2]!.toLowerCase() as CompanionEnvField;
       const target = isRecord(entry.companion) ? entry.companion : {};
-      if (field === "port") {
-        const port = portOf(value);
-        if (!(port >= 1 && port <= 65535)) {
-          problems.push(`${name}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
-          continue;
-        }
-        target.port = port;
-      } else {
-        target[field] = value;
-      }
+      setField(target, field, value, name, problems);
       entry.companion = target;
       continue;
     }
@@ -81,16 +89,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): string[
       continue;
     }
     const field = match[2]!.toLowerCase() as EnvField;
-    if (field === "port") {
-      const port = portOf(value);
-      if (!(port >= 1 && port <= 65535)) {
-        problems.push(`${name}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
-        continue;
-      }
-      target.port = port;
-    } else {
-      target[field] = value;
-    }
+    setField(target, field, value, name, problems);
   }
   return problems;
 }
