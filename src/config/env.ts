@@ -30,21 +30,28 @@ function portOf(value: string): number {
   return /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
 }
 
-/** Sets one field from the environment; a port must be a port number (else a problem naming the variable). */
+/**
+ * Sets one field from the environment; a port must be a port number (else a problem naming the variable,
+ * and false).
+ */
 function setField(
   target: Record<string, unknown>,
   field: string,
   value: string,
   name: string,
   problems: string[],
-): void {
+): boolean {
   if (field !== "port") {
     target[field] = value;
-    return;
+    return true;
   }
   const port = portOf(value);
-  if (port >= 1 && port <= 65535) target.port = port;
-  else problems.push(`${name}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
+  if (port >= 1 && port <= 65535) {
+    target.port = port;
+    return true;
+  }
+  problems.push(`${name}: expected a port number (1-65535), got ${JSON.stringify(value)}`);
+  return false;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -73,8 +80,8 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): string[
       const entry = byEnvId.get(companion[1]!)!;
       const field = companion[2]!.toLowerCase() as CompanionEnvField;
       const target = isRecord(entry.companion) ? entry.companion : {};
-      setField(target, field, value, name, problems);
-      entry.companion = target;
+      // A bad port is reported alone, not as a companion that lacks everything else too.
+      if (setField(target, field, value, name, problems)) entry.companion = target;
       continue;
     }
     const match = plain && !(companion && !byEnvId.has(plain[1]!)) ? plain : companion;
