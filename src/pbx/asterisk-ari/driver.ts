@@ -126,6 +126,8 @@ export class AsteriskAriDriver implements PbxDriver {
   /** Channels in this app's Stasis (StasisStart .. StasisEnd). */
   private readonly stasis = new Set<string>();
   private readonly recentlyDestroyed = new Set<string>();
+  /** Party legs ARI has reported answered (up), this session. */
+  private readonly answered = new Set<string>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly monitors = new Map<string, Monitor>();
   private readonly recordings = new Map<string, { name: string; snoopId: string }>();
@@ -712,11 +714,16 @@ export class AsteriskAriDriver implements PbxDriver {
     const waiting: HeldFact[] = [];
     for (const h of this.held) {
       const legs = legsOf(h.event);
-      // A leg ARI has announced (or already seen hang up) needs no waiting.
+      // A leg ARI has announced (or already seen hang up) needs no waiting. ChanSpy answers the spy's
+      // channel before it starts: a monitoring session waits for ARI's answer too, or the spy's call
+      // would start with a session and never show up as answered.
+      const gone = (l: string) => this.recentlyDestroyed.has(l);
       const known = legs.every(
-        (l) => this.translator.callIdOf(l) !== undefined || this.legs.has(l) || this.recentlyDestroyed.has(l),
+        (l) => this.translator.callIdOf(l) !== undefined || this.legs.has(l) || gone(l),
       );
-      if (force || known || now - h.since >= holdMs) ready.push(h.event);
+      const spyReady =
+        h.event.type !== "monitoring.started" || this.answered.has(h.event.spy) || gone(h.event.spy);
+      if (force || (known && spyReady) || now - h.since >= holdMs) ready.push(h.event);
       else waiting.push(h);
     }
     this.held = waiting;
@@ -906,10 +913,17 @@ export class AsteriskAriDriver implements PbxDriver {
     if (events.length === 0) return;
     for (const e of events) {
       if (e.type === "leg.created") this.legs.set(e.leg, e.channel);
-      else if (e.type === "leg.hangup") this.legs.delete(e.leg);
-      else if (e.type === "pbx.snapshot") {
+      else if (e.type === "leg.answered") this.answered.add(e.leg);
+      else if (e.type === "leg.hangup") {
+        this.legs.delete(e.leg);
+        this.answered.delete(e.leg);
+      } else if (e.type === "pbx.snapshot") {
         this.legs.clear();
-        for (const l of e.legs) this.legs.set(l.leg, l.channel);
+        this.answered.clear();
+        for (const l of e.legs) {
+          this.legs.set(l.leg, l.channel);
+          if (l.state === "up") this.answered.add(l.leg);
+        }
       }
     }
     this.counters.events += events.length;
