@@ -425,16 +425,23 @@ describe("reconnect", () => {
       { secret: "wrong", logger, backoff: { initialMs: 40, maxMs: 160, random: () => 1 } },
       false,
     );
+    const refused = () => records.filter((r) => r.err === "AMI login failed: Authentication failed");
     h.driver.start();
-    await sleep(1000);
+    // Five attempts (waits of ~40, 80, 160, 160 ms) show the growth up to the cap. Stop while the
+    // driver waits between attempts: every login seen has been answered and reported.
+    await waitFor(
+      () => refused().length >= 5 && refused().length === h.sim.loginTimes.length,
+      "five refused logins",
+      3000,
+    );
     await h.driver.stop();
     const times = h.sim.loginTimes;
-    expect(times.length).toBeGreaterThanOrEqual(4);
+    expect(times.length).toBeGreaterThanOrEqual(5);
     expect(times.length).toBeLessThanOrEqual(10);
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(35);
     expect(gaps.slice(-2).every((g) => g >= 150)).toBe(true);
-    const failures = records.filter((r) => r.err === "AMI login failed: Authentication failed");
+    const failures = refused();
     expect(failures.length).toBe(times.length);
     expect(failures.every((r) => r.level === 40)).toBe(true);
     expect(h.driver.status()).toMatchObject({

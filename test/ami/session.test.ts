@@ -245,8 +245,12 @@ describe("AmiSession disconnects", () => {
   });
 
   it("keeps a session whose Pings are answered", async () => {
-    const session = await connect({ pingIntervalMs: 30, pongTimeoutMs: 200 });
-    await sleep(200);
+    // A pong timeout well above a scheduling stall; a new Ping goes out only once the last was answered.
+    const session = await connect({ pingIntervalMs: 30, pongTimeoutMs: 1000 });
+    await waitFor(
+      () => session.closed || fake.actions.filter((a) => a.Action === "Ping").length >= 3,
+      "three Pings at the server",
+    );
     expect(session.closed).toBe(false);
     expect(fake.actions.filter((a) => a.Action === "Ping").length).toBeGreaterThanOrEqual(3);
     await session.close();

@@ -244,5 +244,5 @@ describe("AmiSimulator traffic", () => {
     expect(names.some((n) => n?.startsWith("PJSIP/1005-"))).toBe(true);
     for (const u of ["u1001", "u1002", "u1005", "u1006"]) expect(model.presenceOf(u)).toBe("available");
     await driver.stop();
-  });
+  }, 15_000); // above the 5 s wait for the calls to end
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { Callsight } from "../../src/runtime/callsight.js";
 import { type Harness, startHarness } from "./harness.js";
@@ -101,10 +101,10 @@ describe("admin console API and audit log", () => {
     expect(other.directory.users.get("1006")?.settings.presence).toBe(false);
     await h.request("PATCH", "/v1/admin/users/1006", admin, { presence: true });
     // The other instance hears about it through Redis pub/sub.
-    for (let i = 0; i < 50 && other.directory.users.get("1006")?.settings.presence !== true; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(other.directory.users.get("1006")?.settings.presence).toBe(true);
+    await vi.waitFor(() => expect(other.directory.users.get("1006")?.settings.presence).toBe(true), {
+      timeout: 3000,
+      interval: 20,
+    });
     await other.stop();
     // A restart reads the stored directory, not the file.
     const restarted = new Callsight({
@@ -117,7 +117,7 @@ describe("admin console API and audit log", () => {
     await restarted.start();
     expect(restarted.directory.users.get("1006")?.settings.presence).toBe(true);
     await restarted.stop();
-  });
+  }, 10_000);
 
   it("audits every operation attempt and settings change; admins query and export it", async () => {
     const alice = await h.token("1001");

@@ -187,6 +187,9 @@ describe("refusals, bad input, 401 and 403", () => {
     return id as string;
   }
 
+  /** The limit of a hook that calls finish(): above its 5 s wait per user. */
+  const FINISH_MS = 20_000;
+
   async function finish(call: SimCall, ...users: string[]): Promise<void> {
     call.resume();
     await call.done;
@@ -434,7 +437,7 @@ describe("refusals, bad input, 401 and 403", () => {
     });
     afterAll(async () => {
       await finish(ringing, "1001", "1004");
-    });
+    }, FINISH_MS);
 
     it("not-a-pickup-delegate (403) for Support without the delegation; not-in-department (403); call-not-answered (409)", async () => {
       const before = await originates();
@@ -472,7 +475,7 @@ describe("refusals, bad input, 401 and 403", () => {
     });
     afterAll(async () => {
       await finish(ringing, "1005");
-    });
+    }, FINISH_MS);
 
     it("call-not-answered (409) for her own supervisor; not-a-pickup-delegate (403) for Sales", async () => {
       await refused("1004", "listen", { target: "1005" }, "call-not-answered", 409);
@@ -494,7 +497,7 @@ describe("refusals, bad input, 401 and 403", () => {
     });
     afterAll(async () => {
       await finish(answered, "1002");
-    });
+    }, FINISH_MS);
 
     it("not-in-department (403) for Support; role-may-not-monitor (403); call-not-parked (409)", async () => {
       const before = await originates();

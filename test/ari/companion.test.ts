@@ -3,22 +3,14 @@
 // DBPut), and no fact is reported by both links.
 
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ModelChange } from "../../src/domain/live-model.js";
 import { COMPANION_FILTERS } from "../../src/pbx/asterisk-ari/companion.js";
 import { readTrace } from "../../src/replay/formats.js";
 import { replay, toReplayCall } from "../../src/replay/replay.js";
 import { AmiSimulator } from "../../src/sim/ami-simulator.js";
 import { get } from "../../src/sim/ami-trace.js";
-import {
-  capturingLogger,
-  directory,
-  type Harness,
-  harness,
-  replayOnBoth,
-  sleep,
-  waitFor,
-} from "./helpers.js";
+import { capturingLogger, directory, type Harness, harness, replayOnBoth, waitFor } from "./helpers.js";
 
 let h: Harness | undefined;
 let ami: AmiSimulator | undefined;
@@ -111,14 +103,20 @@ describe("ARI + AMI companion", () => {
       const initial = Object.fromEntries([...h.model.allPresence()].map(([u, p]) => [u, p as string]));
       const { call, mirrored } = replayOnBoth(h.sim, ami, scenario);
       await Promise.all([call.done, mirrored]);
-      await sleep(scenario.startsWith("13") ? 300 : 150);
-      const live = summarize(h.changes.slice(start), initial);
       const want = amiOnly(scenario);
-      expect(live.calls).toEqual(want.calls);
-      for (const [user, line] of Object.entries(want.timeline)) {
-        expect(live.timeline[user] ?? [initial[user]], `presence of ${user}`).toEqual(line);
-      }
-      expect(live.states).toEqual(want.states);
+      // Companion facts may be held (up to companionHoldMs) until ARI announces their legs: poll for the
+      // model rather than sleeping a fixed time.
+      await vi.waitFor(
+        () => {
+          const live = summarize(h.changes.slice(start), initial);
+          expect(live.calls).toEqual(want.calls);
+          for (const [user, line] of Object.entries(want.timeline)) {
+            expect(live.timeline[user] ?? [initial[user]], `presence of ${user}`).toEqual(line);
+          }
+          expect(live.states).toEqual(want.states);
+        },
+        { timeout: 3000, interval: 25 },
+      );
       // Facts of one kind come from one link only.
       const count = (type: string) => h.events.filter((e) => e.type === type).length;
       const amiRead = readTrace(`test/fixtures/asterisk/${scenario}.ami.txt`, "ami", { pbx: "pbx" }).events;
@@ -135,7 +133,7 @@ describe("ARI + AMI companion", () => {
       }
       expect(count("presence.dnd"), "presence.dnd").toBe(inTrace("presence.dnd"));
       expect(count("leg.created")).toBe(inTrace("leg.created"));
-    });
+    }, 10_000);
   }
 
   it("sends a dialplan call to the IVR with the companion's Redirect", async () => {

@@ -71,7 +71,7 @@ describe("connection and resync", () => {
     for (const p of h.model.allPresence().values()) expect(p).toBe("available");
     expect(h.driver.counters.malformed).toBe(0);
     expect(h.driver.counters.unknownEvents).toEqual({});
-  });
+  }, 15_000); // above the 5 s wait for the calls to end
 });
 
 describe("operations", () => {

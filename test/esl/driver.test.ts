@@ -267,7 +267,12 @@ describe("commands", () => {
     expect(commands(h, "bgapi originate")).toEqual([
       "bgapi originate {origination_caller_id_name='Parked 5901'}user/1004@pbx.example.com '&valet_park(default 5901)'",
     ]);
-    await waitFor(() => callOf(h, "u1004")?.state === "up", "retrieved call up");
+    // The retriever's leg may be up on a call of its own for a moment before valet_park joins it to the
+    // parked caller: wait for the end state rather than the first "up".
+    await waitFor(() => {
+      const c = callOf(h, "u1004");
+      return c?.state === "up" && c.id === parked.id;
+    }, "1004 up on the retrieved (parked) call");
     const call = callOf(h, "u1004");
     expect(call?.id).toBe(parked.id);
     expect(call?.parked).toBeUndefined();
@@ -454,16 +459,23 @@ describe("reconnect", () => {
       { secret: "wrong", logger, backoff: { initialMs: 40, maxMs: 160, random: () => 1 } },
       false,
     );
+    const refused = () => records.filter((r) => r.err === "ESL auth failed: -ERR invalid");
     h.driver.start();
-    await sleep(1000);
+    // Five attempts (waits of ~40, 80, 160, 160 ms) show the growth up to the cap. Stop while the
+    // driver waits between attempts: every auth seen has been answered and reported.
+    await waitFor(
+      () => refused().length >= 5 && refused().length === h.sim.authTimes.length,
+      "five refused auths",
+      3000,
+    );
     await h.driver.stop();
     const times = h.sim.authTimes;
-    expect(times.length).toBeGreaterThanOrEqual(4);
+    expect(times.length).toBeGreaterThanOrEqual(5);
     expect(times.length).toBeLessThanOrEqual(10);
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(35);
     expect(gaps.slice(-2).every((g) => g >= 150)).toBe(true);
-    const failures = records.filter((r) => r.err === "ESL auth failed: -ERR invalid");
+    const failures = refused();
     expect(failures.length).toBe(times.length);
     expect(h.driver.status()).toMatchObject({ connected: false, lastError: "ESL auth failed: -ERR invalid" });
   });

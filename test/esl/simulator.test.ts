@@ -53,7 +53,7 @@ describe("EslSimulator", () => {
     // Only what was subscribed arrives.
     const names = new Set(received.map((e) => String(e["Event-Name"])));
     for (const n of names) expect(ESL_EVENTS).toContain(n);
-  });
+  }, 15_000); // above the 5 s + 3 s waits for the calls to end
 
   it("show channels/calls as json, uuid_getvar, db, valet_info and unknown commands, from its live state", async () => {
     const { sim, conn } = await setup();

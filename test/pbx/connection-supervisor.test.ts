@@ -1,7 +1,7 @@
 // The connection loop every driver uses: retries with growing, capped, jittered waits that reset once a
 // session got up; a refused login never retried at once; stop() ends the wait and the loop.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { backoffDelay, ConnectionSupervisor } from "../../src/pbx/connection-supervisor.js";
 
 describe("backoffDelay", () => {
@@ -36,7 +36,8 @@ describe("ConnectionSupervisor", () => {
       backoff: { initialMs: 20, maxMs: 40, random: () => 0.999 },
     });
     supervisor.start();
-    await new Promise((r) => setTimeout(r, 200));
+    // The back-off waits add up to ~120 ms; poll rather than sleep, so a slow machine does not fail it.
+    await vi.waitFor(() => expect(starts.length).toBeGreaterThanOrEqual(5), { timeout: 3000, interval: 10 });
     expect(starts).toHaveLength(5);
     // Attempts count up to the session that got up, then start again at 1.
     expect(failures).toEqual([1, 2, 1]);

@@ -100,7 +100,7 @@ describe("recording API", () => {
     });
     recordingRoutes(app, index, queue);
     await app.ready();
-  });
+  }, 30_000); // above the 10 s wait for the failed job, so that a slow run says what it waited for
 
   afterAll(async () => {
     await app?.close();

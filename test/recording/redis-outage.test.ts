@@ -51,7 +51,9 @@ beforeAll(async () => {
     prefix,
     store: new RecordingStore(storeDir),
     index,
-    settleMs: 300,
+    // Well above the 100 ms between the appends below, so that a stalled machine does not take a pause
+    // in the writing for the end of the recording.
+    settleMs: 1000,
     lockDurationMs: 2000,
     stalledIntervalMs: 500,
   });
@@ -99,7 +101,13 @@ describe("Redis stopped and restarted while recordings stop", () => {
         await appendFile(growingFile, Buffer.alloc(2000, i));
       }
     })();
-    await new Promise((r) => setTimeout(r, 150));
+    // Kill Redis only once the worker holds the job (it is still waiting for the file to settle).
+    await waitFor(async () => {
+      const state = await queue.queue.getJobState(finalizeJobId(growingJob));
+      if (state === "completed" || state === "failed")
+        throw new Error(`the in-flight job was already ${state} before Redis was killed`);
+      return state === "active";
+    }, "the worker to take the in-flight job");
     await server.kill();
 
     // Redis down: every stop goes to the outbox, without holding the caller long.
@@ -120,7 +128,7 @@ describe("Redis stopped and restarted while recordings stop", () => {
     expect(await outbox.pending()).toBe(6);
     await writer;
     // The worker finishes the file it holds while Redis is away (it cannot record the completion yet).
-    await waitFor(() => !existsSync(growingFile), "the in-flight recording to be moved", 5000);
+    await waitFor(() => !existsSync(growingFile), "the in-flight recording to be moved", 10_000);
     await new Promise((r) => setTimeout(r, 500));
     // Flushing while Redis is still away keeps everything.
     expect(await outbox.flush(queue)).toEqual({ flushed: 0, remaining: 6 });

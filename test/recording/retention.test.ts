@@ -101,6 +101,7 @@ describe("retention", () => {
     expect(policy.daysFor(rec(["ghost"], []))).toBe(30);
   });
 
+  // Nine waits for jobs (each up to waitFor's 10 s default) in one test: its limit is set above them.
   it("deletes old recordings (audio, metadata, index) and keeps recent ones, per department", async () => {
     const now = Date.now();
     const cases: { name: string; ageDays: number; job: Partial<FinalizeRecording>; deleted: boolean }[] = [
@@ -195,7 +196,7 @@ describe("retention", () => {
       "the second retention job",
     );
     expect(((await queue.queue.getJob(again))!.returnvalue as { deleted: unknown[] }).deleted).toEqual([]);
-  });
+  }, 30_000);
 
   it("is installed as a repeatable job", async () => {
     await queue.scheduleRetention(3_600_000);

@@ -20,6 +20,14 @@ import { recordingJob, tempDir, waitFor, wavBytes, writeWav } from "./helpers.js
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
+/**
+ * How long a file must stay unchanged before the worker takes it as finished: well above the 100 ms
+ * between the appends of "a file still being written", so that a stall on a slow machine is not taken
+ * for the end of the recording.
+ */
+const SETTLE_MS = 1000;
+// The tests that wait for a job (up to 10 s, the default of waitFor) have a limit of 30 s, above it.
+
 let redis: Awaited<ReturnType<typeof testRedis>>["redis"];
 let prefix: string;
 let url: string;
@@ -46,7 +54,7 @@ beforeAll(async () => {
     prefix,
     store,
     index,
-    settleMs: 300,
+    settleMs: SETTLE_MS,
     lockDurationMs: 2000,
     stalledIntervalMs: 500,
   });
@@ -119,7 +127,7 @@ describe("a good recording", () => {
     const day = Date.UTC(2024, 4, 1);
     expect((await index.list({ from: day, to: day + 86_400_000 })).map((m) => m.id)).toContain(id);
     expect((await index.list({ from: day + 86_400_000 })).map((m) => m.id)).not.toContain(id);
-  });
+  }, 30_000);
 
   it("stores a second segment of the same call and extension beside the first", async () => {
     const first = join(spool, "seg-a.wav");
@@ -141,7 +149,7 @@ describe("a good recording", () => {
     expect(listed.map((m) => m.durationMs).sort()).toEqual([500, 700]);
     expect(listed.every((m) => m.onDemandBy === "bob")).toBe(true);
     expect((await index.list({ user: "bob" })).length).toBe(2);
-  });
+  }, 30_000);
 });
 
 describe("a file still being written", () => {
@@ -163,13 +171,13 @@ describe("a file still being written", () => {
     }
     expect(await finished(finalizeJobId(job))).toBe("completed");
     const done = (await queue.queue.getJob(finalizeJobId(job)))!;
-    expect(done.finishedOn! - lastWrite).toBeGreaterThanOrEqual(280);
+    expect(done.finishedOn! - lastWrite).toBeGreaterThanOrEqual(SETTLE_MS - 20);
     expect(done.attemptsMade).toBe(1);
     const result = done.returnvalue as FinalizeResult;
     expect(result.durationMs).toBe(1000);
     expect(result.sizeBytes).toBe(44 + total);
     expect(result.sha256).toBe(sha256(Buffer.concat([wavHeader(total), audio])));
-  });
+  }, 30_000);
 });
 
 describe("a bad file", () => {
@@ -205,6 +213,7 @@ describe("a bad file", () => {
       });
       expect(await index.list({ call: job.callId })).toEqual([]);
     },
+    30_000,
   );
 
   it("a missing file fails with its path", async () => {
@@ -215,7 +224,7 @@ describe("a bad file", () => {
     expect((await queue.queue.getJob(finalizeJobId(job)))!.failedReason).toBe(
       `recording file not found: ${file}`,
     );
-  });
+  }, 30_000);
 });
 
 describe("duplicate stop events", () => {
@@ -238,7 +247,7 @@ describe("duplicate stop events", () => {
       "1714564800.77-1001.wav",
     ]);
     expect(await index.list({ call: "1714564800.77" })).toHaveLength(1);
-  });
+  }, 30_000);
 });
 
 describe("a worker killed in the middle of a job", () => {
@@ -337,5 +346,5 @@ describe("metrics", () => {
     expect(value('callsight_recording_jobs{state="waiting"}')).toBe(0);
     expect(value("callsight_recording_processing_seconds_count")).toBe(1);
     expect(value("callsight_recording_retention_deleted_total")).toBe(0);
-  });
+  }, 30_000);
 });

@@ -16,6 +16,8 @@ import { tempDir } from "../recording/helpers.js";
 import { testRedis } from "../support/redis.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Playwright waits up to 30 s by default: below the tests' limits instead, so that a stuck wait says what it was. */
+const PAGE_WAIT_MS = 5000;
 const CALLER = "15551234567";
 const CALLER_NAME = "WIRELESS";
 
@@ -50,6 +52,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
   /** A board page for `user`, recording every WebSocket frame it receives. */
   async function open(user: string): Promise<{ page: Page; frames: string[] }> {
     const page = await browser.newPage();
+    // Below the tests' own limits (Playwright's default is 30 s), so that a stuck wait says what it was.
+    page.setDefaultTimeout(PAGE_WAIT_MS);
     const frames: string[] = [];
     page.on("websocket", (ws) => ws.on("framereceived", (f) => frames.push(String(f.payload))));
     await page.goto(`${server.url}/#token=${await token(user)}`);
@@ -218,6 +222,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     expect(await board.page.textContent('[data-user="1002"]')).not.toContain(CALLER);
 
     const admin = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    admin.setDefaultTimeout(PAGE_WAIT_MS);
     await admin.goto(`${server.url}/admin#token=${await token("admin")}`);
     // The token leaves the address bar once read.
     await admin.waitForSelector('#users button[data-user="1002"]');
@@ -273,6 +278,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
 
   it("the admin console tells a non-admin so, and shows nothing of the directory", async () => {
     const page = await browser.newPage();
+    page.setDefaultTimeout(PAGE_WAIT_MS);
     await page.goto(`${server.url}/admin#token=${await token("1001")}`);
     await page.waitForFunction(
       () => document.getElementById("status")?.textContent === "administrators only",
@@ -280,7 +286,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     expect(await page.$("#users button")).toBeNull();
     expect(await page.content()).not.toContain("Bob Sales");
     await page.close();
-  });
+  }, 15_000);
 
   it("a supervisor clicks Listen on a call in his department and the PBX gets the ChanSpy originate", async () => {
     const { page } = await open("1004");

@@ -10,6 +10,8 @@ import { readTrace } from "../../src/replay/formats.js";
 import { type Harness, startHarness } from "../api/harness.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Playwright waits up to 30 s by default: below the tests' limit instead, so that a stuck wait says what it was. */
+const PAGE_WAIT_MS = 5000;
 
 function trace(name: string): PbxEvent[] {
   return readTrace(`test/fixtures/asterisk/${name}.ami.txt`, "ami", { pbx: "main" }).events;
@@ -45,6 +47,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board in headless
 
   it("shows Alice her department live, with Bob's call but not whom Bob talks to", async () => {
     const page = await browser.newPage();
+    page.setDefaultTimeout(PAGE_WAIT_MS);
     const frames: string[] = [];
     page.on("websocket", (ws) => ws.on("framereceived", (f) => frames.push(String(f.payload))));
     const alice = await h.token("1001");
@@ -66,7 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board in headless
     h.callsight.apply(inbound.slice(bridged + 1));
     await page.waitForSelector('[data-user="1002"].p-available');
     await page.close();
-  });
+  }, 15_000);
 
   it("shows Bob his own caller, and an admin every detail", async () => {
     h.callsight.apply(inbound.slice(0, bridged + 1));
@@ -75,19 +78,21 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board in headless
       ["admin", "1002"],
     ] as const) {
       const page = await browser.newPage();
+      page.setDefaultTimeout(PAGE_WAIT_MS);
       await page.goto(`${h.base}/#token=${await h.token(user)}`);
       await page.waitForSelector(`[data-user="${name}"].p-on-call`);
       expect(await page.textContent(`[data-user="${name}"]`)).toContain("15551234567");
       await page.close();
     }
     h.callsight.apply(inbound.slice(bridged + 1));
-  });
+  }, 15_000);
 
   it("says so when the token is refused", async () => {
     const page = await browser.newPage();
+    page.setDefaultTimeout(PAGE_WAIT_MS);
     await page.goto(`${h.base}/#token=cs_wrong`);
     await page.waitForFunction(() => document.getElementById("status")?.textContent !== "not connected");
     expect(await page.$("[data-user]")).toBeNull();
     await page.close();
-  });
+  }, 15_000);
 });
