@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { readAriTrace } from "../../src/pbx/asterisk-ari/trace.js";
-import { directoryFromEvents, type ReplayCall, type ReplayResult, replay } from "../../src/replay/replay.js";
+import { directoryFromEvents, type ReplayResult, replay } from "../../src/replay/replay.js";
+import { ASTERISK_SCENARIOS, expectBurstOf50, expectGolden, ext } from "../support/golden.js";
 
 const dir = "test/fixtures/asterisk";
 
@@ -16,119 +17,11 @@ function run(name: string): ReplayResult {
   return replay(read.events, directoryFromEvents(read.events));
 }
 
-type Expected = Pick<ReplayCall, "direction" | "answered" | "parties"> &
-  Partial<Pick<ReplayCall, "recorded" | "monitoring">>;
-
-const ext = (number: string, name?: string) => ({
-  number,
-  ...(name ? { name } : {}),
-  external: true as const,
-});
-const WIRELESS = ext("15551234567", "WIRELESS CALLER");
-
-const scenarios: Record<string, { calls: Expected[]; presence: Record<string, string[]> }> = {
-  "01-internal-answered": {
-    calls: [{ direction: "internal", answered: true, parties: [{ user: "1001" }, { user: "1002" }] }],
-    presence: {
-      "1001": ["available", "on-call", "available"],
-      "1002": ["available", "ringing", "on-call", "available"],
-    },
-  },
-  "02-internal-cancelled": {
-    calls: [{ direction: "internal", answered: false, parties: [{ user: "1001" }, { user: "1002" }] }],
-    presence: {
-      "1001": ["available", "on-call", "available"],
-      "1002": ["available", "ringing", "available"],
-    },
-  },
-  "03-internal-busy": {
-    calls: [{ direction: "internal", answered: false, parties: [{ user: "1001" }, { user: "1003" }] }],
-    presence: {
-      "1001": ["available", "on-call", "available"],
-      "1003": ["available", "ringing", "available"],
-    },
-  },
-  "04-outbound-answered": {
-    calls: [{ direction: "outbound", answered: true, parties: [{ user: "1001" }, ext("17778732492")] }],
-    presence: { "1001": ["available", "on-call", "available"] },
-  },
-  "05-inbound-answered": {
-    calls: [{ direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }] }],
-    presence: { "1002": ["available", "ringing", "on-call", "available"] },
-  },
-  "06-hold-unhold": {
-    calls: [{ direction: "internal", answered: true, parties: [{ user: "1001" }, { user: "1002" }] }],
-    presence: {
-      "1001": ["available", "on-call", "on-hold", "on-call", "available"],
-      "1002": ["available", "ringing", "on-call", "on-hold", "on-call", "available"],
-    },
-  },
-  "07-redirect-to-ivr": {
-    calls: [
-      { direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }, { user: "1004" }] },
-    ],
-    presence: {
-      "1002": ["available", "ringing", "on-call", "available"],
-      "1004": ["available", "ringing", "on-call", "available"],
-    },
-  },
-  "08-park-and-retrieve": {
-    calls: [
-      { direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }, { user: "1003" }] },
-    ],
-    presence: {
-      "1002": ["available", "ringing", "on-call", "available"],
-      "1003": ["available", "on-call", "available"],
-    },
-  },
-  "09-directed-pickup": {
-    calls: [
-      {
-        direction: "internal",
-        answered: true,
-        parties: [{ user: "1001" }, { user: "1002" }, { user: "1003" }],
-      },
-    ],
-    presence: {
-      "1001": ["available", "on-call", "available"],
-      "1002": ["available", "ringing", "available"],
-      "1003": ["available", "on-call", "available"],
-    },
-  },
-  "11a-mixmonitor-ami": {
-    calls: [{ direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }], recorded: true }],
-    presence: { "1002": ["available", "ringing", "on-call", "available"] },
-  },
-  "11b-mixmonitor-dialplan": {
-    calls: [
-      {
-        direction: "outbound",
-        answered: true,
-        parties: [{ user: "1001" }, ext("17778732492")],
-        recorded: true,
-      },
-    ],
-    presence: { "1001": ["available", "on-call", "available"] },
-  },
-  "15a-blind-transfer": {
-    calls: [
-      { direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }, { user: "1003" }] },
-    ],
-    presence: {
-      "1002": ["available", "ringing", "on-call", "available"],
-      "1003": ["available", "ringing", "on-call", "available"],
-    },
-  },
-  "15b-attended-transfer": {
-    calls: [
-      { direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }, { user: "1003" }] },
-    ],
-    presence: {
-      "1002": ["available", "ringing", "on-call", "on-hold", "on-call", "available"],
-      "1003": ["available", "ringing", "on-call", "available"],
-    },
-  },
-};
+/** ARI carries every fact of these captures (the ChanSpy ones are below, under what it cannot see). */
+const ARI_ALONE = ["10a-chanspy-listen", "10b-chanspy-whisper", "10c-chanspy-barge"];
+const scenarios = Object.fromEntries(
+  Object.entries(ASTERISK_SCENARIOS).filter(([name]) => !ARI_ALONE.includes(name)),
+);
 
 describe("golden replay of the real Asterisk ARI captures", () => {
   it("covers every .ari.jsonl capture", () => {
@@ -137,9 +30,7 @@ describe("golden replay of the real Asterisk ARI captures", () => {
       .map((f) => f.slice(0, -".ari.jsonl".length));
     const covered = [
       ...Object.keys(scenarios),
-      "10a-chanspy-listen",
-      "10b-chanspy-whisper",
-      "10c-chanspy-barge",
+      ...ARI_ALONE,
       "12-registration",
       "13-presence-dnd",
       "14-burst-50-inbound",
@@ -148,20 +39,7 @@ describe("golden replay of the real Asterisk ARI captures", () => {
   });
 
   for (const [name, expected] of Object.entries(scenarios)) {
-    it(name, () => {
-      const result = run(name);
-      expect(result.calls).toHaveLength(expected.calls.length);
-      expected.calls.forEach((want, i) => {
-        const got = result.calls[i]!;
-        expect(got.state).toBe("ended");
-        expect(got).toMatchObject({ recorded: false, monitoring: [], ...want });
-      });
-      for (const [user, line] of Object.entries(expected.presence)) {
-        expect(result.presenceTimeline[user], `presence of ${user}`).toEqual(line);
-      }
-      expect(result.final.activeCalls).toEqual([]);
-      for (const state of Object.values(result.final.presence)) expect(state).toBe("available");
-    });
+    it(name, () => expectGolden(run(name), expected));
   }
 
   it("08-park-and-retrieve: the park is inferred from the parking bridge, space 701 from park:701", () => {
@@ -187,16 +65,7 @@ describe("golden replay of the real Asterisk ARI captures", () => {
   });
 
   it("14-burst-50-inbound: 50 independent answered inbound calls to 1005", () => {
-    const result = run("14-burst-50-inbound");
-    expect(result.calls).toHaveLength(50);
-    expect(new Set(result.calls.map((c) => c.id)).size).toBe(50);
-    for (const call of result.calls) {
-      expect(call).toMatchObject({ direction: "inbound", answered: true, state: "ended" });
-      expect(call.parties).toHaveLength(2);
-      expect(call.parties[0]).toMatchObject({ external: true });
-      expect(call.parties[1]).toEqual({ user: "1005" });
-    }
-    expect(result.presenceTimeline["1005"]).toEqual(["available", "ringing", "on-call", "available"]);
+    expectBurstOf50(run("14-burst-50-inbound"));
   });
 
   describe("what ARI alone cannot see", () => {

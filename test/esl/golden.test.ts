@@ -8,7 +8,8 @@ import { decodeEventBody, EslFrameParser, peekEventName } from "../../src/pbx/fr
 import { readEslTrace } from "../../src/pbx/freeswitch-esl/trace.js";
 import { ESL_EVENT_INTEREST, EslTranslator } from "../../src/pbx/freeswitch-esl/translate.js";
 import { readTrace } from "../../src/replay/formats.js";
-import { directoryFromEvents, type ReplayCall, type ReplayResult, replay } from "../../src/replay/replay.js";
+import { directoryFromEvents, type ReplayResult, replay } from "../../src/replay/replay.js";
+import { expectGolden, ext, type GoldenScenario, spyScenario, WIRELESS } from "../support/golden.js";
 
 const dir = "test/fixtures/freeswitch";
 
@@ -25,17 +26,7 @@ function runAmi(name: string): ReplayResult {
   return replay(read.events, directoryFromEvents(read.events));
 }
 
-type Expected = Pick<ReplayCall, "direction" | "answered" | "parties"> &
-  Partial<Pick<ReplayCall, "recorded" | "monitoring">>;
-
-const ext = (number: string, name?: string) => ({
-  number,
-  ...(name ? { name } : {}),
-  external: true as const,
-});
-const WIRELESS = ext("15551234567", "WIRELESS CALLER");
-
-const scenarios: Record<string, { calls: Expected[]; presence: Record<string, string[]> }> = {
+const scenarios: Record<string, GoldenScenario> = {
   "01-internal-answered": {
     calls: [{ direction: "internal", answered: true, parties: [{ user: "1001" }, { user: "1002" }] }],
     presence: {
@@ -98,6 +89,7 @@ const scenarios: Record<string, { calls: Expected[]; presence: Record<string, st
       "1003": ["available", "ringing", "on-call", "available"],
     },
   },
+  // The spy leg runs eavesdrop on 1001's leg: a monitoring session, never a party or a call of its own.
   "10a-eavesdrop-listen": spyScenario("listen"),
   "10b-eavesdrop-whisper": spyScenario("whisper"),
   "10c-eavesdrop-barge": spyScenario("barge"),
@@ -123,24 +115,6 @@ const scenarios: Record<string, { calls: Expected[]; presence: Record<string, st
   },
 };
 
-function spyScenario(mode: "listen" | "whisper" | "barge") {
-  return {
-    // The spy leg runs eavesdrop on 1001's leg: a monitoring session, never a party or a call of its own.
-    calls: [
-      {
-        direction: "outbound" as const,
-        answered: true,
-        parties: [{ user: "1001" }, ext("17778732492")],
-        monitoring: [{ by: "1004", target: "1001", mode }],
-      },
-    ],
-    presence: {
-      "1001": ["available", "on-call", "available"],
-      "1004": ["available", "ringing", "on-call", "available"],
-    },
-  };
-}
-
 describe("golden replay of the real FreeSWITCH ESL captures", () => {
   it("covers every capture in the fixtures", () => {
     const traces = readdirSync(dir)
@@ -150,18 +124,7 @@ describe("golden replay of the real FreeSWITCH ESL captures", () => {
   });
 
   for (const [name, expected] of Object.entries(scenarios)) {
-    it(name, () => {
-      const result = run(name);
-      expect(result.calls).toHaveLength(expected.calls.length);
-      expected.calls.forEach((want, i) => {
-        const got = result.calls[i]!;
-        expect(got.state).toBe("ended");
-        expect(got).toMatchObject({ recorded: false, monitoring: [], ...want });
-      });
-      expect(result.presenceTimeline).toEqual(expected.presence);
-      expect(result.final.activeCalls).toEqual([]);
-      for (const state of Object.values(result.final.presence)) expect(state).toBe("available");
-    });
+    it(name, () => expectGolden(run(name), expected, { exactPresence: true }));
   }
 
   it("the causes: ORIGINATOR_CANCEL is 127 and PICKED_OFF 26, as Asterisk reports the same hangups", () => {
