@@ -9,7 +9,14 @@ import { readEslTrace } from "../../src/pbx/freeswitch-esl/trace.js";
 import { ESL_EVENT_INTEREST, EslTranslator } from "../../src/pbx/freeswitch-esl/translate.js";
 import { readTrace } from "../../src/replay/formats.js";
 import { directoryFromEvents, type ReplayResult, replay } from "../../src/replay/replay.js";
-import { expectGolden, ext, type GoldenScenario, spyScenario, WIRELESS } from "../support/golden.js";
+import {
+  ASTERISK_SCENARIOS,
+  expectGolden,
+  ext,
+  type GoldenScenario,
+  spyScenario,
+  WIRELESS,
+} from "../support/golden.js";
 
 const dir = "test/fixtures/freeswitch";
 
@@ -26,39 +33,18 @@ function runAmi(name: string): ReplayResult {
   return replay(read.events, directoryFromEvents(read.events));
 }
 
+/** The FreeSWITCH captures of these scenarios must give what the Asterisk ones give. */
+const asAsterisk = (name: string): GoldenScenario => ASTERISK_SCENARIOS[name]!;
+
 const scenarios: Record<string, GoldenScenario> = {
-  "01-internal-answered": {
-    calls: [{ direction: "internal", answered: true, parties: [{ user: "1001" }, { user: "1002" }] }],
-    presence: {
-      "1001": ["available", "on-call", "available"],
-      "1002": ["available", "ringing", "on-call", "available"],
-    },
-  },
-  "02-internal-cancelled": {
-    // ORIGINATOR_CANCEL on both legs; 1002 rang and was never answered.
-    calls: [{ direction: "internal", answered: false, parties: [{ user: "1001" }, { user: "1002" }] }],
-    presence: {
-      "1001": ["available", "on-call", "available"],
-      "1002": ["available", "ringing", "available"],
-    },
-  },
-  "04-outbound-answered": {
-    // The B-leg is on the external profile via gateway carrier: the outside party is the dialled number.
-    calls: [{ direction: "outbound", answered: true, parties: [{ user: "1001" }, ext("17778732492")] }],
-    presence: { "1001": ["available", "on-call", "available"] },
-  },
-  "05-inbound-answered": {
-    calls: [{ direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }] }],
-    presence: { "1002": ["available", "ringing", "on-call", "available"] },
-  },
-  "06-hold-unhold": {
-    // uuid_hold puts CHANNEL_HOLD on 1001's leg; 1002, bridged with it, is on hold too.
-    calls: [{ direction: "internal", answered: true, parties: [{ user: "1001" }, { user: "1002" }] }],
-    presence: {
-      "1001": ["available", "on-call", "on-hold", "on-call", "available"],
-      "1002": ["available", "ringing", "on-call", "on-hold", "on-call", "available"],
-    },
-  },
+  "01-internal-answered": asAsterisk("01-internal-answered"),
+  // ORIGINATOR_CANCEL on both legs; 1002 rang and was never answered.
+  "02-internal-cancelled": asAsterisk("02-internal-cancelled"),
+  // The B-leg is on the external profile via gateway carrier: the outside party is the dialled number.
+  "04-outbound-answered": asAsterisk("04-outbound-answered"),
+  "05-inbound-answered": asAsterisk("05-inbound-answered"),
+  // uuid_hold puts CHANNEL_HOLD on 1001's leg; 1002, bridged with it, is on hold too.
+  "06-hold-unhold": asAsterisk("06-hold-unhold"),
   "07-transfer-to-ivr": {
     // The caller's leg goes to the IVR (5000) and stays there: 1002 leaves, the call goes on.
     calls: [{ direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }] }],
