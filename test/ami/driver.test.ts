@@ -2,9 +2,7 @@
 // events into a LiveModel, every call command, reconnect after a drop, login failures with backoff,
 // and malformed input.
 
-import { afterEach, describe, expect, it } from "vitest";
-import type { PbxEvent } from "../../src/domain/events.js";
-import { type CallView, LiveModel, type ModelChange } from "../../src/domain/live-model.js";
+import { describe, expect, it } from "vitest";
 import {
   AsteriskAmiDriver,
   type AsteriskAmiDriverOptions,
@@ -12,25 +10,12 @@ import {
 } from "../../src/pbx/asterisk-ami/driver.js";
 import { AmiSimulator, type AmiSimulatorOptions } from "../../src/sim/ami-simulator.js";
 import { get, TraceLibrary } from "../../src/sim/ami-trace.js";
-import { capturingLogger, directory, silentLogger, sleep, waitFor } from "./helpers.js";
+import { callOf, type DriverHarness, driverHarness, legOf, pausedCall } from "../support/driver-harness.js";
+import { capturingLogger, silentLogger, sleep, waitFor } from "./helpers.js";
 
 const PBX = "ast1";
 
-interface Harness {
-  sim: AmiSimulator;
-  driver: AsteriskAmiDriver;
-  model: LiveModel;
-  events: PbxEvent[];
-  changes: ModelChange[];
-}
-
-const running: Harness[] = [];
-afterEach(async () => {
-  for (const h of running.splice(0)) {
-    await h.driver.stop();
-    await h.sim.stop();
-  }
-});
+type Harness = DriverHarness<AmiSimulator, AsteriskAmiDriver>;
 
 async function harness(
   simOptions: AmiSimulatorOptions = {},
@@ -49,42 +34,7 @@ async function harness(
     logger: silentLogger(),
     ...driverOptions,
   });
-  const model = new LiveModel(directory(PBX));
-  const h: Harness = { sim, driver, model, events: [], changes: [] };
-  driver.onEvents((batch) => {
-    for (const e of batch) {
-      h.events.push(e);
-      h.changes.push(...model.apply(e));
-    }
-  });
-  running.push(h);
-  if (start) {
-    driver.start();
-    await waitFor(() => driver.status().connected, "driver connected");
-  }
-  return h;
-}
-
-function callOf(h: Harness, user: string): CallView | undefined {
-  const leg = h.model.legsOfUser(user)[0];
-  return leg ? h.model.callOfLeg(PBX, leg.id) : undefined;
-}
-
-function legOf(h: Harness, user: string): string {
-  const leg = h.model.legsOfUser(user)[0];
-  if (!leg) throw new Error(`no leg for ${user}`);
-  return leg.id;
-}
-
-async function pausedCall(
-  h: Harness,
-  scenario: string,
-  pauseAt: "ringing" | "answered" | "parked",
-  extMap = {},
-) {
-  const call = h.sim.startCall(scenario, { pauseAt, timeScale: 0.02, extMap });
-  await waitFor(() => call.paused, `${scenario} paused at ${pauseAt}`);
-  return call;
+  return driverHarness(PBX, sim, driver, start);
 }
 
 describe("connect and resync", () => {

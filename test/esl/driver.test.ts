@@ -2,30 +2,15 @@
 // events into a LiveModel, every call command, the recording policy in FreeSWITCH's db, reconnect
 // after a drop, a wrong password with spaced retries, and malformed input.
 
-import { afterEach, describe, expect, it } from "vitest";
-import type { PbxEvent } from "../../src/domain/events.js";
-import { type CallView, LiveModel, type ModelChange } from "../../src/domain/live-model.js";
+import { describe, expect, it } from "vitest";
 import { FreeswitchEslDriver, type FreeswitchEslDriverOptions } from "../../src/pbx/freeswitch-esl/driver.js";
 import { EslSimulator, type EslSimulatorOptions } from "../../src/sim/esl-simulator.js";
-import { capturingLogger, directory, silentLogger, sleep, waitFor } from "../ami/helpers.js";
+import { capturingLogger, silentLogger, sleep, waitFor } from "../ami/helpers.js";
+import { callOf, type DriverHarness, driverHarness, legOf, pausedCall } from "../support/driver-harness.js";
 
 const PBX = "fs1";
 
-interface Harness {
-  sim: EslSimulator;
-  driver: FreeswitchEslDriver;
-  model: LiveModel;
-  events: PbxEvent[];
-  changes: ModelChange[];
-}
-
-const running: Harness[] = [];
-afterEach(async () => {
-  for (const h of running.splice(0)) {
-    await h.driver.stop();
-    await h.sim.stop();
-  }
-});
+type Harness = DriverHarness<EslSimulator, FreeswitchEslDriver>;
 
 async function harness(
   simOptions: EslSimulatorOptions = {},
@@ -44,42 +29,7 @@ async function harness(
     logger: silentLogger(),
     ...driverOptions,
   });
-  const model = new LiveModel(directory(PBX));
-  const h: Harness = { sim, driver, model, events: [], changes: [] };
-  driver.onEvents((batch) => {
-    for (const e of batch) {
-      h.events.push(e);
-      h.changes.push(...model.apply(e));
-    }
-  });
-  running.push(h);
-  if (start) {
-    driver.start();
-    await waitFor(() => driver.status().connected, "driver connected");
-  }
-  return h;
-}
-
-function callOf(h: Harness, user: string): CallView | undefined {
-  const leg = h.model.legsOfUser(user)[0];
-  return leg ? h.model.callOfLeg(PBX, leg.id) : undefined;
-}
-
-function legOf(h: Harness, user: string): string {
-  const leg = h.model.legsOfUser(user)[0];
-  if (!leg) throw new Error(`no leg for ${user}`);
-  return leg.id;
-}
-
-async function pausedCall(
-  h: Harness,
-  scenario: string,
-  pauseAt: "ringing" | "answered" | "parked",
-  extMap = {},
-) {
-  const call = h.sim.startCall(scenario, { pauseAt, timeScale: 0.02, extMap });
-  await waitFor(() => call.paused, `${scenario} paused at ${pauseAt}`);
-  return call;
+  return driverHarness(PBX, sim, driver, start);
 }
 
 function commands(h: Harness, prefix: string): string[] {

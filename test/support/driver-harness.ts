@@ -1,0 +1,82 @@
+// A PBX driver on its protocol simulator, feeding a LiveModel: the common part of the AMI and ESL driver
+// tests. Harnesses are stopped after each test.
+
+import { afterEach } from "vitest";
+import type { PbxEvent } from "../../src/domain/events.js";
+import { type CallView, LiveModel, type ModelChange } from "../../src/domain/live-model.js";
+import type { PbxDriver } from "../../src/pbx/driver.js";
+import type { ReplayedCall } from "../../src/sim/replay-engine.js";
+import { directory, waitFor } from "../ami/helpers.js";
+
+type PausePoint = "ringing" | "answered" | "parked";
+
+interface Simulator {
+  stop(): Promise<void>;
+  startCall(
+    scenario: string,
+    options: { pauseAt: PausePoint; timeScale: number; extMap: Record<string, string> },
+  ): ReplayedCall<unknown>;
+}
+
+export interface DriverHarness<S extends Simulator, D extends PbxDriver> {
+  pbx: string;
+  sim: S;
+  driver: D;
+  model: LiveModel;
+  events: PbxEvent[];
+  changes: ModelChange[];
+}
+
+const running: DriverHarness<Simulator, PbxDriver>[] = [];
+afterEach(async () => {
+  for (const h of running.splice(0)) {
+    await h.driver.stop();
+    await h.sim.stop();
+  }
+});
+
+/** Feeds the driver's events into a model of the test directory; starts it and waits for it unless `start` is false. */
+export async function driverHarness<S extends Simulator, D extends PbxDriver>(
+  pbx: string,
+  sim: S,
+  driver: D,
+  start = true,
+): Promise<DriverHarness<S, D>> {
+  const model = new LiveModel(directory(pbx));
+  const h: DriverHarness<S, D> = { pbx, sim, driver, model, events: [], changes: [] };
+  driver.onEvents((batch) => {
+    for (const e of batch) {
+      h.events.push(e);
+      h.changes.push(...model.apply(e));
+    }
+  });
+  running.push(h);
+  if (start) {
+    driver.start();
+    await waitFor(() => driver.status().connected, "driver connected");
+  }
+  return h;
+}
+
+export function callOf(h: DriverHarness<Simulator, PbxDriver>, user: string): CallView | undefined {
+  const leg = h.model.legsOfUser(user)[0];
+  return leg ? h.model.callOfLeg(h.pbx, leg.id) : undefined;
+}
+
+export function legOf(h: DriverHarness<Simulator, PbxDriver>, user: string): string {
+  const leg = h.model.legsOfUser(user)[0];
+  if (!leg) throw new Error(`no leg for ${user}`);
+  return leg.id;
+}
+
+/** Starts a captured call and waits until it is paused at `pauseAt`. */
+export async function pausedCall<S extends Simulator>(
+  h: DriverHarness<S, PbxDriver>,
+  scenario: string,
+  pauseAt: PausePoint,
+  extMap: Record<string, string> = {},
+): Promise<ReturnType<S["startCall"]>> {
+  const call = h.sim.startCall(scenario, { pauseAt, timeScale: 0.02, extMap }) as ReturnType<S["startCall"]>;
+  await waitFor(() => call.paused, `${scenario} paused at ${pauseAt}`);
+  return call;
+}
