@@ -50,16 +50,8 @@ const scenarios: Record<string, GoldenScenario> = {
     calls: [{ direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }] }],
     presence: { "1002": ["available", "ringing", "on-call", "available"] },
   },
-  "08-valet-park-and-retrieve": {
-    // 1003 dials the slot: its own leg (own call UUID) joins the parked caller's call.
-    calls: [
-      { direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }, { user: "1003" }] },
-    ],
-    presence: {
-      "1002": ["available", "ringing", "on-call", "available"],
-      "1003": ["available", "on-call", "available"],
-    },
-  },
+  // 1003 dials the slot: its own leg (own call UUID) joins the parked caller's call.
+  "08-valet-park-and-retrieve": asAsterisk("08-park-and-retrieve"),
   "09-intercept": {
     // The interceptor is originated by the API: its phone rings first, then it talks to 1001.
     calls: [
