@@ -1,0 +1,94 @@
+// One live Asterisk site for a test file: a real Asterisk, a private Redis, Callsight's server and
+// worker (built CLI) connected to it over AMI or ARI (+ AMI companion), and sipp phones 1001–1006 and a
+// carrier. `teardown` stops everything in reverse order, also after a failure.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type LocalRedis, startLocalRedis } from "../../../src/runtime/local-redis.js";
+import { LiveAsterisk, PHONES } from "./asterisk.js";
+import { LiveCallsight, type LiveUser } from "./callsight.js";
+import { stopAll } from "./processes.js";
+import { SippEndpoint } from "./sipp.js";
+
+export const NAMES: Record<string, string> = {
+  "1001": "Alice Sales",
+  "1002": "Bob Sales",
+  "1003": "Carol Sales",
+  "1004": "Dave Support",
+  "1005": "Erin Support",
+  "1006": "Frank Support",
+};
+
+export interface AsteriskSite {
+  dir: string;
+  pbx: LiveAsterisk;
+  redis: LocalRedis;
+  callsight: LiveCallsight;
+  phones: Record<string, SippEndpoint>;
+  carrier: SippEndpoint;
+  teardown(): Promise<void>;
+}
+
+export async function startAsteriskSite(driver: "ami" | "ari", users?: LiveUser[]): Promise<AsteriskSite> {
+  const dir = await mkdtemp(join(tmpdir(), `callsight-live-${driver}-`));
+  const pbx = await LiveAsterisk.create(dir);
+  let redis: LocalRedis | undefined;
+  let callsight: LiveCallsight | undefined;
+  const teardown = async () => {
+    await callsight?.stop().catch(() => undefined);
+    await pbx.stop().catch(() => undefined);
+    await redis?.stop().catch(() => undefined);
+    await stopAll();
+    if (!process.env.CALLSIGHT_LIVE_KEEP) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await pbx.start();
+    redis = await startLocalRedis();
+    const pbxConfig =
+      driver === "ami"
+        ? {
+            id: "main",
+            driver: "ami",
+            host: "127.0.0.1",
+            port: pbx.ports.ami,
+            username: pbx.ami.username,
+            secret: pbx.ami.secret,
+            trunks: ["carrier"],
+            ivr: { context: "ivr", exten: "s" },
+          }
+        : {
+            id: "main",
+            driver: "ari",
+            host: "127.0.0.1",
+            port: pbx.ports.http,
+            username: pbx.ari.username,
+            secret: pbx.ari.secret,
+            trunks: ["carrier"],
+            ivr: { context: "ivr", exten: "s" },
+            companion: { port: pbx.ports.ami, username: pbx.ami.username, secret: pbx.ami.secret },
+          };
+    callsight = await LiveCallsight.create({
+      dir,
+      redisUrl: redis.url,
+      pbx: pbxConfig,
+      recordingDirectory: pbx.monitorDir,
+      ...(users ? { users } : {}),
+    });
+    await callsight.start();
+    const phones: Record<string, SippEndpoint> = {};
+    for (const p of PHONES)
+      phones[p] = new SippEndpoint(p, NAMES[p] ?? p, pbx.ports.phones[p] ?? 0, dir, () => pbx.ports.sip);
+    const carrier = new SippEndpoint(
+      "15551234567",
+      "Carrier Caller",
+      pbx.ports.carrier,
+      dir,
+      () => pbx.ports.sip,
+    );
+    return { dir, pbx, redis, callsight, phones, carrier, teardown };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
