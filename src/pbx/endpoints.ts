@@ -25,6 +25,11 @@ export class EndpointClassifier {
     this.devices = new Set(rules.devices);
   }
 
+  /** The configured trunks by their resource name (`PJSIP/carrier` and `carrier` are both `carrier`). */
+  trunkNames(): string[] {
+    return [...new Set([...this.trunks].map((t) => t.slice(t.lastIndexOf("/") + 1)))];
+  }
+
   /** internal = a phone of the PBX; external = a trunk (anything that is neither a device nor an extension). */
   side(endpoint: string, resource: string): "internal" | "external" {
     if (this.trunks.has(endpoint) || this.trunks.has(resource)) return "external";

@@ -279,6 +279,12 @@ export class AsteriskAmiDriver implements PbxDriver {
             value,
           })),
           { key: "callsight/config/recording_options", value: beep(policy.beepSeconds) },
+          // The dialplan tells an outside caller by its endpoint: a call entering from a trunk is
+          // external wherever it goes next (IVR, transfer, a Goto into the internal context).
+          ...(this.options.classifier?.trunkNames() ?? []).map((trunk) => ({
+            key: `callsight/trunk/${trunk}`,
+            value: "1",
+          })),
           // An empty value is a real override ("no beep for this department"); a missing key falls back
           // to the global one.
           ...Object.entries(policy.beepByExtension ?? {}).map(([ext, seconds]) => ({

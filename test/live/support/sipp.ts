@@ -4,6 +4,7 @@
 // call ends (a recording of a silent call is a 44-byte WAV), accept the PBX's re-INVITEs (connected
 // line updates, hold) and wait for the BYE, so the test — not a timer — decides when a call ends.
 
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freePort, freeUdpRange, type Spawned, spawnLogged } from "./processes.js";
@@ -192,10 +193,12 @@ Content-Length: 0`);
         ),
       );
       parts.push(`<recv response="202"/>`);
-      // NOTIFYs about the transfer's progress, then the PBX hangs up our leg.
-      parts.push(`<label id="notify${i}"/>
-<recv request="NOTIFY" optional="true" next="notified${i}"/>
-<recv request="BYE" next="bye"/>
+      // NOTIFYs report the transfer's progress (a sipfrag); after the final one the phone hangs up, as
+      // a transferring phone does (unless the PBX hangs up first).
+      // Waiting is done only in recv elements: a message that arrives while sipp is on a nop aborts it.
+      const notify = `<recv request="NOTIFY" optional="true" next="notified${i}"><action><ereg regexp="SIP/2.0 [2-6]" search_in="body" check_it="false" assign_to="final${i}"/></action></recv>
+<recv request="BYE" next="bye"/>`;
+      parts.push(`${notify}
 <label id="notified${i}"/>
 ${msg(
   `SIP/2.0 200 OK
@@ -205,8 +208,13 @@ ${msg(
 [last_Call-ID:]
 [last_CSeq:]
 Content-Length: 0`,
-  ` next="notify${i}"`,
-)}`);
+  ` test="final${i}" next="transferred${i}"`,
+)}
+${notify}
+<label id="transferred${i}"/>
+<nop><action><exec rtp_stream="pause"/></action></nop>
+${inDialog("BYE", "")}
+<recv response="200" next="end"/>`);
     } else if ("dtmf" in step) {
       for (const digit of step.dtmf) {
         parts.push(
@@ -352,8 +360,9 @@ export class SippEndpoint {
     const n = ++this.seq;
     const file = join(this.dir, `${this.user}-${kind}-${n}.xml`);
     await writeFile(file, xml);
+    // Written once: rewriting it while another sipp reads it makes that one fail to cache it.
     const audio = join(this.dir, "tone.alaw");
-    await writeFile(audio, toneAlaw());
+    if (!existsSync(audio)) await writeFile(audio, toneAlaw());
     const media = await freeUdpRange(8);
     const control = await freePort();
     const p = await spawnLogged(
