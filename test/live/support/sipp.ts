@@ -88,7 +88,11 @@ Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
 Content-Length: 0`);
   const invite = `<recv request="INVITE" crlf="true"><action><ereg regexp="([0-9]+) INVITE" search_in="hdr" header="CSeq:" assign_to="cseqall,invcseq"/><log message="INVITE [$cseqall]"/></action></recv>`;
   if (answer === "busy") {
+    // Rings for a moment first (the user rejects it): long enough for every viewer to be shown the
+    // call, which a board that batches its updates would not show for an instant 486.
     return scenario(`<recv request="INVITE" crlf="true"/>
+${ringing.replace("[last_To:];tag", "[last_To:];tag")}
+<pause milliseconds="1500"/>
 ${msg(`SIP/2.0 486 Busy Here
 [last_Via:]
 [last_From:]
