@@ -1,6 +1,7 @@
-// Request validation with zod; a bad request gets a 400 naming each bad field.
+// Request validation with zod; a bad request gets a 400 naming each bad field. A Redis that cannot be
+// reached gets a 503 with the reason.
 
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
 
 export interface FieldProblem {
@@ -30,4 +31,45 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: Fasti
     problems,
   });
   return undefined;
+}
+
+/** Messages and codes of a Redis (ioredis) that cannot be reached right now. */
+const REDIS_DOWN_NAMES = new Set(["MaxRetriesPerRequestError", "RedisTimeoutError", "DeadlineError"]);
+const REDIS_DOWN_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+]);
+const REDIS_DOWN_MESSAGE = /Connection is closed|Stream isn't writeable|max retries per request/i;
+
+/** Whether an error says that Redis is unreachable (rather than that the request is wrong). */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return (
+    REDIS_DOWN_NAMES.has(err.name) ||
+    (code !== undefined && REDIS_DOWN_CODES.has(code)) ||
+    REDIS_DOWN_MESSAGE.test(err.message)
+  );
+}
+
+/**
+ * A route's error handler that answers 503 with the reason when Redis cannot be reached (the bearer
+ * token is checked there), and logs it; any other error goes on to the default handler.
+ */
+export function redisUnavailableAs503(what: string) {
+  return (err: Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    if (!isRedisUnavailable(err)) throw err;
+    request.log.error({ err, url: request.url }, `${what} unavailable: Redis cannot be reached`);
+    return reply
+      .code(503)
+      .header("retry-after", "5")
+      .send({
+        error: "unavailable",
+        message: `${what} is unavailable: Redis cannot be reached (${err.message}); try again shortly`,
+      });
+  };
 }

@@ -9,10 +9,12 @@
 // once; the instance that takes the lease over connects afresh, and the snapshot its driver delivers
 // first resyncs every instance. Commands go to the real driver on the owner and through the command
 // relay everywhere else.
+//
+// Lease changes run one after the other, and none waits on Redis (or the PBX) without a bound: a Redis
+// that went away must never leave a later "take the PBX over" queued behind a "let it go" that waits
+// for a blocked read. While this instance applies no events (no lease, or a change in progress) its
+// status says so, with the reason, and /readyz with it.
 
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { PbxEvent } from "../domain/events.js";
 import type {
@@ -26,53 +28,23 @@ import type {
   RecordingPolicyTable,
   RecordingRequest,
 } from "../pbx/driver.js";
+import { StepQueue, settleWithin, within } from "./bounded.js";
 import { CommandRelay, type RelayedCommand, runCommand } from "./command-relay.js";
-import { EventStreamConsumer, EventStreamPublisher, FencedError, type StreamBatch } from "./event-stream.js";
-import { PbxLease } from "./pbx-lease.js";
+import { EventPump } from "./event-pump.js";
+import { EventStreamConsumer, EventStreamPublisher, type StreamBatch } from "./event-stream.js";
+import { type LeaseHolder, PbxLease } from "./pbx-lease.js";
+import { type ClusteredDriverOptions, type ClusteredDriverStatus, clusterInstanceId } from "./settings.js";
+import { SnapshotRefresh } from "./snapshot-refresh.js";
 
-/** A stable id for this process: host, pid and a random part (a restarted process is a new instance). */
-export function clusterInstanceId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-}
+/** How long a lease change waits for Redis or the PBX before it gives up on a step and goes on. */
+const STEP_MS = 3000;
 
-export interface ClusterSettings {
-  /** This process's id (default clusterInstanceId()). */
-  instance?: string;
-  /** Lease lifetime; another instance takes over within about 1.3 × this after the owner dies (default 5 s). */
-  leaseTtlMs?: number;
-  /** How long a non-owner waits for the owner to take an operation (default 5 s). */
-  relayTakeTimeoutMs?: number;
-  /** How long it then waits for the outcome (default 15 s). */
-  relayAnswerTimeoutMs?: number;
-  /** The owner refuses relayed operations older than this (default 5 s). */
-  staleCommandMs?: number;
-  /** The owner takes a fresh snapshot from the PBX when the stream holds more entries than this (default 10 000) */
-  refreshSnapshotAfter?: number;
-  /** … or when its last snapshot is older than this (default 1 h), so a starting instance replays little. */
-  refreshSnapshotEveryMs?: number;
-}
-
-export interface ClusteredDriverOptions extends ClusterSettings {
-  /** The real driver. */
-  driver: PbxDriver;
-  /** Builds another real driver for the same PBX (for snapshot refreshes without a gap); optional. */
-  createDriver?: () => PbxDriver;
-  redis: Redis;
-  prefix: string;
-  logger: Logger;
-}
-
-export interface ClusteredDriverStatus extends DriverStatus {
-  cluster: {
-    instance: string;
-    role: "owner" | "follower";
-    /** The instance holding the PBX lease when last seen. */
-    owner?: string;
-    token?: number;
-    /** The last event-stream entry this instance applied. */
-    stream: string;
-  };
-}
+export {
+  type ClusteredDriverOptions,
+  type ClusteredDriverStatus,
+  type ClusterSettings,
+  clusterInstanceId,
+} from "./settings.js";
 
 export class ClusteredDriver implements PbxDriver {
   readonly pbx: string;
@@ -84,22 +56,21 @@ export class ClusteredDriver implements PbxDriver {
   private readonly listeners: ((events: PbxEvent[]) => void)[] = [];
   private readonly log: Logger;
   private active: PbxDriver;
-  /** A second real driver connecting for a fresh snapshot; replaces `active` once it delivered one. */
-  private next: PbxDriver | undefined;
-  private nextTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastRefresh = 0;
-  /** The current connection saw a leg appear while `next` was connecting: `next`'s snapshot may be stale. */
-  private nextTainted = false;
-  private lastSnapshotAt = Date.now();
-  private refreshWarned = false;
+  private readonly refresh: SnapshotRefresh;
   /** Fencing token while we own the PBX; 0 otherwise. */
   private token = 0;
   /** The newest token whose batches this instance applied straight from its own driver. */
   private appliedToken = 0;
   private policy: RecordingPolicyTable | undefined;
-  private transitions: Promise<void> = Promise.resolve();
-  private readonly pending: { events: PbxEvent[]; token: number }[] = [];
-  private pumping: Promise<void> | undefined;
+  /** Lease changes, one after the other. */
+  private readonly transitions: StepQueue;
+  /** Grows with every lease change: a step of an earlier one stops at its next await. */
+  private epoch = 0;
+  /** Why this instance last lost the lease. */
+  private lostReason: string | undefined;
+  /** The token of the lease this instance took last (whether or not it got to use it). */
+  private leaseToken = 0;
+  private readonly pump: EventPump;
   private stopping = false;
   private streamConnected = false;
   private streamSince: number | undefined;
@@ -109,6 +80,11 @@ export class ClusteredDriver implements PbxDriver {
     this.pbx = options.driver.pbx;
     this.instance = options.instance ?? clusterInstanceId();
     this.log = options.logger.child({ pbx: this.pbx, instance: this.instance, component: "cluster" });
+    this.transitions = new StepQueue(STEP_MS * 2, (what, err) =>
+      err
+        ? this.log.error({ err }, `cluster: ${what} failed`)
+        : this.log.warn(`cluster: ${what} still waiting after ${STEP_MS * 2} ms; going on`),
+    );
     this.active = options.driver;
     this.watch(options.driver);
     this.publisher = new EventStreamPublisher(options.redis, options.prefix, this.pbx);
@@ -129,6 +105,23 @@ export class ClusteredDriver implements PbxDriver {
       ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
       onAcquired: (token) => this.acquired(token),
       onLost: (reason) => this.lost(reason),
+      floor: () => Math.max(this.appliedToken, this.consumer.highestToken),
+    });
+    this.pump = new EventPump({
+      publisher: this.publisher,
+      logger: this.log,
+      token: () => this.token,
+      onFenced: () => void this.lease.release(),
+      onPublished: (length, snapshot) => this.refresh.published(length, snapshot),
+      counters: this.counters,
+    });
+    this.refresh = new SnapshotRefresh({
+      settings: options,
+      logger: this.log,
+      allowed: () => this.isOwner() && !this.stopping,
+      watch: (driver) => this.watch(driver),
+      policy: () => this.policy,
+      counters: this.counters,
     });
     this.relay = new CommandRelay({
       redis: options.redis,
@@ -175,22 +168,25 @@ export class ClusteredDriver implements PbxDriver {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.epoch++;
     if (this.isOwner()) {
-      await this.stopDrivers();
-      await withDeadline(this.pumping ?? Promise.resolve(), 2000);
+      await settleWithin(this.stopDrivers(), STEP_MS);
+      // What the driver delivered last reaches the stream, if Redis is there to take it.
+      await this.pump.drain(this.options.redis.status === "ready" ? 2000 : 200);
     }
     await this.lease.stop();
-    await this.transitions;
-    await this.relay.unserve();
-    await this.consumer.stop();
+    await this.transitions.idle(STEP_MS);
+    await this.relay.unserve(1000);
+    await this.consumer.stop(1000);
   }
 
   status(): ClusteredDriverStatus {
     const owner = this.isOwner();
     const holder = this.lease.holder;
     const real = this.active.status();
+    const problem = this.notApplying(owner, holder);
     const base: DriverStatus = owner
-      ? real
+      ? { ...real }
       : {
           pbx: this.pbx,
           driver: real.driver,
@@ -199,6 +195,10 @@ export class ClusteredDriver implements PbxDriver {
           reconnects: 0,
           ...(this.streamSince !== undefined ? { since: this.streamSince } : {}),
         };
+    if (problem) {
+      base.connected = false;
+      base.lastError = problem;
+    }
     return {
       ...base,
       cluster: {
@@ -206,8 +206,23 @@ export class ClusteredDriver implements PbxDriver {
         role: owner ? "owner" : "follower",
         ...(holder ? { owner: holder.instance, token: holder.token } : {}),
         stream: this.consumer.position,
+        ...(problem ? { problem } : {}),
       },
     };
+  }
+
+  /** Why this instance applies no PBX events now, neither its own connection's nor the stream's. */
+  private notApplying(owner: boolean, holder: LeaseHolder | undefined): string | undefined {
+    if (this.stopping) return "stopping";
+    if (owner) return this.transitions.busy ? "PBX lease change in progress" : undefined;
+    if (this.lease.token > 0)
+      return "PBX lease acquired, taking the connection over (lease change in progress)";
+    const lost = this.lostReason ? `; this instance lost it: ${this.lostReason}` : "";
+    if (!holder) return `no instance holds the PBX lease as far as this one can tell${lost}`;
+    if (holder.instance === this.instance)
+      return `the PBX lease still names this instance, which gave it up${lost}`;
+    if (this.transitions.busy) return "PBX lease change in progress";
+    return this.consumer.trouble;
   }
 
   endpointForExtension(extension: string): string {
@@ -270,45 +285,57 @@ export class ClusteredDriver implements PbxDriver {
   // ---- ownership --------------------------------------------------------------------------------
 
   private acquired(token: number): void {
-    this.transition(async () => {
-      if (this.stopping || this.lease.token !== token) return;
+    const epoch = ++this.epoch;
+    this.leaseToken = token;
+    const current = () => epoch === this.epoch && !this.stopping && this.lease.token === token;
+    this.transitions.run("taking the PBX connection over", async () => {
+      if (!current()) return;
       // Fence every older writer before the first event of ours can exist.
-      if (!(await this.publisher.claim(token))) {
+      let claimed: boolean;
+      try {
+        claimed = await within(this.publisher.claim(token), STEP_MS, "claiming the event stream");
+      } catch (err) {
+        if (!current()) return;
+        // Give the lease up rather than hold it without using it: it is taken again on a later round.
+        this.log.warn({ err, token }, "cannot claim the event stream; giving the PBX lease up to retry");
+        await this.lease.release();
+        return;
+      }
+      if (!current()) return;
+      if (!claimed) {
         this.log.warn({ token }, "a newer owner claimed the event stream; giving the lease up");
         await this.lease.release();
         return;
       }
-      if (this.lease.token !== token) return;
       this.token = token;
       this.relay.serve((cmd) => this.executeRelayed(cmd));
-      if (this.policy) await this.active.publishRecordingPolicy(this.policy).catch(() => undefined);
-      if (this.token !== token) return;
+      if (this.policy) await settleWithin(this.active.publishRecordingPolicy(this.policy), STEP_MS);
+      if (this.token !== token || !current()) return;
       this.active.start();
+      this.lostReason = undefined;
       this.log.info({ token }, "owner of the PBX connection: connecting");
     });
   }
 
   private lost(reason: string): void {
-    // Synchronously: from here on nothing the real driver delivers is published.
+    this.epoch++;
+    // Synchronously: from here on nothing the real driver delivers is published or applied.
     this.token = 0;
-    this.transition(async () => {
-      await this.relay.unserve();
-      await this.stopDrivers();
+    if (reason !== "released") this.lostReason = reason;
+    // The model no longer follows the PBX until the next owner's snapshot (which every new owner's
+    // connection starts with): say so to it, as a dropped connection would — unless a newer owner's
+    // entries (its snapshot first) were read already (this process was paused, say).
+    if (!this.stopping && this.consumer.highestToken <= this.leaseToken)
+      this.deliver([{ pbx: this.pbx, at: Date.now(), type: "pbx.connection", state: "down" }]);
+    this.transitions.run("letting the PBX connection go", async () => {
+      await this.relay.unserve(1000);
+      await settleWithin(this.stopDrivers(), STEP_MS);
       this.log.info({ reason }, "no longer the owner of the PBX connection");
     });
   }
 
-  private transition(step: () => Promise<void>): void {
-    this.transitions = this.transitions.then(step).catch((err) => {
-      this.log.error({ err }, "cluster: ownership change failed");
-    });
-  }
-
   private async stopDrivers(): Promise<void> {
-    const next = this.next;
-    this.next = undefined;
-    if (this.nextTimer) clearTimeout(this.nextTimer);
-    await Promise.all([this.active.stop(), next?.stop()]);
+    await Promise.all([this.active.stop(), this.refresh.cancel()]);
   }
 
   // ---- events: real driver -> stream -> listeners (the owner's: real driver -> listeners) ----------
@@ -327,117 +354,26 @@ export class ClusteredDriver implements PbxDriver {
     // A deliberate stop's "down" is not news: the next owner connects and resyncs everyone.
     const events = this.stopping ? delivered.filter((e) => e.type !== "pbx.connection") : delivered;
     if (events.length === 0) return;
-    if (driver === this.next) {
-      if (!events.some((e) => e.type === "pbx.snapshot")) {
-        this.counters.dropped += events.length;
-        return;
-      }
-      if (this.nextTainted) {
-        // A leg appeared while the new connection listed the PBX: its snapshot may lack it, and a snapshot
-        // without a leg reads as "that leg's recording ended". Keep the old connection; try again soon.
-        this.next = undefined;
-        if (this.nextTimer) clearTimeout(this.nextTimer);
-        this.lastRefresh = Date.now() - 50_000;
-        this.counters.dropped += events.length;
-        void driver.stop().catch(() => undefined);
-        return;
-      }
+    if (driver === this.refresh.connecting) {
+      if (!this.refresh.fromNext(driver, events)) return;
       // The fresh connection delivered its snapshot: from here on it is the connection.
       const old = this.active;
       this.active = driver;
-      this.next = undefined;
-      if (this.nextTimer) clearTimeout(this.nextTimer);
-      this.counters.refreshes++;
-      this.log.info("fresh PBX snapshot taken; switched to the new connection");
       void old.stop().catch(() => undefined);
     } else if (driver !== this.active) {
       this.counters.dropped += events.length;
       return;
-    } else if (this.next && events.some((e) => e.type === "leg.created" || e.type === "recording.started")) {
-      this.nextTainted = true;
+    } else {
+      this.refresh.current(events);
     }
-    this.pending.push({ events, token });
-    if (!this.pumping) this.pumping = this.pump().finally(() => (this.pumping = undefined));
+    this.pump.push(events, token);
     this.appliedToken = token;
     this.deliver(events);
   }
 
-  /**
-   * Publishes what the real driver delivered, in order. Batches that piled up while Redis answered the
-   * previous call go together in one round trip, so a busy PBX does not wait on one round trip per batch.
-   */
-  private async pump(): Promise<void> {
-    let failures = 0;
-    while (this.pending.length > 0) {
-      const token = this.token;
-      // A batch from an earlier ownership is not ours to write any more.
-      while (this.pending.length > 0 && this.pending[0]!.token !== token) {
-        this.counters.dropped += this.pending.shift()!.events.length;
-      }
-      const take = this.pending.slice(0, 200);
-      if (take.length === 0) return;
-      try {
-        const { length } = await this.publisher.publishMany(
-          take.map((p) => p.events),
-          token,
-        );
-        this.pending.splice(0, take.length);
-        for (const p of take) {
-          this.counters.published += p.events.length;
-          if (p.events.some((e) => e.type === "pbx.snapshot")) this.lastSnapshotAt = Date.now();
-        }
-        failures = 0;
-        const old = Date.now() - this.lastSnapshotAt > (this.options.refreshSnapshotEveryMs ?? 3_600_000);
-        if (length > (this.options.refreshSnapshotAfter ?? 10_000) || old) this.refreshSnapshot();
-      } catch (err) {
-        if (err instanceof FencedError) {
-          this.counters.fenced++;
-          this.log.warn({ err: err.message }, "event stream fenced: a newer owner took over");
-          this.pending.length = 0;
-          if (this.token === token) void this.lease.release();
-          return;
-        }
-        // Redis trouble: keep the order and retry until Redis answers or the lease runs out.
-        this.counters.publishRetries++;
-        if (failures++ === 0) this.log.warn({ err }, "cannot publish PBX events; retrying");
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-  }
-
-  /**
-   * Keeps the stream short: connects a second real driver, and when its snapshot arrives it becomes the
-   * connection and the old one is closed. Nothing is missed in between: the old connection publishes until
-   * the new one's snapshot, and the new one follows it with everything it saw since it logged in (before
-   * it listed the PBX's state), so an event both saw is applied twice at worst, which the model absorbs.
-   */
+  /** Takes a fresh snapshot on a second connection (see snapshot-refresh.ts). */
   refreshSnapshot(): void {
-    if (this.next || !this.isOwner() || this.stopping) return;
-    if (Date.now() - this.lastRefresh < 60_000) return;
-    this.lastRefresh = Date.now();
-    const create = this.options.createDriver;
-    if (!create) {
-      if (!this.refreshWarned) {
-        this.refreshWarned = true;
-        this.log.warn(
-          "event stream is long and no second connection can be made; it shortens on the next reconnect",
-        );
-      }
-      return;
-    }
-    const next = create();
-    this.watch(next);
-    this.next = next;
-    this.nextTainted = false;
-    if (this.policy) void next.publishRecordingPolicy(this.policy).catch(() => undefined);
-    next.start();
-    this.nextTimer = setTimeout(() => {
-      if (this.next !== next) return;
-      this.next = undefined;
-      this.log.warn("fresh PBX connection gave no snapshot within 30 s; keeping the current one");
-      void next.stop().catch(() => undefined);
-    }, 30_000);
-    this.nextTimer.unref?.();
+    this.refresh.start();
   }
 
   private fromStream(batch: StreamBatch): void {
@@ -458,14 +394,4 @@ export class ClusteredDriver implements PbxDriver {
     }
     for (const listener of this.listeners) listener(events);
   }
-}
-
-function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p.then(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

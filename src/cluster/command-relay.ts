@@ -30,6 +30,7 @@ import type {
   PickupRequest,
   RecordingRequest,
 } from "../pbx/driver.js";
+import { abortable, pause, settleWithin } from "./bounded.js";
 import { entriesOf, idTime } from "./event-stream.js";
 
 export type RelayedCommand =
@@ -97,12 +98,20 @@ export interface RelayCounters {
 const GROUP = "owner";
 const KEEP_MS = 60_000;
 
+interface Serving {
+  /** The connection the blocking reads go on (its own, so that nothing else queues behind them). */
+  conn: Redis;
+  /** Cancels whatever the loop waits for (a read queued on a connection waiting for Redis, say). */
+  abort: AbortController;
+  loop: Promise<void>;
+}
+
 export class CommandRelay {
   readonly stream: string;
   private readonly takeTimeoutMs: number;
   private readonly answerTimeoutMs: number;
   private readonly staleMs: number;
-  private serving: { conn: Redis; loop: Promise<void> } | undefined;
+  private serving: Serving | undefined;
   private groupReady: Promise<void> | undefined;
   readonly counters: RelayCounters = {
     sent: 0,
@@ -181,18 +190,23 @@ export class CommandRelay {
     if (this.serving) return;
     const conn = this.options.redis.duplicate();
     conn.on("error", () => undefined);
-    const serving = { conn, loop: Promise.resolve() };
+    const serving: Serving = { conn, abort: new AbortController(), loop: Promise.resolve() };
     this.serving = serving;
     serving.loop = this.serveLoop(serving, execute);
   }
 
-  /** Owner side: stops taking requests (requests already taken finish). */
-  async unserve(): Promise<void> {
+  /**
+   * Owner side: stops taking requests. The blocked read is cancelled at once (its connection may be
+   * waiting for a Redis that is away, where `disconnect()` alone never ends it); a request already taken
+   * gets up to `waitMs` to finish.
+   */
+  async unserve(waitMs = 2000): Promise<void> {
     const serving = this.serving;
     if (!serving) return;
     this.serving = undefined;
+    serving.abort.abort();
     serving.conn.disconnect();
-    await serving.loop;
+    await settleWithin(serving.loop, waitMs);
   }
 
   get isServing(): boolean {
@@ -200,36 +214,40 @@ export class CommandRelay {
   }
 
   private async serveLoop(
-    serving: { conn: Redis },
+    serving: Serving,
     execute: (cmd: RelayedCommand) => Promise<CommandOutcome>,
   ): Promise<void> {
     const { redis, instance, logger, pbx } = this.options;
+    const { signal } = serving.abort;
+    const bounded = <T>(p: Promise<T>) => abortable(p, signal);
     let tidied = false;
     while (this.serving === serving) {
       try {
-        await this.ensureGroup();
+        await bounded(this.ensureGroup());
         if (!tidied) {
-          await this.forgetEarlierOwners();
+          await bounded(this.forgetEarlierOwners());
           tidied = true;
         }
-        const reply = await serving.conn.call(
-          "XREADGROUP",
-          "GROUP",
-          GROUP,
-          instance,
-          "COUNT",
-          "10",
-          "BLOCK",
-          "1000",
-          "STREAMS",
-          this.stream,
-          ">",
+        const reply = await bounded(
+          serving.conn.call(
+            "XREADGROUP",
+            "GROUP",
+            GROUP,
+            instance,
+            "COUNT",
+            "10",
+            "BLOCK",
+            "1000",
+            "STREAMS",
+            this.stream,
+            ">",
+          ),
         );
         const entries = entriesOf(reply);
         if (entries.length === 0) continue;
         // Acknowledge first: at most once, even if this process dies in the middle of the command.
-        await redis.call("XACK", this.stream, GROUP, ...entries.map(([id]) => id));
-        const [seconds, micros] = (await redis.call("TIME")) as [string, string];
+        await bounded(redis.call("XACK", this.stream, GROUP, ...entries.map(([id]) => id)));
+        const [seconds, micros] = (await bounded(redis.call("TIME"))) as [string, string];
         const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
         // One at a time, in order: an operator's second request must not overtake the first.
         for (const [entryId, fields] of entries) {
@@ -245,7 +263,7 @@ export class CommandRelay {
         // Redis lost the group (restarted without persistence): create it again on the next round.
         if (err instanceof Error && err.message.includes("NOGROUP")) this.groupReady = undefined;
         logger?.warn({ pbx, err }, "command relay: read failed; retrying");
-        await new Promise((r) => setTimeout(r, 250));
+        await pause(250, signal);
       }
     }
   }

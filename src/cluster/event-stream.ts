@@ -23,6 +23,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { PbxEvent } from "../domain/events.js";
+import { abortable, pause, settleWithin } from "./bounded.js";
 
 /**
  * ARGV[1] = token, ARGV[2] = one flag per batch ("1" = carries a snapshot), ARGV[3..] = the batches.
@@ -133,9 +134,13 @@ export interface EventStreamConsumerOptions {
 export class EventStreamConsumer {
   private readonly keys: { stream: string; meta: string };
   private conn: Redis | undefined;
+  private abort: AbortController | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
   private lastId = "0";
+  private maxToken = 0;
+  /** While reading fails: since when, and why. */
+  private failing: { since: number; error: string } | undefined;
   private readyResolve!: () => void;
   /** Resolves once the consumer has read from the last snapshot up to the end of the stream. */
   readonly ready: Promise<void>;
@@ -153,65 +158,92 @@ export class EventStreamConsumer {
     return this.lastId;
   }
 
+  /** The largest fencing token of the entries read (a new owner's token must be larger). */
+  get highestToken(): number {
+    return this.maxToken;
+  }
+
+  /** Why the stream cannot be read right now (undefined while reading works). */
+  get trouble(): string | undefined {
+    return this.failing && `cannot read the event stream: ${this.failing.error}`;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
     const conn = this.options.redis.duplicate();
     conn.on("error", () => undefined);
     this.conn = conn;
-    this.loop = this.run(conn);
+    this.abort = new AbortController();
+    this.loop = this.run(conn, this.abort.signal);
   }
 
-  async stop(): Promise<void> {
+  /** Stops reading; a blocked read is cancelled at once, even while its connection waits for Redis. */
+  async stop(waitMs = 2000): Promise<void> {
     this.running = false;
-    // Breaks a blocking XREAD at once.
+    this.abort?.abort();
     this.conn?.disconnect();
-    await this.loop;
+    await settleWithin(this.loop, waitMs);
     this.conn = undefined;
   }
 
-  private async run(conn: Redis): Promise<void> {
+  private async run(conn: Redis, signal: AbortSignal): Promise<void> {
     while (this.running) {
       try {
-        await this.catchUp(conn);
+        await this.catchUp(conn, signal);
+        this.failing = undefined;
         break;
       } catch (err) {
         if (!this.running) return;
-        this.counters.readErrors++;
+        this.failed(err);
         this.options.logger?.warn({ pbx: this.options.pbx, err }, "event stream: cannot read the snapshot");
-        await sleep(500);
+        await pause(500, signal);
       }
     }
     this.readyResolve();
     while (this.running) {
       try {
-        const reply = await conn.call(
-          "XREAD",
-          "COUNT",
-          "500",
-          "BLOCK",
-          String(this.options.blockMs ?? 2000),
-          "STREAMS",
-          this.keys.stream,
-          this.lastId,
+        const reply = await abortable(
+          conn.call(
+            "XREAD",
+            "COUNT",
+            "500",
+            "BLOCK",
+            String(this.options.blockMs ?? 2000),
+            "STREAMS",
+            this.keys.stream,
+            this.lastId,
+          ),
+          signal,
         );
+        this.failing = undefined;
         for (const entry of entriesOf(reply)) this.deliver(entry);
       } catch (err) {
         if (!this.running) return;
-        this.counters.readErrors++;
+        this.failed(err);
         this.options.logger?.debug({ pbx: this.options.pbx, err }, "event stream: read failed; retrying");
-        await sleep(250);
+        await pause(250, signal);
       }
     }
   }
 
+  private failed(err: unknown): void {
+    this.counters.readErrors++;
+    this.failing = {
+      since: this.failing?.since ?? Date.now(),
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+
   /** Reads from the last snapshot entry to the end of the stream. */
-  private async catchUp(conn: Redis): Promise<void> {
-    const snapshot = await conn.hget(this.keys.meta, "snapshot");
+  private async catchUp(conn: Redis, signal: AbortSignal): Promise<void> {
+    const snapshot = await abortable(conn.hget(this.keys.meta, "snapshot"), signal);
     // Without a snapshot the stream is empty or holds only what a never-connected owner wrote: read it all.
     let from = snapshot ?? "-";
     for (;;) {
-      const page = entryList(await conn.call("XRANGE", this.keys.stream, from, "+", "COUNT", "1000"));
+      const page = entryList(
+        await abortable(conn.call("XRANGE", this.keys.stream, from, "+", "COUNT", "1000"), signal),
+      );
       for (const entry of page) this.deliver(entry);
       if (page.length < 1000) return;
       from = `(${this.lastId}`;
@@ -227,6 +259,7 @@ export class EventStreamConsumer {
       if (fields[i] === "events") json = fields[i + 1] ?? "[]";
       else if (fields[i] === "token") token = Number(fields[i + 1]);
     }
+    if (token > this.maxToken) this.maxToken = token;
     if (this.options.skipToken?.(token)) return;
     try {
       events = JSON.parse(json) as PbxEvent[];
@@ -275,8 +308,4 @@ export function entriesOf(reply: unknown): RawEntry[] {
 /** The ms timestamp of a stream id (`1714564800123-0`). */
 export function idTime(id: string): number {
   return Number(id.split("-")[0]);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

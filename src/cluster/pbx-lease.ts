@@ -8,9 +8,14 @@
 // The holder also gives the lease up on its own clock: when it could not renew for `ttlMs` since the
 // last renewal it *sent* (Redis counts the expiry from when it received it, i.e. later), it reports the
 // lease lost before Redis lets anybody else take it.
+//
+// Tokens never go back, even when Redis lost its data (restarted without persistence): whoever takes the
+// lease passes the largest token it has seen (held, seen holding the lease, or read from the event
+// stream) and gets a larger one, so the fencing and the "skip what I applied myself" rule still hold.
 
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { settleWithin } from "./bounded.js";
 
 /**
  * Takes the lease if it is free: `{1, token, value}`, else `{0, 0, current value}`. A lease that still
@@ -21,6 +26,11 @@ const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
 if cur then return {0, 0, cur} end
 local token = redis.call('INCR', KEYS[2])
+local floor = tonumber(ARGV[3] or '0') or 0
+if token <= floor then
+  token = floor + 1
+  redis.call('SET', KEYS[2], token)
+end
 local value = token .. '|' .. ARGV[1]
 if not redis.call('SET', KEYS[1], value, 'NX', 'PX', ARGV[2]) then return {0, 0, ''} end
 return {1, token, value}
@@ -50,6 +60,8 @@ export interface PbxLeaseOptions {
   renewEveryMs?: number;
   onAcquired?: (token: number) => void;
   onLost?: (reason: string) => void;
+  /** The largest fencing token seen elsewhere (e.g. in the event stream): a new token is larger. */
+  floor?: () => number;
   logger?: Logger;
   now?: () => number;
 }
@@ -70,11 +82,15 @@ export class PbxLease {
   /** Until when our lease is surely still valid (based on when the last successful renewal was sent). */
   private validUntil = 0;
   private lastHolder: LeaseHolder | undefined;
+  private holderSeenAt = 0;
+  /** The largest token this lease has held or seen held. */
+  private highest = 0;
+  private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private busy: Promise<void> = Promise.resolve();
-  readonly counters = { acquired: 0, lost: 0, renewals: 0, renewFailures: 0 };
+  readonly counters = { acquired: 0, lost: 0, released: 0, renewals: 0, renewFailures: 0 };
 
   constructor(private readonly options: PbxLeaseOptions) {
     this.key = `${options.prefix}lease:${options.pbx}`;
@@ -94,8 +110,12 @@ export class PbxLease {
     return this.value !== undefined ? this.heldToken : 0;
   }
 
-  /** Who held the lease when we last looked (ourselves included). */
+  /**
+   * Who held the lease when we last looked (ourselves included), if we looked within the last ttl: an
+   * older answer may be wrong by now (e.g. while Redis does not answer), so it is not given.
+   */
   get holder(): LeaseHolder | undefined {
+    if (this.lastHolder && this.now() - this.holderSeenAt > this.ttlMs) return undefined;
     return this.lastHolder;
   }
 
@@ -103,15 +123,19 @@ export class PbxLease {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopped = false;
     this.tick();
   }
 
   /** Stops renewing and releases the lease if we hold it, so another instance takes over at once. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.busy;
+    // An attempt waiting for Redis is not waited for long: if it takes the lease later, it gives it up
+    // again at once (see tryAcquire).
+    await settleWithin(this.busy, Math.min(this.ttlMs, 1000));
     await this.release();
   }
 
@@ -119,6 +143,7 @@ export class PbxLease {
   async tryAcquire(): Promise<boolean> {
     if (this.value !== undefined) return this.renew();
     const sentAt = this.now();
+    const floor = Math.max(this.highest, this.options.floor?.() ?? 0);
     const [ok, token, current] = (await this.options.redis.eval(
       ACQUIRE,
       2,
@@ -126,9 +151,15 @@ export class PbxLease {
       this.counterKey,
       this.options.instance,
       String(this.ttlMs),
+      String(floor),
     )) as [number, number, string | null];
-    this.lastHolder = parseHolder(current ?? "");
+    this.seen(parseHolder(current ?? ""));
     if (ok !== 1) return false;
+    if (this.stopped) {
+      // Taken by an attempt that was still on its way when stop() gave up waiting for it: give it back.
+      await settleWithin(this.options.redis.eval(RELEASE, 1, this.key, current ?? ""), 1000);
+      return false;
+    }
     this.value = current ?? "";
     this.heldToken = Number(token);
     this.extendTo(sentAt + this.ttlMs);
@@ -161,6 +192,7 @@ export class PbxLease {
       return false;
     }
     this.counters.renewals++;
+    this.seen({ instance: this.options.instance, token: this.heldToken });
     this.extendTo(sentAt + this.ttlMs);
     return true;
   }
@@ -170,14 +202,21 @@ export class PbxLease {
     const value = this.value;
     if (value === undefined) return;
     this.lose("released");
-    await this.options.redis.eval(RELEASE, 1, this.key, value).catch(() => undefined);
+    // Bounded: with Redis away the lease simply expires.
+    await settleWithin(this.options.redis.eval(RELEASE, 1, this.key, value), Math.min(this.ttlMs, 1000));
   }
 
   /** Reads who holds the lease now. */
   async current(): Promise<LeaseHolder | undefined> {
     const value = await this.options.redis.get(this.key);
-    this.lastHolder = value ? parseHolder(value) : undefined;
+    this.seen(value ? parseHolder(value) : undefined);
     return this.lastHolder;
+  }
+
+  private seen(holder: LeaseHolder | undefined): void {
+    this.lastHolder = holder;
+    this.holderSeenAt = this.now();
+    if (holder && Number.isFinite(holder.token)) this.highest = Math.max(this.highest, holder.token);
   }
 
   private tick(): void {
@@ -224,13 +263,16 @@ export class PbxLease {
     this.validUntil = 0;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    this.counters.lost++;
-    const log = reason === "released" ? this.options.logger?.info : this.options.logger?.warn;
-    log?.call(
-      this.options.logger,
-      { pbx: this.options.pbx, instance: this.options.instance, reason },
-      "PBX lease lost: this instance no longer owns the connection",
-    );
+    // We no longer know who holds it (nobody, as far as Redis is concerned, if we released it).
+    if (this.lastHolder?.instance === this.options.instance) this.lastHolder = undefined;
+    const fields = { pbx: this.options.pbx, instance: this.options.instance, reason };
+    if (reason === "released") {
+      this.counters.released++;
+      this.options.logger?.info(fields, "PBX lease released: this instance no longer owns the connection");
+    } else {
+      this.counters.lost++;
+      this.options.logger?.warn(fields, "PBX lease lost: this instance no longer owns the connection");
+    }
     this.options.onLost?.(reason);
   }
 }

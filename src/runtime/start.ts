@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { TokenStore } from "../api/auth/token-store.js";
 import { type Api, buildApi } from "../api/server.js";
 import { AuditLog } from "../audit/audit-log.js";
+import { settleWithin } from "../cluster/bounded.js";
 import { ClusteredDriver, type ClusterSettings } from "../cluster/clustered-driver.js";
 import { shareOnDemandMarks } from "../cluster/on-demand-sync.js";
 import { clusterSettings, type ResolvedClusterSettings } from "../cluster/settings.js";
@@ -93,8 +94,18 @@ function startRecording(
   return { service, queue, index, outbox, flusher };
 }
 
+/** How long stop() may take at most, even while Redis (or a PBX) does not answer. */
+export const STOP_WITHIN_MS = 6000;
+
 export async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    // Reconnect at least twice a second while Redis is away: a command waiting in the offline queue fails
+    // (MaxRetriesPerRequestError) within about two seconds instead of eight, and Redis is used again
+    // soon after it is back. Connections duplicated from this one (src/cluster) do the same.
+    retryStrategy: (times) => Math.min(times * 50, 500),
+  });
   redis.on("error", () => undefined);
   try {
     await redis.connect();
@@ -173,14 +184,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: address,
     ...(cluster ? { instance: cluster.instance } : {}),
     async stop() {
-      // Stop taking viewers and requests first, then let go of the PBXes and Redis.
-      await api.close();
-      recording.flusher.stop();
+      // Stop taking viewers and requests first, then let go of the PBXes and Redis. Every step is
+      // bounded: with Redis away, a step waits for it only so long (SIGTERM must end the process).
+      const deadline = Date.now() + STOP_WITHIN_MS;
+      const step = async (what: string, run: () => Promise<unknown> | undefined, ms: number) => {
+        const left = Math.max(0, Math.min(ms, deadline - Date.now()));
+        if (!(await settleWithin(run(), left)))
+          options.logger.warn(
+            { step: what, waitedMs: left },
+            "stopping: a step did not finish in time; going on",
+          );
+      };
+      await step("closing the API", () => api.close(), 2000);
+      await step("stopping the outbox flusher", () => recording.flusher.stop(), 500);
       recording.service.close();
-      await callsight.stop();
-      await unshare?.();
-      await recording.queue.close();
-      await redis.quit().catch(() => redis.disconnect());
+      await step("letting go of the PBX connections", () => callsight.stop(), 4000);
+      await step("unsharing on-demand marks", () => unshare?.(), 500);
+      await step("closing the recording queue", () => recording.queue.close(), 500);
+      await step("closing Redis", () => redis.quit(), 300);
+      // Whatever is still waiting for Redis: let go (no reconnect attempts keep the process alive).
+      redis.disconnect();
     },
   };
 }

@@ -4,6 +4,7 @@ import type {} from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
 import { z } from "zod";
+import { redisUnavailableAs503 } from "../http-errors.js";
 import type { BoardHub, BoardMessage, ViewerConnection } from "./board-hub.js";
 
 const resumeQuery = z.object({
@@ -13,13 +14,15 @@ const resumeQuery = z.object({
 });
 
 export function boardRoutes(app: FastifyInstance, hub: BoardHub): void {
-  app.get("/v1/board", async (request, reply) => {
+  // The viewer's token is checked in Redis before these run: with Redis away, 503 with the reason.
+  const errorHandler = redisUnavailableAs503("the board");
+  app.get("/v1/board", { errorHandler }, async (request, reply) => {
     const view = hub.view(request.viewer!.id);
     if (!view) return reply.code(404).send({ error: "not-found", message: "no such user" });
     return view;
   });
 
-  app.get("/v1/stream", { websocket: true }, (socket: WebSocket, request) => {
+  app.get("/v1/stream", { websocket: true, errorHandler }, (socket: WebSocket, request) => {
     const q = resumeQuery.safeParse(request.query);
     const connection: ViewerConnection = {
       send(_message: BoardMessage, text: string) {

@@ -1,5 +1,6 @@
-// /healthz (the process serves), /readyz (every PBX connected and the model resynced from it since, Redis
-// answering) and /metrics. No token: these are for the load balancer and the monitoring system.
+// /healthz (the process serves), /readyz (every PBX connected and the model resynced from it since, its
+// events applied — clustered, an instance without the PBX lease may apply none —, Redis answering) and
+// /metrics. No token: these are for the load balancer and the monitoring system.
 
 import type { FastifyInstance } from "fastify";
 import type { Callsight } from "../../runtime/callsight.js";
@@ -16,7 +17,10 @@ export function opsRoutes(app: FastifyInstance, callsight: Callsight, metrics: O
     const pbx = callsight.drivers.map((d) => {
       const status = d.status();
       const resyncedAt = callsight.resynced(d.pbx);
-      if (!status.connected)
+      // Clustered: this instance may apply no events at all (no lease, a lease change in progress, …).
+      const cluster = (status as { cluster?: { problem?: string } }).cluster;
+      if (cluster?.problem) problems.push(`pbx ${d.pbx}: not applying its events (${cluster.problem})`);
+      else if (!status.connected)
         problems.push(`pbx ${d.pbx}: not connected${status.lastError ? ` (${status.lastError})` : ""}`);
       else if (resyncedAt === undefined) problems.push(`pbx ${d.pbx}: connected, not resynced yet`);
       return { pbx: d.pbx, connected: status.connected, ...(resyncedAt !== undefined ? { resyncedAt } : {}) };
