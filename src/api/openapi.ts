@@ -70,7 +70,8 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/v1/board": {
         get: {
-          summary: "the caller's board: people, calls, monitoring sessions, parked calls they may see",
+          summary:
+            "the caller's board: people, calls, monitoring sessions, parked calls they may see, and each PBX link (connecting, up, down since)",
           responses: { "200": { description: "BoardView" }, ...errors },
         },
       },

@@ -2,6 +2,7 @@
 
 import { type Directory, shareDepartment, type User } from "./directory.js";
 import type { ModelChange } from "./live-model.js";
+import type { PbxLink } from "./pbx-links.js";
 import type { BoardView, MonitoringView, ParkedCallView, PersonView, ViewerRights } from "./visibility.js";
 import { isAdmin } from "./visibility.js";
 
@@ -10,7 +11,8 @@ export type BoardDelta =
   | { op: "person-removed"; id: string }
   | { op: "monitoring"; monitoring: MonitoringView[] }
   | { op: "parked"; parked: ParkedCallView[] }
-  | { op: "may"; may: ViewerRights };
+  | { op: "may"; may: ViewerRights }
+  | { op: "links"; links: readonly PbxLink[] };
 
 /** Users whose presence or calls a batch of model changes touches. */
 export function touchedUsers(changes: readonly ModelChange[]): Set<string> {
@@ -20,7 +22,7 @@ export function touchedUsers(changes: readonly ModelChange[]): Set<string> {
     else if (c.kind === "call" || c.kind === "call-ended") {
       for (const p of c.call.parties) if (p.user) users.add(p.user);
       for (const s of c.call.monitoring) if (s.by) users.add(s.by);
-    } else {
+    } else if (c.kind === "call-gone") {
       for (const u of c.users) users.add(u);
     }
   }
@@ -108,20 +110,23 @@ export function diffBoard(
   }
   if (!before || JSON.stringify(before.may) !== JSON.stringify(after.may))
     deltas.push({ op: "may", may: after.may });
+  if (before?.links !== after.links && json(before?.links ?? []) !== json(after.links))
+    deltas.push({ op: "links", links: after.links });
   return deltas;
 }
 
 /** Applies deltas to a view (what a client does; also lets tests check that deltas add up). */
 export function applyBoardDeltas(view: BoardView, deltas: readonly BoardDelta[]): BoardView {
   const people = new Map(view.people.map((p) => [p.id, p]));
-  let { monitoring, parked, may } = view;
+  let { monitoring, parked, may, links } = view;
   for (const d of deltas) {
     if (d.op === "person") people.set(d.person.id, d.person);
     else if (d.op === "person-removed") people.delete(d.id);
     else if (d.op === "monitoring") monitoring = d.monitoring;
     else if (d.op === "parked") parked = d.parked;
+    else if (d.op === "links") links = d.links;
     else may = d.may;
   }
   const order = [...people.values()];
-  return { viewer: view.viewer, may, people: order, monitoring, parked };
+  return { viewer: view.viewer, may, people: order, monitoring, parked, links };
 }

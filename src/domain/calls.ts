@@ -60,6 +60,8 @@ export interface Call {
   endedAt?: number;
   /** Every party that ever had a leg in the call, in order of appearance. */
   history: Party[];
+  /** The parties whose leg was answered at some point: who spoke (a phone that only rang did not). */
+  talkers: Party[];
   monitoring: MonitoringSession[];
   /** Whether any leg was recorded at some point. */
   recorded: boolean;
@@ -87,22 +89,26 @@ export function sameParty(a: Party, b: Party): boolean {
   return a.external === b.external && a.number === b.number;
 }
 
-export function rememberParty(call: Call, party: Party): void {
-  const known = call.history.find((p) => sameParty(p, party));
-  if (!known) call.history.push({ ...party });
+export function rememberParty(call: Call, party: Party, list: "history" | "talkers" = "history"): void {
+  const parties = call[list];
+  const known = parties.find((p) => sameParty(p, party));
+  if (!known) parties.push({ ...party });
   else if (party.name && !known.name) known.name = party.name;
 }
 
 /** A party's number or name became known later (an outbound trunk leg learns the dialled number). */
 export function updateParty(call: Call, before: Party, after: Party): void {
-  const index = call.history.findIndex((p) => sameParty(p, before));
-  if (index < 0) {
-    rememberParty(call, after);
-    return;
+  for (const list of ["history", "talkers"] as const) {
+    const parties = call[list];
+    const index = parties.findIndex((p) => sameParty(p, before));
+    if (index < 0) {
+      if (list === "history") rememberParty(call, after);
+      continue;
+    }
+    const duplicate = parties.findIndex((p, i) => i !== index && sameParty(p, after));
+    if (duplicate >= 0) parties.splice(index, 1);
+    else parties[index] = { ...after };
   }
-  const duplicate = call.history.findIndex((p, i) => i !== index && sameParty(p, after));
-  if (duplicate >= 0) call.history.splice(index, 1);
-  else call.history[index] = { ...after };
 }
 
 /** Legs of a call that are parties (monitoring legs are not). */

@@ -189,6 +189,10 @@ export interface SnapshotLeg extends LegEndpoint {
   bridge?: string;
   held?: boolean;
   dialled?: string;
+  /** When the PBX created the leg (ms since epoch), if it says: durations continue from it, not from the resync. */
+  createdAt?: number;
+  /** When the leg was answered, if the PBX says (else an answered leg counts from `createdAt`). */
+  answeredAt?: number;
 }
 
 /** What the PBX says is true right now: replaces everything the model knew about this PBX. */

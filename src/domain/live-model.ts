@@ -1,57 +1,24 @@
 // The live model: applies normalized PBX events and reports what changed.
 // It holds legs, calls and presence inputs; everything else is derived.
 
+import { type CallView, callView } from "./call-view.js";
 import {
   type Call,
-  type CallDirection,
-  type CallState,
-  callDirection,
-  callState,
   isMonitoringCall,
-  isOutside,
   type Leg,
   legKey,
   legOnHold,
   type MonitoringSession,
-  type Party,
-  partyLegs,
   partyOf,
   rememberParty,
   updateParty,
 } from "./calls.js";
-import { DeviceIndex, type Directory } from "./directory.js";
+import { DeviceIndex, type Directory, type User } from "./directory.js";
 import type { LegCreated, PbxEvent, PbxSnapshot, SnapshotLeg } from "./events.js";
+import { type PbxLink, PbxLinks } from "./pbx-links.js";
 import { type ChosenPresence, derivePresence, type Presence } from "./presence.js";
 
-export interface LegView {
-  leg: string;
-  user?: string;
-  number: string;
-  name?: string;
-  external: boolean;
-  state: "dialing" | "ringing" | "up" | "held" | "parked";
-  recording: boolean;
-  /** When this leg appeared. */
-  since: number;
-}
-
-/** A call as the rest of the system sees it: plain data, no references into the model. */
-export interface CallView {
-  pbx: string;
-  id: string;
-  direction: CallDirection;
-  state: CallState;
-  answered: boolean;
-  startedAt: number;
-  answeredAt?: number;
-  endedAt?: number;
-  legs: LegView[];
-  parties: Party[];
-  recording: boolean;
-  recorded: boolean;
-  parked?: { lot: string; space: string };
-  monitoring: MonitoringSession[];
-}
+export type { CallView, LegView } from "./call-view.js";
 
 export type ModelChange =
   | { kind: "presence"; user: string; presence: Presence; previous: Presence }
@@ -61,7 +28,14 @@ export type ModelChange =
    * A call that stopped existing without ending: absorbed into another, or turned into a monitoring session.
    * `users` are the directory users it involved (their boards showed it).
    */
-  | { kind: "call-gone"; pbx: string; id: string; users: string[] };
+  | { kind: "call-gone"; pbx: string; id: string; users: string[] }
+  /** The link to a followed PBX came up or went down (see pbx-links.ts). */
+  | { kind: "link"; link: PbxLink };
+
+export interface LiveModelOptions {
+  /** PBXes whose connection is followed: each starts `connecting`, with its users offline until it answers. */
+  links?: readonly string[];
+}
 
 interface UserInputs {
   chosen: ChosenPresence;
@@ -83,10 +57,15 @@ export class LiveModel {
   private readonly inputs = new Map<string, UserInputs>();
   private readonly presence = new Map<string, Presence>();
   private devices: DeviceIndex;
+  private readonly links: PbxLinks;
   readonly counters: ModelCounters = { applied: 0, unknownLeg: 0 };
 
-  constructor(private directory: Directory) {
+  constructor(
+    private directory: Directory,
+    options: LiveModelOptions = {},
+  ) {
     this.devices = new DeviceIndex(directory);
+    this.links = new PbxLinks(options.links);
     for (const id of directory.users.keys()) this.presence.set(id, this.computePresence(id));
   }
 
@@ -109,8 +88,15 @@ export class LiveModel {
     const touchedUsers = new Set<string>();
     const ended: CallView[] = [];
     const ctx: ApplyContext = { touchedCalls, touchedUsers, ended, gone: [] };
+    const listed = this.links.devicesListed(event.pbx);
+    const link = this.links.apply(event);
+    // The PBX listed its devices for the first time: who has none reachable there is offline now.
+    if (!listed && this.links.devicesListed(event.pbx)) {
+      for (const u of this.directory.users.values())
+        if (pbxesOf(u).includes(event.pbx)) touchedUsers.add(u.id);
+    }
     this.dispatch(event, ctx);
-    const changes: ModelChange[] = [];
+    const changes: ModelChange[] = link ? [{ kind: "link", link }] : [];
     for (const key of touchedCalls) {
       const call = this.calls.get(key);
       if (!call) continue;
@@ -137,6 +123,11 @@ export class LiveModel {
 
   allPresence(): ReadonlyMap<string, Presence> {
     return this.presence;
+  }
+
+  /** The links to the followed PBXes: the same array until one changes. */
+  pbxLinks(): readonly PbxLink[] {
+    return this.links.list();
   }
 
   activeCalls(): CallView[] {
@@ -423,7 +414,16 @@ export class LiveModel {
     const key = legKey(pbx, id);
     let call = this.calls.get(key);
     if (!call) {
-      call = { pbx, id, legs: new Set(), startedAt: at, history: [], monitoring: [], recorded: false };
+      call = {
+        pbx,
+        id,
+        legs: new Set(),
+        startedAt: at,
+        history: [],
+        talkers: [],
+        monitoring: [],
+        recorded: false,
+      };
       this.calls.set(key, call);
     }
     return call;
@@ -434,7 +434,12 @@ export class LiveModel {
     leg.state = "up";
     leg.answeredAt = at;
     const call = this.calls.get(legKey(leg.pbx, leg.callId));
-    if (call && call.answeredAt === undefined && !leg.monitors) call.answeredAt = at;
+    if (!call || leg.monitors) return;
+    if (call.answeredAt === undefined) call.answeredAt = at;
+    // The caller speaks once anyone answers, whether or not its own leg reports an answer.
+    const caller = call.originator ? this.legs.get(legKey(call.pbx, call.originator)) : undefined;
+    if (caller && !caller.monitors) rememberParty(call, partyOf(caller), "talkers");
+    rememberParty(call, partyOf(leg), "talkers");
   }
 
   /**
@@ -479,6 +484,7 @@ export class LiveModel {
     if (leg.state === "up" && target.answeredAt === undefined) target.answeredAt = leg.answeredAt;
     if (leg.recording) target.recorded = true;
     rememberParty(target, partyOf(leg));
+    if (leg.state === "up" && !leg.monitors) rememberParty(target, partyOf(leg), "talkers");
   }
 
   private removeLeg(leg: Leg, at: number, ctx: ApplyContext): void {
@@ -588,10 +594,24 @@ export class LiveModel {
     for (const leg of [...this.legs.values()]) {
       if (leg.pbx === s.pbx && !present.has(leg.id)) this.removeLeg(leg, s.at, ctx);
     }
+    const fresh = new Set<string>();
     for (const sl of s.legs) {
-      const leg = this.createLeg(s.pbx, sl, s.at, ctx);
-      if (sl.state === "up") this.answer(leg, s.at);
-      else if (sl.state === "ringing") leg.state = "ringing";
+      // Legs the model learns here started when the PBX says, not now (a PBX clock ahead counts as now).
+      const created = Math.min(sl.createdAt ?? s.at, s.at);
+      const callKey = legKey(s.pbx, sl.callId);
+      if (!this.calls.has(callKey)) fresh.add(callKey);
+      const known = this.legs.has(legKey(s.pbx, sl.leg));
+      const leg = this.createLeg(s.pbx, sl, created, ctx);
+      const call = fresh.has(callKey) ? this.calls.get(callKey) : undefined;
+      if (call && leg.createdAt < call.startedAt) call.startedAt = leg.createdAt;
+      if (sl.state === "up") {
+        // Answered when the PBX says. Else a leg learned here counts from its start, and a leg the model
+        // knew ringing from the resync (it saw it ring until the link was lost).
+        const answered = Math.min(sl.answeredAt ?? (known ? s.at : created), s.at);
+        this.answer(leg, Math.max(answered, leg.createdAt));
+        if (call && !leg.monitors && leg.answeredAt !== undefined && leg.answeredAt < (call.answeredAt ?? 0))
+          call.answeredAt = leg.answeredAt;
+      } else if (sl.state === "ringing") leg.state = "ringing";
       this.setBridge(leg, sl.bridge);
       leg.held = sl.held ?? false;
       leg.parked = undefined;
@@ -666,8 +686,10 @@ export class LiveModel {
       else if (legOnHold(leg, this.legs, call)) legStates.push("held");
       else legStates.push("talking");
     }
+    const u = this.directory.users.get(user);
     return derivePresence({
       reachability: [...(this.reachability.get(user)?.values() ?? [])],
+      devicesListed: u !== undefined && pbxesOf(u).some((p) => this.links.devicesListed(p)),
       chosen: inputs?.chosen ?? "not-set",
       dnd: inputs?.dnd ?? false,
       legs: legStates,
@@ -675,38 +697,7 @@ export class LiveModel {
   }
 
   private viewOf(call: Call): CallView {
-    const members = partyLegs(call, this.legs);
-    const legs: LegView[] = members.map((l) => {
-      const view: LegView = {
-        leg: l.id,
-        number: l.number,
-        external: isOutside(l),
-        state: l.parked ? "parked" : legOnHold(l, this.legs, call) && l.state === "up" ? "held" : l.state,
-        recording: l.recording,
-        since: l.createdAt,
-      };
-      if (l.user) view.user = l.user;
-      if (l.name) view.name = l.name;
-      return view;
-    });
-    const view: CallView = {
-      pbx: call.pbx,
-      id: call.id,
-      direction: callDirection(call, this.legs),
-      state: callState(call, this.legs),
-      answered: call.answeredAt !== undefined,
-      startedAt: call.startedAt,
-      legs,
-      parties: call.history.map((p) => ({ ...p })),
-      recording: members.some((l) => l.recording),
-      recorded: call.recorded,
-      monitoring: call.monitoring.map((s) => ({ ...s })),
-    };
-    if (call.answeredAt !== undefined) view.answeredAt = call.answeredAt;
-    if (call.endedAt !== undefined) view.endedAt = call.endedAt;
-    const parked = members.find((l) => l.parked)?.parked;
-    if (parked) view.parked = { ...parked };
-    return view;
+    return callView(call, this.legs);
   }
 }
 
@@ -715,6 +706,11 @@ interface ApplyContext {
   touchedUsers: Set<string>;
   ended: CallView[];
   gone: { pbx: string; id: string; users: string[] }[];
+}
+
+/** The PBXes a user's extension and devices live on. */
+function pbxesOf(user: User): string[] {
+  return [user.pbx, ...user.devices.map((d) => d.pbx)];
 }
 
 function olderFirst(a: Call, b: Call): number {

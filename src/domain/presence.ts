@@ -27,6 +27,11 @@ export type ChosenPresence = "available" | "away" | "dnd" | "unavailable" | "not
 export interface PresenceInputs {
   /** Reachability each of the user's devices last reported (missing: never reported). */
   reachability: readonly boolean[];
+  /**
+   * Whether the user's PBX listed its devices (a resync does): then a device it did not report is not there
+   * and a user with none reported has no phone. Otherwise (a replayed trace) nothing reported means unknown.
+   */
+  devicesListed?: boolean;
   chosen: ChosenPresence;
   dnd: boolean;
   /** One entry per active leg of the user. */
@@ -38,8 +43,8 @@ export function derivePresence(inputs: PresenceInputs): Presence {
   const raise = (p: Presence) => {
     if (RANK[p] > RANK[best]) best = p;
   };
-  const reachable =
-    inputs.reachability.length === 0 || inputs.reachability.some((r) => r) || inputs.legs.length > 0;
+  const unknown = inputs.reachability.length === 0 && inputs.devicesListed !== true;
+  const reachable = unknown || inputs.reachability.some((r) => r) || inputs.legs.length > 0;
   if (reachable) raise("available");
   // What the user chose outranks "offline" (design precedence): a user on DND stays DND when their phone drops.
   if (inputs.chosen === "away" || inputs.chosen === "unavailable") raise("away");

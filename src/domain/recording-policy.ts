@@ -9,10 +9,14 @@ export interface RecordingRequirement {
   because: string[];
 }
 
-export function mustRecord(directory: Directory, call: Pick<CallView, "parties">): RecordingRequirement {
-  const external = call.parties.some((p) => p.external);
+/**
+ * Only the parties who answered count: a phone that rang while a colleague picked the call up never
+ * spoke in it, so its policy neither asks for the recording nor has it charged to it.
+ */
+export function mustRecord(directory: Directory, call: Pick<CallView, "talkers">): RecordingRequirement {
+  const external = call.talkers.some((p) => p.external);
   const because: string[] = [];
-  for (const party of call.parties) {
+  for (const party of call.talkers) {
     if (!party.user) continue;
     const policy = directory.users.get(party.user)?.settings.recording ?? "off";
     if (policy === "all" || (policy === "external" && external)) {

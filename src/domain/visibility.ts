@@ -4,6 +4,7 @@
 import type { Party } from "./calls.js";
 import { type Directory, shareDepartment, type User } from "./directory.js";
 import type { CallView, LiveModel } from "./live-model.js";
+import type { PbxLink } from "./pbx-links.js";
 import type { Presence } from "./presence.js";
 
 export interface PersonCallView {
@@ -66,6 +67,8 @@ export interface BoardView {
   people: PersonView[];
   monitoring: MonitoringView[];
   parked: ParkedCallView[];
+  /** The link to each PBX: whether what the board shows is live (it names no user: everyone gets it). */
+  links: readonly PbxLink[];
 }
 
 export function isAdmin(user: User): boolean {
@@ -141,6 +144,7 @@ export function viewFor(
     people,
     monitoring,
     parked: parkedFor(viewer, directory, at.parkedCalls),
+    links: at.links,
   };
 }
 
@@ -202,6 +206,7 @@ export class BoardMoment {
   /** Calls with a monitoring session and parked calls: the only ones rule 4 and parked pickup look at. */
   readonly monitoredCalls: readonly CallView[];
   readonly parkedCalls: readonly CallView[];
+  readonly links: readonly PbxLink[];
   private readonly people: [Map<string, PersonView>, Map<string, PersonView>, Map<string, PersonView>] = [
     new Map(),
     new Map(),
@@ -215,6 +220,7 @@ export class BoardMoment {
     carryOver?: BoardCarryOver,
   ) {
     this.directory = directory;
+    this.links = model.pbxLinks();
     const from = carryOver && carryOver.from.directory === directory ? carryOver.from : undefined;
     if (from && !touchesMonitoringOrParking(carryOver?.changedCalls, from)) {
       this.monitoredCalls = from.monitoredCalls;

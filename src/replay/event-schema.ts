@@ -118,6 +118,8 @@ export const pbxEventSchema = z.discriminatedUnion("type", [
         bridge: z.string().optional(),
         held: z.boolean().optional(),
         dialled: z.string().optional(),
+        createdAt: z.number().optional(),
+        answeredAt: z.number().optional(),
       }),
     ),
     reachability: z.array(z.object({ endpoint: z.string(), reachable: z.boolean() })),

@@ -26,6 +26,8 @@ export interface ReplayCall {
   answered: boolean;
   state: CallView["state"];
   parties: ReplayParty[];
+  /** The parties who answered (a phone that only rang is not one). */
+  talkers: ReplayParty[];
   recorded: boolean;
   monitoring: { by: string; target: string; mode: string }[];
 }
@@ -127,6 +129,8 @@ export function toReplayCall(call: CallView): ReplayCall {
     answered: call.answered,
     state: call.state,
     parties: call.parties.map(toReplayParty),
+    // Who answered first differs by PBX and driver; the set is what matters.
+    talkers: call.talkers.map(toReplayParty).sort((a, b) => partyKey(a).localeCompare(partyKey(b))),
     recorded: call.recorded,
     monitoring: call.monitoring.map((s) => ({
       by: s.by ?? s.byNumber,
@@ -134,4 +138,8 @@ export function toReplayCall(call: CallView): ReplayCall {
       mode: s.mode,
     })),
   };
+}
+
+function partyKey(p: ReplayParty): string {
+  return "user" in p && p.user ? `u:${p.user}` : `n:${"number" in p ? p.number : ""}`;
 }

@@ -3,6 +3,7 @@
 
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { settleWithin } from "../cluster/bounded.js";
 import { type CallsightConfig, type DirectoryDocument, directoryFromDocument } from "../config/load.js";
 import { DirectoryStore, type StoredDirectory } from "../directory/directory-store.js";
 import type { Directory } from "../domain/directory.js";
@@ -35,7 +36,8 @@ export class Callsight {
   constructor(private readonly options: CallsightOptions) {
     this.current = options.config.directory;
     this.stored = { version: 0, document: options.config.document };
-    this.model = new LiveModel(this.current);
+    // The board tells viewers about each PBX link; users of a PBX not connected yet show offline.
+    this.model = new LiveModel(this.current, { links: options.drivers.map((d) => d.pbx) });
     this.store = new DirectoryStore(options.redis, options.prefix);
     for (const driver of options.drivers) driver.onEvents((events) => this.apply(events));
   }
@@ -90,8 +92,11 @@ export class Callsight {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.options.drivers.map((d) => d.stop()));
-    await this.unsubscribe?.();
+    await Promise.all([
+      ...this.options.drivers.map((d) => d.stop()),
+      // Bounded: with Redis away the subscription's goodbye may never be answered.
+      settleWithin(this.unsubscribe?.(), 500),
+    ]);
   }
 
   apply(events: readonly PbxEvent[]): void {

@@ -37,6 +37,8 @@ export interface EslSimulatorOptions {
   tracesDir?: string;
   /** Extensions with a phone (default 1001-1006): originates to others fail. */
   extensions?: string[];
+  /** Extensions whose phone is registered from the start (default: every one of `extensions`). */
+  registered?: string[];
   /** Speed of command event sequences and their tails (1 = as captured, 0.1 = ten times faster). */
   commandTimeScale?: number;
   /** Send a HEARTBEAT event every this many ms (0 = never, the default). */
@@ -204,6 +206,8 @@ export class EslSimulator {
     this.password = options.password ?? "ClueCon";
     this.extensions = options.extensions ?? ["1001", "1002", "1003", "1004", "1005", "1006"];
     this.commandTimeScale = options.commandTimeScale ?? 1;
+    for (const ext of options.registered ?? this.extensions)
+      this.registrations.set(ext, { token: `${randomUUID()}@127.0.0.1`, profile: "internal" });
     this.replays = new ReplayEngine<Step, Instance>({
       commandTimeScale: () => this.commandTimeScale,
       deliver: (step, inst) => this.deliver(step, inst),

@@ -7,9 +7,14 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeDirectory } from "../../src/domain/directory.js";
 import { LiveModel } from "../../src/domain/live-model.js";
+import { viewFor } from "../../src/domain/visibility.js";
 import type { AmiFrame } from "../../src/pbx/asterisk-ami/frame-parser.js";
 import { AmiFrameParser } from "../../src/pbx/asterisk-ami/frame-parser.js";
-import { buildSnapshot, monitoringFromChannels } from "../../src/pbx/asterisk-ami/resync.js";
+import {
+  buildSnapshot,
+  channelAgeSeconds,
+  monitoringFromChannels,
+} from "../../src/pbx/asterisk-ami/resync.js";
 import { defaultTracesDir } from "../../src/sim/ami-trace.js";
 import { users } from "./helpers.js";
 
@@ -105,6 +110,51 @@ describe("buildSnapshot on the 20-actions responses", () => {
     expect(model.presenceOf("u1005")).toBe("dnd");
     expect(model.presenceOf("u1006")).toBe("offline");
     expect(model.presenceOf("u1001")).toBe("available");
+  });
+});
+
+describe("durations across a resync (20-actions)", () => {
+  const all = frames("20-actions.ami.txt");
+  // The resync ran a few seconds into both calls: CoreShowChannel says `Duration: 00:00:02` / `00:00:01`.
+  const at = Date.UTC(2026, 10, 22, 19, 38, 20);
+  const snapshot = buildSnapshot({
+    pbx: "ast1",
+    at,
+    channels: listItems(all, "CoreShowChannel"),
+    parked: all.filter((f) => f.Event === "ParkedCall" && f.ActionID),
+  });
+  const byChannel = Object.fromEntries(snapshot.legs.map((l) => [l.channel, l]));
+
+  it("dates each leg from the channel's age (Duration), not from the resync", () => {
+    expect(byChannel["PJSIP/carrier-0000016d"]?.createdAt).toBe(at - 2000);
+    expect(byChannel["PJSIP/1002-0000016e"]?.createdAt).toBe(at - 2000);
+    expect(byChannel["PJSIP/carrier-0000016f"]?.createdAt).toBe(at - 1000);
+    expect(byChannel["PJSIP/1002-00000170"]?.createdAt).toBe(at - 1000);
+  });
+
+  it("reads the Status action's `Seconds` too, and durations of a day and more", () => {
+    const status = buildSnapshot({ pbx: "ast1", at, channels: listItems(all, "Status") });
+    expect(status.legs.find((l) => l.channel === "PJSIP/carrier-0000016d")?.createdAt).toBe(at - 2000);
+    expect(channelAgeSeconds("01:02:03")).toBe(3723);
+    expect(channelAgeSeconds("26:00:05")).toBe(93_605);
+    expect(channelAgeSeconds("125")).toBe(125);
+    expect(channelAgeSeconds("")).toBeUndefined();
+    expect(channelAgeSeconds("soon")).toBeUndefined();
+    expect(channelAgeSeconds(undefined)).toBeUndefined();
+  });
+
+  it("the board's call timers continue from the PBX's start after the model learns the calls from it", () => {
+    const directory = makeDirectory([{ id: "sales", name: "Sales" }], users("ast1"));
+    const model = new LiveModel(directory);
+    model.apply(snapshot);
+    const bridged = model.call("ast1", "1795375497.367");
+    expect(bridged?.startedAt).toBe(at - 2000);
+    expect(bridged?.answeredAt).toBe(at - 2000);
+    expect(bridged?.legs.map((l) => l.since)).toEqual([at - 2000, at - 2000]);
+    const bob = viewFor(directory, model, "u1002")?.people.find((p) => p.id === "u1002");
+    expect(bob?.calls?.map((c) => c.since).sort()).toEqual([at - 2000, at - 1000]);
+    // The parked call's timer too.
+    expect(viewFor(directory, model, "u1002")?.parked.map((p) => p.since)).toEqual([at - 1000]);
   });
 });
 

@@ -131,6 +131,20 @@ describe("buildAriSnapshot", () => {
     expect(leg("11.2")).toMatchObject({ callId: "11.1", outgoing: true, bridge: "b-call" });
   });
 
+  it("dates each leg from the channel's creationtime, not from the resync", () => {
+    expect(leg("11.1")?.createdAt).toBe(Date.UTC(2026, 10, 22, 18, 50, 5));
+    expect(leg("11.2")?.createdAt).toBe(Date.UTC(2026, 10, 22, 18, 50, 6));
+    expect(leg("10.2")?.createdAt).toBe(Date.UTC(2026, 10, 22, 18, 50, 0));
+    // A channel without a readable creationtime is dated by the resync (the model's fallback).
+    const bare = buildAriSnapshot({
+      pbx: "pbx",
+      at: 1000,
+      channels: [{ ...caller, creationtime: "" }],
+      bridges: [],
+    });
+    expect(bare.snapshot.legs[0]?.createdAt).toBeUndefined();
+  });
+
   it("marks the holder of a call whose other party's device is ONHOLD", () => {
     expect(leg("11.1")?.held).toBe(true);
     expect(leg("11.2")?.held).toBeUndefined();

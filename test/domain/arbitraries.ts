@@ -630,6 +630,7 @@ export function callViewArb(directory: Directory): fc.Arbitrary<CallView> {
         startedAt: T0,
         legs: legViews,
         parties,
+        talkers: answered ? parties : [],
         recording,
         recorded: recording,
         monitoring: [],

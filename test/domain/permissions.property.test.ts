@@ -241,6 +241,10 @@ describe("authorize (design.md operation rules)", () => {
         { user: "hr1", number: "2001", external: false },
         { user: "hr2", number: "2002", external: false },
       ],
+      talkers: [
+        { user: "hr1", number: "2001", external: false },
+        { user: "hr2", number: "2002", external: false },
+      ],
       recording: false,
       recorded: false,
       monitoring: [],

@@ -54,7 +54,7 @@ describe("mustRecord (design.md recording rule)", () => {
         directoryArb().chain((d) => fc.tuple(fc.constant(d), partiesArb(d))),
         ([directory, parties]) => {
           const expected = oracle(directory, parties);
-          const r = mustRecord(directory, { parties });
+          const r = mustRecord(directory, { talkers: parties });
           expect(r.required).toBe(expected.size > 0);
           expect(new Set(r.because)).toEqual(expected);
           expect(r.because.length, "no user listed twice").toBe(new Set(r.because).size);
@@ -69,7 +69,7 @@ describe("mustRecord (design.md recording rule)", () => {
       fc.property(
         directoryArb().chain((d) => fc.tuple(fc.constant(d), callViewArb(d))),
         ([directory, call]) => {
-          expect(new Set(mustRecord(directory, call).because)).toEqual(oracle(directory, call.parties));
+          expect(new Set(mustRecord(directory, call).because)).toEqual(oracle(directory, call.talkers));
         },
       ),
       { numRuns: 500 },
@@ -78,7 +78,9 @@ describe("mustRecord (design.md recording rule)", () => {
       fc.property(scenarioArb(), (s) => {
         for (const call of s.model.activeCalls()) {
           const r = mustRecord(s.directory, call);
-          expect(new Set(r.because)).toEqual(oracle(s.directory, call.parties));
+          // Everyone who spoke on the call counts; a phone that only rang does not.
+          expect(new Set(r.because)).toEqual(oracle(s.directory, call.talkers));
+          for (const p of call.talkers) expect(call.parties).toContainEqual(p);
           expect(r.required).toBe(r.because.length > 0);
         }
       }),
@@ -147,20 +149,20 @@ describe("mustRecord (design.md recording rule)", () => {
       required: true,
       because: ["b"],
     });
-    expect(mustRecord(directory, { parties: [{ user: "a", number: "1001", external: false }] })).toEqual({
+    expect(mustRecord(directory, { talkers: [{ user: "a", number: "1001", external: false }] })).toEqual({
       required: false,
       because: [],
     });
     expect(
       mustRecord(directory, {
-        parties: [
+        talkers: [
           { user: "b", number: "1002", external: false },
           { user: "a", number: "1001", external: false },
         ],
       }).required,
     ).toBe(false);
     expect(
-      mustRecord(directory, { parties: [{ user: "c", number: "1003", external: false }] }).because,
+      mustRecord(directory, { talkers: [{ user: "c", number: "1003", external: false }] }).because,
     ).toEqual(["c"]);
   });
 });

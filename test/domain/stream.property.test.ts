@@ -22,7 +22,7 @@ import {
 import type { PbxEvent } from "../../src/domain/events.js";
 import { LiveModel } from "../../src/domain/live-model.js";
 import { type BoardView, viewFor } from "../../src/domain/visibility.js";
-import { describeScenario, directoryArb, eventsArb } from "./arbitraries.js";
+import { describeScenario, directoryArb, eventsArb, PBX } from "./arbitraries.js";
 
 // ---- the script: traffic, settings changes, connects, disconnects and resumes ----------------------
 
@@ -41,7 +41,9 @@ type Step =
   /** Reconnect a disconnected client with its session and last seq. */
   | { k: "resume"; viewer: number }
   /** A second, independent client of a viewer (its own snapshot and session). */
-  | { k: "connect"; viewer: number };
+  | { k: "connect"; viewer: number }
+  /** The PBX link comes up or goes down (every viewer is told). */
+  | { k: "link"; state: "up" | "down"; flush: boolean };
 
 const DEPARTMENTS = ["d1", "d2", "d3", "d4"];
 
@@ -98,6 +100,14 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("disconnect" as const), viewer: who }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("resume" as const), viewer: who }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("connect" as const), viewer: who }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant("link" as const),
+      state: fc.constantFrom("up" as const, "down" as const),
+      flush: fc.boolean(),
+    }),
+  },
 );
 
 interface Script {
@@ -218,8 +228,9 @@ interface RunStats {
 
 function run(script: Script, stats: RunStats, hubOptions: { logSize?: number } = {}): void {
   let directory = script.directory;
-  const model = new LiveModel(directory);
+  const model = new LiveModel(directory, { links: [PBX] });
   const hub = new BoardHub(() => directory, model, { flushMs: 1_000_000, ...hubOptions });
+  let linkClock = 1_900_000_000_000;
   const clients: Client[] = [];
   const connected = new Set<Client>();
   const removed = new Set<string>();
@@ -308,6 +319,12 @@ function run(script: Script, stats: RunStats, hubOptions: { logSize?: number } =
           check(when);
           break;
         }
+        case "link":
+          hub.modelChanged(
+            model.apply({ type: "pbx.connection", pbx: PBX, at: linkClock++, state: step.state }),
+          );
+          if (step.flush) flush(when);
+          break;
         case "connect": {
           const live = ids.filter((id) => !removed.has(id));
           const viewer = live[step.viewer % Math.max(1, live.length)];

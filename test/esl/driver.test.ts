@@ -38,7 +38,7 @@ function commands(h: Harness, prefix: string): string[] {
 
 describe("connect and resync", () => {
   it("delivers a snapshot of what is live before the driver came up", async () => {
-    const h = await harness({}, {}, false);
+    const h = await harness({ registered: [] }, {}, false);
     h.sim.register("1003", true);
     await pausedCall(h, "05", "answered");
     await pausedCall(h, "10b", "answered", { "1001": "1005" });
@@ -60,7 +60,9 @@ describe("connect and resync", () => {
     expect(callOf(h, "u1002")?.state).toBe("up");
     expect(h.model.presenceOf("u1002")).toBe("on-call");
     expect(h.model.presenceOf("u1005")).toBe("on-call");
-    expect(h.model.presenceOf("u1001")).toBe("available");
+    // FreeSWITCH lists the registered phones: 1003's is, 1001 has none (a user with no phone is offline).
+    expect(h.model.presenceOf("u1003")).toBe("available");
+    expect(h.model.presenceOf("u1001")).toBe("offline");
     expect(h.sim.commandLog.map((c) => c.command)).toEqual(
       expect.arrayContaining([
         "api show channels as json",
@@ -89,7 +91,7 @@ describe("connect and resync", () => {
   });
 
   it("registrations and published presence reach the model", async () => {
-    const h = await harness();
+    const h = await harness({ registered: [] });
     h.sim.register("1006", true);
     await waitFor(
       () => h.driver.status().connected && h.events.some((e) => e.type === "device.reachability"),
@@ -134,7 +136,7 @@ describe("commands", () => {
     });
     expect(outcome).toMatchObject({ status: "accepted" });
     expect(commands(h, "bgapi originate")).toEqual([
-      `bgapi originate {origination_caller_id_name=Monitor,origination_caller_id_number=*222,eavesdrop_enable_dtmf=true${vars}}user/${sup}@pbx.example.com &eavesdrop(${target})`,
+      `bgapi originate {origination_caller_id_name=Monitor,origination_caller_id_number=*222,eavesdrop_enable_dtmf=true${vars},callsight_spy_target=${target}}user/${sup}@pbx.example.com &eavesdrop(${target})`,
     ]);
     const session = await waitFor(
       () => callOf(h, `u${ext}`)?.monitoring.find((s) => s.endedAt === undefined),

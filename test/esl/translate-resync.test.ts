@@ -287,6 +287,9 @@ describe("resync from the real api replies (20-api)", () => {
       outgoing: true,
       endpoint: "sofia/internal/1002",
     });
+    // Dated when FreeSWITCH created them (`created_epoch`), not when the resync ran.
+    expect(caller?.createdAt).toBe(1_795_376_261_000);
+    expect(agent?.createdAt).toBe(1_795_376_261_000);
     expect(caller?.callId).toBe(caller?.leg);
     expect(agent?.callId).toBe(caller?.leg);
     expect(caller?.bridge).toBeDefined();

@@ -5,6 +5,7 @@
 import type { BoardMessage } from "../../src/api/board/board-messages.js";
 import type { BoardDelta } from "../../src/domain/board-changes.js";
 import type { Party } from "../../src/domain/calls.js";
+import type { PbxLink } from "../../src/domain/pbx-links.js";
 import type { BoardView, PersonCallView, PersonView } from "../../src/domain/visibility.js";
 import { api, button, byId, element, forgetToken, signIn } from "./session.js";
 
@@ -95,9 +96,41 @@ function personTile(view: BoardView, p: PersonView): HTMLElement {
   return card;
 }
 
+/** What a viewer must know about a PBX link that is not up: the board is not live for it. */
+function linkText(link: PbxLink): string | undefined {
+  if (link.state === "connecting")
+    return `Connecting to PBX ${link.pbx}… Until it answers, its people show offline and their calls are not shown.`;
+  if (link.state === "down") {
+    const at = link.since === undefined ? "" : ` since ${new Date(link.since).toLocaleTimeString()}`;
+    return `The link to PBX ${link.pbx} is down${at}. Its calls and presence shown are the last known and may be stale.`;
+  }
+  return undefined;
+}
+
+/** The banner changes only with the links (an alert that rewrote itself every second would be re-read). */
+function renderLinks(links: readonly PbxLink[]): void {
+  const banner = byId("links");
+  const shown = links.flatMap((link) => {
+    const text = linkText(link);
+    return text === undefined ? [] : [{ link, text }];
+  });
+  const key = JSON.stringify(shown.map((s) => [s.link.pbx, s.link.state, s.text]));
+  if (banner.dataset.shown === key) return;
+  banner.dataset.shown = key;
+  banner.replaceChildren(
+    ...shown.map(({ link, text }) => {
+      const line = element("div", text, `link link-${link.state}`);
+      line.dataset.pbx = link.pbx;
+      return line;
+    }),
+  );
+  banner.hidden = shown.length === 0;
+}
+
 function render(): void {
   const view = state.view;
   if (!view) return;
+  renderLinks(view.links ?? []);
   const me = view.people.find((p) => p.id === view.viewer);
   byId("who").textContent = me ? `${me.name} (${me.extension})` : view.viewer;
   const people = [...view.people].sort((a, b) => a.name.localeCompare(b.name));
@@ -134,6 +167,7 @@ function applyDeltas(view: BoardView, deltas: BoardDelta[]): void {
     else if (d.op === "monitoring") view.monitoring = d.monitoring;
     else if (d.op === "parked") view.parked = d.parked;
     else if (d.op === "may") view.may = d.may;
+    else if (d.op === "links") view.links = d.links;
   }
   view.people = [...people.values()];
 }

@@ -47,6 +47,8 @@ export class BoardHub {
   private readonly sessions = new Map<string, ViewerSession>();
   private readonly dirtyUsers = new Set<string>();
   private everyoneDirty = false;
+  /** A PBX link changed: every viewer is told, whoever they see. */
+  private linksDirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly pace: FlushPace;
   private lastFlushAt = 0;
@@ -134,7 +136,7 @@ export class BoardHub {
         const key = c.kind === "call-ended" ? callKey(c.call.pbx, c.call.id) : callKey(c.pbx, c.id);
         this.callJson.delete(key);
         this.changedCalls.set(key, undefined);
-      }
+      } else if (c.kind === "link") this.linksDirty = true;
       return true;
     });
     if (real.length === 0) return;
@@ -179,9 +181,10 @@ export class BoardHub {
     // Only viewers with a session can be sent anything.
     const viewers = new Set<string>();
     for (const session of this.sessions.values()) viewers.add(session.viewer);
-    const affected = this.everyoneDirty
-      ? undefined
-      : new Set(affectedViewers(directory, this.dirtyUsers, viewers));
+    const affected =
+      this.everyoneDirty || this.linksDirty
+        ? undefined
+        : new Set(affectedViewers(directory, this.dirtyUsers, viewers));
     // One view per viewer and one moment per flush, however many sessions and viewers there are. People
     // untouched since the last flush keep their person views, so diffs skip them by identity.
     if (this.everyoneDirty) {
@@ -191,6 +194,7 @@ export class BoardHub {
     }
     for (const user of this.dirtyUsers) this.changedSinceMoment.add(user);
     this.everyoneDirty = false;
+    this.linksDirty = false;
     this.dirtyUsers.clear();
     let moment: BoardMoment | undefined;
     const views = new Map<string, BoardView | undefined>();

@@ -34,7 +34,7 @@ export function buildSnapshot(input: ResyncInput): PbxSnapshot {
   const legs: SnapshotLeg[] = [];
   const seen = new Set<string>();
   for (const f of input.channels) {
-    const leg = legOf(f, classifier, parkedLegs);
+    const leg = legOf(f, input.at, classifier, parkedLegs);
     if (!leg || seen.has(leg.leg)) continue;
     seen.add(leg.leg);
     legs.push(leg);
@@ -106,6 +106,7 @@ export function monitoringFromChannels(
 
 function legOf(
   f: AmiFrame,
+  at: number,
   classifier: EndpointClassifier,
   parkedLegs: ReadonlySet<string>,
 ): SnapshotLeg | undefined {
@@ -136,7 +137,17 @@ function legOf(
   // A parked call sits in the parking lot's holding bridge: not a conversation.
   if (bridge && !parkedLegs.has(ch.uniqueid)) leg.bridge = bridge;
   if (dialled) leg.dialled = dialled;
+  // How long the channel has existed (CoreShowChannel `Duration`, Status `Seconds`): since the PBX created it.
+  const age = channelAgeSeconds(f.Duration ?? f.Seconds);
+  if (age !== undefined) leg.createdAt = at - age * 1000;
   return leg;
+}
+
+/** `00:02:05` (CoreShowChannel; hours may exceed 24), `125` (Status `Seconds`) -> seconds; else undefined. */
+export function channelAgeSeconds(value: string | undefined): number | undefined {
+  const text = value?.trim() ?? "";
+  if (!/^\d+(:\d{1,2}){0,2}$/.test(text)) return undefined;
+  return text.split(":").reduce((total, part) => total * 60 + Number(part), 0);
 }
 
 /**

@@ -111,6 +111,8 @@ export function buildAriSnapshot(input: AriResyncInput): AriResync {
     const bridge = conversation.get(ch.id);
     if (bridge) leg.bridge = bridge;
     if (dialled) leg.dialled = dialled;
+    const created = ariTime(ch.creationtime);
+    if (created !== undefined) leg.createdAt = created;
     legs.push(leg);
   }
 

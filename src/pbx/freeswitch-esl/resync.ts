@@ -140,6 +140,8 @@ export function buildEslSnapshot(input: EslResyncInput): EslResync {
     if (id.name) leg.name = id.name;
     if (id.dialled) leg.dialled = id.dialled;
     if (callstate === "HELD") leg.held = true;
+    const created = epochMs(row.created_epoch);
+    if (created !== undefined) leg.createdAt = created;
     legs.set(uuid, leg);
     byUuid.set(uuid, row);
   }
@@ -222,6 +224,12 @@ export function buildEslSnapshot(input: EslResyncInput): EslResync {
     registrations,
     problems,
   };
+}
+
+/** `created_epoch` (seconds since epoch) -> ms; undefined when missing or 0. */
+function epochMs(value: string | undefined): number | undefined {
+  const seconds = Number(value ?? "");
+  return value && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /** Without mod_valet_parking's valet_info: the oldest channel running valet_park on a slot is the parked one. */

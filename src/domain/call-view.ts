@@ -1,0 +1,84 @@
+// A call as the rest of the system sees it: plain data, copied out of the model's legs and calls.
+
+import {
+  type Call,
+  type CallDirection,
+  type CallState,
+  callDirection,
+  callState,
+  isOutside,
+  type Leg,
+  legOnHold,
+  type MonitoringSession,
+  type Party,
+  partyLegs,
+} from "./calls.js";
+
+export interface LegView {
+  leg: string;
+  user?: string;
+  number: string;
+  name?: string;
+  external: boolean;
+  state: "dialing" | "ringing" | "up" | "held" | "parked";
+  recording: boolean;
+  /** When this leg appeared. */
+  since: number;
+}
+
+/** A call as the rest of the system sees it: plain data, no references into the model. */
+export interface CallView {
+  pbx: string;
+  id: string;
+  direction: CallDirection;
+  state: CallState;
+  answered: boolean;
+  startedAt: number;
+  answeredAt?: number;
+  endedAt?: number;
+  legs: LegView[];
+  parties: Party[];
+  /** The parties who answered at some point (the recording policy and a recording's people). */
+  talkers: Party[];
+  recording: boolean;
+  recorded: boolean;
+  parked?: { lot: string; space: string };
+  monitoring: MonitoringSession[];
+}
+
+/** The view of a call now; `legs` are the model's legs (keyed by `legKey`). */
+export function callView(call: Call, legs: ReadonlyMap<string, Leg>): CallView {
+  const members = partyLegs(call, legs);
+  const legViews: LegView[] = members.map((l) => {
+    const view: LegView = {
+      leg: l.id,
+      number: l.number,
+      external: isOutside(l),
+      state: l.parked ? "parked" : legOnHold(l, legs, call) && l.state === "up" ? "held" : l.state,
+      recording: l.recording,
+      since: l.createdAt,
+    };
+    if (l.user) view.user = l.user;
+    if (l.name) view.name = l.name;
+    return view;
+  });
+  const view: CallView = {
+    pbx: call.pbx,
+    id: call.id,
+    direction: callDirection(call, legs),
+    state: callState(call, legs),
+    answered: call.answeredAt !== undefined,
+    startedAt: call.startedAt,
+    legs: legViews,
+    parties: call.history.map((p) => ({ ...p })),
+    talkers: call.talkers.map((p) => ({ ...p })),
+    recording: members.some((l) => l.recording),
+    recorded: call.recorded,
+    monitoring: call.monitoring.map((s) => ({ ...s })),
+  };
+  if (call.answeredAt !== undefined) view.answeredAt = call.answeredAt;
+  if (call.endedAt !== undefined) view.endedAt = call.endedAt;
+  const parked = members.find((l) => l.parked)?.parked;
+  if (parked) view.parked = { ...parked };
+  return view;
+}
