@@ -139,7 +139,8 @@ export class RecordingService {
       startedAt: done.startedAt,
       stoppedAt: done.stoppedAt,
       direction: view?.direction ?? "internal",
-      parties: view?.parties ?? [],
+      // The people in the recording: who answered, not a phone that only rang (it must not see the file).
+      parties: view ? (view.talkers.length > 0 ? view.talkers : view.parties) : [],
       requiredBy: requirement.because,
       ...(extension ? { extension } : {}),
       ...(onDemandBy ? { onDemandBy } : {}),

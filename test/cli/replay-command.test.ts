@@ -29,6 +29,7 @@ describe("callsight replay", () => {
         answered: true,
         state: "ended",
         parties: [{ user: "1001" }, { number: "17778732492", external: true }],
+        talkers: [{ number: "17778732492", external: true }, { user: "1001" }],
         recorded: false,
         monitoring: [{ by: "1004", target: "1001", mode: "whisper" }],
       },

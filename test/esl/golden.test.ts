@@ -207,7 +207,11 @@ function withoutUser(r: ReplayResult, user: string): ReplayResult {
     ...r,
     presenceTimeline,
     final: { ...r.final, presence },
-    calls: r.calls.map((c) => ({ ...c, parties: c.parties.filter((p) => p.user !== user) })),
+    calls: r.calls.map((c) => ({
+      ...c,
+      parties: c.parties.filter((p) => p.user !== user),
+      talkers: c.talkers.filter((p) => p.user !== user),
+    })),
   };
 }
 

@@ -26,13 +26,13 @@ function dir(a: RecordingPolicy, b: RecordingPolicy, c: RecordingPolicy = "off")
 
 const outside = { number: "15551234567", external: true };
 const internal = {
-  parties: [
+  talkers: [
     { user: "1001", number: "1001", external: false },
     { user: "1002", number: "1002", external: false },
   ],
 };
-const inbound = { parties: [outside, { user: "1002", number: "1002", external: false }] };
-const outbound = { parties: [{ user: "1001", number: "1001", external: false }, outside] };
+const inbound = { talkers: [outside, { user: "1002", number: "1002", external: false }] };
+const outbound = { talkers: [{ user: "1001", number: "1001", external: false }, outside] };
 
 describe("mustRecord", () => {
   const policies: RecordingPolicy[] = ["off", "external", "all"];
@@ -57,7 +57,17 @@ describe("mustRecord", () => {
   it("a party who joins later (transfer, pickup) brings their policy", () => {
     const d = dir("off", "off", "all");
     expect(mustRecord(d, inbound).required).toBe(false);
-    const transferred = { parties: [...inbound.parties, { user: "1003", number: "1003", external: false }] };
+    const transferred = { talkers: [...inbound.talkers, { user: "1003", number: "1003", external: false }] };
     expect(mustRecord(d, transferred)).toEqual({ required: true, because: ["1003"] });
+  });
+
+  it("a phone that only rang (the call was picked up by a colleague) does not count", () => {
+    const d = dir("off", "all", "off");
+    // 1001 called 1002 (all); 1003 picked the ringing call up: 1002 never spoke.
+    const pickedUp = {
+      parties: [...internal.talkers, { user: "1003", number: "1003", external: false }],
+      talkers: [internal.talkers[0]!, { user: "1003", number: "1003", external: false }],
+    };
+    expect(mustRecord(d, pickedUp)).toEqual({ required: false, because: [] });
   });
 });

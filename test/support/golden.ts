@@ -5,7 +5,7 @@ import { expect } from "vitest";
 import type { ReplayCall, ReplayResult } from "../../src/replay/replay.js";
 
 export type ExpectedCall = Pick<ReplayCall, "direction" | "answered" | "parties"> &
-  Partial<Pick<ReplayCall, "recorded" | "monitoring">>;
+  Partial<Pick<ReplayCall, "recorded" | "monitoring" | "talkers">>;
 
 export interface GoldenScenario {
   calls: ExpectedCall[];
@@ -122,6 +122,8 @@ export const ASTERISK_SCENARIOS: Record<string, GoldenScenario> = {
         direction: "internal",
         answered: true,
         parties: [{ user: "1001" }, { user: "1002" }, { user: "1003" }],
+        // 1002 only rang: the recording policy and a recording's people leave it out.
+        talkers: [{ user: "1001" }, { user: "1003" }],
       },
     ],
     presence: {
