@@ -86,7 +86,8 @@ export class RecordingPolicyEnforcer {
       const outcome = await driver.startRecording({
         leg: leg.leg,
         callId: call.id,
-        file: `${safe(call.id)}-${leg.user ?? leg.number ?? "call"}-repair-${Date.now()}.wav`,
+        // Named like the dialplan's files: the call, then the extension whose policy asked for it.
+        file: `${safe(call.id)}-${this.extensionOf(requirement.because[0]) ?? leg.number ?? "call"}-repair-${Date.now()}.wav`,
       });
       return this.report("recording.repair-start", call, leg.leg, requirement.because, outcome);
     }
@@ -97,6 +98,10 @@ export class RecordingPolicyEnforcer {
       return this.report("recording.repair-stop", call, leg.leg, [], outcome);
     }
     return undefined;
+  }
+
+  private extensionOf(user: string | undefined): string | undefined {
+    return user === undefined ? undefined : this.deps.directory().users.get(user)?.extension;
   }
 
   close(): void {

@@ -52,6 +52,11 @@ export class RecordingService {
   /** Last view of each call, and which call each leg was last seen in (a call may end in the batch that finishes its recording). */
   private readonly views = new Map<string, CallView>();
   private readonly callOfLeg = new Map<string, string>();
+  /**
+   * Who asked for each running recording, taken when it starts: the on-demand mark is cleared when the
+   * user stops it or the call ends, which can come before the recording's file is queued.
+   */
+  private readonly askedBy = new Map<string, string>();
   readonly counters = { finalized: 0, outboxed: 0, duplicates: 0, withoutFile: 0 };
   private readonly backstops = new Set<ReturnType<typeof setTimeout>>();
 
@@ -70,6 +75,12 @@ export class RecordingService {
   observe(changes: readonly ModelChange[], events: readonly PbxEvent[]): void {
     for (const c of changes) {
       if (c.kind === "call" || c.kind === "call-ended") this.remember(c.call);
+    }
+    for (const e of events) {
+      if (e.type !== "recording.started") continue;
+      const callId = this.callOfLeg.get(key(e.pbx, e.leg));
+      const by = callId ? this.enforcer.onDemandBy(e.pbx, callId) : undefined;
+      if (by) this.askedBy.set(key(e.pbx, e.leg), by);
     }
     this.enforcer.modelChanged(changes);
     for (const e of events) {
@@ -127,9 +138,17 @@ export class RecordingService {
     const directory = this.deps.directory();
     const requirement = view ? mustRecord(directory, view) : { because: [] as string[] };
     const recordedLeg = view?.legs.find((l) => l.leg === done.leg);
-    const recordedUser = recordedLeg?.user ?? requirement.because[0];
+    // Whose recording it is: the recorded leg's user, else whose policy asked, else (on demand, on the
+    // outside party's leg) the colleague on the call.
+    const recordedUser =
+      recordedLeg?.user ??
+      requirement.because[0] ??
+      view?.talkers.find((p) => p.user)?.user ??
+      view?.parties.find((p) => p.user)?.user;
     const extension = recordedUser ? directory.users.get(recordedUser)?.extension : undefined;
-    const onDemandBy = this.enforcer.onDemandBy(done.pbx, callId);
+    const onDemandBy =
+      this.askedBy.get(key(done.pbx, done.leg)) ?? this.enforcer.onDemandBy(done.pbx, callId);
+    this.askedBy.delete(key(done.pbx, done.leg));
     const job: FinalizeRecording = {
       pbx: done.pbx,
       callId,

@@ -245,7 +245,12 @@ export class AsteriskAmiDriver implements PbxDriver {
   startRecording(req: RecordingRequest): Promise<CommandOutcome> {
     const channel = this.channelOf.get(req.leg);
     if (!channel) return Promise.resolve(unknownLeg(req.leg));
-    return this.command("MixMonitor", { Channel: channel, File: req.file, Options: "b" });
+    return this.mixMonitor(channel, req.file);
+  }
+
+  /** MixMonitor on a channel by name (the ARI driver's companion knows the name, not the session's legs). */
+  mixMonitor(channel: string, file: string): Promise<CommandOutcome> {
+    return this.command("MixMonitor", { Channel: channel, File: file, Options: "b" });
   }
 
   stopRecording(req: { leg: string }): Promise<CommandOutcome> {

@@ -177,6 +177,11 @@ export class AmiCompanion {
     return this.ami.sendToIvr(req);
   }
 
+  /** MixMonitor into Asterisk's monitor directory, where the dialplan's recordings are (and Callsight looks). */
+  startRecording(channel: string, file: string): Promise<CommandOutcome> {
+    return this.ami.mixMonitor(channel, file);
+  }
+
   stopRecording(req: { leg: string }): Promise<CommandOutcome> {
     return this.ami.stopRecording(req);
   }

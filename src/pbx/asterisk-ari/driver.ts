@@ -438,16 +438,21 @@ export class AsteriskAriDriver implements PbxDriver {
   }
 
   /**
-   * On-demand recording: a snoop channel on the leg (spy=both) recorded with
-   * POST /channels/{snoop}/record. /bridges/{id}/record would need the call's bridge to be a Stasis
+   * On-demand recording. With the AMI companion: MixMonitor on the leg's channel, as AMI does. Without
+   * it: a snoop channel on the leg (spy=both) recorded with POST /channels/{snoop}/record. /bridges/{id}/record would need the call's bridge to be a Stasis
    * bridge (Asterisk answers 409 "Bridge not in Stasis application" for dialplan calls). The name is the
    * file name without its extension (`callsight-<callId>-<leg>-<ts>`), the format its extension.
-   * ARI writes into Asterisk's recording directory (astspooldir/recording).
+   * ARI writes into Asterisk's recording directory (astspooldir/recording): an ARI-only site points
+   * `recording.directory` there.
    */
   async startRecording(req: RecordingRequest): Promise<CommandOutcome> {
     const signal = this.sessionSignal();
     if (!signal) return notConnected();
-    if (!this.legs.has(req.leg)) return unknownLeg(req.leg);
+    const channel = this.legs.get(req.leg);
+    if (channel === undefined) return unknownLeg(req.leg);
+    // With the companion: MixMonitor, like the dialplan, into the monitor directory `recording.directory`
+    // names (ARI's own recordings land in astspooldir/recording, where the worker would not find them).
+    if (this.companion?.connected) return this.companion.startRecording(channel, req.file);
     if (this.recordings.has(req.leg))
       return { status: "failed", message: "Callsight is already recording this leg" };
     const base = req.file.slice(req.file.lastIndexOf("/") + 1);

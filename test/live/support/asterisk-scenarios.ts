@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
 import { until } from "./processes.js";
 import { onCallWith, recordingsOf, ringing, settle } from "./scenarios.js";
+import { SippEndpoint } from "./sipp.js";
 import { LiveViewer } from "./viewer.js";
 
 export function describeAsterisk(driver: "ami" | "ari"): void {
@@ -325,6 +326,112 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
         expect(list[0]).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: "inbound" });
       } finally {
         await callsight.api("PATCH", "/v1/admin/users/1001", "admin", { recording: "off" });
+      }
+    });
+
+    it("on-demand recording by a supervisor (record-start, record-stop): stored once, listed to the supervisor", async () => {
+      const { phones, carrier, callsight } = site;
+      await phones["1002"]!.answer({ ringMs: 300 });
+      await carrier.call("15559990002");
+      const call = await admin.sees("1002 on the inbound call", (v) =>
+        v.person("1002")?.calls?.find((c) => c.state === "up"),
+      );
+      const start = await callsight.api("POST", "/v1/operations/record-start", "1004", { target: "1002" });
+      expect(start.status, JSON.stringify(start.body)).toBe(202);
+      await admin.sees("the call recorded", (v) => v.person("1002")?.calls?.find((c) => c.recording));
+      const stop = await callsight.api("POST", "/v1/operations/record-stop", "1004", { target: "1002" });
+      expect(stop.status, JSON.stringify(stop.body)).toBe(202);
+      await admin.sees("the recording stopped", (v) =>
+        v.person("1002")?.calls?.find((c) => c.state === "up" && !c.recording),
+      );
+      const list = await until(
+        async () => {
+          const r = await recordingsOf(callsight, call.call!);
+          return r.length > 0 ? r : undefined;
+        },
+        "the recording stored",
+        30_000,
+      );
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({ onDemandBy: "1004", direction: "inbound" });
+      expect(list[0].sizeBytes).toBeGreaterThan(44);
+      const mine = await callsight.api(
+        "GET",
+        `/v1/recordings?call=${encodeURIComponent(call.call!)}`,
+        "1004",
+      );
+      expect(mine.body.recordings.map((r: { id: string }) => r.id)).toEqual([list[0].id]);
+    });
+
+    it("a covered call the dialplan did not record gets a repair recording named after the extension (failure 6)", async () => {
+      const { phones, carrier, callsight } = site;
+      await phones["1002"]!.answer({ ringMs: 300 });
+      await carrier.call("15559990002");
+      const call = await admin.sees("1002 on the inbound call", (v) =>
+        v.person("1002")?.calls?.find((c) => c.state === "up"),
+      );
+      // The policy changes after the dialplan has run: only Callsight's audit can catch this call.
+      expect(
+        (await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "all" })).status,
+      ).toBe(200);
+      try {
+        await admin.sees(
+          "the call recorded by the repair",
+          (v) => v.person("1002")?.calls?.find((c) => c.recording),
+          30_000,
+        );
+        await site.pbx.hangupAll();
+        const list = await until(
+          async () => {
+            const r = await recordingsOf(callsight, call.call!);
+            return r.length > 0 ? r : undefined;
+          },
+          "the repair recording stored",
+          30_000,
+        );
+        expect(list).toHaveLength(1);
+        expect(list[0]).toMatchObject({ extension: "1002", requiredBy: ["1002"] });
+        expect(basename(list[0].originalPath)).toMatch(
+          new RegExp(`^${call.call!.replace(".", "\\.")}-1002-repair-`),
+        );
+      } finally {
+        await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "off" });
+      }
+    });
+
+    it("a colleague's hidden call never reaches another viewer's raw frames (showMyCalls off)", async () => {
+      const { phones, callsight, dir, pbx } = site;
+      const supervisor = await LiveViewer.connect(callsight, "1004");
+      try {
+        // A caller nobody else in this run talks to, so its number and name can only come from this call.
+        const privateCaller = new SippEndpoint(
+          "15557654321",
+          "Private Caller",
+          pbx.ports.carrier,
+          dir,
+          () => pbx.ports.sip,
+        );
+        await phones["1002"]!.answer({ ringMs: 300 });
+        await privateCaller.call("15559990002");
+        await admin.sees("1002 with the private caller", onCallWith("1002", "15557654321"));
+        const seen = await colleague.sees("1002 on a call, without the other party", (v) =>
+          v.person("1002")?.calls?.find((c) => c.state === "up"),
+        );
+        expect(seen.remote).toBeUndefined();
+        expect(seen.call).toBeUndefined();
+        await supervisor.sees("1002 on a call", (v) =>
+          v.person("1002")?.calls?.find((c) => c.state === "up"),
+        );
+        await pbx.hangupAll();
+        await colleague.sees("1002 free", (v) => v.person("1002")?.presence === "available");
+        await privateCaller.stop();
+        for (const viewer of [colleague, supervisor]) {
+          expect(viewer.everReceived("15557654321"), `${viewer.user} received the number`).toBe(false);
+          expect(viewer.everReceived("Private Caller"), `${viewer.user} received the name`).toBe(false);
+        }
+        expect(admin.everReceived("15557654321")).toBe(true);
+      } finally {
+        supervisor.close();
       }
     });
   });

@@ -25,7 +25,15 @@ export interface LiveUser {
 export function liveUsers(): LiveUser[] {
   return [
     { id: "1001", name: "Alice Sales", extension: "1001", departments: ["sales"], recording: "off" },
-    { id: "1002", name: "Bob Sales", extension: "1002", departments: ["sales"], recording: "off" },
+    // Bob keeps whom he talks to to himself: colleagues see that he is on a call, not with whom.
+    {
+      id: "1002",
+      name: "Bob Sales",
+      extension: "1002",
+      departments: ["sales"],
+      recording: "off",
+      showMyCalls: false,
+    },
     { id: "1003", name: "Carol Sales", extension: "1003", departments: ["sales"], recording: "off" },
     {
       id: "1004",
