@@ -434,5 +434,53 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
         supervisor.close();
       }
     });
+
+    it("attended transfer from the phone (*2 feature code) to a recorded colleague: one call, one recording (failure 5)", async () => {
+      const { phones, carrier, callsight } = site;
+      expect(
+        (await callsight.api("PATCH", "/v1/admin/users/1003", "admin", { recording: "all" })).status,
+      ).toBe(200);
+      try {
+        await carrier.answer({ ringMs: 300 });
+        await phones["1003"]!.answer({ ringMs: 300 });
+        // 1002 calls out, presses *2 and dials 1003 (a consultation through a Local channel), talks to
+        // 1003, then hangs up: the outside party and 1003 are left talking.
+        const transferrer = await phones["1002"]!.call("17778732492", [
+          { pauseMs: 800 },
+          { dtmf: "*21003" },
+          { pauseMs: 3000 },
+          { hangup: true },
+        ]);
+        const before = await admin.sees("1002 on the outbound call", onCallWith("1002", "17778732492"));
+        expect(await transferrer.done).toBe(0);
+        const after = await admin.sees(
+          "1003 on a call with the outside party",
+          onCallWith("1003", "17778732492"),
+          30_000,
+        );
+        expect(after.call).toBe(before.call);
+        await admin.sees("1003's call recorded", (v) => v.person("1003")?.calls?.find((c) => c.recording));
+        await site.pbx.hangupAll();
+        const list = await until(
+          async () => {
+            const r = await recordingsOf(callsight, before.call!);
+            return r.length > 0 ? r : undefined;
+          },
+          "the recording stored",
+          30_000,
+        );
+        // Every file the PBX wrote for the call is processed (failure 5 left a second one in the spool).
+        await until(
+          () => readdirSync(site.pbx.monitorDir).every((f) => !f.startsWith(`${before.call}-`)),
+          "no file of the call left unprocessed in the PBX's monitor directory",
+          30_000,
+        );
+        expect((await recordingsOf(callsight, before.call!)).length).toBe(list.length);
+        expect(list).toHaveLength(1);
+        expect(list[0]).toMatchObject({ extension: "1003", requiredBy: ["1003"] });
+      } finally {
+        await callsight.api("PATCH", "/v1/admin/users/1003", "admin", { recording: "off" });
+      }
+    });
   });
 }
