@@ -482,5 +482,22 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
         await callsight.api("PATCH", "/v1/admin/users/1003", "admin", { recording: "off" });
       }
     });
+
+    it("attended transfer started by the phone (SIP REFER with Replaces): the outside party ends up with 1003, one call", async () => {
+      const { phones, carrier } = site;
+      await carrier.answer({ ringMs: 300 });
+      await phones["1003"]!.answer({ ringMs: 300 });
+      await phones["1001"]!.attendedTransfer("17778732492", "1003");
+      const before = await admin.sees("1001 on the outbound call", onCallWith("1001", "17778732492"));
+      await admin.sees("1001 consulting 1003", onCallWith("1003", "1001"));
+      const after = await admin.sees(
+        "1003 on a call with the outside party",
+        onCallWith("1003", "17778732492"),
+        30_000,
+      );
+      expect(after.call).toBe(before.call);
+      await admin.sees("1001 free", (v) => v.person("1001")?.presence === "available", 30_000);
+      expect(admin.person("1003")?.calls).toHaveLength(1);
+    });
   });
 }

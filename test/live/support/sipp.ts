@@ -8,8 +8,9 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freePort, freeUdpRange, type Spawned, spawnLogged } from "./processes.js";
+import { attendedTransferScenario } from "./sipp-transfer.js";
 
-const SDP = `v=0
+export const SDP = `v=0
 o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
@@ -21,11 +22,11 @@ a=fmtp:101 0-15
 a=ptime:20
 a=[direction]`;
 
-function msg(text: string, attrs = ""): string {
+export function msg(text: string, attrs = ""): string {
   return `<send${attrs}><![CDATA[\n${text.replace(/\n/g, "\n")}\n]]></send>`;
 }
 
-function body(sdp: string, direction = "sendrecv"): string {
+export function body(sdp: string, direction = "sendrecv"): string {
   const s = sdp.replace("[direction]", direction);
   return `Content-Type: application/sdp\nContent-Length: [len]\n\n${s}`;
 }
@@ -71,7 +72,7 @@ Content-Length: 0`)}
 <nop><action><exec rtp_stream="pause"/></action></nop>`;
 }
 
-const STREAM = `<nop><action><exec rtp_stream="tone.alaw,-1,8"/></action></nop>`;
+export const STREAM = `<nop><action><exec rtp_stream="tone.alaw,-1,8"/></action></nop>`;
 
 export type Answer = { ringMs: number } | "ring-until-cancelled" | "busy";
 
@@ -313,7 +314,7 @@ Content-Length: 0`,
 <recv response="200"/>`);
 }
 
-function scenario(inner: string): string {
+export function scenario(inner: string): string {
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="callsight-live">
@@ -359,7 +360,7 @@ export class SippEndpoint {
     private readonly pbxSip: () => number,
   ) {}
 
-  private async run(kind: string, xml: string, args: string[]): Promise<SippRun> {
+  async run(kind: string, xml: string, args: string[]): Promise<SippRun> {
     await this.current?.process.stop(2000);
     const n = ++this.seq;
     const file = join(this.dir, `${this.user}-${kind}-${n}.xml`);
@@ -424,6 +425,18 @@ export class SippEndpoint {
       `127.0.0.1:${this.pbxSip()}`,
       "-s",
       target,
+    ]);
+  }
+
+  /** Calls `target`, then consults `consult` on a second dialog and transfers the first to it (REFER/Replaces). */
+  attendedTransfer(target: string, consult: string): Promise<SippRun> {
+    return this.run("atxfer", attendedTransferScenario(consult), [
+      `127.0.0.1:${this.pbxSip()}`,
+      "-s",
+      target,
+      // Call-IDs without "@", so the consultation's can go into the Refer-To URI's Replaces unescaped.
+      "-cid_str",
+      "%u-%p-callsight",
     ]);
   }
 
