@@ -499,5 +499,68 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       await admin.sees("1001 free", (v) => v.person("1001")?.presence === "available", 30_000);
       expect(admin.person("1003")?.calls).toHaveLength(1);
     });
+
+    describe("each recording setting of 1001 on internal, inbound and outbound calls", () => {
+      const kinds = ["internal", "inbound", "outbound"] as const;
+      for (const policy of ["off", "external", "all"] as const) {
+        for (const kind of kinds) {
+          const recorded = policy === "all" || (policy === "external" && kind !== "internal");
+          it(`${policy} on an ${kind} call: ${recorded ? "recorded once, as 1001's" : "not recorded"}`, async () => {
+            const { phones, carrier, callsight, pbx } = site;
+            expect(
+              (await callsight.api("PATCH", "/v1/admin/users/1001", "admin", { recording: policy })).status,
+            ).toBe(200);
+            try {
+              const before = admin.history.get("1001")?.length ?? 0;
+              if (kind === "internal") {
+                await phones["1002"]!.answer({ ringMs: 200 });
+                await phones["1001"]!.call("1002");
+              } else if (kind === "inbound") {
+                await phones["1001"]!.answer({ ringMs: 200 });
+                await carrier.call("15559990001");
+              } else {
+                await carrier.answer({ ringMs: 200 });
+                await phones["1001"]!.call("17778732492");
+              }
+              const other = kind === "internal" ? "1002" : kind === "inbound" ? "15551234567" : "17778732492";
+              const call = await admin.sees(`1001 on the ${kind} call`, onCallWith("1001", other));
+              if (recorded)
+                await admin.sees("1001's call recorded", (v) =>
+                  v.person("1001")?.calls?.find((c) => c.recording),
+                );
+              await pbx.hangupAll();
+              await admin.sees("1001 free", (v) => v.person("1001")?.presence === "available");
+              const shownRecorded = (admin.history.get("1001") ?? [])
+                .slice(before)
+                .some((p) => p.calls?.some((c) => c.recording));
+              expect(shownRecorded).toBe(recorded);
+              if (!recorded) return;
+              await until(
+                async () => (await recordingsOf(callsight, call.call!)).length > 0,
+                "the recording stored",
+                30_000,
+              );
+              await until(
+                () => readdirSync(pbx.monitorDir).every((f) => !f.startsWith(`${call.call}-`)),
+                "every file of the call processed",
+                30_000,
+              );
+              const list = await recordingsOf(callsight, call.call!);
+              expect(list).toHaveLength(1);
+              expect(list[0]).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: kind });
+              expect(basename(list[0].file)).toBe(`${call.call}-1001.wav`);
+              const mine = await callsight.api(
+                "GET",
+                `/v1/recordings?call=${encodeURIComponent(call.call!)}`,
+                "1001",
+              );
+              expect(mine.body.recordings).toHaveLength(1);
+            } finally {
+              await callsight.api("PATCH", "/v1/admin/users/1001", "admin", { recording: "off" });
+            }
+          });
+        }
+      }
+    });
   });
 }
