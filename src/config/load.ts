@@ -45,6 +45,8 @@ export interface PbxConnectionConfig {
   app?: string;
   /** driver ari: the optional AMI companion link on the same host (port default 5038). */
   companion?: { port: number; username: string; secret: string };
+  /** driver esl: the directory domain for `user/<ext>@<domain>` dial strings (default: FreeSWITCH's default domain). */
+  domain?: string;
 }
 
 /**
@@ -189,6 +191,7 @@ function build(file: string, data: ConfigFile): CallsightConfig {
     ...(p.extensionPattern !== undefined && { extensionPattern: p.extensionPattern }),
     ...(p.ivr !== undefined && { ivr: { context: p.ivr.context, exten: p.ivr.exten } }),
     ...(p.driver === "ari" && { app: p.app ?? "callsight" }),
+    ...(p.domain !== undefined && { domain: p.domain }),
     ...(p.companion !== undefined && {
       companion: {
         port: p.companion.port ?? DEFAULT_PORTS.ami,

@@ -35,6 +35,10 @@ const nonEmpty = z.string().min(1);
 
 export const ivrShape = { context: nonEmpty, exten: nonEmpty };
 
+/** driver esl: the FreeSWITCH directory domain for `user/<ext>@<domain>` dial strings (a host name or an address). */
+export const ESL_DOMAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const ESL_DOMAIN_TEXT = 'a directory domain of letters, digits, ".", "_" and "-"';
+
 export const ARI_APP = /^[A-Za-z0-9._-]+$/;
 export const ARI_APP_TEXT = 'a Stasis application name of letters, digits, ".", "_" and "-"';
 
@@ -59,6 +63,11 @@ export const pbxShape = {
   app: z.string().regex(ARI_APP, ARI_APP_TEXT).optional(),
   /** driver ari: an AMI link for what ARI lacks (parking, presence, MixMonitor, ChanSpy, Redirect, DBPut). */
   companion: z.strictObject(companionShape).optional(),
+  /**
+   * driver esl: the FreeSWITCH directory domain of the users Callsight dials (`user/<ext>@<domain>` for
+   * listen / whisper / barge, pickup and parked pickup). Default: none, i.e. FreeSWITCH's default domain.
+   */
+  domain: z.string().regex(ESL_DOMAIN, ESL_DOMAIN_TEXT).optional(),
 };
 
 export const departmentShape = {
@@ -148,6 +157,7 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "pbx",
   "host",
   "app",
+  "domain",
   "username",
   "secret",
   "context",

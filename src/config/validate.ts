@@ -86,6 +86,10 @@ export function crossCheck(raw: unknown): string[] {
         problems.push(at(["pbx", i, key], `only for driver ari (this pbx uses driver ${String(driver)})`));
       }
     }
+    // `domain` is the FreeSWITCH directory domain: only the ESL driver dials `user/<ext>@<domain>`.
+    if (entry.domain !== undefined && driver !== "esl") {
+      problems.push(at(["pbx", i, "domain"], `only for driver esl (this pbx uses driver ${String(driver)})`));
+    }
     if (driver === "ari" && isRecord(entry.companion)) {
       for (const key of ["username", "secret"] as const) {
         if (entry.companion[key] !== undefined) continue;

@@ -52,6 +52,7 @@ function driverFor(config: CallsightConfig, pbx: PbxConnectionConfig, logger: Lo
         secret: pbx.secret ?? "",
         classifier,
         recordingDir: config.recording.directory,
+        ...(pbx.domain !== undefined && { domain: pbx.domain }),
         logger,
       });
     default:

@@ -1,7 +1,8 @@
 // The FreeSWITCH ESL driver: a supervisor loop around EslConnection (connect, auth, subscribe, full
 // resync, live events), reconnecting with capped exponential backoff and full jitter (the AMI driver's
 // backoffDelay), plus the call commands as ESL api/bgapi commands:
-//   monitor        bgapi originate {eavesdrop vars}user/<sup>@<domain> &eavesdrop(<uuid>)    (traces 10a/b/c)
+//   monitor        bgapi originate {eavesdrop vars,callsight_spy_target=<uuid>}user/<sup>@<domain> &eavesdrop(<uuid>)
+//                  (traces 10a/b/c; the variable makes the leg a spy leg before it rings, see translate.ts)
 //   pickup         bgapi originate {…}user/<picker>@<domain> &intercept(<caller's A-leg>)    (trace 09)
 //   pickupParked   bgapi originate {…}user/<picker>@<domain> '&valet_park(<lot> <space>)'   (trace 08)
 //   sendToIvr      api uuid_transfer <uuid> <exten> XML <context>                           (trace 07)
@@ -34,7 +35,7 @@ import { type PolicyKey, type PolicyStorage, RecordingPolicySync } from "../reco
 import { EslAuthError, EslConnection } from "./connection.js";
 import type { EslEvent } from "./frame-parser.js";
 import { buildEslSnapshot, parseRows } from "./resync.js";
-import { ESL_EVENT_INTEREST, EslTranslator } from "./translate.js";
+import { ESL_EVENT_INTEREST, EslTranslator, SPY_TARGET_VARIABLE } from "./translate.js";
 
 /**
  * The `event json` subscription. Not `ALL`: on the captured traces `ALL` is 1,017 events for 14
@@ -88,6 +89,8 @@ export interface FreeswitchEslDriverOptions {
   commandTimeoutMs?: number;
   /** A background job's result (an originate rings the phone first). Default 90 s. */
   jobTimeoutMs?: number;
+  /** How long stopRecording waits for the RECORD_STOP after FreeSWITCH accepted the stop. Default 2 s. */
+  stopWaitMs?: number;
   /** Each resync api command. Default 30 s. */
   resyncTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -160,6 +163,8 @@ export class FreeswitchEslDriver implements PbxDriver {
   private readonly registered = new Set<string>();
   /** Recording paths started by startRecording, per leg. */
   private readonly recordings = new Map<string, string>();
+  /** stopRecording calls waiting for their leg's recording.stopped (or hangup) to be delivered. */
+  private readonly stopWaiters = new Map<string, Set<() => void>>();
   private readonly policy: RecordingPolicySync;
   private readonly problems: InputProblems;
   readonly counters: EslDriverCounters = {
@@ -247,6 +252,9 @@ export class FreeswitchEslDriver implements PbxDriver {
       origination_caller_id_number: cid.number,
       eavesdrop_enable_dtmf: "true",
       ...eavesdropVariables(req.mode),
+      // The leg is a spy leg from its CHANNEL_CREATE on: it never shows as the supervisor's own call while
+      // it rings and is answered (eavesdrop only starts after the answer).
+      [SPY_TARGET_VARIABLE]: target,
       // eavesdrop is silent; with a beep the supervisor hears a short tone when they answer.
       execute_on_answer: req.beep ? "playback tone_stream://%(200,0,800)" : undefined,
     });
@@ -303,12 +311,51 @@ export class FreeswitchEslDriver implements PbxDriver {
     return outcome;
   }
 
+  /**
+   * FreeSWITCH answers `uuid_record … stop` before its RECORD_STOP reaches the socket — sometimes in the same
+   * read, sometimes not. Whoever asked for the stop acts on the answer (the operations layer forgets who
+   * recorded on demand), so the answer is only passed on once the recording's end has been delivered (or
+   * the leg hung up, or `stopWaitMs` passed): the recording is finalized with who asked for it.
+   */
   async stopRecording(req: { leg: string }): Promise<CommandOutcome> {
     const leg = this.liveLeg(req.leg);
     if (typeof leg !== "string") return leg;
+    // Registered before the command is sent: the event may be read in the same chunk as the answer.
+    const stopped = this.translator.isRecording(leg) ? this.deliveredStop(leg) : undefined;
     const outcome = await this.api(`uuid_record ${leg} stop ${this.recordings.get(leg) ?? "all"}`);
-    if (outcome.status === "accepted") this.recordings.delete(leg);
+    if (outcome.status === "accepted") {
+      this.recordings.delete(leg);
+      if (stopped) await stopped.wait;
+    }
+    stopped?.cancel();
     return outcome;
+  }
+
+  /** Resolves when a recording.stopped or leg.hangup for `leg` has been delivered, or after `stopWaitMs`. */
+  private deliveredStop(leg: string): { wait: Promise<void>; cancel(): void } {
+    let done: () => void = () => undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const wait = new Promise<void>((resolve) => {
+      done = () => {
+        clearTimeout(timer);
+        const set = this.stopWaiters.get(leg);
+        set?.delete(done);
+        if (set?.size === 0) this.stopWaiters.delete(leg);
+        resolve();
+      };
+    });
+    let set = this.stopWaiters.get(leg);
+    if (!set) {
+      set = new Set();
+      this.stopWaiters.set(leg, set);
+    }
+    set.add(done);
+    timer = setTimeout(() => {
+      this.log.debug({ pbx: this.pbx, leg }, "RECORD_STOP not seen after uuid_record stop");
+      done();
+    }, this.options.stopWaitMs ?? 2000);
+    timer.unref?.();
+    return { wait, cancel: done };
   }
 
   /**
@@ -558,11 +605,19 @@ export class FreeswitchEslDriver implements PbxDriver {
 
   private ingest(events: EslEvent[]): void {
     if (events.length === 0) return;
-    const out: PbxEvent[] = [];
+    let out: PbxEvent[] = [];
     for (const e of events) {
       this.counters.frames++;
       const translated = this.translator.translate(e);
-      for (const t of translated) out.push(t);
+      for (const t of translated) {
+        out.push(t);
+        // A recording's end closes its batch: listeners see the call as it was while it was recorded
+        // (the hangup that follows in the same read removes the recorded leg from it).
+        if (t.type === "recording.stopped") {
+          this.deliver(out);
+          out = [];
+        }
+      }
       if (translated.length === 0) this.noteUnknown(e);
     }
     this.deliver(out);
@@ -595,6 +650,21 @@ export class FreeswitchEslDriver implements PbxDriver {
     this.counters.events += events.length;
     this.listeners.deliver(events);
     this.counters.listenerErrors = this.listeners.errors;
+    // Only now, when every listener has seen it: a stopRecording waiting for this recording's end returns.
+    if (this.stopWaiters.size > 0) {
+      for (const e of events) {
+        const leg =
+          e.type === "recording.stopped" || e.type === "leg.hangup"
+            ? e.leg
+            : e.type === "pbx.snapshot" || e.type === "pbx.connection"
+              ? "*"
+              : undefined;
+        if (leg === undefined) continue;
+        const waiting =
+          leg === "*" ? [...this.stopWaiters.values()] : [this.stopWaiters.get(leg) ?? new Set()];
+        for (const set of waiting) for (const done of [...set]) done();
+      }
+    }
   }
 }
 

@@ -14,6 +14,11 @@
 // - A cancelled call ends with ORIGINATOR_CANCEL, an intercepted ringing leg with PICKED_OFF while the
 //   interceptor (running `intercept <A-leg uuid>`) is bridged to the caller.
 // - The eavesdrop mode is only in the spy leg's variables (`variable_eavesdrop_whisper_aleg/bleg`).
+// - A spy leg Callsight originates is ringing and answered before it runs `eavesdrop`: it carries
+//   `callsight_spy_target=<monitored leg>` from its CHANNEL_CREATE on, so it is a monitoring leg from
+//   the start and never shows as a call of the supervisor's (live run, test/live/freeswitch-esl).
+// - A recorded leg that hangs up sends CHANNEL_HANGUP before RECORD_STOP (trace 11b): the recording's end
+//   is announced before the hangup, while the leg is still part of its call.
 
 import type { MonitoringMode } from "../../domain/directory.js";
 import type {
@@ -25,6 +30,12 @@ import type {
 } from "../../domain/events.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { type EslEvent, hdr } from "./frame-parser.js";
+
+/**
+ * The channel variable FreeswitchEslDriver.monitor sets on the spy leg it originates: the monitored leg's
+ * uuid. It is in the leg's CHANNEL_CREATE, so the leg is known as a spy leg before it rings.
+ */
+export const SPY_TARGET_VARIABLE = "callsight_spy_target";
 
 /** Channel technologies that are FreeSWITCH plumbing, never a party of a call. */
 export const PLUMBING: ReadonlySet<string> = new Set(["loopback", "error", "null"]);
@@ -431,8 +442,11 @@ interface KnownLeg {
   bridge?: string;
   /** The leg this leg was originated for (`Other-Type: originator`). */
   originator?: string;
-  /** Target leg while this leg runs eavesdrop / three_way. */
+  /** Target leg while this leg runs eavesdrop / three_way (or was originated to, see SPY_TARGET_VARIABLE). */
   monitoring?: string;
+  monitoringMode?: MonitoringMode;
+  /** Set between RECORD_START and RECORD_STOP: the file being written ("" when the event did not say). */
+  recording?: string;
   parked?: { lot: string; space: string };
   /** Last `Caller-Transfer-Source` seen (`?` = unknown, adopt the next one silently). */
   transferSource?: string;
@@ -559,6 +573,11 @@ export class EslTranslator {
     return this.legs.get(leg)?.originator;
   }
 
+  /** Whether a live leg is being recorded (RECORD_START seen, no RECORD_STOP yet). */
+  isRecording(leg: string): boolean {
+    return this.legs.get(leg)?.recording !== undefined;
+  }
+
   /** The leg parked in a valet slot, if any. */
   parkedIn(lot: string, space: string): string | undefined {
     return this.parkedAt.get(`${lot}/${space}`);
@@ -628,6 +647,7 @@ export class EslTranslator {
         const l = this.ensure(e, at, out);
         if (!l) break;
         const file = hdr(e, "Record-File-Path");
+        l.recording = name === "RECORD_START" ? (file ?? "") : undefined;
         out.push({
           pbx: this.pbx,
           at,
@@ -660,7 +680,10 @@ export class EslTranslator {
     const known = this.legs.get(uuid);
     if (known) return known.leg ? known : undefined;
     const leg = this.create(factsOf(e), undefined, at, out);
-    if (leg) leg.transferSource = hdr(e, "Caller-Transfer-Source");
+    if (leg) {
+      leg.transferSource = hdr(e, "Caller-Transfer-Source");
+      this.spyFromStart(leg, e, at, out);
+    }
     return leg;
   }
 
@@ -839,6 +862,18 @@ export class EslTranslator {
     if (l.monitoring)
       out.push({ pbx: this.pbx, at, type: "monitoring.stopped", spy: uuid, target: l.monitoring });
     if (l.parked) this.unpark(l, "gave-up", at, out);
+    // FreeSWITCH closes the file (RECORD_STOP) only after CHANNEL_HANGUP, when the leg is gone: the
+    // recording ends here, while the leg still belongs to its call.
+    if (l.recording !== undefined) {
+      out.push({
+        pbx: this.pbx,
+        at,
+        type: "recording.stopped",
+        leg: uuid,
+        ...(l.recording ? { file: l.recording } : {}),
+      });
+      l.recording = undefined;
+    }
     this.intercepts.delete(uuid);
     out.push({
       pbx: this.pbx,
@@ -882,7 +917,10 @@ export class EslTranslator {
           app === "three_way"
             ? "barge"
             : eavesdropMode(e.variable_eavesdrop_whisper_aleg, e.variable_eavesdrop_whisper_bleg);
+        // Announced already when the leg appeared (a spy leg Callsight originated).
+        if (l.monitoring === data && l.monitoringMode === mode) break;
         l.monitoring = data;
+        l.monitoringMode = mode;
         out.push({ pbx: this.pbx, at, type: "monitoring.started", spy: l.uuid, target: data, mode });
         break;
       }
@@ -911,6 +949,21 @@ export class EslTranslator {
     if (!l?.monitoring) return;
     out.push({ pbx: this.pbx, at, type: "monitoring.stopped", spy: l.uuid, target: l.monitoring });
     l.monitoring = undefined;
+    l.monitoringMode = undefined;
+  }
+
+  /**
+   * A leg originated with `callsight_spy_target` (FreeswitchEslDriver.monitor) is a supervisor's spy leg
+   * from its first event: it rings and is answered before `eavesdrop` runs, and must never show as a call
+   * of its own in between. Its mode is in the same variables eavesdrop reads.
+   */
+  private spyFromStart(l: KnownLeg, e: EslEvent, at: number, out: PbxEvent[]): void {
+    const target = hdr(e, `variable_${SPY_TARGET_VARIABLE}`);
+    if (!target || target === l.uuid || !this.legs.get(target)?.leg) return;
+    const mode = eavesdropMode(e.variable_eavesdrop_whisper_aleg, e.variable_eavesdrop_whisper_bleg);
+    l.monitoring = target;
+    l.monitoringMode = mode;
+    out.push({ pbx: this.pbx, at, type: "monitoring.started", spy: l.uuid, target, mode });
   }
 
   /** `Caller-Transfer-Source: <epoch>:<uuid>:bl_xfer:<exten>/<context>/<dialplan>` changes on uuid_transfer. */

@@ -1,0 +1,423 @@
+// Callsight over ESL on a real FreeSWITCH 1.11, with sipp phones: each scenario is driven by the phones
+// (or the API, for operations) and asserted through the WebSocket stream, the API and the recording
+// store. The dialplan is the project's dialplan/freeswitch/callsight.xml, installed as its README says.
+
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { PersonView } from "../../src/domain/visibility.js";
+import { type LiveCallsight, liveUsers } from "./support/callsight.js";
+import { answering, type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
+import { until } from "./support/processes.js";
+import { LiveViewer } from "./support/viewer.js";
+
+const PEOPLE = ["1001", "1002", "1003", "1004", "1005", "1006"];
+
+/** `user` is on an answered call with `other` (a number), as this viewer sees it. */
+function onCallWith(user: string, other: string) {
+  return (v: LiveViewer) =>
+    v.person(user)?.calls?.find((c) => c.state === "up" && c.remote?.some((r) => r.number === other));
+}
+
+/** Every one of `users` idle: available and no call on their tile. */
+function idle(...users: string[]) {
+  return (v: LiveViewer) =>
+    users.every((u) => v.person(u)?.presence === "available" && (v.person(u)?.calls?.length ?? 0) === 0);
+}
+
+/** Whether this viewer was ever shown `user` in a state `check` accepts (from `from` on in its history). */
+function everShown(v: LiveViewer, user: string, check: (p: PersonView) => unknown, from = 0): boolean {
+  return (v.history.get(user) ?? []).slice(from).some((p) => Boolean(check(p)));
+}
+
+async function recordingsOf(callsight: LiveCallsight, call: string, as = "admin"): Promise<any[]> {
+  const res = await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call)}`, as);
+  if (res.status !== 200) throw new Error(`GET /v1/recordings: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.recordings;
+}
+
+async function storedRecording(callsight: LiveCallsight, call: string): Promise<any> {
+  const list = await until(
+    async () => {
+      const r = await recordingsOf(callsight, call);
+      return r.length > 0 ? r : undefined;
+    },
+    `a stored recording of call ${call}`,
+    30_000,
+    250,
+  );
+  expect(list).toHaveLength(1);
+  return list[0];
+}
+
+describe("FreeSWITCH 1.11 over ESL, live", () => {
+  let site: FreeSwitchSite;
+  /** Sees everything. */
+  let admin: LiveViewer;
+  /** Sales agent: the monitored one; sees 1002–1004 (1002 without whom he talks to). */
+  let agent: LiveViewer;
+  /** Sales colleague of 1002 (Bob), who hides whom he talks to (`showMyCalls: false`). */
+  let colleague: LiveViewer;
+  /** Support agent: shares no department with 1001–1003. */
+  let support: LiveViewer;
+  /** The spy legs' uuids, as FreeSWITCH named them. */
+  const spyLegs: string[] = [];
+  /** Each recorded call and how many recordings it got: checked again at the end (no late duplicate). */
+  const recorded = new Map<string, number>();
+
+  /**
+   * Waits until FreeSWITCH has written audio into a file whose name starts with `prefix` in its recordings
+   * folder (not one of `done`): media flows into the recording before the test stops it (the live
+   * FreeSWITCH writes as the audio comes, `enable_file_write_buffering=false`). Returns the name.
+   */
+  async function audioIn(prefix: string, done: ReadonlySet<string> = new Set()): Promise<string> {
+    return until(
+      async () => {
+        for (const name of await readdir(site.pbx.recordingsDir)) {
+          if (!name.startsWith(prefix) || done.has(name)) continue;
+          const size = await stat(join(site.pbx.recordingsDir, name)).then(
+            (s) => s.size,
+            () => 0,
+          );
+          if (size > 44 + 2000) return name;
+        }
+        return undefined;
+      },
+      `audio in FreeSWITCH's recording ${prefix}…`,
+      15_000,
+      50,
+    );
+  }
+
+  beforeAll(async () => {
+    const users = liveUsers().map((u) => (u.id === "1002" ? { ...u, showMyCalls: false } : u));
+    site = await startFreeSwitchSite({ users });
+    admin = await LiveViewer.connect(site.callsight, "admin");
+    agent = await LiveViewer.connect(site.callsight, "1001");
+    colleague = await LiveViewer.connect(site.callsight, "1003");
+    support = await LiveViewer.connect(site.callsight, "1005");
+    // The phones registered at start-up: everyone shows available.
+    await admin.sees("every phone available", idle(...PEOPLE));
+  });
+  afterEach(async () => {
+    if (!site) return;
+    await site.pbx.hangupAll();
+    await Promise.all([...Object.values(site.phones), site.carrier].map((p) => p.stop()));
+    await admin.sees("everyone idle after the scenario", idle(...PEOPLE));
+  });
+  afterAll(async () => {
+    for (const v of [admin, agent, colleague, support]) v?.close();
+    await site?.teardown();
+  });
+
+  it("internal call answered: the callee rings, both show the call with each other, then idle", async () => {
+    const { phones, pbx } = site;
+    const callee = await answering(phones["1002"]!, { ringMs: 1000 });
+    const caller = await phones["1001"]!.call("1002");
+    await admin.sees("1001 on a call with 1002", onCallWith("1001", "1002"));
+    await admin.sees("1002 on a call with 1001", onCallWith("1002", "1001"));
+    expect(everShown(admin, "1002", (p) => p.presence === "ringing")).toBe(true);
+    await pbx.hangupDevice("1001");
+    await admin.sees("1001 and 1002 idle", idle("1001", "1002"));
+    expect(await caller.done).toBe(0);
+    expect(await callee.done).toBe(0);
+  });
+
+  it("internal call cancelled by the caller (CANCEL): the callee rang, never answered", async () => {
+    const { phones } = site;
+    const from = admin.history.get("1002")?.length ?? 0;
+    const callee = await answering(phones["1002"]!, "ring-until-cancelled");
+    const caller = await phones["1001"]!.call("1002", [], { cancelAfterMs: 1500 });
+    expect(await caller.done).toBe(0);
+    expect(await callee.done).toBe(0);
+    await admin.sees("1001 and 1002 idle", idle("1001", "1002"));
+    expect(everShown(admin, "1002", (p) => p.presence === "ringing", from)).toBe(true);
+    expect(everShown(admin, "1002", (p) => p.calls?.some((c) => c.state === "up"), from)).toBe(false);
+  });
+
+  it("internal call to a busy phone (486): the caller's call ends without being answered", async () => {
+    const { phones } = site;
+    const from = admin.history.get("1001")?.length ?? 0;
+    const callee = await answering(phones["1002"]!, "busy");
+    const caller = await phones["1001"]!.call("1002");
+    expect(await caller.done).toBe(0);
+    expect(await callee.done).toBe(0);
+    await admin.sees("1001 and 1002 idle", idle("1001", "1002"));
+    expect(everShown(admin, "1001", (p) => p.calls?.length, from)).toBe(true);
+    expect(everShown(admin, "1001", (p) => p.calls?.some((c) => c.state === "up"), from)).toBe(false);
+  });
+
+  it("inbound from the carrier to a DID (external profile): the callee's tile shows the outside number", async () => {
+    const { phones, carrier, pbx } = site;
+    const callee = await answering(phones["1002"]!, { ringMs: 500 });
+    const caller = await carrier.call("15559990002");
+    const call = await admin.sees("1002 on an inbound call", (v) =>
+      v.person("1002")?.calls?.find((c) => c.state === "up" && c.direction === "inbound"),
+    );
+    expect(call.remote).toEqual([expect.objectContaining({ number: "15551234567", external: true })]);
+    // 1002 (Bob) hides whom he talks to: his colleague sees a call, no number.
+    const seen = await colleague.sees("1002 on a call", (v) =>
+      v.person("1002")?.calls?.find((c) => c.state === "up"),
+    );
+    expect(seen.remote).toBeUndefined();
+    await pbx.hangupDevice("1002");
+    await admin.sees("1002 idle", idle("1002"));
+    expect(await caller.done).toBe(0);
+    expect(await callee.done).toBe(0);
+  });
+
+  it("outbound to the carrier (gateway): the caller's tile shows the dialled number", async () => {
+    const { phones, carrier, pbx } = site;
+    const callee = await answering(carrier, { ringMs: 500 });
+    const caller = await phones["1001"]!.call("17778732492");
+    const call = await admin.sees("1001 on an outbound call", (v) =>
+      v.person("1001")?.calls?.find((c) => c.state === "up" && c.direction === "outbound"),
+    );
+    expect(call.remote).toEqual([expect.objectContaining({ number: "17778732492", external: true })]);
+    await pbx.hangupDevice("1001");
+    await admin.sees("1001 idle", idle("1001"));
+    expect(await caller.done).toBe(0);
+    expect(await callee.done).toBe(0);
+  });
+
+  it("hold and unhold from the phone (re-INVITE sendonly): shown on hold, then talking again", async () => {
+    const { phones, pbx } = site;
+    const from = admin.history.get("1001")?.length ?? 0;
+    await answering(phones["1002"]!, { ringMs: 300 });
+    await phones["1001"]!.call("1002", [
+      { pauseMs: 1000 },
+      { hold: true },
+      { pauseMs: 2000 },
+      { unhold: true },
+    ]);
+    await admin.sees("1001 on hold", (v) =>
+      everShown(v, "1001", (p) => p.presence === "on-hold" && p.calls?.some((c) => c.state === "held"), from),
+    );
+    await admin.sees("1001 talking again after the hold", (v) => {
+      const seen = (v.history.get("1001") ?? []).slice(from);
+      const held = seen.findIndex((p) => p.presence === "on-hold");
+      return held >= 0 && seen.slice(held).some((p) => p.presence === "on-call");
+    });
+    await pbx.hangupDevice("1001");
+  });
+
+  it("pickup by a colleague through the API, rung in the configured directory domain (known failure 2)", async () => {
+    const { phones, callsight, pbx } = site;
+    const callee = await answering(phones["1002"]!, "ring-until-cancelled");
+    const picker = await answering(phones["1003"]!, { ringMs: 200 });
+    await phones["1001"]!.call("1002");
+    await admin.sees("1002 ringing", (v) => v.person("1002")?.presence === "ringing");
+    // The picker is rung as user/1003@<domain>: the users are not in FreeSWITCH's default domain, so this
+    // works only with `domain` from callsight.yaml (known failure 2: the key was refused, then ignored).
+    expect((await pbx.api("user_exists id 1003")).trim()).toBe("false");
+    expect((await pbx.api(`user_exists id 1003 ${pbx.domain}`)).trim()).toBe("true");
+    const res = await callsight.api("POST", "/v1/operations/pickup", "1003", { target: "1002" });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await admin.sees("1001 on a call with 1003", onCallWith("1001", "1003"));
+    await admin.sees("1003 on a call with 1001", onCallWith("1003", "1001"));
+    await admin.sees("1002 free", idle("1002"));
+    expect(await callee.done).toBe(0);
+    await pbx.hangupDevice("1001");
+    await admin.sees("1001 and 1003 idle", idle("1001", "1003"));
+    expect(await picker.done).toBe(0);
+  });
+
+  it("park by a blind transfer to a valet slot (SIP REFER), then a colleague picks up the parked call", async () => {
+    const { phones, carrier, callsight, pbx } = site;
+    const outside = await answering(carrier, { ringMs: 300 });
+    // 1001 calls out, then transfers the outside party to valet slot 5901 from the phone.
+    const parker = await phones["1001"]!.call("17778732492", [{ pauseMs: 1000 }, { refer: "5901" }]);
+    const parked = await admin.sees("a call parked in 5901", (v) =>
+      v.view?.parked.find((p) => p.space === "5901"),
+    );
+    expect(parked.party).toEqual(expect.objectContaining({ number: "17778732492", external: true }));
+    expect(await parker.done).toBe(0);
+    await admin.sees("1001 idle", idle("1001"));
+    const retriever = await answering(phones["1003"]!, { ringMs: 200 });
+    const res = await callsight.api("POST", "/v1/operations/parked-pickup", "1003", { call: parked.call });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await admin.sees("1003 on a call with the parked party", onCallWith("1003", "17778732492"));
+    await admin.sees("nothing parked", (v) => v.view?.parked.length === 0);
+    await pbx.hangupDevice("1003");
+    await admin.sees("1003 idle", idle("1003"));
+    expect(await retriever.done).toBe(0);
+    expect(await outside.done).toBe(0);
+  });
+
+  it("send to IVR: the outside caller leaves the agent and waits in the IVR", async () => {
+    const { phones, carrier, callsight, pbx } = site;
+    const callee = await answering(phones["1002"]!, { ringMs: 300 });
+    const caller = await carrier.call("15559990002");
+    await admin.sees("1002 on the inbound call", (v) =>
+      v.person("1002")?.calls?.find((c) => c.state === "up"),
+    );
+    const res = await callsight.api("POST", "/v1/operations/send-to-ivr", "1002", { target: "1002" });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await admin.sees("1002 free", idle("1002"));
+    expect(await callee.done).toBe(0);
+    // The caller is still connected, now to the IVR (dialplan/freeswitch/callsight.xml's callsight_ivr).
+    await until(
+      async () =>
+        (await pbx.channels()).find(
+          (c) => c.name.startsWith("sofia/external/") && c.application === "playback",
+        ),
+      "the carrier's leg playing the IVR",
+    );
+    expect(caller.process.child.exitCode).toBeNull();
+  });
+
+  it("listen, whisper and barge: a session for admins, never the agent's, the spy leg never a call (known failure 3)", async () => {
+    const { phones, callsight, pbx } = site;
+    const adminFrom = admin.history.get("1004")?.length ?? 0;
+    const agentFrom = agent.history.get("1004")?.length ?? 0;
+    await answering(phones["1002"]!, { ringMs: 300 });
+    await phones["1001"]!.call("1002");
+    await admin.sees("1001 on a call with 1002", onCallWith("1001", "1002"));
+    for (const mode of ["listen", "whisper", "barge"] as const) {
+      const spy = await answering(phones["1004"]!, { ringMs: 300 });
+      const res = await callsight.api("POST", `/v1/operations/${mode}`, "1004", { target: "1001" });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const session = await admin.sees(`a ${mode} session on 1001`, (v) =>
+        v.view?.monitoring.find((m) => m.mode === mode && m.target === "1001"),
+      );
+      expect(session.by).toBe("1004");
+      const leg = await until(
+        async () => (await pbx.channels()).find((c) => c.application === "eavesdrop"),
+        "FreeSWITCH's spy leg running eavesdrop",
+      );
+      spyLegs.push(leg.uuid);
+      await admin.sees("1004 on the spy leg", (v) => v.person("1004")?.presence === "on-call");
+      await pbx.hangupDevice("1004");
+      await admin.sees(`the ${mode} session over`, (v) => v.view?.monitoring.length === 0);
+      expect(await spy.done).toBe(0);
+      await admin.sees("1001 still on a call with 1002", onCallWith("1001", "1002"));
+    }
+    expect(agent.view?.monitoring).toEqual([]);
+    // Known failure 3: the spy leg showed as an ordinary call of 1004's (ringing, then up) for ~0.3 s,
+    // to everyone who sees 1004 — the monitored agent included.
+    const spyAsCall = (p: PersonView) => (p.calls?.length ?? 0) > 0;
+    expect(everShown(admin, "1004", spyAsCall, adminFrom)).toBe(false);
+    expect(everShown(agent, "1004", spyAsCall, agentFrom)).toBe(false);
+    for (const uuid of spyLegs) {
+      for (const v of [admin, agent, colleague, support])
+        expect(v.everReceived(uuid), `${v.user}: ${uuid}`).toBe(false);
+    }
+  });
+
+  it("recording policy `all` (set through the admin API): one file, named after the call and the extension", async () => {
+    const { phones, callsight, pbx } = site;
+    const patched = await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "all" });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    try {
+      // Callsight writes the policy into FreeSWITCH's db, which the dialplan reads before the bridge.
+      await until(
+        async () => (await pbx.api("db select/callsight_recording/1002")).trim() === "all",
+        "the policy in FreeSWITCH's db",
+      );
+      await answering(phones["1002"]!, { ringMs: 300 });
+      await phones["1001"]!.call("1002");
+      const call = await admin.sees("1001's call recorded", (v) =>
+        v.person("1001")?.calls?.find((c) => c.state === "up" && c.recording),
+      );
+      // The dialplan names the file after the call and the extension whose policy asked for it.
+      await audioIn(`${call.call}-1002.wav`);
+      await pbx.hangupDevice("1001");
+      const stored = await storedRecording(callsight, call.call!);
+      expect(stored).toEqual(
+        expect.objectContaining({ callId: call.call, extension: "1002", requiredBy: ["1002"] }),
+      );
+      expect(stored.file).toMatch(new RegExp(`${call.call}-1002\\.wav$`));
+      recorded.set(call.call!, 1);
+      expect(stored.wav.channels).toBe(2);
+      expect(stored.durationMs).toBeGreaterThan(100);
+      // 1002 was on the call: he lists it too; 1003 was not.
+      expect((await recordingsOf(callsight, call.call!, "1002")).map((r) => r.id)).toEqual([stored.id]);
+      expect(await recordingsOf(callsight, call.call!, "1003")).toEqual([]);
+    } finally {
+      await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "off" });
+    }
+  });
+
+  it("on-demand recording by a supervisor, stopped with record-stop: the supervisor lists it (known failure 1)", async () => {
+    const { phones, callsight, pbx } = site;
+    await answering(phones["1002"]!, { ringMs: 300 });
+    await phones["1001"]!.call("1002");
+    const call = await admin.sees("1001 on a call with 1002", onCallWith("1001", "1002"));
+    // Four segments: FreeSWITCH answers `uuid_record … stop` before its RECORD_STOP, sometimes in the
+    // same read, sometimes not; each segment must keep who asked for it either way. Each one gets audio
+    // first: FreeSWITCH discards a recording stopped before its first frame ("Discarding empty file").
+    const segments = 4;
+    const files = new Set<string>();
+    for (let i = 1; i <= segments; i++) {
+      const start = await callsight.api("POST", "/v1/operations/record-start", "1004", { target: "1001" });
+      expect(start.status, JSON.stringify(start.body)).toBe(202);
+      await admin.sees("the call recorded", (v) => v.person("1001")?.calls?.find((c) => c.recording));
+      files.add(await audioIn(`callsight-${call.call}-`, files));
+      const stop = await callsight.api("POST", "/v1/operations/record-stop", "1004", { target: "1001" });
+      expect(stop.status, JSON.stringify(stop.body)).toBe(202);
+      await admin.sees("the call no longer recorded", (v) =>
+        v.person("1001")?.calls?.find((c) => c.state === "up" && !c.recording),
+      );
+    }
+    const stored = await until(
+      async () => {
+        const r = await recordingsOf(callsight, call.call!);
+        return r.length >= segments ? r : undefined;
+      },
+      `${segments} stored recordings of the call`,
+      30_000,
+      250,
+    );
+    expect(stored).toHaveLength(segments);
+    for (const r of stored) {
+      expect(r, JSON.stringify(r)).toEqual(
+        expect.objectContaining({ callId: call.call, onDemandBy: "1004", extension: "1001", requiredBy: [] }),
+      );
+    }
+    // The supervisor was on none of the calls' legs: he lists them because he recorded them.
+    const listed = (await recordingsOf(callsight, call.call!, "1004")).map((r) => r.id).sort();
+    expect(listed).toEqual(stored.map((r) => r.id).sort());
+    recorded.set(call.call!, segments);
+    await pbx.hangupDevice("1001");
+  });
+
+  it("on-demand recording ended by the call ending: stored with the extension, not as `-call.wav` (known failure 1)", async () => {
+    const { phones, callsight, pbx } = site;
+    await answering(phones["1002"]!, { ringMs: 300 });
+    await phones["1001"]!.call("1002");
+    const call = await admin.sees("1001 on a call with 1002", onCallWith("1001", "1002"));
+    const start = await callsight.api("POST", "/v1/operations/record-start", "1004", { target: "1001" });
+    expect(start.status, JSON.stringify(start.body)).toBe(202);
+    await admin.sees("the call recorded", (v) => v.person("1001")?.calls?.find((c) => c.recording));
+    await audioIn(`callsight-${call.call}-`);
+    await pbx.hangupDevice("1001");
+    const stored = await storedRecording(callsight, call.call!);
+    expect(stored).toEqual(
+      expect.objectContaining({ callId: call.call, onDemandBy: "1004", extension: "1001" }),
+    );
+    expect(stored.durationMs).toBeGreaterThan(100);
+    expect(stored.file).toMatch(new RegExp(`${call.call}-1001\\.wav$`));
+    recorded.set(call.call!, 1);
+    expect((await recordingsOf(callsight, call.call!, "1004")).map((r) => r.id)).toEqual([stored.id]);
+  });
+
+  it("no recording was stored twice", async () => {
+    expect(recorded.size).toBe(3);
+    for (const [call, count] of recorded)
+      expect(await recordingsOf(site.callsight, call), call).toHaveLength(count);
+  });
+
+  it("no viewer ever received what it may not see", () => {
+    // 1002 (Bob) hides whom he talks to: his colleague never got the outside number of his inbound calls.
+    expect(colleague.everReceived("15551234567")).toBe(false);
+    // The monitored agent never got a monitoring session.
+    for (const mode of ["listen", "whisper", "barge"])
+      expect(agent.everReceived(`"mode":"${mode}"`)).toBe(false);
+    // Support shares no department with sales: nothing about 1001–1003.
+    for (const id of ["1001", "1002", "1003"]) expect(support.everReceived(`"id":"${id}"`)).toBe(false);
+    expect(support.everReceived("17778732492")).toBe(false);
+    // Admins saw everything (the checks above are not vacuous).
+    expect(admin.everReceived("15551234567")).toBe(true);
+    expect(admin.everReceived('"mode":"barge"')).toBe(true);
+  });
+});

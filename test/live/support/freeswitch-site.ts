@@ -1,0 +1,114 @@
+// One live FreeSWITCH site for a test file: a real FreeSWITCH, a private Redis, Callsight's server and
+// worker (built CLI) connected to it over ESL, and sipp phones 1001–1006 and a carrier. `teardown` stops
+// everything in reverse order, also after a failure.
+
+import { createSocket } from "node:dgram";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type LocalRedis, startLocalRedis } from "../../../src/runtime/local-redis.js";
+import { NAMES } from "./asterisk-site.js";
+import { LiveCallsight, type LiveUser } from "./callsight.js";
+import { LiveFreeSwitch, PHONES } from "./freeswitch.js";
+import { stopAll, until } from "./processes.js";
+import { type Answer, SippEndpoint, type SippRun } from "./sipp.js";
+
+export interface FreeSwitchSite {
+  dir: string;
+  pbx: LiveFreeSwitch;
+  redis: LocalRedis;
+  callsight: LiveCallsight;
+  phones: Record<string, SippEndpoint>;
+  /** The carrier: calls in from its port to the `external` profile, answers the `carrier` gateway. */
+  carrier: SippEndpoint;
+  teardown(): Promise<void>;
+}
+
+export interface FreeSwitchSiteOptions {
+  users?: LiveUser[];
+  /** Extra keys of the pbx entry in callsight.yaml. */
+  pbx?: Record<string, unknown>;
+}
+
+export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): Promise<FreeSwitchSite> {
+  const dir = await mkdtemp(join(tmpdir(), "callsight-live-esl-"));
+  const pbx = await LiveFreeSwitch.create(dir);
+  let redis: LocalRedis | undefined;
+  let callsight: LiveCallsight | undefined;
+  const teardown = async () => {
+    await callsight?.stop().catch(() => undefined);
+    await pbx.stop().catch(() => undefined);
+    await redis?.stop().catch(() => undefined);
+    await stopAll();
+    if (!process.env.CALLSIGHT_LIVE_KEEP) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await pbx.start();
+    redis = await startLocalRedis();
+    callsight = await LiveCallsight.create({
+      dir,
+      redisUrl: redis.url,
+      // As dialplan/freeswitch/README.md tells operators.
+      pbx: {
+        id: "main",
+        driver: "esl",
+        host: "127.0.0.1",
+        port: pbx.ports.esl,
+        secret: pbx.esl.password,
+        ivr: { context: "callsight", exten: "callsight_ivr" },
+        domain: pbx.domain,
+        ...options.pbx,
+      },
+      recordingDirectory: pbx.recordingsDir,
+      ...(options.users ? { users: options.users } : {}),
+    });
+    await callsight.start();
+    const phones: Record<string, SippEndpoint> = {};
+    for (const p of PHONES)
+      phones[p] = new SippEndpoint(p, NAMES[p] ?? p, pbx.ports.phones[p] ?? 0, dir, () => pbx.ports.sip);
+    // Phones register (FreeSWITCH accepts them blindly; their contacts stay the directory's dial-strings):
+    // a phone FreeSWITCH holds no registration for has no reachability it could report.
+    const registered = await Promise.all(PHONES.map(async (p) => (await phones[p]!.register(3600)).done));
+    if (registered.some((code) => code !== 0))
+      throw new Error(`phones did not register: ${JSON.stringify(registered)}`);
+    const carrier = new SippEndpoint(
+      "15551234567",
+      "Carrier Caller",
+      pbx.ports.carrier,
+      dir,
+      () => pbx.ports.external,
+    );
+    return { dir, pbx, redis, callsight, phones, carrier, teardown };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
+
+/**
+ * A phone waiting for a call, once its sipp listens: FreeSWITCH answers an INVITE that meets a closed
+ * port (ICMP unreachable) with an immediate 503, so an operation that rings a phone right after
+ * `answer()` must wait for this.
+ */
+export async function answering(phone: SippEndpoint, answer: Answer = { ringMs: 800 }): Promise<SippRun> {
+  const run = await phone.answer(answer);
+  await until(
+    async () => {
+      if (run.process.child.exitCode !== null)
+        throw new Error(`sipp ${phone.user} exited: ${await run.process.log()}`);
+      return !(await udpFree(phone.port));
+    },
+    `sipp ${phone.user} listening on ${phone.port}`,
+    10_000,
+    20,
+  );
+  return run;
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const u = createSocket("udp4");
+    u.once("error", () => resolve(false));
+    u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
+  });
+}
