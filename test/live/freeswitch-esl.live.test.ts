@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PersonView } from "../../src/domain/visibility.js";
 import { type LiveCallsight, liveUsers } from "./support/callsight.js";
-import { answering, type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
+import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
 import { until } from "./support/processes.js";
 import { LiveViewer } from "./support/viewer.js";
 
@@ -112,7 +112,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   it("internal call answered: the callee rings, both show the call with each other, then idle", async () => {
     const { phones, pbx } = site;
-    const callee = await answering(phones["1002"]!, { ringMs: 1000 });
+    const callee = await phones["1002"]!.answer({ ringMs: 1000 });
     const caller = await phones["1001"]!.call("1002");
     await admin.sees("1001 on a call with 1002", onCallWith("1001", "1002"));
     await admin.sees("1002 on a call with 1001", onCallWith("1002", "1001"));
@@ -126,7 +126,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
   it("internal call cancelled by the caller (CANCEL): the callee rang, never answered", async () => {
     const { phones } = site;
     const from = admin.history.get("1002")?.length ?? 0;
-    const callee = await answering(phones["1002"]!, "ring-until-cancelled");
+    const callee = await phones["1002"]!.answer("ring-until-cancelled");
     const caller = await phones["1001"]!.call("1002", [], { cancelAfterMs: 1500 });
     expect(await caller.done).toBe(0);
     expect(await callee.done).toBe(0);
@@ -138,7 +138,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
   it("internal call to a busy phone (486): the caller's call ends without being answered", async () => {
     const { phones } = site;
     const from = admin.history.get("1001")?.length ?? 0;
-    const callee = await answering(phones["1002"]!, "busy");
+    const callee = await phones["1002"]!.answer("busy");
     const caller = await phones["1001"]!.call("1002");
     expect(await caller.done).toBe(0);
     expect(await callee.done).toBe(0);
@@ -149,7 +149,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   it("inbound from the carrier to a DID (external profile): the callee's tile shows the outside number", async () => {
     const { phones, carrier, pbx } = site;
-    const callee = await answering(phones["1002"]!, { ringMs: 500 });
+    const callee = await phones["1002"]!.answer({ ringMs: 500 });
     const caller = await carrier.call("15559990002");
     const call = await admin.sees("1002 on an inbound call", (v) =>
       v.person("1002")?.calls?.find((c) => c.state === "up" && c.direction === "inbound"),
@@ -168,7 +168,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   it("outbound to the carrier (gateway): the caller's tile shows the dialled number", async () => {
     const { phones, carrier, pbx } = site;
-    const callee = await answering(carrier, { ringMs: 500 });
+    const callee = await carrier.answer({ ringMs: 500 });
     const caller = await phones["1001"]!.call("17778732492");
     const call = await admin.sees("1001 on an outbound call", (v) =>
       v.person("1001")?.calls?.find((c) => c.state === "up" && c.direction === "outbound"),
@@ -183,7 +183,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
   it("hold and unhold from the phone (re-INVITE sendonly): shown on hold, then talking again", async () => {
     const { phones, pbx } = site;
     const from = admin.history.get("1001")?.length ?? 0;
-    await answering(phones["1002"]!, { ringMs: 300 });
+    await phones["1002"]!.answer({ ringMs: 300 });
     await phones["1001"]!.call("1002", [
       { pauseMs: 1000 },
       { hold: true },
@@ -203,8 +203,8 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   it("pickup by a colleague through the API, rung in the configured directory domain (known failure 2)", async () => {
     const { phones, callsight, pbx } = site;
-    const callee = await answering(phones["1002"]!, "ring-until-cancelled");
-    const picker = await answering(phones["1003"]!, { ringMs: 200 });
+    const callee = await phones["1002"]!.answer("ring-until-cancelled");
+    const picker = await phones["1003"]!.answer({ ringMs: 200 });
     await phones["1001"]!.call("1002");
     await admin.sees("1002 ringing", (v) => v.person("1002")?.presence === "ringing");
     // The picker is rung as user/1003@<domain>: the users are not in FreeSWITCH's default domain, so this
@@ -224,7 +224,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   it("park by a blind transfer to a valet slot (SIP REFER), then a colleague picks up the parked call", async () => {
     const { phones, carrier, callsight, pbx } = site;
-    const outside = await answering(carrier, { ringMs: 300 });
+    const outside = await carrier.answer({ ringMs: 300 });
     // 1001 calls out, then transfers the outside party to valet slot 5901 from the phone.
     const parker = await phones["1001"]!.call("17778732492", [{ pauseMs: 1000 }, { refer: "5901" }]);
     const parked = await admin.sees("a call parked in 5901", (v) =>
@@ -233,7 +233,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     expect(parked.party).toEqual(expect.objectContaining({ number: "17778732492", external: true }));
     expect(await parker.done).toBe(0);
     await admin.sees("1001 idle", idle("1001"));
-    const retriever = await answering(phones["1003"]!, { ringMs: 200 });
+    const retriever = await phones["1003"]!.answer({ ringMs: 200 });
     const res = await callsight.api("POST", "/v1/operations/parked-pickup", "1003", { call: parked.call });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     await admin.sees("1003 on a call with the parked party", onCallWith("1003", "17778732492"));
@@ -246,7 +246,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   it("send to IVR: the outside caller leaves the agent and waits in the IVR", async () => {
     const { phones, carrier, callsight, pbx } = site;
-    const callee = await answering(phones["1002"]!, { ringMs: 300 });
+    const callee = await phones["1002"]!.answer({ ringMs: 300 });
     const caller = await carrier.call("15559990002");
     await admin.sees("1002 on the inbound call", (v) =>
       v.person("1002")?.calls?.find((c) => c.state === "up"),
@@ -270,11 +270,11 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     const { phones, callsight, pbx } = site;
     const adminFrom = admin.history.get("1004")?.length ?? 0;
     const agentFrom = agent.history.get("1004")?.length ?? 0;
-    await answering(phones["1002"]!, { ringMs: 300 });
+    await phones["1002"]!.answer({ ringMs: 300 });
     await phones["1001"]!.call("1002");
     await admin.sees("1001 on a call with 1002", onCallWith("1001", "1002"));
     for (const mode of ["listen", "whisper", "barge"] as const) {
-      const spy = await answering(phones["1004"]!, { ringMs: 300 });
+      const spy = await phones["1004"]!.answer({ ringMs: 300 });
       const res = await callsight.api("POST", `/v1/operations/${mode}`, "1004", { target: "1001" });
       expect(res.status, JSON.stringify(res.body)).toBe(202);
       const session = await admin.sees(`a ${mode} session on 1001`, (v) =>
@@ -314,7 +314,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
         async () => (await pbx.api("db select/callsight_recording/1002")).trim() === "all",
         "the policy in FreeSWITCH's db",
       );
-      await answering(phones["1002"]!, { ringMs: 300 });
+      await phones["1002"]!.answer({ ringMs: 300 });
       await phones["1001"]!.call("1002");
       const call = await admin.sees("1001's call recorded", (v) =>
         v.person("1001")?.calls?.find((c) => c.state === "up" && c.recording),
@@ -340,7 +340,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   it("on-demand recording by a supervisor, stopped with record-stop: the supervisor lists it (known failure 1)", async () => {
     const { phones, callsight, pbx } = site;
-    await answering(phones["1002"]!, { ringMs: 300 });
+    await phones["1002"]!.answer({ ringMs: 300 });
     await phones["1001"]!.call("1002");
     const call = await admin.sees("1001 on a call with 1002", onCallWith("1001", "1002"));
     // Four segments: FreeSWITCH answers `uuid_record … stop` before its RECORD_STOP, sometimes in the
@@ -383,7 +383,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   it("on-demand recording ended by the call ending: stored with the extension, not as `-call.wav` (known failure 1)", async () => {
     const { phones, callsight, pbx } = site;
-    await answering(phones["1002"]!, { ringMs: 300 });
+    await phones["1002"]!.answer({ ringMs: 300 });
     await phones["1001"]!.call("1002");
     const call = await admin.sees("1001 on a call with 1002", onCallWith("1001", "1002"));
     const start = await callsight.api("POST", "/v1/operations/record-start", "1004", { target: "1001" });

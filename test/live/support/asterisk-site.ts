@@ -1,6 +1,8 @@
 // One live Asterisk site for a test file: a real Asterisk, a private Redis, Callsight's server and
 // worker (built CLI) connected to it over AMI or ARI (+ AMI companion), and sipp phones 1001–1006 and a
 // carrier. `teardown` stops everything in reverse order, also after a failure.
+// Fault scenarios ask for more (AsteriskSiteOptions): a Redis that keeps its data when it is stopped and
+// started again (`stopRedis` / `startRedis`), and a TCP proxy between Callsight and AMI (`amiProxy`).
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +12,7 @@ import { LiveAsterisk, PHONES } from "./asterisk.js";
 import { LiveCallsight, type LiveUser } from "./callsight.js";
 import { stopAll } from "./processes.js";
 import { SippEndpoint } from "./sipp.js";
+import { TcpProxy } from "./tcp-proxy.js";
 
 export const NAMES: Record<string, string> = {
   "1001": "Alice Sales",
@@ -27,16 +30,37 @@ export interface AsteriskSite {
   callsight: LiveCallsight;
   phones: Record<string, SippEndpoint>;
   carrier: SippEndpoint;
+  /** Only with `amiProxy`: the proxy Callsight's AMI link goes through (cut it to drop the link). */
+  amiProxy?: TcpProxy;
+  /** Stops the site's redis-server (its data is kept with `persistentRedis`). */
+  stopRedis(): Promise<void>;
+  /** Starts it again on the same port. */
+  startRedis(): Promise<void>;
   teardown(): Promise<void>;
 }
 
-export async function startAsteriskSite(driver: "ami" | "ari", users?: LiveUser[]): Promise<AsteriskSite> {
+export interface AsteriskSiteOptions {
+  /** Redis keeps its data across `stopRedis` / `startRedis` (an append-only file in the run's folder). */
+  persistentRedis?: boolean;
+  /** Callsight reaches AMI through a TCP proxy the test can cut (AMI driver only). */
+  amiProxy?: boolean;
+}
+
+export async function startAsteriskSite(
+  driver: "ami" | "ari",
+  users?: LiveUser[],
+  options: AsteriskSiteOptions = {},
+): Promise<AsteriskSite> {
   const dir = await mkdtemp(join(tmpdir(), `callsight-live-${driver}-`));
   const pbx = await LiveAsterisk.create(dir);
+  const redisOptions = options.persistentRedis ? { dataDir: join(dir, "redis") } : {};
   let redis: LocalRedis | undefined;
+  let redisPort: number | undefined;
+  let amiProxy: TcpProxy | undefined;
   let callsight: LiveCallsight | undefined;
   const teardown = async () => {
     await callsight?.stop().catch(() => undefined);
+    await amiProxy?.stop().catch(() => undefined);
     await pbx.stop().catch(() => undefined);
     await redis?.stop().catch(() => undefined);
     await stopAll();
@@ -44,14 +68,16 @@ export async function startAsteriskSite(driver: "ami" | "ari", users?: LiveUser[
   };
   try {
     await pbx.start();
-    redis = await startLocalRedis();
+    redis = await startLocalRedis(undefined, redisOptions);
+    redisPort = redis.port;
+    if (options.amiProxy) amiProxy = await TcpProxy.start(pbx.ports.ami);
     const pbxConfig =
       driver === "ami"
         ? {
             id: "main",
             driver: "ami",
             host: "127.0.0.1",
-            port: pbx.ports.ami,
+            port: amiProxy?.port ?? pbx.ports.ami,
             username: pbx.ami.username,
             secret: pbx.ami.secret,
             trunks: ["carrier"],
@@ -86,7 +112,24 @@ export async function startAsteriskSite(driver: "ami" | "ari", users?: LiveUser[
       dir,
       () => pbx.ports.sip,
     );
-    return { dir, pbx, redis, callsight, phones, carrier, teardown };
+    const site: AsteriskSite = {
+      dir,
+      pbx,
+      redis,
+      callsight,
+      phones,
+      carrier,
+      ...(amiProxy ? { amiProxy } : {}),
+      async stopRedis() {
+        await redis?.stop();
+      },
+      async startRedis() {
+        redis = await startLocalRedis(redisPort, redisOptions);
+        site.redis = redis;
+      },
+      teardown,
+    };
+    return site;
   } catch (err) {
     await teardown();
     throw err;

@@ -84,31 +84,3 @@ export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): 
     throw err;
   }
 }
-
-/**
- * A phone waiting for a call, once its sipp listens: FreeSWITCH answers an INVITE that meets a closed
- * port (ICMP unreachable) with an immediate 503, so an operation that rings a phone right after
- * `answer()` must wait for this.
- */
-export async function answering(phone: SippEndpoint, answer: Answer = { ringMs: 800 }): Promise<SippRun> {
-  const run = await phone.answer(answer);
-  await until(
-    async () => {
-      if (run.process.child.exitCode !== null)
-        throw new Error(`sipp ${phone.user} exited: ${await run.process.log()}`);
-      return !(await udpFree(phone.port));
-    },
-    `sipp ${phone.user} listening on ${phone.port}`,
-    10_000,
-    20,
-  );
-  return run;
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const u = createSocket("udp4");
-    u.once("error", () => resolve(false));
-    u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
-  });
-}

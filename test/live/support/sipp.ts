@@ -4,10 +4,11 @@
 // call ends (a recording of a silent call is a 44-byte WAV), accept the PBX's re-INVITEs (connected
 // line updates, hold) and wait for the BYE, so the test — not a timer — decides when a call ends.
 
+import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { freePort, freeUdpRange, type Spawned, spawnLogged } from "./processes.js";
+import { freePort, freeUdpRange, type Spawned, spawnLogged, until } from "./processes.js";
 import { attendedTransferScenario } from "./sipp-transfer.js";
 
 export const SDP = `v=0
@@ -415,8 +416,23 @@ export class SippEndpoint {
   }
 
   /** Waits for one incoming call. */
-  answer(answer: Answer = { ringMs: 800 }): Promise<SippRun> {
-    return this.run("uas", uasScenario(answer), []);
+  /**
+   * Waits for one incoming call; returns once sipp listens. A PBX answers an INVITE that meets a closed
+   * port (ICMP unreachable) with an immediate 503, so a call placed right after must not race sipp's start.
+   */
+  async answer(answer: Answer = { ringMs: 800 }): Promise<SippRun> {
+    const run = await this.run("uas", uasScenario(answer), []);
+    await until(
+      async () => {
+        if (run.process.child.exitCode !== null)
+          throw new Error(`sipp ${this.user} exited: ${await run.process.log()}`);
+        return !(await udpFree(this.port));
+      },
+      `sipp ${this.user} listening on ${this.port}`,
+      10_000,
+      20,
+    );
+    return run;
   }
 
   /** Places one call to `target` through the PBX. */
@@ -450,4 +466,12 @@ export class SippEndpoint {
     await this.current?.process.stop(2000);
     this.current = undefined;
   }
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const u = createSocket("udp4");
+    u.once("error", () => resolve(false));
+    u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
+  });
 }

@@ -67,6 +67,11 @@ export class LiveViewer {
     return this.frames.some((f) => f.includes(text));
   }
 
+  /** Whether the WebSocket is still open (it was never dropped and reconnected: there is no reconnect). */
+  get connected(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
   close(): void {
     this.socket?.close();
   }
