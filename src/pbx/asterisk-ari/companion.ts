@@ -177,8 +177,31 @@ export class AmiCompanion {
     return this.ami.sendToIvr(req);
   }
 
-  /** MixMonitor into Asterisk's monitor directory, where the dialplan's recordings are (and Callsight looks). */
-  startRecording(channel: string, file: string): Promise<CommandOutcome> {
+  /**
+   * MixMonitor into Asterisk's monitor directory, where the dialplan's recordings are (and Callsight
+   * looks). Never a second one on a leg a MixMonitor already records: Asterisk sends no MixMonitorStop
+   * when the channel hangs up, so the leg's hang-up finishes one recording of the leg, and a second
+   * file would never be finalized. The running one is told again instead (a model that missed it
+   * catches up; one that has it is unchanged).
+   */
+  startRecording(leg: string, channel: string, file: string): Promise<CommandOutcome> {
+    if (this.mixMonitors.has(leg)) {
+      const running = this.mixMonitors.get(leg);
+      const fact: RecordingStarted = {
+        pbx: this.options.pbx,
+        at: (this.options.now ?? Date.now)(),
+        type: "recording.started",
+        leg,
+        ...(running ? { file: running } : {}),
+      };
+      // After the command's caller has its answer, like every other fact (never from inside a command).
+      queueMicrotask(() => this.listener?.([fact]));
+      return Promise.resolve({
+        status: "refused",
+        reason: "already-recording",
+        message: `a MixMonitor already records this leg${running ? ` (${running})` : ""}; not starting a second one`,
+      });
+    }
     return this.ami.mixMonitor(channel, file);
   }
 

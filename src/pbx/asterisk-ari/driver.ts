@@ -33,6 +33,7 @@ import { EndpointClassifier } from "../endpoints.js";
 import { AmiCompanion } from "./companion.js";
 import { AriConnection } from "./connection.js";
 import { degradedFeatures } from "./features.js";
+import { HeldFacts } from "./held-facts.js";
 import { AriHttp, AriHttpError } from "./http.js";
 import { buildAriSnapshot, deviceStatesToQuery } from "./resync.js";
 import { parseAriMessage } from "./trace.js";
@@ -102,11 +103,6 @@ interface Waiter {
   resolve(result: "started" | "destroyed" | "timeout" | "disconnected"): void;
 }
 
-interface HeldFact {
-  event: PbxEvent;
-  since: number;
-}
-
 const RECENT_KEPT = 512;
 
 export class AsteriskAriDriver implements PbxDriver {
@@ -131,8 +127,8 @@ export class AsteriskAriDriver implements PbxDriver {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly monitors = new Map<string, Monitor>();
   private readonly recordings = new Map<string, { name: string; snoopId: string }>();
-  private held: HeldFact[] = [];
-  private heldTimer?: NodeJS.Timeout;
+  /** Companion facts waiting for ARI to announce their legs (held-facts.ts). */
+  private readonly held: HeldFacts;
   private outBatch: PbxEvent[] = [];
   private flushScheduled = false;
   private readonly problems: InputProblems;
@@ -167,6 +163,18 @@ export class AsteriskAriDriver implements PbxDriver {
       username: options.username,
       secret: options.secret,
       timeoutMs: options.requestTimeoutMs ?? 10_000,
+    });
+    this.held = new HeldFacts({
+      announced: (leg) => this.legs.has(leg),
+      gone: (leg) => this.recentlyDestroyed.has(leg),
+      answered: (leg) => this.answered.has(leg),
+      deliver: (facts) => {
+        this.counters.companionFacts += facts.length;
+        this.deliver(facts);
+      },
+      recordingClosed: (leg) => this.companion?.legGone(leg),
+      now: this.now,
+      holdMs: options.companionHoldMs ?? 2000,
     });
     const companion = options.companion;
     this.translator = new AriTranslator(
@@ -235,7 +243,7 @@ export class AsteriskAriDriver implements PbxDriver {
       if (connection) await connection.close();
     });
     await this.companion?.stop();
-    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.held.clear();
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -452,7 +460,7 @@ export class AsteriskAriDriver implements PbxDriver {
     if (channel === undefined) return unknownLeg(req.leg);
     // With the companion: MixMonitor, like the dialplan, into the monitor directory `recording.directory`
     // names (ARI's own recordings land in astspooldir/recording, where the worker would not find them).
-    if (this.companion?.connected) return this.companion.startRecording(channel, req.file);
+    if (this.companion?.connected) return this.companion.startRecording(req.leg, channel, req.file);
     if (this.recordings.has(req.leg))
       return { status: "failed", message: "Callsight is already recording this leg" };
     const base = req.file.slice(req.file.lastIndexOf("/") + 1);
@@ -697,7 +705,7 @@ export class AsteriskAriDriver implements PbxDriver {
       const batch = this.outBatch;
       this.outBatch = [];
       this.deliver(batch);
-      if (this.held.length > 0) this.releaseHeld(false);
+      if (this.held.size > 0) this.held.release();
     });
   }
 
@@ -706,42 +714,7 @@ export class AsteriskAriDriver implements PbxDriver {
   private fromCompanion(facts: PbxEvent[]): void {
     // While ARI is down the companion's state is folded into the next ARI snapshot instead.
     if (!this.supervisor.connected) return;
-    const at = this.now();
-    for (const event of facts) this.held.push({ event, since: at });
-    this.releaseHeld(false);
-  }
-
-  /** Delivers the held companion facts whose legs ARI has announced (or that waited long enough). */
-  private releaseHeld(force: boolean): void {
-    const now = this.now();
-    const holdMs = this.options.companionHoldMs ?? 2000;
-    const ready: PbxEvent[] = [];
-    const waiting: HeldFact[] = [];
-    for (const h of this.held) {
-      const legs = legsOf(h.event);
-      // A leg ARI has announced (or already seen hang up) needs no waiting. ChanSpy answers the spy's
-      // channel before it starts: a monitoring session waits for ARI's answer too, or the spy's call
-      // would start with a session and never show up as answered.
-      const gone = (l: string) => this.recentlyDestroyed.has(l);
-      const known = legs.every(
-        (l) => this.translator.callIdOf(l) !== undefined || this.legs.has(l) || gone(l),
-      );
-      const spyReady =
-        h.event.type !== "monitoring.started" || this.answered.has(h.event.spy) || gone(h.event.spy);
-      if (force || (known && spyReady) || now - h.since >= holdMs) ready.push(h.event);
-      else waiting.push(h);
-    }
-    this.held = waiting;
-    if (ready.length > 0) {
-      this.counters.companionFacts += ready.length;
-      this.deliver(ready);
-    }
-    if (this.heldTimer) clearTimeout(this.heldTimer);
-    this.heldTimer = undefined;
-    if (this.held.length > 0) {
-      this.heldTimer = setTimeout(() => this.releaseHeld(false), 100);
-      this.heldTimer.unref();
-    }
+    this.held.add(facts);
   }
 
   // ---- supervisor loop ------------------------------------------------------------------------
@@ -848,7 +821,7 @@ export class AsteriskAriDriver implements PbxDriver {
       }
       for (const [leg, r] of [...this.recordings]) if (!live.has(r.snoopId)) this.recordings.delete(leg);
       for (const m of [...this.monitors.values()]) if (!live.has(m.supervisor)) void this.endMonitor(m);
-      this.held = [];
+      this.held.clear();
       const out: PbxEvent[] = [snapshot, ...followUps];
       out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
       this.supervisor.markUp(this.now());
@@ -963,21 +936,6 @@ export function createAriDriver(
       : {}),
     logger,
   });
-}
-
-function legsOf(e: PbxEvent): string[] {
-  switch (e.type) {
-    case "call.parked":
-    case "call.unparked":
-    case "recording.started":
-    case "recording.stopped":
-      return [e.leg];
-    case "monitoring.started":
-    case "monitoring.stopped":
-      return [e.spy, e.target];
-    default:
-      return [];
-  }
 }
 
 function enc(s: string): string {
