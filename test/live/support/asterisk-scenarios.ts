@@ -7,7 +7,14 @@ import { basename } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
 import { until } from "./processes.js";
-import { onCallWith, recordingsOf, ringing, settle } from "./scenarios.js";
+import {
+  onCallWith,
+  recordingsOf,
+  ringing,
+  settle,
+  storedRecordings,
+  withRecordingPolicy,
+} from "./scenarios.js";
 import { SippEndpoint } from "./sipp.js";
 import { LiveViewer } from "./viewer.js";
 
@@ -238,40 +245,25 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
 
     it("recording `all` on an internal call: one file, named after the call, attributed to the extension", async () => {
       const { phones, callsight, pbx } = site;
-      expect(
-        (await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "all" })).status,
-      ).toBe(200);
-      try {
+      await withRecordingPolicy(callsight, "1002", "all", async () => {
         await phones["1002"]!.answer({ ringMs: 300 });
         await phones["1001"]!.call("1002");
         const call = await admin.sees("1002 recorded", (v) =>
           v.person("1002")?.calls?.find((c) => c.state === "up" && c.recording),
         );
         await pbx.hangupAll();
-        const list = await until(
-          async () => {
-            const r = await recordingsOf(callsight, call.call!);
-            return r.length > 0 ? r : undefined;
-          },
-          "the recording stored",
-          30_000,
-        );
+        const list = await storedRecordings(callsight, site.pbx.monitorDir, call.call!);
         expect(list).toHaveLength(1);
         expect(list[0].extension).toBe("1002");
         expect(list[0].requiredBy).toEqual(["1002"]);
         // Failure 2: the PBX's file name starts with the call id (the dialplan used ${LINKEDID}, unset).
         expect(basename(list[0].originalPath).startsWith(`${call.call}-1002-`)).toBe(true);
-      } finally {
-        await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "off" });
-      }
+      });
     });
 
     it("a picked-up call is not recorded for the callee who never answered (failure 3)", async () => {
       const { phones, callsight, pbx } = site;
-      expect(
-        (await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "all" })).status,
-      ).toBe(200);
-      try {
+      await withRecordingPolicy(callsight, "1002", "all", async () => {
         const before = admin.history.get("1001")?.length ?? 0;
         await phones["1002"]!.answer("ring-until-cancelled");
         await phones["1003"]!.answer({ ringMs: 200 });
@@ -288,17 +280,12 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
           (admin.history.get("1001") ?? []).slice(before).some((p) => p.calls?.some((c) => c.recording)),
         ).toBe(false);
         expect(await recordingsOf(callsight, call.call!)).toEqual([]);
-      } finally {
-        await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "off" });
-      }
+      });
     });
 
     it("an outside caller routed through the IVR to an `external` user is recorded by the dialplan (failure 7)", async () => {
       const { phones, carrier, callsight, pbx } = site;
-      expect(
-        (await callsight.api("PATCH", "/v1/admin/users/1001", "admin", { recording: "external" })).status,
-      ).toBe(200);
-      try {
+      await withRecordingPolicy(callsight, "1001", "external", async () => {
         await phones["1001"]!.answer({ ringMs: 300 });
         // The main number reaches the IVR; "1" goes to Sales (1001) through Goto(internal,1001,1).
         await carrier.call("15559990000", [{ pauseMs: 1500 }, { dtmf: "1" }]);
@@ -314,19 +301,10 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
           "the dialplan's recording file",
         );
         await pbx.hangupAll();
-        const list = await until(
-          async () => {
-            const r = await recordingsOf(callsight, call.call!);
-            return r.length > 0 ? r : undefined;
-          },
-          "the recording stored",
-          30_000,
-        );
+        const list = await storedRecordings(callsight, site.pbx.monitorDir, call.call!);
         expect(list).toHaveLength(1);
         expect(list[0]).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: "inbound" });
-      } finally {
-        await callsight.api("PATCH", "/v1/admin/users/1001", "admin", { recording: "off" });
-      }
+      });
     });
 
     it("on-demand recording by a supervisor (record-start, record-stop): stored once, listed to the supervisor", async () => {
@@ -344,14 +322,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       await admin.sees("the recording stopped", (v) =>
         v.person("1002")?.calls?.find((c) => c.state === "up" && !c.recording),
       );
-      const list = await until(
-        async () => {
-          const r = await recordingsOf(callsight, call.call!);
-          return r.length > 0 ? r : undefined;
-        },
-        "the recording stored",
-        30_000,
-      );
+      const list = await storedRecordings(callsight, site.pbx.monitorDir, call.call!);
       expect(list).toHaveLength(1);
       expect(list[0]).toMatchObject({ onDemandBy: "1004", direction: "inbound" });
       expect(list[0].sizeBytes).toBeGreaterThan(44);
@@ -371,32 +342,20 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
         v.person("1002")?.calls?.find((c) => c.state === "up"),
       );
       // The policy changes after the dialplan has run: only Callsight's audit can catch this call.
-      expect(
-        (await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "all" })).status,
-      ).toBe(200);
-      try {
+      await withRecordingPolicy(callsight, "1002", "all", async () => {
         await admin.sees(
           "the call recorded by the repair",
           (v) => v.person("1002")?.calls?.find((c) => c.recording),
           30_000,
         );
         await site.pbx.hangupAll();
-        const list = await until(
-          async () => {
-            const r = await recordingsOf(callsight, call.call!);
-            return r.length > 0 ? r : undefined;
-          },
-          "the repair recording stored",
-          30_000,
-        );
+        const list = await storedRecordings(callsight, site.pbx.monitorDir, call.call!);
         expect(list).toHaveLength(1);
         expect(list[0]).toMatchObject({ extension: "1002", requiredBy: ["1002"] });
         expect(basename(list[0].originalPath)).toMatch(
           new RegExp(`^${call.call!.replace(".", "\\.")}-1002-repair-`),
         );
-      } finally {
-        await callsight.api("PATCH", "/v1/admin/users/1002", "admin", { recording: "off" });
-      }
+      });
     });
 
     it("a colleague's hidden call never reaches another viewer's raw frames (showMyCalls off)", async () => {
@@ -437,10 +396,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
 
     it("attended transfer from the phone (*2 feature code) to a recorded colleague: one call, one recording (failure 5)", async () => {
       const { phones, carrier, callsight } = site;
-      expect(
-        (await callsight.api("PATCH", "/v1/admin/users/1003", "admin", { recording: "all" })).status,
-      ).toBe(200);
-      try {
+      await withRecordingPolicy(callsight, "1003", "all", async () => {
         await carrier.answer({ ringMs: 300 });
         await phones["1003"]!.answer({ ringMs: 300 });
         // 1002 calls out, presses *2 and dials 1003 (a consultation through a Local channel), talks to
@@ -461,26 +417,11 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
         expect(after.call).toBe(before.call);
         await admin.sees("1003's call recorded", (v) => v.person("1003")?.calls?.find((c) => c.recording));
         await site.pbx.hangupAll();
-        const list = await until(
-          async () => {
-            const r = await recordingsOf(callsight, before.call!);
-            return r.length > 0 ? r : undefined;
-          },
-          "the recording stored",
-          30_000,
-        );
         // Every file the PBX wrote for the call is processed (failure 5 left a second one in the spool).
-        await until(
-          () => readdirSync(site.pbx.monitorDir).every((f) => !f.startsWith(`${before.call}-`)),
-          "no file of the call left unprocessed in the PBX's monitor directory",
-          30_000,
-        );
-        expect((await recordingsOf(callsight, before.call!)).length).toBe(list.length);
+        const list = await storedRecordings(callsight, site.pbx.monitorDir, before.call!);
         expect(list).toHaveLength(1);
         expect(list[0]).toMatchObject({ extension: "1003", requiredBy: ["1003"] });
-      } finally {
-        await callsight.api("PATCH", "/v1/admin/users/1003", "admin", { recording: "off" });
-      }
+      });
     });
 
     it("attended transfer started by the phone (SIP REFER with Replaces): the outside party ends up with 1003, one call", async () => {
@@ -507,10 +448,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
           const recorded = policy === "all" || (policy === "external" && kind !== "internal");
           it(`${policy} on an ${kind} call: ${recorded ? "recorded once, as 1001's" : "not recorded"}`, async () => {
             const { phones, carrier, callsight, pbx } = site;
-            expect(
-              (await callsight.api("PATCH", "/v1/admin/users/1001", "admin", { recording: policy })).status,
-            ).toBe(200);
-            try {
+            await withRecordingPolicy(callsight, "1001", policy, async () => {
               const before = admin.history.get("1001")?.length ?? 0;
               if (kind === "internal") {
                 await phones["1002"]!.answer({ ringMs: 200 });
@@ -535,17 +473,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
                 .some((p) => p.calls?.some((c) => c.recording));
               expect(shownRecorded).toBe(recorded);
               if (!recorded) return;
-              await until(
-                async () => (await recordingsOf(callsight, call.call!)).length > 0,
-                "the recording stored",
-                30_000,
-              );
-              await until(
-                () => readdirSync(pbx.monitorDir).every((f) => !f.startsWith(`${call.call}-`)),
-                "every file of the call processed",
-                30_000,
-              );
-              const list = await recordingsOf(callsight, call.call!);
+              const list = await storedRecordings(callsight, pbx.monitorDir, call.call!);
               expect(list).toHaveLength(1);
               expect(list[0]).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: kind });
               expect(basename(list[0].file)).toBe(`${call.call}-1001.wav`);
@@ -555,9 +483,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
                 "1001",
               );
               expect(mine.body.recordings).toHaveLength(1);
-            } finally {
-              await callsight.api("PATCH", "/v1/admin/users/1001", "admin", { recording: "off" });
-            }
+            });
           });
         }
       }

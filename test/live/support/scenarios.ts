@@ -1,5 +1,6 @@
 // What live scenarios check on a viewer's board, and how they leave the PBX clean for the next one.
 
+import { readdirSync } from "node:fs";
 import type { PersonView } from "../../../src/domain/visibility.js";
 import type { LiveCallsight } from "./callsight.js";
 import { until } from "./processes.js";
@@ -27,6 +28,45 @@ export async function recordingsOf(callsight: LiveCallsight, call: string): Prom
   return res.body.recordings;
 }
 
+/** Runs `body` with `user`'s recording setting at `policy`, set and restored through the admin API. */
+export async function withRecordingPolicy<T>(
+  callsight: LiveCallsight,
+  user: string,
+  policy: "off" | "external" | "all",
+  body: () => Promise<T>,
+): Promise<T> {
+  const set = await callsight.api("PATCH", `/v1/admin/users/${user}`, "admin", { recording: policy });
+  if (set.status !== 200)
+    throw new Error(`PATCH ${user} recording=${policy}: ${set.status} ${JSON.stringify(set.body)}`);
+  try {
+    return await body();
+  } finally {
+    await callsight.api("PATCH", `/v1/admin/users/${user}`, "admin", { recording: "off" });
+  }
+}
+
+/**
+ * The recordings of a call once they are all in: at least one is listed and no file of the call is left
+ * in the PBX's recording directory (the worker moves each one it processes; one never queued stays).
+ */
+export async function storedRecordings(
+  callsight: LiveCallsight,
+  pbxRecordingDir: string,
+  call: string,
+): Promise<any[]> {
+  await until(
+    async () => (await recordingsOf(callsight, call)).length > 0,
+    `a stored recording of call ${call}`,
+    30_000,
+  );
+  await until(
+    () => readdirSync(pbxRecordingDir).every((f) => !f.startsWith(`${call}-`)),
+    `every file of call ${call} processed`,
+    30_000,
+  );
+  return recordingsOf(callsight, call);
+}
+
 /** After a scenario: no channel left on the PBX and every phone's sipp ended. */
 export async function settle(site: {
   pbx: { hangupAll(): Promise<void> };
@@ -34,6 +74,5 @@ export async function settle(site: {
   carrier: SippEndpoint;
 }): Promise<void> {
   await site.pbx.hangupAll();
-  await Promise.all([...Object.values(site.phones), site.carrier].map((p) => p.stop()));
-  await until(() => true, "settled", 1);
+  await Promise.all([...Object.values(site.phones), site.carrier].map((p) => p.finish()));
 }

@@ -73,6 +73,29 @@ Content-Length: 0`)}
 <nop><action><exec rtp_stream="pause"/></action></nop>`;
 }
 
+/**
+ * Talks for `ms` while answering what the PBX sends meanwhile (a re-INVITE for a connected-line update,
+ * its BYE). A plain <pause> would abort the call on such a message, and the PBX would go on
+ * retransmitting it to whichever sipp listens on the port next.
+ */
+function talkFor(ms: number, id: string): string {
+  return `<label id="talk${id}"/>
+<recv request="INVITE" optional="true" timeout="${ms}" ontimeout="talked${id}" next="reinvite${id}"/>
+<recv request="BYE" timeout="${ms}" ontimeout="talked${id}" next="bye"/>
+<label id="reinvite${id}"/>
+${msg(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+[last_Record-Route:]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+${body(SDP)}`)}
+<recv request="ACK" next="talk${id}"/>
+<label id="talked${id}"/>`;
+}
+
 export const STREAM = `<nop><action><exec rtp_stream="tone.alaw,-1,8"/></action></nop>`;
 
 export type Answer = { ringMs: number } | "ring-until-cancelled" | "busy";
@@ -187,7 +210,7 @@ Content-Length: 0`);
   let i = 0;
   for (const step of steps) {
     i++;
-    if ("pauseMs" in step) parts.push(`<pause milliseconds="${step.pauseMs}"/>`);
+    if ("pauseMs" in step) parts.push(talkFor(step.pauseMs, `p${i}`));
     else if ("hold" in step || "unhold" in step) {
       parts.push(inDialog("INVITE", "", body(SDP, "hold" in step ? "sendonly" : "sendrecv")));
       parts.push(`<recv response="100" optional="true"/>`, `<recv response="200" rrs="true"/>`, ack(cseq));
@@ -222,7 +245,7 @@ ${notify}
 ${inDialog("BYE", "")}
 <recv response="200" next="end"/>`);
     } else if ("dtmf" in step) {
-      for (const digit of step.dtmf) {
+      for (const [j, digit] of [...step.dtmf].entries()) {
         parts.push(
           inDialog(
             "INFO",
@@ -230,7 +253,7 @@ ${inDialog("BYE", "")}
             `Content-Type: application/dtmf-relay\nContent-Length: [len]\n\nSignal=${digit}\nDuration=160`,
           ),
         );
-        parts.push(`<recv response="200"/>`, `<pause milliseconds="300"/>`);
+        parts.push(`<recv response="200"/>`, talkFor(300, `d${i}x${j}`));
       }
     } else if ("hangup" in step) {
       parts.push(
@@ -465,6 +488,20 @@ export class SippEndpoint {
   async stop(): Promise<void> {
     await this.current?.process.stop(2000);
     this.current = undefined;
+  }
+
+  /**
+   * Lets the running scenario end by itself (it ends once it has answered the PBX's BYE), stopping it
+   * only after `ms`. Killed earlier, it would leave the PBX retransmitting that BYE to whatever sipp
+   * listens on the port next — which takes it for a new call and aborts.
+   */
+  async finish(ms = 5000): Promise<void> {
+    const run = this.current;
+    if (!run) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([run.done, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+    await this.stop();
   }
 }
 

@@ -59,7 +59,15 @@ export class LiveViewer {
 
   /** Polls until the viewer's board satisfies `check`. */
   async sees<T>(what: string, check: (v: LiveViewer) => T, ms = 20_000): Promise<NonNullable<T>> {
-    return until(() => (this.view ? check(this) : undefined), `${this.user} to see ${what}`, ms, 50);
+    try {
+      return await until(() => (this.view ? check(this) : undefined), `${this.user} to see ${what}`, ms, 50);
+    } catch (err) {
+      // Say what the board showed instead: the people on a call or not available, and the links.
+      const shown = (this.view?.people ?? [])
+        .filter((p) => p.calls?.length || p.presence !== "available")
+        .map((p) => `${p.id} ${p.presence} ${JSON.stringify(p.calls ?? [])}`);
+      throw new Error(`${(err as Error).message}; the board showed: ${shown.join("; ") || "nobody busy"}`);
+    }
   }
 
   /** Whether any frame so far contains `text` (hidden fields must never appear in one). */
