@@ -441,6 +441,30 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       expect(admin.person("1003")?.calls).toHaveLength(1);
     });
 
+    it("a recorded call parked and picked up by a colleague stays one recording, 1001's", async () => {
+      const { phones, carrier, callsight } = site;
+      await withRecordingPolicy(callsight, "1001", "all", async () => {
+        await carrier.answer({ ringMs: 300 });
+        await phones["1001"]!.call("17778732492", [{ pauseMs: 800 }, { refer: "700" }]);
+        const parked = await admin.sees("a parked call", (v) => v.view?.parked[0]);
+        await phones["1003"]!.answer({ ringMs: 200 });
+        const res = await callsight.api("POST", "/v1/operations/parked-pickup", "1003", {
+          call: parked.call,
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(202);
+        const call = await admin.sees("1003 with the outside party, recorded", (v) =>
+          v
+            .person("1003")
+            ?.calls?.find((c) => c.recording && c.remote?.some((r) => r.number === "17778732492")),
+        );
+        expect(call.call).toBe(parked.call);
+        await site.pbx.hangupAll();
+        const list = await storedRecordings(callsight, site.pbx.monitorDir, parked.call);
+        expect(list).toHaveLength(1);
+        expect(list[0]).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: "outbound" });
+      });
+    });
+
     describe("each recording setting of 1001 on internal, inbound and outbound calls", () => {
       const kinds = ["internal", "inbound", "outbound"] as const;
       for (const policy of ["off", "external", "all"] as const) {
