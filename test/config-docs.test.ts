@@ -6,6 +6,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { ConfigError, parseConfig } from "../src/config/load.js";
+import { PBX_EVENT_TYPES } from "../src/domain/events.js";
+
+/** `recording.started` / `recording.stopped` are event names, not settings. */
+const EVENT_NAMES = new Set<string>(PBX_EVENT_TYPES);
 
 const DOCS = ["README.md", "docs", "dialplan", "src"];
 
@@ -24,7 +28,7 @@ function namedSettings(): { key: string; where: string }[] {
     const lines = readFileSync(file, "utf8").split("\n");
     lines.forEach((line, i) => {
       for (const m of line.matchAll(/`(recording(?:\.[A-Za-z<>_-]+)+)`/g))
-        out.push({ key: m[1] as string, where: `${file}:${i + 1}` });
+        if (!EVENT_NAMES.has(m[1] as string)) out.push({ key: m[1] as string, where: `${file}:${i + 1}` });
     });
   }
   return out;
