@@ -56,20 +56,37 @@ export function isRedisUnavailable(err: unknown): boolean {
   );
 }
 
+/** What a /v1 request asks for, as a 503 names it: `/v1/admin/users/1002` -> "the admin API". */
+export function v1Area(request: FastifyRequest): string {
+  const path = request.url.split("?")[0] ?? "";
+  const area = path.split("/")[2] ?? "";
+  const names: Record<string, string> = {
+    board: "the board",
+    stream: "the board",
+    operations: "the operation",
+    admin: "the admin API",
+    recordings: "the recordings",
+    audit: "the audit log",
+    me: "the API",
+  };
+  return names[area] ?? "the API";
+}
+
 /**
  * A route's error handler that answers 503 with the reason when Redis cannot be reached (the bearer
  * token is checked there), and logs it; any other error goes on to the default handler.
  */
-export function redisUnavailableAs503(what: string) {
+export function redisUnavailableAs503(what: string | ((request: FastifyRequest) => string)) {
   return (err: Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     if (!isRedisUnavailable(err)) throw err;
-    request.log.error({ err, url: request.url }, `${what} unavailable: Redis cannot be reached`);
+    const name = typeof what === "string" ? what : what(request);
+    request.log.error({ err, url: request.url }, `${name} unavailable: Redis cannot be reached`);
     return reply
       .code(503)
       .header("retry-after", "5")
       .send({
         error: "unavailable",
-        message: `${what} is unavailable: Redis cannot be reached (${err.message}); try again shortly`,
+        message: `${name} is unavailable: Redis cannot be reached (${err.message}); try again shortly`,
       });
   };
 }

@@ -13,6 +13,11 @@ const errors = {
   "400": { description: "invalid request; `problems` names each bad field", content: json(errorBody) },
   "401": { description: "no or unknown bearer token", content: json(errorBody) },
   "403": { description: "authenticated, but not allowed", content: json(errorBody) },
+  "503": {
+    description:
+      "Redis cannot be reached (the token is checked there first); `message` says so, `Retry-After` when to try again",
+    content: json(errorBody),
+  },
 };
 
 export function openApiDocument(): Record<string, unknown> {
@@ -95,6 +100,24 @@ export function openApiDocument(): Record<string, unknown> {
             (name) => ({ name, in: "query", schema: { type: "string" } }),
           ),
           responses: { "200": { description: "entries" }, ...errors },
+        },
+      },
+      "/v1/recordings": {
+        get: {
+          summary:
+            "stored recordings by user, call and date; admins see all, others the calls they were on or recorded on demand",
+          parameters: ["user", "call", "from", "to", "limit"].map((name) => ({
+            name,
+            in: "query",
+            schema: { type: "string" },
+          })),
+          responses: { "200": { description: "recordings" }, ...errors },
+        },
+      },
+      "/v1/recordings/failed": {
+        get: {
+          summary: "admins: recordings whose processing used up its retries, with the reason",
+          responses: { "200": { description: "failed" }, ...errors },
         },
       },
       "/v1/admin/directory": {

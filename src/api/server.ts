@@ -19,6 +19,7 @@ import { authenticator } from "./auth/authenticate.js";
 import type { TokenStore } from "./auth/token-store.js";
 import { BoardHub } from "./board/board-hub.js";
 import { boardRoutes } from "./board/routes.js";
+import { redisUnavailableAs503, v1Area } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { OperationsService } from "./operations/operations-service.js";
 import { operationRoutes } from "./operations/routes.js";
@@ -105,6 +106,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   });
   const admin = new AdminService(callsight, audit);
   await app.register(async (v1) => {
+    // Every /v1 request needs Redis (its token is checked there first): without it, 503 with the reason.
+    v1.setErrorHandler(redisUnavailableAs503(v1Area));
     v1.addHook("preHandler", authenticator(tokens, callsight));
     v1.get("/v1/me", async (request) => request.viewer);
     boardRoutes(v1, hub);

@@ -40,6 +40,11 @@ export function registerClusterMetrics(registry: Registry, drivers: readonly Pbx
   perPbx("callsight_cluster_owner", "1 when this instance owns the PBX connection", (d) =>
     d.isOwner() ? 1 : 0,
   );
+  perPbx(
+    "callsight_cluster_isolated",
+    "1 while this instance keeps its PBX connection without reaching Redis (its lease lapsed; events applied here only)",
+    (d) => (d.isolatedSince !== undefined ? 1 : 0),
+  );
   perPbx("callsight_cluster_owned", "1 when some instance holds the PBX lease, as last seen", (d) =>
     d.lease.holder ? 1 : 0,
   );
@@ -50,7 +55,7 @@ export function registerClusterMetrics(registry: Registry, drivers: readonly Pbx
   );
   counts(
     "callsight_cluster_lease",
-    "this instance's lease: acquired, lost, renewals, renew failures",
+    "this instance's lease: acquired, lost, released, renewals, renew failures, lapsed (not renewed in time), reclaimed",
     (d) => d.lease.counters,
   );
   counts(

@@ -14,25 +14,24 @@
 // that went away must never leave a later "take the PBX over" queued behind a "let it go" that waits
 // for a blocked read. While this instance applies no events (no lease, or a change in progress) its
 // status says so, with the reason, and /readyz with it.
+//
+// An owner that cannot reach Redis has not lost the PBX to anyone: when its lease lapses on its own clock
+// it keeps its connection and applies its events (isolation.ts), acting on nothing and publishing nothing
+// until Redis answers. Then it reclaims the lease (same token: the batches it held are published), or owns
+// the PBX under a new token (a fresh snapshot), or, when another instance holds the lease, stops its
+// driver and follows the stream again from its last snapshot.
 
 import type { Logger } from "pino";
 import type { PbxEvent } from "../domain/events.js";
-import type {
-  CommandOutcome,
-  DriverStatus,
-  IvrRequest,
-  MonitorRequest,
-  ParkedPickupRequest,
-  PbxDriver,
-  PickupRequest,
-  RecordingPolicyTable,
-  RecordingRequest,
-} from "../pbx/driver.js";
+import type { CommandOutcome, PbxDriver, RecordingPolicyTable } from "../pbx/driver.js";
 import { StepQueue, settleWithin, within } from "./bounded.js";
-import { CommandRelay, type RelayedCommand, runCommand } from "./command-relay.js";
+import { clusterStatus } from "./cluster-status.js";
+import { CommandRelay } from "./command-relay.js";
 import { EventPump } from "./event-pump.js";
 import { EventStreamConsumer, EventStreamPublisher, type StreamBatch } from "./event-stream.js";
-import { type LeaseHolder, PbxLease } from "./pbx-lease.js";
+import { Isolation } from "./isolation.js";
+import { type LeaseHolder, type LeaseLoss, PbxLease } from "./pbx-lease.js";
+import { RoutedCommands } from "./routed-commands.js";
 import { type ClusteredDriverOptions, type ClusteredDriverStatus, clusterInstanceId } from "./settings.js";
 import { SnapshotRefresh } from "./snapshot-refresh.js";
 
@@ -46,7 +45,7 @@ export {
   clusterInstanceId,
 } from "./settings.js";
 
-export class ClusteredDriver implements PbxDriver {
+export class ClusteredDriver extends RoutedCommands implements PbxDriver {
   readonly pbx: string;
   readonly instance: string;
   readonly lease: PbxLease;
@@ -72,11 +71,14 @@ export class ClusteredDriver implements PbxDriver {
   private leaseToken = 0;
   private readonly pump: EventPump;
   private stopping = false;
+  /** The lease lapsed while Redis was unreachable: this instance keeps its PBX connection (see above). */
+  private readonly isolation: Isolation;
   private streamConnected = false;
   private streamSince: number | undefined;
   readonly counters = { published: 0, publishRetries: 0, fenced: 0, dropped: 0, refreshes: 0 };
 
   constructor(private readonly options: ClusteredDriverOptions) {
+    super();
     this.pbx = options.driver.pbx;
     this.instance = options.instance ?? clusterInstanceId();
     this.log = options.logger.child({ pbx: this.pbx, instance: this.instance, component: "cluster" });
@@ -104,7 +106,9 @@ export class ClusteredDriver implements PbxDriver {
       logger: this.log,
       ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
       onAcquired: (token) => this.acquired(token),
-      onLost: (reason) => this.lost(reason),
+      onReclaimed: (token) => this.reclaimed(token),
+      onLost: (reason, how) => this.lost(reason, how),
+      onHeldElsewhere: (holder) => this.heldElsewhere(holder),
       floor: () => Math.max(this.appliedToken, this.consumer.highestToken),
     });
     this.pump = new EventPump({
@@ -113,6 +117,7 @@ export class ClusteredDriver implements PbxDriver {
       token: () => this.token,
       onFenced: () => void this.lease.release(),
       onPublished: (length, snapshot) => this.refresh.published(length, snapshot),
+      paused: () => this.isolation.on,
       counters: this.counters,
     });
     this.refresh = new SnapshotRefresh({
@@ -122,6 +127,14 @@ export class ClusteredDriver implements PbxDriver {
       watch: (driver) => this.watch(driver),
       policy: () => this.policy,
       counters: this.counters,
+    });
+    this.isolation = new Isolation({
+      log: this.log,
+      pump: this.pump,
+      refresh: this.refresh,
+      active: () => this.active,
+      isOwner: () => this.isOwner(),
+      policy: () => this.policy,
     });
     this.relay = new CommandRelay({
       redis: options.redis,
@@ -138,9 +151,18 @@ export class ClusteredDriver implements PbxDriver {
     });
   }
 
-  /** Whether this instance owns the PBX connection now. */
   isOwner(): boolean {
     return this.token > 0 && this.lease.held;
+  }
+
+  /** Whether this instance applies the PBX's events from its own connection: the owner, or an isolated one. */
+  appliesOwnEvents(): boolean {
+    return this.isOwner() || this.isolation.on;
+  }
+
+  /** Since when this instance has kept its PBX connection without reaching Redis (undefined: it has not). */
+  get isolatedSince(): number | undefined {
+    return this.isolation.current?.since;
   }
 
   /** The real driver in use (for logs and tests). */
@@ -169,7 +191,12 @@ export class ClusteredDriver implements PbxDriver {
   async stop(): Promise<void> {
     this.stopping = true;
     this.epoch++;
-    if (this.isOwner()) {
+    if (this.isolation.on) {
+      // Nothing to publish without Redis: the next owner's snapshot supersedes what was held.
+      this.isolation.end();
+      this.token = 0;
+      await settleWithin(this.stopDrivers(), STEP_MS);
+    } else if (this.isOwner()) {
       await settleWithin(this.stopDrivers(), STEP_MS);
       // What the driver delivered last reaches the stream, if Redis is there to take it.
       await this.pump.drain(this.options.redis.status === "ready" ? 2000 : 200);
@@ -181,79 +208,29 @@ export class ClusteredDriver implements PbxDriver {
   }
 
   status(): ClusteredDriverStatus {
-    const owner = this.isOwner();
-    const holder = this.lease.holder;
-    const real = this.active.status();
-    const problem = this.notApplying(owner, holder);
-    const base: DriverStatus = owner
-      ? { ...real }
-      : {
-          pbx: this.pbx,
-          driver: real.driver,
-          // As the stream tells it: the owner's driver connected, and somebody still holds the lease.
-          connected: this.streamConnected && holder !== undefined,
-          reconnects: 0,
-          ...(this.streamSince !== undefined ? { since: this.streamSince } : {}),
-        };
-    if (problem) {
-      base.connected = false;
-      base.lastError = problem;
-    }
-    return {
-      ...base,
-      cluster: {
-        instance: this.instance,
-        role: owner ? "owner" : "follower",
-        ...(holder ? { owner: holder.instance, token: holder.token } : {}),
-        stream: this.consumer.position,
-        ...(problem ? { problem } : {}),
-      },
-    };
-  }
-
-  /** Why this instance applies no PBX events now, neither its own connection's nor the stream's. */
-  private notApplying(owner: boolean, holder: LeaseHolder | undefined): string | undefined {
-    if (this.stopping) return "stopping";
-    if (owner) return this.transitions.busy ? "PBX lease change in progress" : undefined;
-    if (this.lease.token > 0)
-      return "PBX lease acquired, taking the connection over (lease change in progress)";
-    const lost = this.lostReason ? `; this instance lost it: ${this.lostReason}` : "";
-    if (!holder) return `no instance holds the PBX lease as far as this one can tell${lost}`;
-    if (holder.instance === this.instance)
-      return `the PBX lease still names this instance, which gave it up${lost}`;
-    if (this.transitions.busy) return "PBX lease change in progress";
-    return this.consumer.trouble;
+    return clusterStatus({
+      pbx: this.pbx,
+      instance: this.instance,
+      owner: this.isOwner(),
+      isolated: this.isolation.current,
+      stopping: this.stopping,
+      changing: this.transitions.busy,
+      leaseToken: this.lease.token,
+      lostReason: this.lostReason,
+      holder: this.lease.holder,
+      real: this.active.status(),
+      streamConnected: this.streamConnected,
+      streamSince: this.streamSince,
+      stream: this.consumer.position,
+      streamTrouble: this.consumer.trouble,
+    });
   }
 
   endpointForExtension(extension: string): string {
     return this.active.endpointForExtension(extension);
   }
 
-  // ---- commands: the real driver on the owner, the relay elsewhere -----------------------------
-
-  monitor(req: MonitorRequest): Promise<CommandOutcome> {
-    return this.command({ op: "monitor", req });
-  }
-
-  pickup(req: PickupRequest): Promise<CommandOutcome> {
-    return this.command({ op: "pickup", req });
-  }
-
-  pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
-    return this.command({ op: "pickupParked", req });
-  }
-
-  sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
-    return this.command({ op: "sendToIvr", req });
-  }
-
-  startRecording(req: RecordingRequest): Promise<CommandOutcome> {
-    return this.command({ op: "startRecording", req });
-  }
-
-  stopRecording(req: { leg: string }): Promise<CommandOutcome> {
-    return this.command({ op: "stopRecording", req });
-  }
+  // ---- commands: the real driver on the owner, the relay elsewhere (RoutedCommands) ------------
 
   /** Every instance remembers the policy; the owner writes it to the PBX (and again whenever it takes over). */
   async publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
@@ -266,20 +243,12 @@ export class ClusteredDriver implements PbxDriver {
     };
   }
 
-  private command(cmd: RelayedCommand): Promise<CommandOutcome> {
-    if (this.isOwner()) return runCommand(this.active, cmd);
-    return this.relay.send(cmd);
+  protected get real(): PbxDriver {
+    return this.active;
   }
 
-  private executeRelayed(cmd: RelayedCommand): Promise<CommandOutcome> {
-    // A paused owner that lost its lease must not act on the PBX: check right before acting.
-    if (!this.isOwner()) {
-      return Promise.resolve({
-        status: "failed",
-        message: `instance ${this.instance} no longer owns pbx ${this.pbx}; not carried out`,
-      });
-    }
-    return runCommand(this.active, cmd);
+  protected get cutOff(): boolean {
+    return this.isolation.on;
   }
 
   // ---- ownership --------------------------------------------------------------------------------
@@ -307,21 +276,50 @@ export class ClusteredDriver implements PbxDriver {
         await this.lease.release();
         return;
       }
+      const wasIsolated = this.isolation.on;
       this.token = token;
       this.relay.serve((cmd) => this.executeRelayed(cmd));
       if (this.policy) await settleWithin(this.active.publishRecordingPolicy(this.policy), STEP_MS);
       if (this.token !== token || !current()) return;
-      this.active.start();
       this.lostReason = undefined;
+      // Still connected after an isolation: a fresh snapshot, not a new connection.
+      if (wasIsolated) return this.isolation.renewed(token);
+      this.active.start();
       this.log.info({ token }, "owner of the PBX connection: connecting");
     });
   }
 
-  private lost(reason: string): void {
+  /** Redis is back and nobody took the lease meanwhile: the held batches go to the stream, in order. */
+  private reclaimed(token: number): void {
+    if (!this.isolation.on || token !== this.token || this.stopping) {
+      void this.lease.release();
+      return;
+    }
+    this.lostReason = undefined;
+    this.isolation.reclaimed(token);
+  }
+
+  private heldElsewhere(holder: LeaseHolder): void {
+    if (!this.isolation.on || this.stopping) return;
+    this.lost(`instance ${holder.instance} took the PBX over while this one could not reach Redis`, "taken");
+  }
+
+  private lost(reason: string, how: LeaseLoss): void {
+    if (this.isolation.on) {
+      // Only another instance holding the lease ends it (a new lease given back, or lapsed: still isolated).
+      if (how !== "taken" && !this.stopping) return;
+      this.isolation.end();
+      // Its model followed its own connection: from here on it follows the stream, from its last snapshot.
+      this.consumer.rewind();
+    } else if (how === "lapsed" && this.token > 0 && !this.stopping) {
+      this.lostReason = reason;
+      this.isolation.begin(reason);
+      return;
+    }
     this.epoch++;
     // Synchronously: from here on nothing the real driver delivers is published or applied.
     this.token = 0;
-    if (reason !== "released") this.lostReason = reason;
+    if (how !== "released") this.lostReason = reason;
     // The model no longer follows the PBX until the next owner's snapshot (which every new owner's
     // connection starts with): say so to it, as a dropped connection would — unless a newer owner's
     // entries (its snapshot first) were read already (this process was paused, say).
@@ -346,7 +344,7 @@ export class ClusteredDriver implements PbxDriver {
 
   private fromDriver(driver: PbxDriver, delivered: PbxEvent[]): void {
     const token = this.token;
-    if (token === 0 || !this.lease.held) {
+    if (token === 0 || !(this.lease.held || this.isolation.on)) {
       // Not ours to publish any more (the stream would refuse it too: see the fencing in event-stream.ts).
       this.counters.dropped += delivered.length;
       return;
@@ -367,6 +365,7 @@ export class ClusteredDriver implements PbxDriver {
       this.refresh.current(events);
     }
     this.pump.push(events, token);
+    this.isolation.held();
     this.appliedToken = token;
     this.deliver(events);
   }
@@ -377,8 +376,9 @@ export class ClusteredDriver implements PbxDriver {
   }
 
   private fromStream(batch: StreamBatch): void {
-    // Applied already (ours), or older than the snapshot this instance applied from its own connection.
-    if (batch.token <= this.appliedToken) return;
+    // Applied already (ours), or older than the snapshot this instance applied from its own connection;
+    // or this instance follows its own connection while isolated (read again if another owner took over).
+    if (batch.token <= this.appliedToken || this.isolation.on) return;
     this.deliver(batch.events);
   }
 

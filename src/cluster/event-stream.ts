@@ -139,6 +139,7 @@ export class EventStreamConsumer {
   private loop: Promise<void> | undefined;
   private lastId = "0";
   private maxToken = 0;
+  private rewinding = false;
   /** While reading fails: since when, and why. */
   private failing: { since: number; error: string } | undefined;
   private readyResolve!: () => void;
@@ -178,6 +179,14 @@ export class EventStreamConsumer {
     this.loop = this.run(conn, this.abort.signal);
   }
 
+  /**
+   * Reads the stream again from its last snapshot (once the read in progress returns): for an instance
+   * whose model followed something else meanwhile (its own PBX connection while cut off from Redis).
+   */
+  rewind(): void {
+    this.rewinding = true;
+  }
+
   /** Stops reading; a blocked read is cancelled at once, even while its connection waits for Redis. */
   async stop(waitMs = 2000): Promise<void> {
     this.running = false;
@@ -203,6 +212,11 @@ export class EventStreamConsumer {
     this.readyResolve();
     while (this.running) {
       try {
+        if (this.rewinding) {
+          // A failure leaves it requested: the next round reads from the snapshot again.
+          await this.catchUp(conn, signal);
+          this.rewinding = false;
+        }
         const reply = await abortable(
           conn.call(
             "XREAD",

@@ -12,6 +12,12 @@
 // Tokens never go back, even when Redis lost its data (restarted without persistence): whoever takes the
 // lease passes the largest token it has seen (held, seen holding the lease, or read from the event
 // stream) and gets a larger one, so the fencing and the "skip what I applied myself" rule still hold.
+//
+// A lease given up on our own clock (Redis did not answer) has *lapsed*, not been taken: the holder may
+// keep using what it owned locally (see ClusteredDriver) and, once Redis answers, tries to reclaim it with
+// the same token. That succeeds only while nobody took a lease since (the token counter still stands at
+// our token) and nobody holds it now; otherwise it takes a new lease (a new token: the holder then
+// publishes a fresh snapshot) or learns that another instance holds it (`onHeldElsewhere`).
 
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -42,6 +48,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `;
 
+/**
+ * Takes a lapsed lease back with its old value and token: `{1, value}` when the key still holds it, or
+ * when it is free and no lease was taken since (the counter is still at our token); `{0, holder or ''}`.
+ */
+const RECLAIM = `
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1, cur}
+end
+if cur then return {0, cur} end
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[3]) then return {0, ''} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {1, ARGV[1]}
+`;
+
 /** Gives the lease up only while it still holds our value. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -59,11 +81,28 @@ export interface PbxLeaseOptions {
   /** Default ttl/3. */
   renewEveryMs?: number;
   onAcquired?: (token: number) => void;
-  onLost?: (reason: string) => void;
+  /** A lapsed lease was taken back with its old token. */
+  onReclaimed?: (token: number) => void;
+  /** An attempt to take the lease found another instance holding it. */
+  onHeldElsewhere?: (holder: LeaseHolder) => void;
+  /**
+   * `released`: given up on purpose; `taken`: another instance holds it now; `lapsed`: not renewed in
+   * time on our own clock (Redis unreachable?) — maybe reclaimed later.
+   */
+  onLost?: (reason: string, how: LeaseLoss) => void;
   /** The largest fencing token seen elsewhere (e.g. in the event stream): a new token is larger. */
   floor?: () => number;
   logger?: Logger;
   now?: () => number;
+}
+
+export type LeaseLoss = "released" | "taken" | "lapsed";
+
+interface Lapse {
+  value: string;
+  token: number;
+  /** Until a reclaim was refused: then only a new lease can be had. */
+  reclaimable: boolean;
 }
 
 export interface LeaseHolder {
@@ -85,12 +124,22 @@ export class PbxLease {
   private holderSeenAt = 0;
   /** The largest token this lease has held or seen held. */
   private highest = 0;
+  /** The lease we held until it lapsed on our clock, until we know whether it is still ours. */
+  private lapse: Lapse | undefined;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private busy: Promise<void> = Promise.resolve();
-  readonly counters = { acquired: 0, lost: 0, released: 0, renewals: 0, renewFailures: 0 };
+  readonly counters = {
+    acquired: 0,
+    lost: 0,
+    released: 0,
+    renewals: 0,
+    renewFailures: 0,
+    lapsed: 0,
+    reclaimed: 0,
+  };
 
   constructor(private readonly options: PbxLeaseOptions) {
     this.key = `${options.prefix}lease:${options.pbx}`;
@@ -108,6 +157,11 @@ export class PbxLease {
   /** The fencing token of the lease we hold (0 when we hold none). */
   get token(): number {
     return this.value !== undefined ? this.heldToken : 0;
+  }
+
+  /** The token of our lease that lapsed and may still be reclaimed (0: none). */
+  get lapsed(): number {
+    return this.lapse?.token ?? 0;
   }
 
   /**
@@ -142,6 +196,49 @@ export class PbxLease {
   /** One attempt to take the lease; true when we hold it afterwards. */
   async tryAcquire(): Promise<boolean> {
     if (this.value !== undefined) return this.renew();
+    const lapse = this.lapse;
+    if (lapse?.reclaimable && !this.stopped) {
+      if (await this.tryReclaim(lapse)) return true;
+      // Not ours any more: a new one below, or we learn who holds it (onHeldElsewhere).
+      lapse.reclaimable = false;
+    }
+    const acquired = await this.acquire();
+    if (lapse && this.lapse === lapse) this.lapse = undefined;
+    return acquired;
+  }
+
+  /** Takes our lapsed lease back with its token; false when it cannot be. */
+  private async tryReclaim(lapse: Lapse): Promise<boolean> {
+    const sentAt = this.now();
+    const [ok, current] = (await this.options.redis.eval(
+      RECLAIM,
+      2,
+      this.key,
+      this.counterKey,
+      lapse.value,
+      String(this.ttlMs),
+      String(lapse.token),
+    )) as [number, string | null];
+    if (ok !== 1 || this.stopped || this.lapse !== lapse) {
+      if (ok !== 1 && current) this.seen(parseHolder(current));
+      if (ok === 1) await settleWithin(this.options.redis.eval(RELEASE, 1, this.key, lapse.value), 1000);
+      return false;
+    }
+    this.lapse = undefined;
+    this.value = lapse.value;
+    this.heldToken = lapse.token;
+    this.extendTo(sentAt + this.ttlMs);
+    this.seen({ instance: this.options.instance, token: lapse.token });
+    this.counters.reclaimed++;
+    this.options.logger?.info(
+      { pbx: this.options.pbx, instance: this.options.instance, token: lapse.token },
+      "PBX lease reclaimed: Redis is back and nobody took the lease meanwhile",
+    );
+    this.options.onReclaimed?.(lapse.token);
+    return true;
+  }
+
+  private async acquire(): Promise<boolean> {
     const sentAt = this.now();
     const floor = Math.max(this.highest, this.options.floor?.() ?? 0);
     const [ok, token, current] = (await this.options.redis.eval(
@@ -153,8 +250,12 @@ export class PbxLease {
       String(this.ttlMs),
       String(floor),
     )) as [number, number, string | null];
-    this.seen(parseHolder(current ?? ""));
-    if (ok !== 1) return false;
+    const holder = parseHolder(current ?? "");
+    this.seen(holder);
+    if (ok !== 1) {
+      if (holder && holder.instance !== this.options.instance) this.options.onHeldElsewhere?.(holder);
+      return false;
+    }
     if (this.stopped) {
       // Taken by an attempt that was still on its way when stop() gave up waiting for it: give it back.
       await settleWithin(this.options.redis.eval(RELEASE, 1, this.key, current ?? ""), 1000);
@@ -188,7 +289,7 @@ export class PbxLease {
     }
     if (this.value !== value) return false;
     if (renewed !== 1) {
-      this.lose("the lease was taken over by another instance");
+      this.lose("the lease was taken over by another instance", "taken");
       return false;
     }
     this.counters.renewals++;
@@ -197,11 +298,13 @@ export class PbxLease {
     return true;
   }
 
-  /** Gives the lease up (only if it is still ours). */
+  /** Gives the lease up (only if it is still ours), or a lapsed one that Redis may still hold for us. */
   async release(): Promise<void> {
-    const value = this.value;
+    const lapsed = this.lapse?.value;
+    this.lapse = undefined;
+    const value = this.value ?? lapsed;
     if (value === undefined) return;
-    this.lose("released");
+    this.lose("released", "released");
     // Bounded: with Redis away the lease simply expires.
     await settleWithin(this.options.redis.eval(RELEASE, 1, this.key, value), Math.min(this.ttlMs, 1000));
   }
@@ -248,7 +351,7 @@ export class PbxLease {
         if (this.value !== value) return;
         // Timers may fire a millisecond early by Date.now(): check again later rather than never.
         if (this.now() >= this.validUntil)
-          this.lose(`not renewed within ${this.ttlMs} ms (Redis unreachable?)`);
+          this.lose(`not renewed within ${this.ttlMs} ms (Redis unreachable?)`, "lapsed");
         else this.armExpiry();
       },
       Math.max(1, this.validUntil - this.now()),
@@ -256,8 +359,10 @@ export class PbxLease {
     this.expiryTimer.unref?.();
   }
 
-  private lose(reason: string): void {
+  private lose(reason: string, how: LeaseLoss): void {
     if (this.value === undefined) return;
+    if (how === "lapsed" && !this.stopped)
+      this.lapse = { value: this.value, token: this.heldToken, reclaimable: true };
     this.value = undefined;
     this.heldToken = 0;
     this.validUntil = 0;
@@ -266,14 +371,20 @@ export class PbxLease {
     // We no longer know who holds it (nobody, as far as Redis is concerned, if we released it).
     if (this.lastHolder?.instance === this.options.instance) this.lastHolder = undefined;
     const fields = { pbx: this.options.pbx, instance: this.options.instance, reason };
-    if (reason === "released") {
+    if (how === "released") {
       this.counters.released++;
       this.options.logger?.info(fields, "PBX lease released: this instance no longer owns the connection");
+    } else if (how === "lapsed") {
+      this.counters.lapsed++;
+      this.options.logger?.warn(
+        fields,
+        "PBX lease lapsed: not renewed in time; reclaimed once Redis answers",
+      );
     } else {
       this.counters.lost++;
       this.options.logger?.warn(fields, "PBX lease lost: this instance no longer owns the connection");
     }
-    this.options.onLost?.(reason);
+    this.options.onLost?.(reason, how);
   }
 }
 

@@ -51,6 +51,11 @@ export interface ClusteredDriverStatus extends DriverStatus {
     token?: number;
     /** The last event-stream entry this instance applied. */
     stream: string;
+    /**
+     * While this instance cannot reach Redis but keeps its PBX connection (its lease lapsed): since when
+     * and what that means. It applies the PBX's events; other instances do not see them until Redis is back.
+     */
+    isolated?: string;
     /** Why this instance applies no PBX events now (absent while it does). */
     problem?: string;
   };

@@ -37,6 +37,9 @@ export class SnapshotRefresh {
   private tainted = false;
   private lastSnapshotAt = Date.now();
   private warned = false;
+  /** A fresh snapshot is owed (a new owner that kept its connection): retried soon, not once a minute. */
+  private forced = false;
+  private retryAt = 0;
 
   constructor(private readonly options: SnapshotRefreshOptions) {}
 
@@ -50,23 +53,28 @@ export class SnapshotRefresh {
     if (snapshot) this.lastSnapshotAt = Date.now();
     const old =
       Date.now() - this.lastSnapshotAt > (this.options.settings.refreshSnapshotEveryMs ?? 3_600_000);
-    if (length > (this.options.settings.refreshSnapshotAfter ?? 10_000) || old) this.start();
+    if (length > (this.options.settings.refreshSnapshotAfter ?? 10_000) || old || this.forced) this.start();
   }
 
-  /** Starts connecting a second driver (at most once a minute). */
-  start(): void {
-    if (this.next || !this.options.allowed()) return;
-    if (Date.now() - this.lastRefresh < 60_000) return;
-    this.lastRefresh = Date.now();
+  /**
+   * Starts connecting a second driver (at most once a minute; `force`: until one delivered its snapshot,
+   * retried a few seconds after a failed try). False when no second driver can be made.
+   */
+  start(force = false): boolean {
     const create = this.options.settings.createDriver;
+    if (force) this.forced = true;
+    if (this.next || !this.options.allowed()) return create !== undefined;
+    if (this.forced ? Date.now() < this.retryAt : Date.now() - this.lastRefresh < 60_000) return true;
+    this.lastRefresh = Date.now();
     if (!create) {
+      this.forced = false;
       if (!this.warned) {
         this.warned = true;
         this.options.logger.warn(
           "event stream is long and no second connection can be made; it shortens on the next reconnect",
         );
       }
-      return;
+      return false;
     }
     const next = create();
     this.options.watch(next);
@@ -79,9 +87,11 @@ export class SnapshotRefresh {
       if (this.next !== next) return;
       this.next = undefined;
       this.options.logger.warn("fresh PBX connection gave no snapshot within 30 s; keeping the current one");
+      this.retryLater();
       void next.stop().catch(() => undefined);
     }, 30_000);
     this.timer.unref?.();
+    return true;
   }
 
   /** Events of the current connection: a new leg while the second one connects taints its snapshot. */
@@ -106,19 +116,32 @@ export class SnapshotRefresh {
       // A leg appeared while the new connection listed the PBX: its snapshot may lack it, and a snapshot
       // without a leg reads as "that leg's recording ended". Keep the old connection; try again soon.
       this.lastRefresh = Date.now() - 50_000;
+      this.retryLater();
       this.options.counters.dropped += events.length;
       void driver.stop().catch(() => undefined);
       return false;
     }
     this.options.counters.refreshes++;
+    this.forced = false;
     this.options.logger.info("fresh PBX snapshot taken; switched to the new connection");
     return true;
+  }
+
+  /** A forced refresh that failed is tried again in a couple of seconds, events or not. */
+  private retryLater(): void {
+    if (!this.forced) return;
+    this.retryAt = Date.now() + 2000;
+    const timer = setTimeout(() => {
+      if (this.forced) this.start();
+    }, 2100);
+    timer.unref?.();
   }
 
   /** Gives up the connecting driver (lease lost, stopping); resolves once it stopped. */
   async cancel(): Promise<void> {
     const next = this.next;
     this.next = undefined;
+    this.forced = false;
     if (this.timer) clearTimeout(this.timer);
     await next?.stop();
   }

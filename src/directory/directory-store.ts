@@ -60,18 +60,28 @@ export class DirectoryStore {
     return next;
   }
 
-  /** Calls `onChange` with the new stored directory whenever any instance changes it. */
+  /**
+   * Calls `onChange` with the new stored directory whenever any instance changes it, and once more each
+   * time the subscription comes back after Redis was away (a change announced meanwhile was missed).
+   */
   async subscribe(onChange: (stored: StoredDirectory) => void): Promise<() => Promise<void>> {
     const sub = this.redis.duplicate();
-    await sub.subscribe(this.channel);
-    sub.on("message", () => {
+    const reload = () => {
       this.load().then(
         (stored) => {
           if (stored) onChange(stored);
         },
         () => undefined,
       );
-    });
+    };
+    // While Redis is away the connection reports every failed attempt: the server's /readyz says Redis is
+    // unreachable; without a listener ioredis would print each one as an unhandled error.
+    sub.on("error", () => undefined);
+    await sub.subscribe(this.channel);
+    sub.on("message", reload);
+    // ioredis subscribes again on its own after a reconnect (every "ready" from here on is one); the
+    // directory may have changed meanwhile.
+    sub.on("ready", reload);
     return async () => {
       await sub.quit().catch(() => undefined);
     };

@@ -24,6 +24,8 @@ export interface Leg extends LegEndpoint {
   bridge?: string;
   parked?: { lot: string; space: string };
   recording: boolean;
+  /** Recording files seen stopping on this leg (a PBX may report them as running at a resync). */
+  stoppedRecordings?: string[];
   /** Present when this leg is a supervisor's listen / whisper / barge leg. */
   monitors?: { target: string; mode: MonitoringMode };
   createdAt: number;

@@ -203,6 +203,11 @@ export interface PbxSnapshot extends Base {
   presence: { extension: string; state: PresenceStateChanged["state"]; message?: string }[];
   dnd: { extension: string; on: boolean }[];
   parked: { leg: string; lot: string; space: string }[];
+  /**
+   * The recordings running on the snapshot's legs, when the PBX could tell (Asterisk over AMI). Absent:
+   * unknown — what was known about the legs' recordings stays as it was.
+   */
+  recordings?: { leg: string; file?: string }[];
 }
 
 export interface PbxConnection extends Base {

@@ -315,6 +315,8 @@ export class LiveModel {
         const leg = this.known(e.pbx, e.leg);
         if (!leg) return;
         leg.recording = e.type === "recording.started";
+        if (e.type === "recording.stopped" && e.file && !leg.stoppedRecordings?.includes(e.file))
+          leg.stoppedRecordings = [...(leg.stoppedRecordings ?? []), e.file];
         if (leg.recording) {
           const call = this.calls.get(legKey(leg.pbx, leg.callId));
           if (call) call.recorded = true;
@@ -620,6 +622,7 @@ export class LiveModel {
       const leg = this.legs.get(legKey(s.pbx, p.leg));
       if (leg) leg.parked = { lot: p.lot, space: p.space };
     }
+    if (s.recordings) this.resyncRecordings(s, new Map(s.recordings.map((r) => [r.leg, r.file])));
     for (const r of s.reachability) this.setReachability(s.pbx, r.endpoint, r.reachable, ctx);
     for (const p of s.presence) {
       const user = this.devices.userForExtension(s.pbx, p.extension);
@@ -634,6 +637,21 @@ export class LiveModel {
         this.userInputs(user).dnd = d.on;
         ctx.touchedUsers.add(user);
       }
+    }
+  }
+
+  /**
+   * Which of the snapshot's legs are being recorded, as the PBX says (recordings that began or ended
+   * unseen) — except a file this model saw stop on that leg (Asterisk keeps naming it after a stop).
+   */
+  private resyncRecordings(s: PbxSnapshot, recorded: ReadonlyMap<string, string | undefined>): void {
+    for (const sl of s.legs) {
+      const leg = this.legs.get(legKey(s.pbx, sl.leg));
+      if (!leg) continue;
+      const file = recorded.get(sl.leg);
+      leg.recording = recorded.has(sl.leg) && !(file && leg.stoppedRecordings?.includes(file));
+      const call = this.calls.get(legKey(s.pbx, leg.callId));
+      if (leg.recording && call) call.recorded = true;
     }
   }
 

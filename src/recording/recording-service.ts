@@ -44,6 +44,11 @@ export interface RecordingServiceDeps {
    */
   isOwner?: (pbx: string) => boolean;
   followerFinalizeDelayMs?: number;
+  /**
+   * Whether this instance applies the PBX's events from its own connection (the owner, or an owner cut off
+   * from Redis): it queues a finished recording at once (into the outbox while Redis is away). Default isOwner.
+   */
+  appliesOwnEvents?: (pbx: string) => boolean;
 }
 
 export class RecordingService {
@@ -164,7 +169,8 @@ export class RecordingService {
       ...(extension ? { extension } : {}),
       ...(onDemandBy ? { onDemandBy } : {}),
     };
-    if (this.deps.isOwner && !this.deps.isOwner(done.pbx)) {
+    const own = this.deps.appliesOwnEvents ?? this.deps.isOwner;
+    if (own && !own(done.pbx)) {
       // A recording that stopped long ago comes from replaying the PBX's event stream at start: its job
       // was queued back then.
       if (Date.now() - done.stoppedAt > 10 * 60_000) return;

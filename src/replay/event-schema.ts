@@ -126,6 +126,7 @@ export const pbxEventSchema = z.discriminatedUnion("type", [
     presence: z.array(z.object({ extension: z.string(), state: chosen, message: z.string().optional() })),
     dnd: z.array(z.object({ extension: z.string(), on: z.boolean() })),
     parked: z.array(z.object({ leg, lot: z.string(), space: z.string() })),
+    recordings: z.array(z.object({ leg, file: z.string().optional() })).optional(),
   }),
   z.object({ ...base, type: z.literal("pbx.connection"), state: z.enum(["up", "down"]) }),
 ]);

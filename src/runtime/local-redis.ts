@@ -1,7 +1,11 @@
 // A private redis-server from PATH on a free loopback port (the demo and the tests use it when no
-// REDIS_URL is given). It keeps nothing on disk and stops with its owner.
+// REDIS_URL is given). It keeps nothing on disk and stops with its owner — unless given a `dataDir`:
+// then it writes every change to an append-only file there (fsync'd on each write), so that a server
+// stopped and started again on the same port with the same folder has all its data back, as a Redis
+// restarted by its operator would.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
 
@@ -23,11 +27,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalRedis(port?: number): Promise<LocalRedis> {
+export interface LocalRedisOptions {
+  /** Keep the data in this folder (append-only file, fsync'd on every write) across restarts. */
+  dataDir?: string;
+}
+
+export async function startLocalRedis(port?: number, options: LocalRedisOptions = {}): Promise<LocalRedis> {
   const p = port ?? (await freePort());
+  const persistence = options.dataDir
+    ? ["--dir", options.dataDir, "--appendonly", "yes", "--appendfsync", "always"]
+    : ["--appendonly", "no"];
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const child = spawn(
     "redis-server",
-    ["--port", String(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    ["--port", String(p), "--bind", "127.0.0.1", "--save", "", ...persistence],
     { stdio: "ignore" },
   );
   const failed = new Promise<never>((_, reject) => {

@@ -80,6 +80,10 @@ function startRecording(
             const driver = callsight.driver(pbx);
             return !(driver instanceof ClusteredDriver) || driver.isOwner();
           },
+          appliesOwnEvents: (pbx: string) => {
+            const driver = callsight.driver(pbx);
+            return !(driver instanceof ClusteredDriver) || driver.appliesOwnEvents();
+          },
           ...(cluster.followerFinalizeDelayMs !== undefined
             ? { followerFinalizeDelayMs: cluster.followerFinalizeDelayMs }
             : {}),

@@ -136,6 +136,8 @@ interface SimChannel {
   bridge: string;
   createdAt: number;
   instance?: Instance;
+  /** MIXMONITOR_FILENAME, once a MixMonitor started on it (Asterisk leaves it set after a stop). */
+  mixMonitorFile?: string;
 }
 
 interface ParkedEntry {
@@ -525,6 +527,11 @@ export class AmiSimulator {
         this.parked.delete(uid);
         return;
       }
+      case "VarSet": {
+        const ch = this.channels.get(get(fields, "Uniqueid") ?? "");
+        if (ch && get(fields, "Variable") === "MIXMONITOR_FILENAME") ch.mixMonitorFile = get(fields, "Value");
+        break;
+      }
       case "Newexten": {
         const ch = this.channels.get(get(fields, "Uniqueid") ?? "");
         if (ch) {
@@ -780,6 +787,9 @@ export class AmiSimulator {
       case "coreshowchannels":
         this.coreShowChannels(s, id);
         return;
+      case "status":
+        this.status(s, id, h);
+        return;
       case "extensionstatelist":
         this.extensionStateList(s, id);
         return;
@@ -917,6 +927,28 @@ export class AmiSimulator {
       items.push(f);
     }
     this.list(s, id, "Channels will follow", "CoreShowChannelsComplete", items);
+  }
+
+  /** `Status` with `Variables: A,B` answers `Variable: A=<value>` per channel, `(null)` when unset. */
+  private status(s: Session, id: string | undefined, h: Map<string, string>): void {
+    const variables = (h.get("variables") ?? "")
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean);
+    const items: Fields[] = [];
+    for (const c of this.channels.values()) {
+      const f: Fields = [["Event", "Status"], ...this.snapshotFields(c, "")];
+      f.push(["BridgeID", c.bridge], ["Application", c.application], ["Data", c.appData]);
+      f.push(["Seconds", String(Math.floor((Date.now() - c.createdAt) / 1000))]);
+      for (const v of variables)
+        f.push([
+          "Variable",
+          `${v}=${v === "MIXMONITOR_FILENAME" ? (c.mixMonitorFile ?? "(null)") : "(null)"}`,
+        ]);
+      if (id !== undefined) f.push(["ActionID", id]);
+      items.push(f);
+    }
+    this.list(s, id, "Channel status will follow", "StatusComplete", items);
   }
 
   private extensionStateList(s: Session, id: string | undefined): void {

@@ -346,6 +346,33 @@ describe("reconnect", () => {
     expect(new Set(calls.flatMap((c) => c.legs.map((l) => l.leg)))).toEqual(liveLegs);
   });
 
+  it("the resync recovers a recording that began while the link was down, not one seen stopping (failure 4)", async () => {
+    const h = await harness();
+    // A recording seen starting and stopping on a call that stays up: Asterisk keeps MIXMONITOR_FILENAME.
+    await pausedCall(h, "05", "answered");
+    const stoppedLeg = legOf(h, "u1002");
+    const callId = callOf(h, "u1002")?.id ?? "";
+    await h.driver.startRecording({ leg: stoppedLeg, callId, file: "on-demand.wav" });
+    await waitFor(() => callOf(h, "u1002")?.recording, "recording on");
+    await h.driver.stopRecording({ leg: stoppedLeg });
+    await waitFor(() => callOf(h, "u1002")?.recording === false, "recording off");
+
+    h.sim.dropConnections();
+    // While nobody is connected, a call whose dialplan starts MixMonitor (11b) gets answered.
+    h.sim.startCall("11b-mixmonitor-dialplan", { pauseAt: "answered", timeScale: 0, extMap: {} });
+    await waitFor(() => h.driver.status().reconnects === 1 && h.driver.status().connected, "reconnected");
+    const snapshot = h.events.filter((e) => e.type === "pbx.snapshot").at(-1);
+    const recorded = h.sim.liveChannels().find((c) => c.name.startsWith("PJSIP/1001-"));
+    expect(snapshot?.type === "pbx.snapshot" && snapshot.recordings).toEqual([
+      {
+        leg: recorded?.uniqueid,
+        file: `/var/spool/asterisk/monitor/rec-1001-17778732492-${recorded?.uniqueid}.wav`,
+      },
+    ]);
+    expect(callOf(h, "u1001")).toMatchObject({ state: "up", recording: true });
+    expect(callOf(h, "u1002")?.recording).toBe(false);
+  });
+
   it("a command pending when the connection drops fails at once and is never sent again", async () => {
     const h = await harness();
     await pausedCall(h, "04", "answered");

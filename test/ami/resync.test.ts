@@ -14,6 +14,7 @@ import {
   buildSnapshot,
   channelAgeSeconds,
   monitoringFromChannels,
+  recordingsFromStatus,
 } from "../../src/pbx/asterisk-ami/resync.js";
 import { defaultTracesDir } from "../../src/sim/ami-trace.js";
 import { users } from "./helpers.js";
@@ -263,5 +264,38 @@ describe("buildSnapshot on ringing-time polls", () => {
     expect(monitoringFromChannels("ast1", 0, channels, snapshot.legs)).toEqual([
       { pbx: "ast1", at: 0, type: "monitoring.started", spy: "7.3", target: "7.1", mode: "barge" },
     ]);
+  });
+});
+
+describe("recordingsFromStatus: the recordings running at a resync (Status, Variables: MIXMONITOR_FILENAME)", () => {
+  // As Asterisk 22 answers it (captured live): one `Variable: NAME=value` line per variable, `(null)` unset.
+  const channels: AmiFrame[] = [
+    { Channel: "PJSIP/1001-00000000", Uniqueid: "9.0", Linkedid: "9.0", ChannelState: "6", BridgeId: "b" },
+    { Channel: "PJSIP/1002-00000001", Uniqueid: "9.1", Linkedid: "9.0", ChannelState: "6", BridgeId: "b" },
+    { Channel: "PJSIP/1003-00000002", Uniqueid: "9.2", Linkedid: "9.2", ChannelState: "6" },
+  ];
+  const legs = buildSnapshot({ pbx: "ast1", at: 0, channels }).legs;
+  const file = "/var/spool/asterisk/monitor/9.0-1002-9.1.wav";
+  const status = (uid: string, value: string): AmiFrame => ({
+    Event: "Status",
+    Channel: channels.find((c) => c.Uniqueid === uid)?.Channel ?? "Local/x@y-0001;1",
+    Uniqueid: uid,
+    Variable: `MIXMONITOR_FILENAME=${value}`,
+  });
+
+  it("lists the legs whose MixMonitor file is set, not `(null)`, and only the snapshot's legs", () => {
+    const items = [status("9.0", "(null)"), status("9.1", file), status("9.2", ""), status("9.9", "/x.wav")];
+    expect(recordingsFromStatus(items, legs)).toEqual([{ leg: "9.1", file }]);
+  });
+
+  it("leaves out a file seen stopping on that leg (Asterisk keeps the variable after StopMixMonitor)", () => {
+    const stopped = (leg: string, f: string) => leg === "9.1" && f === file;
+    expect(recordingsFromStatus([status("9.1", file)], legs, stopped)).toEqual([]);
+  });
+
+  it("concludes nothing without an answer, or from one that ignored Variables", () => {
+    expect(recordingsFromStatus(undefined, legs)).toBeUndefined();
+    expect(recordingsFromStatus([{ Event: "Status", Uniqueid: "9.1" }], legs)).toBeUndefined();
+    expect(recordingsFromStatus([], [])).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import {
 } from "../../src/cluster/event-stream.js";
 import { PbxLease } from "../../src/cluster/pbx-lease.js";
 import type { PbxEvent } from "../../src/domain/events.js";
+import { TcpProxy } from "../live/support/tcp-proxy.js";
 import { testRedis } from "../support/redis.js";
 import { ScriptedDriver, sleep, snapshot, until } from "./helpers.js";
 
@@ -123,6 +124,78 @@ describe("PbxLease", () => {
     expect(lost[0]).toMatch(/not renewed within 300 ms/);
     expect(a.held).toBe(false);
     await a.stop();
+  });
+
+  describe("a lease that lapsed while Redis could not be reached (a cut TCP link)", () => {
+    /** Lease `a` reaches Redis through a proxy the test cuts; `b` directly. */
+    async function lapsed() {
+      const prefix = fresh();
+      const proxy = await TcpProxy.start(Number(new URL(url).port));
+      const conn = new Redis(`redis://127.0.0.1:${proxy.port}`, {
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => 20,
+      });
+      conn.on("error", () => undefined);
+      const events: string[] = [];
+      const a = new PbxLease({
+        redis: conn,
+        prefix,
+        pbx: "main",
+        instance: "a",
+        ttlMs: 600,
+        onAcquired: (t) => events.push(`acquired ${t}`),
+        onReclaimed: (t) => events.push(`reclaimed ${t}`),
+        onLost: (_reason, how) => events.push(how),
+        onHeldElsewhere: (h) => events.push(`held by ${h.instance}`),
+      });
+      const b = new PbxLease({ redis, prefix, pbx: "main", instance: "b", ttlMs: 600 });
+      a.start();
+      await until(() => a.held, "a holds the lease");
+      await proxy.cut();
+      await until(() => events.includes("lapsed"), "a's lease lapsed", 2000, 5);
+      expect(a.lapsed).toBe(1);
+      const done = async () => {
+        await a.stop();
+        await b.stop();
+        await proxy.stop();
+        conn.disconnect();
+      };
+      return { a, b, proxy, events, done };
+    }
+
+    it("is reclaimed with the same token when nobody took a lease since", async () => {
+      const { a, proxy, events, done } = await lapsed();
+      await proxy.restore();
+      await until(() => a.held, "a holds its lease again", 3000, 10);
+      expect(a.token).toBe(1);
+      expect(events.slice(-2)).toEqual(["lapsed", "reclaimed 1"]);
+      expect(a.counters.lost).toBe(0);
+      expect(a.counters.reclaimed).toBe(a.counters.lapsed);
+      await done();
+    });
+
+    it("gives a new token when another instance held it meanwhile and let it go", async () => {
+      const { a, b, proxy, events, done } = await lapsed();
+      await until(() => b.tryAcquire(), "b takes the lease once it expired", 3000, 20);
+      expect(b.token).toBe(2);
+      await b.release();
+      await proxy.restore();
+      await until(() => a.held, "a holds a lease again", 3000, 10);
+      expect(a.token).toBe(3);
+      expect(events.slice(-2)).toEqual(["lapsed", "acquired 3"]);
+      await done();
+    });
+
+    it("tells who holds it when another instance took it over", async () => {
+      const { a, b, proxy, events, done } = await lapsed();
+      await until(() => b.tryAcquire(), "b takes the lease once it expired", 3000, 20);
+      b.start();
+      await proxy.restore();
+      await until(() => events.includes("held by b"), "a learns b holds the lease", 3000, 10);
+      expect(a.held).toBe(false);
+      expect(a.lapsed).toBe(0);
+      await done();
+    });
   });
 });
 

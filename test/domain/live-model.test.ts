@@ -982,6 +982,25 @@ describe("pbx.snapshot (resync)", () => {
     run([{ ...ev.snapshot([]), pbx: "p2" }]);
     expect(state()).toEqual(before);
   });
+
+  it("says which legs are recorded when it lists the recordings; keeps what it knew when it does not", () => {
+    run(aliceCallsBob());
+    const legs = [snapLeg("A", "C1", "1001", "up", { bridge: "BR1" }), snapLeg("B", "C1", "1002", "up")];
+    // A recording that began while the link was down.
+    run([ev.snapshot(legs, { recordings: [{ leg: "B", file: "/rec/B.wav" }] })]);
+    expect(call("C1")).toMatchObject({ recording: true, recorded: true });
+    expect(model.leg(P, "B")?.recording).toBe(true);
+    // A snapshot that cannot tell (no `recordings`): unchanged.
+    run([ev.snapshot(legs)]);
+    expect(call("C1").recording).toBe(true);
+    // One that ended meanwhile.
+    run([ev.snapshot(legs, { recordings: [] })]);
+    expect(call("C1")).toMatchObject({ recording: false, recorded: true });
+    // A file seen stopping is not running again, whatever a later resync says (a fresh connection's).
+    run([ev.recStart("A"), ev.recStop("A")]);
+    run([ev.snapshot(legs, { recordings: [{ leg: "A", file: "/rec/A.wav" }] })]);
+    expect(call("C1").recording).toBe(false);
+  });
 });
 
 describe("pbx.connection", () => {

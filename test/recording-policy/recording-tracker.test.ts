@@ -64,4 +64,46 @@ describe("recording tracker on the real captures", () => {
     });
     expect(gone).toEqual([expect.objectContaining({ file: "/r/b.wav", callId: "C1", stoppedAt: 9 })]);
   });
+
+  it("a resync that lists the recordings running starts those begun unseen and finishes those ended unseen", () => {
+    const tracker = new RecordingTracker();
+    const base = { pbx: "p", at: 1 };
+    const leg = (id: string, callId: string) => ({
+      leg: id,
+      callId,
+      channel: `PJSIP/${id}`,
+      endpoint: "PJSIP/1001",
+      side: "internal" as const,
+      number: "1001",
+      state: "up" as const,
+      outgoing: false,
+    });
+    const snapshot = (at: number, recordings?: { leg: string; file?: string }[]): PbxEvent => ({
+      ...base,
+      at,
+      type: "pbx.snapshot",
+      legs: [leg("L1", "C1"), leg("L2", "C1")],
+      reachability: [],
+      presence: [],
+      dnd: [],
+      parked: [],
+      ...(recordings ? { recordings } : {}),
+    });
+    tracker.observe(snapshot(1));
+    tracker.observe({ ...base, type: "recording.started", leg: "L1", file: "/r/known.wav" });
+    // Reconnect: L1's recording ended meanwhile (not listed); L2's began meanwhile (listed).
+    const ended = tracker.observe(snapshot(7, [{ leg: "L2", file: "/r/dialplan.wav" }]));
+    expect(ended).toEqual([
+      expect.objectContaining({ leg: "L1", callId: "C1", file: "/r/known.wav", stoppedAt: 7 }),
+    ]);
+    expect(tracker.activeRecordings()).toEqual([
+      { pbx: "p", leg: "L2", callId: "C1", file: "/r/dialplan.wav", startedAt: 7 },
+    ]);
+    // A snapshot that does not say (no `recordings`) changes nothing for legs still there.
+    expect(tracker.observe(snapshot(8))).toEqual([]);
+    // The recovered recording is queued when its leg ends.
+    expect(
+      tracker.observe({ ...base, at: 9, type: "leg.hangup", leg: "L2", cause: 16, causeText: "" }),
+    ).toEqual([expect.objectContaining({ leg: "L2", file: "/r/dialplan.wav", startedAt: 7, stoppedAt: 9 })]);
+  });
 });

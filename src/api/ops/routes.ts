@@ -1,6 +1,7 @@
 // /healthz (the process serves), /readyz (every PBX connected and the model resynced from it since, its
-// events applied — clustered, an instance without the PBX lease may apply none —, Redis answering) and
-// /metrics. No token: these are for the load balancer and the monitoring system.
+// events applied — clustered, an instance without the PBX lease may apply none; one cut off from Redis
+// applies its own connection's and says so —, Redis answering) and /metrics. No token: these are for the
+// load balancer and the monitoring system.
 
 import type { FastifyInstance } from "fastify";
 import type { Callsight } from "../../runtime/callsight.js";
@@ -18,7 +19,9 @@ export function opsRoutes(app: FastifyInstance, callsight: Callsight, metrics: O
       const status = d.status();
       const resyncedAt = callsight.resynced(d.pbx);
       // Clustered: this instance may apply no events at all (no lease, a lease change in progress, …).
-      const cluster = (status as { cluster?: { problem?: string } }).cluster;
+      const cluster = (status as { cluster?: { problem?: string; isolated?: string } }).cluster;
+      // Cut off from Redis, it applies its own connection's events: live here, not shared (not ready).
+      if (cluster?.isolated) problems.push(`pbx ${d.pbx}: ${cluster.isolated}`);
       if (cluster?.problem) problems.push(`pbx ${d.pbx}: not applying its events (${cluster.problem})`);
       else if (!status.connected)
         problems.push(`pbx ${d.pbx}: not connected${status.lastError ? ` (${status.lastError})` : ""}`);

@@ -24,7 +24,7 @@ import type {
 import type { EndpointClassifier } from "../endpoints.js";
 import { type PolicyStorage, RecordingPolicySync } from "../recording-policy-sync.js";
 import type { AmiFrame } from "./frame-parser.js";
-import { buildSnapshot, monitoringFromChannels } from "./resync.js";
+import { buildSnapshot, monitoringFromChannels, recordingsFromStatus, STATUS_VARIABLES } from "./resync.js";
 import { type AmiListResult, AmiSession } from "./session.js";
 import { AMI_FRAME_INTEREST, AmiTranslator } from "./translate.js";
 
@@ -143,6 +143,11 @@ export class AsteriskAmiDriver implements PbxDriver {
   private session?: AmiSession;
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
   private readonly channelOf = new Map<string, string>();
+  /**
+   * Recording files seen stopping on legs still up: MixMonitor leaves MIXMONITOR_FILENAME set after a
+   * stop, so the resync's `Status` would report them running (kept across sessions, until the leg ends).
+   */
+  private readonly stoppedFiles = new Map<string, Set<string>>();
   private readonly policy: RecordingPolicySync;
   private readonly problems: InputProblems;
   readonly counters: AmiDriverCounters = {
@@ -394,21 +399,30 @@ export class AsteriskAmiDriver implements PbxDriver {
       this.channelOf.clear();
       const at = this.now();
       const timeoutMs = o.resyncTimeoutMs ?? 30_000;
-      const [channels, devices, presence, parked] = await Promise.all([
+      const [channels, devices, presence, parked, status] = await Promise.all([
         session.list("CoreShowChannels", {}, { timeoutMs }),
         this.optionalList(session, "DeviceStateList", timeoutMs),
         this.optionalList(session, "PresenceStateList", timeoutMs),
         this.optionalList(session, "ParkedCalls", timeoutMs),
+        // The recordings running: MixMonitors that began (or ended) while the link was down included.
+        this.optionalList(session, "Status", timeoutMs, { Variables: STATUS_VARIABLES }),
       ]);
       const snapshot = buildSnapshot({
         pbx: this.pbx,
         at,
         channels: channels.items,
-        devices: devices.items,
-        presence: presence.items,
-        parked: parked.items,
+        devices: devices?.items ?? [],
+        presence: presence?.items ?? [],
+        parked: parked?.items ?? [],
         ...(o.classifier ? { classifier: o.classifier } : {}),
       });
+      // Without an answer, nothing is concluded about recordings (undefined).
+      const recordings = recordingsFromStatus(
+        status?.items,
+        snapshot.legs,
+        (leg, file) => this.stoppedFiles.get(leg)?.has(file) === true,
+      );
+      if (recordings) snapshot.recordings = recordings;
       const out: PbxEvent[] = [snapshot];
       for (const e of monitoringFromChannels(this.pbx, at, channels.items, snapshot.legs)) out.push(e);
       out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
@@ -437,14 +451,19 @@ export class AsteriskAmiDriver implements PbxDriver {
     return true;
   }
 
-  private async optionalList(session: AmiSession, action: string, timeoutMs: number): Promise<AmiListResult> {
+  private async optionalList(
+    session: AmiSession,
+    action: string,
+    timeoutMs: number,
+    headers: Record<string, string> = {},
+  ): Promise<AmiListResult | undefined> {
     try {
-      return await session.list(action, {}, { timeoutMs });
+      return await session.list(action, headers, { timeoutMs });
     } catch (err) {
       if (session.closed) throw err;
       // Old Asterisk without res_manager_devicestate / presencestate: resync without that part.
       this.log.warn({ pbx: this.pbx, action, err: (err as Error).message }, "AMI resync list failed");
-      return { response: {}, items: [] };
+      return undefined;
     }
   }
 
@@ -474,10 +493,18 @@ export class AsteriskAmiDriver implements PbxDriver {
     if (events.length === 0) return;
     for (const e of events) {
       if (e.type === "leg.created") this.channelOf.set(e.leg, e.channel);
-      else if (e.type === "leg.hangup") this.channelOf.delete(e.leg);
+      else if (e.type === "leg.hangup") {
+        this.channelOf.delete(e.leg);
+        this.stoppedFiles.delete(e.leg);
+      } else if (e.type === "recording.stopped" && e.file) {
+        const files = this.stoppedFiles.get(e.leg) ?? new Set<string>();
+        this.stoppedFiles.set(e.leg, files.add(e.file));
+      } else if (e.type === "recording.started" && e.file) this.stoppedFiles.get(e.leg)?.delete(e.file);
       else if (e.type === "pbx.snapshot") {
         this.channelOf.clear();
         for (const l of e.legs) this.channelOf.set(l.leg, l.channel);
+        for (const leg of this.stoppedFiles.keys())
+          if (!this.channelOf.has(leg)) this.stoppedFiles.delete(leg);
       }
     }
     this.counters.events += events.length;

@@ -3,6 +3,7 @@
 //   DeviceStateList   -> DeviceStateChange items (PJSIP/<ext> reachability, Custom:DND<ext> -> dnd)
 //   PresenceStateList -> PresenceStateChange items (CustomPresence:<ext>)
 //   ParkedCalls       -> ParkedCall items (Parkee* snapshot, Parkinglot, ParkingSpace)
+//   Status (Variables: MIXMONITOR_FILENAME) -> Status items: the recordings running (see recordingsFromStatus)
 
 import type { MonitoringStarted, PbxSnapshot, SnapshotLeg } from "../../domain/events.js";
 import { EndpointClassifier } from "../endpoints.js";
@@ -72,6 +73,39 @@ export function buildSnapshot(input: ResyncInput): PbxSnapshot {
   }
 
   return { pbx: input.pbx, at: input.at, type: "pbx.snapshot", legs, reachability, presence, dnd, parked };
+}
+
+/** What the resync asks `Status` for: the file of the channel's MixMonitor, if it started one. */
+export const STATUS_VARIABLES = "MIXMONITOR_FILENAME";
+
+/**
+ * The recordings running on the snapshot's legs, from the `Status` items answered with
+ * `Variables: MIXMONITOR_FILENAME` (`Variable: MIXMONITOR_FILENAME=<file>`, `=(null)` when the channel
+ * never started one). MixMonitor leaves the variable set after it stops, so a file `stopped` says ended
+ * on that leg (a MixMonitorStop seen earlier) is not running. Undefined when the answer does not say
+ * (no item carries the variable: an Asterisk that ignores `Variables`, or no answer at all) — then
+ * nothing is concluded about recordings.
+ */
+export function recordingsFromStatus(
+  status: readonly AmiFrame[] | undefined,
+  legs: readonly SnapshotLeg[],
+  stopped: (leg: string, file: string) => boolean = () => false,
+): { leg: string; file: string }[] | undefined {
+  if (!status) return undefined;
+  const present = new Set(legs.map((l) => l.leg));
+  const out: { leg: string; file: string }[] = [];
+  let answered = status.length === 0;
+  for (const f of status) {
+    const variable = f.Variable ?? "";
+    const prefix = `${STATUS_VARIABLES}=`;
+    if (!variable.startsWith(prefix)) continue;
+    answered = true;
+    const file = variable.slice(prefix.length).trim();
+    const leg = f.Uniqueid;
+    if (!leg || !present.has(leg) || file === "" || file === "(null)" || stopped(leg, file)) continue;
+    out.push({ leg, file });
+  }
+  return answered ? out : undefined;
 }
 
 /**
