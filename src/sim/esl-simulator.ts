@@ -649,8 +649,13 @@ export class EslSimulator {
         return this.db.get(k) ?? "";
       case "exists":
         return this.db.has(k) ? "true" : "false";
+      case "list": {
+        const keys = [...this.db.keys()].filter((x) => x.startsWith(`${realm}/`));
+        // FreeSWITCH's event socket answers an api that wrote nothing (an empty realm) with this.
+        return keys.map((x) => x.slice(realm.length + 1)).join(",") || "-ERR no reply\n";
+      }
       default:
-        return "-ERR db [insert|delete|select|exists]/<realm>/<key>[/<value>]\n";
+        return "-ERR db [insert|delete|select|exists|list]/<realm>/<key>[/<value>]\n";
     }
   }
 

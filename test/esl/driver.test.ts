@@ -281,6 +281,8 @@ describe("commands", () => {
       ["callsight_recording/1003", "off"],
       ["callsight_config/recording_beep", "15"],
       ["callsight_recording_beep/1002", "0"],
+      // The profiles whose legs are outside parties (`externalProfiles`, default `external`).
+      ["callsight_external_profile/external", "true"],
     ]);
     expect(h.sim.db).toEqual(expected);
     await h.driver.publishRecordingPolicy({

@@ -193,6 +193,57 @@ describe("FreeswitchEslDriver, as the live FreeSWITCH behaves", () => {
     expect(batches.flat().some((e) => e.type === "recording.stopped" && e.leg === "a")).toBe(true);
   });
 
+  it("a channel `show channels` still lists after it hung up is no leg of the snapshot (FreeSWITCH's channel table lags)", async () => {
+    // Live: *78 hung up 100 ms before the reconnect; `show channels` still listed it (FreeSWITCH writes its
+    // channel table through a queue) and its CHANNEL_HANGUP had gone to no one: a ghost call until the
+    // next resync. `uuid_exists` asks the switch itself.
+    fake = await fakeEsl();
+    const f = fake;
+    const row = (uuid: string, name: string) => ({
+      uuid,
+      direction: "inbound",
+      created_epoch: "1796572485",
+      name,
+      state: "CS_EXECUTE",
+      cid_num: name.split("/")[2]?.split("@")[0],
+      dest: "*78",
+      callstate: "ACTIVE",
+      call_uuid: uuid,
+    });
+    f.handler = (command) => {
+      if (command.startsWith("auth ")) return "Content-Type: command/reply\nReply-Text: +OK accepted\n\n";
+      if (command.startsWith("event ")) return "Content-Type: command/reply\nReply-Text: +OK\n\n";
+      if (command === "api show channels as json")
+        return apiResponse(
+          JSON.stringify({
+            row_count: 2,
+            rows: [
+              row("gone", "sofia/internal/1005@127.0.0.1:33673"),
+              row("live", "sofia/internal/1004@127.0.0.1:33674"),
+            ],
+          }),
+        );
+      if (command.startsWith("api show ")) return apiResponse('{"row_count":0}\n');
+      if (command === "api uuid_exists gone") return apiResponse("false");
+      if (command === "api uuid_exists live") return apiResponse("true");
+      return apiResponse("-ERR no reply\n");
+    };
+    driver = new FreeswitchEslDriver({
+      pbx: "fs",
+      host: "127.0.0.1",
+      port: f.port,
+      secret: "x",
+      logger: pino({ level: "silent" }),
+    });
+    const events: PbxEvent[] = [];
+    driver.onEvents((batch) => events.push(...batch));
+    driver.start();
+    await waitFor(() => driver?.status().connected, "connected");
+    const snapshot = events.find((e) => e.type === "pbx.snapshot");
+    expect(snapshot?.type === "pbx.snapshot" && snapshot.legs.map((l) => l.leg)).toEqual(["live"]);
+    expect(driver.knowsLeg("gone")).toBe(false);
+  });
+
   it("a recording's end closes its batch: the hangup read with it comes in the next one", async () => {
     const { batches, send } = await connected();
     for (const e of answeredCall()) send(e);
@@ -210,5 +261,96 @@ describe("FreeswitchEslDriver, as the live FreeSWITCH behaves", () => {
     const stopBatch = batches.find((b) => b.some((e) => e.type === "recording.stopped"));
     expect(stopBatch?.at(-1)?.type).toBe("recording.stopped");
     expect(stopBatch?.some((e) => e.type === "leg.hangup")).toBe(false);
+  });
+});
+
+describe("FreeswitchEslDriver resync: recordings running while the link was down", () => {
+  let fake: FakeEsl | undefined;
+  let driver: FreeswitchEslDriver | undefined;
+  afterEach(async () => {
+    await driver?.stop();
+    await fake?.close();
+    driver = undefined;
+    fake = undefined;
+  });
+
+  const BUGS = `<media-bugs>
+ <media-bug>
+  <function>session_record</function>
+  <target>/rec/a-1002.wav</target>
+  <thread-locked>0</thread-locked>
+ </media-bug>
+</media-bugs>
+`;
+
+  /** 1001 (a) and 1002 (b) talking, answered while Callsight was not connected; b's leg is recorded. */
+  async function resynced(buglist: (uuid: string) => string) {
+    fake = await fakeEsl();
+    const f = fake;
+    const row = (uuid: string, name: string, direction: string) => ({
+      uuid,
+      direction,
+      created_epoch: "1796572917",
+      name,
+      cid_num: "1001",
+      dest: "1002",
+      callstate: "ACTIVE",
+      call_uuid: "a",
+    });
+    f.handler = (command) => {
+      if (command.startsWith("auth ")) return "Content-Type: command/reply\nReply-Text: +OK accepted\n\n";
+      if (command.startsWith("event ")) return "Content-Type: command/reply\nReply-Text: +OK\n\n";
+      if (command === "api show channels as json")
+        return apiResponse(
+          JSON.stringify({
+            row_count: 2,
+            rows: [
+              row("a", "sofia/internal/1001@127.0.0.1:5101", "inbound"),
+              row("b", "sofia/internal/1002@127.0.0.1:5102", "outbound"),
+            ],
+          }),
+        );
+      if (command.startsWith("api show ")) return apiResponse('{"row_count":0}\n');
+      if (command.startsWith("api uuid_exists ")) return apiResponse("true");
+      if (command.startsWith("api uuid_buglist ")) return apiResponse(buglist(command.slice(17)));
+      return apiResponse("-ERR no reply\n");
+    };
+    driver = new FreeswitchEslDriver({
+      pbx: "fs",
+      host: "127.0.0.1",
+      port: f.port,
+      secret: "x",
+      logger: pino({ level: "silent" }),
+    });
+    const events: PbxEvent[] = [];
+    driver.onEvents((batch) => events.push(...batch));
+    driver.start();
+    await waitFor(() => driver?.status().connected, "connected");
+    const snapshot = events.find((e) => e.type === "pbx.snapshot");
+    if (snapshot?.type !== "pbx.snapshot") throw new Error("no snapshot");
+    return { events, snapshot, f };
+  }
+
+  it("uuid_buglist names the recordings running: in the snapshot, and ended with the leg's hangup", async () => {
+    const { events, snapshot, f } = await resynced((uuid) =>
+      uuid === "b" ? BUGS : "<media-bugs>\n</media-bugs>\n",
+    );
+    expect(snapshot.recordings).toEqual([{ leg: "b", file: "/rec/a-1002.wav" }]);
+    // Known as recorded from the snapshot on: its hangup ends the recording first (as a live one does).
+    f.connections[0]?.write(
+      jsonEvent({
+        ...(leg("b", "sofia/internal/1002@127.0.0.1:5102", "outbound") as Record<string, string>),
+        "Event-Name": "CHANNEL_HANGUP",
+        "Hangup-Cause": "NORMAL_CLEARING",
+      }),
+    );
+    await waitFor(() => events.some((e) => e.type === "leg.hangup"), "hangup");
+    const after = events.slice(events.indexOf(snapshot) + 1).map((e) => e.type);
+    expect(after.filter((t) => t !== "pbx.connection")).toEqual(["recording.stopped", "leg.hangup"]);
+  });
+
+  it("a leg whose media bugs FreeSWITCH did not list leaves the recordings unknown (absent)", async () => {
+    const { snapshot } = await resynced((uuid) => (uuid === "b" ? "-ERR timeout\n" : BUGS));
+    expect(snapshot.recordings).toBeUndefined();
   });
 });

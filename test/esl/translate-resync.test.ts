@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { LiveModel } from "../../src/domain/live-model.js";
 import { EndpointClassifier } from "../../src/pbx/endpoints.js";
+import { userPresence } from "../../src/pbx/freeswitch-esl/presence.js";
 import { buildEslSnapshot, parseValetInfo } from "../../src/pbx/freeswitch-esl/resync.js";
 import { readEslTrace } from "../../src/pbx/freeswitch-esl/trace.js";
 import {
@@ -14,7 +15,6 @@ import {
   hangupCause,
   legIdentity,
   parseChannelName,
-  userPresence,
 } from "../../src/pbx/freeswitch-esl/translate.js";
 import { parseEslStream } from "../../src/sim/esl-trace.js";
 import { directory } from "../ami/helpers.js";
@@ -409,7 +409,7 @@ describe("resync from the real api replies (20-api)", () => {
     expect(r.snapshot.legs.find((l) => l.leg === "a")?.callId).toBe("older-call");
     expect(r.monitoring).toMatchObject([{ spy: "s", target: "a", mode: "whisper" }]);
     expect(r.snapshot.reachability).toEqual([{ endpoint: "sofia/internal/1004", reachable: true }]);
-    expect(r.registrations.get("sofia/internal/1004")).toEqual(["tok1"]);
+    expect(r.registrations.get("sofia/internal/1004")).toEqual([{ token: "tok1", device: "10.0.0.4:5060" }]);
     // Without valet_info the oldest channel running valet_park on a slot is the parked one.
     expect(r.snapshot.parked).toEqual([{ leg: "p", lot: "default", space: "5901" }]);
     expect(

@@ -1,54 +1,29 @@
 // Callsight over ESL on a real FreeSWITCH 1.11, with sipp phones: each scenario is driven by the phones
 // (or the API, for operations) and asserted through the WebSocket stream, the API and the recording
 // store. The dialplan is the project's dialplan/freeswitch/callsight.xml, installed as its README says.
+// Callsight reaches the event socket through a TCP proxy (the fault scenarios cut it). The scenarios the
+// phones drive, the recording policy's and the faults are in support/freeswitch-{phones,recording,faults}.ts;
+// the faults run last (FreeSWITCH is killed and started again).
 
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PersonView } from "../../src/domain/visibility.js";
-import { type LiveCallsight, liveUsers } from "./support/callsight.js";
+import { liveUsers } from "./support/callsight.js";
+import {
+  audioIn as audioInto,
+  everShown,
+  type FsLive,
+  idle,
+  PEOPLE,
+  recordingsOf,
+  storedRecording,
+} from "./support/freeswitch-checks.js";
+import { faultScenarios } from "./support/freeswitch-faults.js";
+import { phoneScenarios } from "./support/freeswitch-phones.js";
+import { recordingScenarios } from "./support/freeswitch-recording.js";
 import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
 import { until } from "./support/processes.js";
+import { onCallWith } from "./support/scenarios.js";
 import { LiveViewer } from "./support/viewer.js";
-
-const PEOPLE = ["1001", "1002", "1003", "1004", "1005", "1006"];
-
-/** `user` is on an answered call with `other` (a number), as this viewer sees it. */
-function onCallWith(user: string, other: string) {
-  return (v: LiveViewer) =>
-    v.person(user)?.calls?.find((c) => c.state === "up" && c.remote?.some((r) => r.number === other));
-}
-
-/** Every one of `users` idle: available and no call on their tile. */
-function idle(...users: string[]) {
-  return (v: LiveViewer) =>
-    users.every((u) => v.person(u)?.presence === "available" && (v.person(u)?.calls?.length ?? 0) === 0);
-}
-
-/** Whether this viewer was ever shown `user` in a state `check` accepts (from `from` on in its history). */
-function everShown(v: LiveViewer, user: string, check: (p: PersonView) => unknown, from = 0): boolean {
-  return (v.history.get(user) ?? []).slice(from).some((p) => Boolean(check(p)));
-}
-
-async function recordingsOf(callsight: LiveCallsight, call: string, as = "admin"): Promise<any[]> {
-  const res = await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call)}`, as);
-  if (res.status !== 200) throw new Error(`GET /v1/recordings: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.recordings;
-}
-
-async function storedRecording(callsight: LiveCallsight, call: string): Promise<any> {
-  const list = await until(
-    async () => {
-      const r = await recordingsOf(callsight, call);
-      return r.length > 0 ? r : undefined;
-    },
-    `a stored recording of call ${call}`,
-    30_000,
-    250,
-  );
-  expect(list).toHaveLength(1);
-  return list[0];
-}
 
 describe("FreeSWITCH 1.11 over ESL, live", () => {
   let site: FreeSwitchSite;
@@ -65,33 +40,12 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
   /** Each recorded call and how many recordings it got: checked again at the end (no late duplicate). */
   const recorded = new Map<string, number>();
 
-  /**
-   * Waits until FreeSWITCH has written audio into a file whose name starts with `prefix` in its recordings
-   * folder (not one of `done`): media flows into the recording before the test stops it (the live
-   * FreeSWITCH writes as the audio comes, `enable_file_write_buffering=false`). Returns the name.
-   */
-  async function audioIn(prefix: string, done: ReadonlySet<string> = new Set()): Promise<string> {
-    return until(
-      async () => {
-        for (const name of await readdir(site.pbx.recordingsDir)) {
-          if (!name.startsWith(prefix) || done.has(name)) continue;
-          const size = await stat(join(site.pbx.recordingsDir, name)).then(
-            (s) => s.size,
-            () => 0,
-          );
-          if (size > 44 + 2000) return name;
-        }
-        return undefined;
-      },
-      `audio in FreeSWITCH's recording ${prefix}…`,
-      15_000,
-      50,
-    );
-  }
+  const audioIn = (prefix: string, done?: ReadonlySet<string>) => audioInto(site, prefix, done);
+  const live = (): FsLive => ({ site, admin, recorded });
 
   beforeAll(async () => {
     const users = liveUsers().map((u) => (u.id === "1002" ? { ...u, showMyCalls: false } : u));
-    site = await startFreeSwitchSite({ users });
+    site = await startFreeSwitchSite({ users, eslProxy: true });
     admin = await LiveViewer.connect(site.callsight, "admin");
     agent = await LiveViewer.connect(site.callsight, "1001");
     colleague = await LiveViewer.connect(site.callsight, "1003");
@@ -401,13 +355,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     expect((await recordingsOf(callsight, call.call!, "1004")).map((r) => r.id)).toEqual([stored.id]);
   });
 
-  it("no recording was stored twice", async () => {
-    expect(recorded.size).toBe(3);
-    for (const [call, count] of recorded)
-      expect(await recordingsOf(site.callsight, call), call).toHaveLength(count);
-  });
-
-  it("no viewer ever received what it may not see", () => {
+  it("no viewer ever received what it may not see (the scenarios above)", () => {
     // 1002 (Bob) hides whom he talks to: his colleague never got the outside number of his inbound calls.
     expect(colleague.everReceived("15551234567")).toBe(false);
     // The monitored agent never got a monitoring session.
@@ -419,5 +367,23 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     // Admins saw everything (the checks above are not vacuous).
     expect(admin.everReceived("15551234567")).toBe(true);
     expect(admin.everReceived('"mode":"barge"')).toBe(true);
+  });
+
+  describe("from the phones", () => phoneScenarios(live));
+  describe("the recording policy in the dialplan", () => recordingScenarios(live));
+  // Last: FreeSWITCH is killed and started again.
+  describe("faults", () => faultScenarios(live));
+
+  it("no recording was stored twice", async () => {
+    // 3 above, the IVR's, 5 of the recording settings, 2 across an ESL reconnect.
+    expect(recorded.size).toBe(11);
+    for (const [call, count] of recorded)
+      expect(await recordingsOf(site.callsight, call), call).toHaveLength(count);
+  });
+
+  it("the support agent never received anything about sales, in any scenario", () => {
+    for (const id of ["1001", "1002", "1003"]) expect(support.everReceived(`"id":"${id}"`)).toBe(false);
+    for (const number of ["17778732492", "15551234567"]) expect(support.everReceived(number)).toBe(false);
+    expect(support.everReceived('"id":"1005"')).toBe(true);
   });
 });

@@ -7,7 +7,8 @@
 //   pickupParked   bgapi originate {…}user/<picker>@<domain> '&valet_park(<lot> <space>)'   (trace 08)
 //   sendToIvr      api uuid_transfer <uuid> <exten> XML <context>                           (trace 07)
 //   start/stop rec api uuid_record <uuid> start|stop <dir>/<file with the call id>          (trace 11)
-//   policy         api db insert/callsight_recording/<ext>/<off|external|all>               (dialplan/freeswitch)
+//   policy         api db insert/callsight_recording/<ext>/<off|external|all>               (policy-db.ts)
+// The resync's questions and what it remembers between sessions: resync-read.ts.
 
 import path from "node:path";
 import pino, { type Logger } from "pino";
@@ -31,10 +32,13 @@ import type {
   RecordingRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
-import { type PolicyKey, type PolicyStorage, RecordingPolicySync } from "../recording-policy-sync.js";
+import { RecordingPolicySync } from "../recording-policy-sync.js";
 import { EslAuthError, EslConnection } from "./connection.js";
 import type { EslEvent } from "./frame-parser.js";
-import { buildEslSnapshot, parseRows } from "./resync.js";
+import { eslPolicyStorage } from "./policy-db.js";
+import { DND_SUBCLASS } from "./presence.js";
+import { buildEslSnapshot } from "./resync.js";
+import { DeliveredPresence, readResync } from "./resync-read.js";
 import { ESL_EVENT_INTEREST, EslTranslator, SPY_TARGET_VARIABLE } from "./translate.js";
 
 /**
@@ -66,6 +70,7 @@ export const ESL_EVENTS: readonly string[] = [
   "sofia::unregister",
   "sofia::expire",
   "valet_parking::info", //  parked (hold), retrieved (bridge), gave up (exit)
+  DND_SUBCLASS, //           DND on / off from the dialplan's feature codes (*78 / *79, callsight.xml)
 ];
 
 export interface FreeswitchEslDriverOptions {
@@ -159,8 +164,8 @@ export class FreeswitchEslDriver implements PbxDriver {
   private conn?: EslConnection;
   /** Live legs -> their call, as delivered: commands refuse unknown legs, a reconnect keeps call ids. */
   private readonly callIds = new Map<string, string>();
-  /** Endpoints last reported registered: the next snapshot reports the ones that are gone. */
-  private readonly registered = new Set<string>();
+  /** Phones last reported registered and DNDs on: the next snapshot reports the ones that are gone. */
+  private readonly delivered = new DeliveredPresence();
   /** Recording paths started by startRecording, per leg. */
   private readonly recordings = new Map<string, string>();
   /** stopRecording calls waiting for their leg's recording.stopped (or hangup) to be delivered. */
@@ -188,7 +193,11 @@ export class FreeswitchEslDriver implements PbxDriver {
       now: this.now,
     });
     this.log = options.logger ?? pino({ name: "callsight.esl", level: "info" });
-    this.policy = new RecordingPolicySync(this.dbStorage(), { pbx: this.pbx, logger: this.log });
+    const storage = eslPolicyStorage({
+      api: (command) => this.api(command),
+      externalProfiles: options.externalProfiles ?? ["external"],
+    });
+    this.policy = new RecordingPolicySync(storage, { pbx: this.pbx, logger: this.log });
     this.listeners = new EventListeners(this.log);
     this.problems = new InputProblems(this.log, this.pbx, "ESL frame", this.counters);
     this.supervisor = ConnectionSupervisor.forDriver({
@@ -367,34 +376,6 @@ export class FreeswitchEslDriver implements PbxDriver {
     return this.policy.publish(policy, this.supervisor.connected);
   }
 
-  /** How the policy is kept in mod_db: a realm per kind, the extension as the key. */
-  private dbStorage(): PolicyStorage {
-    const seconds = (s: number | undefined) => String(Math.max(0, Math.floor(s ?? 0)));
-    return {
-      name: "the FreeSWITCH db",
-      keysOf: (policy) => {
-        const problems: string[] = [];
-        const usable = (ext: string) => {
-          // `db` takes slash-separated arguments: a key with a slash or a space would be another command.
-          if (SAFE_EXTEN.test(ext) && !ext.includes("/")) return true;
-          problems.push(`extension ${JSON.stringify(ext)}: not a usable db key`);
-          return false;
-        };
-        const keys: PolicyKey[] = [];
-        for (const [ext, value] of Object.entries(policy.extensions)) {
-          if (usable(ext)) keys.push({ key: `callsight_recording/${ext}`, value });
-        }
-        keys.push({ key: "callsight_config/recording_beep", value: seconds(policy.beepSeconds) });
-        for (const [ext, s] of Object.entries(policy.beepByExtension ?? {})) {
-          if (usable(ext)) keys.push({ key: `callsight_recording_beep/${ext}`, value: seconds(s) });
-        }
-        return { keys, problems };
-      },
-      put: (key, value) => this.api(`db insert/${key}/${value}`),
-      remove: (key) => this.api(`db delete/${key}`),
-    };
-  }
-
   /** Whether the driver knows a leg as live (for tests and the operations layer). */
   knowsLeg(leg: string): boolean {
     return this.callIds.has(leg);
@@ -506,49 +487,27 @@ export class FreeswitchEslDriver implements PbxDriver {
     });
     try {
       this.translator.reset();
-      const timeoutMs = o.resyncTimeoutMs ?? 30_000;
       const at = this.now();
-      const optional = (command: string) =>
-        conn.api(command, { timeoutMs }).catch((err: Error) => {
-          if (conn.closed) throw err;
-          this.log.warn({ pbx: this.pbx, command, err: err.message }, "ESL resync command failed");
-          return undefined;
-        });
-      const channelsP = conn.api("show channels as json", {
-        timeoutMs,
-        onReply: () => {
+      const replies = await readResync(conn, {
+        pbx: this.pbx,
+        timeoutMs: o.resyncTimeoutMs ?? 30_000,
+        log: this.log,
+        onChannelsReply: () => {
           phase = "buffering";
         },
       });
-      const [channels, calls, registrations, valet] = await Promise.all([
-        channelsP,
-        optional("show calls as json"),
-        optional("show registrations as json"),
-        optional("valet_info"),
-      ]);
-      const spyModes = await this.spyModes(conn, channels, timeoutMs);
       const resync = buildEslSnapshot({
         pbx: this.pbx,
         at,
-        channels,
-        ...(calls !== undefined ? { calls } : {}),
-        ...(registrations !== undefined ? { registrations } : {}),
-        ...(valet !== undefined ? { valet } : {}),
-        spyModes,
+        ...replies,
         previousCallIds: this.callIds,
         ...(o.classifier ? { classifier: o.classifier } : {}),
         ...(o.externalProfiles ? { externalProfiles: o.externalProfiles } : {}),
       });
       for (const p of resync.problems) this.log.debug({ pbx: this.pbx, problem: p }, "ESL resync");
       const snapshot = resync.snapshot;
-      // Phones that were registered before and are not any more (they expired while we were away).
-      if (registrations !== undefined && !registrations.trim().startsWith("-ERR")) {
-        for (const endpoint of this.registered) {
-          if (!resync.registrations.has(endpoint)) snapshot.reachability.push({ endpoint, reachable: false });
-        }
-        this.registered.clear();
-        for (const endpoint of resync.registrations.keys()) this.registered.add(endpoint);
-      }
+      // Phones registered and DNDs on before that are not any more (they went while we were away).
+      this.delivered.complete(snapshot, replies, resync.registrations.keys());
       this.translator.seed(snapshot, {
         originators: resync.originators,
         monitoring: new Map(resync.monitoring.map((m) => [m.spy, m.target])),
@@ -579,28 +538,6 @@ export class FreeswitchEslDriver implements PbxDriver {
     if (this.supervisor.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "ESL connection lost");
     this.deliver([{ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
     return true;
-  }
-
-  /** The mode of eavesdrops running at resync time is only in the spy legs' variables. */
-  private async spyModes(
-    conn: EslConnection,
-    channels: string,
-    timeoutMs: number,
-  ): Promise<Map<string, MonitoringMode>> {
-    const modes = new Map<string, MonitoringMode>();
-    const spies = parseRows(channels, "show channels", []).filter(
-      (r) => r.application === "eavesdrop" && r.uuid,
-    );
-    for (const row of spies) {
-      const uuid = row.uuid as string;
-      if (!SAFE_ID.test(uuid)) continue;
-      const get = (v: string) => conn.api(`uuid_getvar ${uuid} ${v}`, { timeoutMs }).catch(() => "");
-      const [a, b] = await Promise.all([get("eavesdrop_whisper_aleg"), get("eavesdrop_whisper_bleg")]);
-      const aleg = a.trim() === "true";
-      const bleg = b.trim() === "true";
-      modes.set(uuid, aleg && bleg ? "barge" : aleg || bleg ? "whisper" : "listen");
-    }
-    return modes;
   }
 
   private ingest(events: EslEvent[]): void {
@@ -642,10 +579,7 @@ export class FreeswitchEslDriver implements PbxDriver {
         for (const l of e.legs) this.callIds.set(l.leg, l.callId);
         for (const leg of [...this.recordings.keys()])
           if (!this.callIds.has(leg)) this.recordings.delete(leg);
-      } else if (e.type === "device.reachability") {
-        if (e.reachable) this.registered.add(e.endpoint);
-        else this.registered.delete(e.endpoint);
-      }
+      } else this.delivered.observe(e);
     }
     this.counters.events += events.length;
     this.listeners.deliver(events);

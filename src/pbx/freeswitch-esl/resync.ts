@@ -3,11 +3,14 @@
 //   show calls as json         -> the A/B pairs of calls (uuid, b_uuid), on top of call_uuid links
 //   show registrations as json -> registered phones (reg_user, url `sofia/<profile>/sip:…`, token)
 //   valet_info                 -> parked calls (`<lot name=…><extension uuid=…>5901</extension>`)
+//   db list/callsight_dnd      -> extensions with DND on (the dialplan's *78 / *79 keep it there)
+//   uuid_buglist <uuid>        -> the recordings running on an answered leg (`session_record` media bugs)
 // Replies that are `-ERR …` (a module not loaded) count as empty, and say so in `problems`.
 
 import type { MonitoringMode } from "../../domain/directory.js";
 import type { MonitoringStarted, PbxSnapshot, SnapshotLeg } from "../../domain/events.js";
 import { EndpointClassifier } from "../endpoints.js";
+import { parseDndList, type RegistrationEntry, registrationDevice } from "./presence.js";
 import {
   bridgeId,
   type ChannelFacts,
@@ -29,6 +32,15 @@ export interface EslResyncInput {
   registrations?: string;
   /** The body of `valet_info`. */
   valet?: string;
+  /** The body of `db list/callsight_dnd`. */
+  dnd?: string;
+  /** Channels the list still has that FreeSWITCH no longer does (`uuid_exists` false): not legs. */
+  ended?: ReadonlySet<string>;
+  /**
+   * `uuid_buglist` of each answered leg: the recordings running (the dialplan may have started one while
+   * Callsight was away). Without an answer for every answered leg the snapshot does not say.
+   */
+  mediaBugs?: ReadonlyMap<string, string>;
   /** Eavesdrop mode of spy legs (read from their variables with uuid_getvar). */
   spyModes?: ReadonlyMap<string, MonitoringMode>;
   /** Call ids the previous session used for legs that still exist: a reconnect keeps them. */
@@ -43,8 +55,8 @@ export interface EslResync {
   monitoring: MonitoringStarted[];
   /** Outgoing leg -> the leg it was originated for (its call's A-leg). */
   originators: Map<string, string>;
-  /** Registered endpoint -> registration tokens. */
-  registrations: Map<string, string[]>;
+  /** Registered endpoint -> its registrations (Call-ID, contact). */
+  registrations: Map<string, RegistrationEntry[]>;
   problems: string[];
 }
 
@@ -78,6 +90,21 @@ export function parseRows(body: string | undefined, what: string, problems: stri
     out.push(row);
   }
   return out;
+}
+
+/**
+ * `uuid_buglist` XML -> the files its `session_record` bugs write (record_session, uuid_record); undefined
+ * when the body is not a bug list (an error).
+ */
+export function parseBugList(body: string | undefined): string[] | undefined {
+  if (body === undefined || !body.includes("<media-bugs")) return undefined;
+  const files: string[] = [];
+  for (const bug of body.matchAll(/<media-bug>([\s\S]*?)<\/media-bug>/g)) {
+    const inner = bug[1] ?? "";
+    if (/<function>\s*session_record\s*<\/function>/.test(inner))
+      files.push((/<target>([^<]*)<\/target>/.exec(inner)?.[1] ?? "").trim());
+  }
+  return files;
 }
 
 /** `valet_info` XML -> parked legs. */
@@ -114,7 +141,8 @@ export function buildEslSnapshot(input: EslResyncInput): EslResync {
   for (const row of rows) {
     const uuid = row.uuid;
     const name = row.name ?? "";
-    if (!uuid || legs.has(uuid) || PLUMBING.has(parseChannelName(name).tech)) continue;
+    if (!uuid || legs.has(uuid) || input.ended?.has(uuid) || PLUMBING.has(parseChannelName(name).tech))
+      continue;
     const facts: ChannelFacts = { uuid, channel: name, direction: row.direction ?? "" };
     if (row.cid_num) facts.cidNum = row.cid_num;
     if (row.cid_name) facts.cidName = row.cid_name;
@@ -191,7 +219,7 @@ export function buildEslSnapshot(input: EslResyncInput): EslResync {
     monitoring.push({ pbx: input.pbx, at: input.at, type: "monitoring.started", spy: uuid, target, mode });
   }
 
-  const registrations = new Map<string, string[]>();
+  const registrations = new Map<string, RegistrationEntry[]>();
   const reachability: PbxSnapshot["reachability"] = [];
   for (const row of parseRows(input.registrations, "show registrations", problems)) {
     const user = row.reg_user;
@@ -205,9 +233,11 @@ export function buildEslSnapshot(input: EslResyncInput): EslResync {
       registrations.set(endpoint, tokens);
       reachability.push({ endpoint, reachable: true });
     }
-    if (row.token) tokens.push(row.token);
+    const device = registrationDevice(url);
+    if (row.token) tokens.push(device ? { token: row.token, device } : { token: row.token });
   }
 
+  const recordings = input.mediaBugs && recordingsOf([...legs.values()], input.mediaBugs);
   return {
     snapshot: {
       pbx: input.pbx,
@@ -216,14 +246,30 @@ export function buildEslSnapshot(input: EslResyncInput): EslResync {
       legs: [...legs.values()],
       reachability,
       presence: [],
-      dnd: [],
+      dnd: parseDndList(input.dnd, problems).map((extension) => ({ extension, on: true })),
       parked,
+      ...(recordings ? { recordings } : {}),
     },
     monitoring,
     originators,
     registrations,
     problems,
   };
+}
+
+/** The recordings on the answered legs; undefined when a leg's media bugs are not known. */
+function recordingsOf(
+  legs: readonly SnapshotLeg[],
+  mediaBugs: ReadonlyMap<string, string>,
+): { leg: string; file?: string }[] | undefined {
+  const out: { leg: string; file?: string }[] = [];
+  for (const l of legs) {
+    if (l.state !== "up") continue;
+    const files = parseBugList(mediaBugs.get(l.leg));
+    if (!files) return undefined;
+    for (const file of files) out.push(file ? { leg: l.leg, file } : { leg: l.leg });
+  }
+  return out;
 }
 
 /** `created_epoch` (seconds since epoch) -> ms; undefined when missing or 0. */

@@ -1,7 +1,7 @@
 // FreeSWITCH ESL events -> normalized events. Deterministic and free of I/O, like AmiTranslator: it
 // keeps only what ESL spreads over several events (which legs exist and which call each belongs to,
 // who a leg was originated for, bridges, intercepts waiting for their PICKED_OFF, valet slots,
-// eavesdrop sessions, registrations).
+// eavesdrop sessions). Registrations, published presence and DND are presence.ts's.
 //
 // What the real FreeSWITCH showed (test/fixtures/freeswitch) and how it is read:
 // - A B-leg's `Channel-Call-UUID` is its own uuid in CHANNEL_OUTGOING, the A-leg's from CHANNEL_CREATE
@@ -21,15 +21,10 @@
 //   is announced before the hangup, while the leg is still part of its call.
 
 import type { MonitoringMode } from "../../domain/directory.js";
-import type {
-  DialEnded,
-  LegEndpoint,
-  PbxEvent,
-  PbxSnapshot,
-  PresenceStateChanged,
-} from "../../domain/events.js";
+import type { DialEnded, LegEndpoint, PbxEvent, PbxSnapshot } from "../../domain/events.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { type EslEvent, hdr } from "./frame-parser.js";
+import { EslPresence, type RegistrationEntry } from "./presence.js";
 
 /**
  * The channel variable FreeswitchEslDriver.monitor sets on the spy leg it originates: the monitored leg's
@@ -362,39 +357,6 @@ export function eavesdropMode(aleg: unknown, bleg: unknown): MonitoringMode {
   return "listen";
 }
 
-/**
- * User-chosen presence from a PRESENCE_IN a phone published (rpid is the PIDF activity, status its
- * note). Line states (`on-the-phone`, FreeSWITCH's own "Registered"/"CS_ROUTING" notes) are not a
- * choice and give undefined: the model derives line state from the legs.
- */
-export function userPresence(rpid: string, status: string): PresenceStateChanged["state"] | undefined {
-  const r = rpid.toLowerCase();
-  const s = status.toLowerCase().trim();
-  if (r === "dnd" || r === "busy" || /\b(dnd|do not disturb)\b/.test(s)) return "dnd";
-  if (
-    [
-      "away",
-      "vacation",
-      "holiday",
-      "appointment",
-      "meeting",
-      "steppedout",
-      "lunch",
-      "breakfast",
-      "dinner",
-      "travel",
-      "xa",
-      "extended-away",
-      "idle",
-    ].includes(r) ||
-    /^(away|be right back|brb|out to lunch|extended away|in a meeting)\b/.test(s)
-  )
-    return "away";
-  if (r === "unavailable" || /^(unavailable|offline|closed)\b/.test(s)) return "unavailable";
-  if (/^(available|online|open|ready)\b/.test(s) || r === "available" || r === "open") return "available";
-  return undefined;
-}
-
 function dialStatus(cause: string): DialEnded["status"] {
   switch (cause) {
     case "USER_BUSY":
@@ -472,8 +434,8 @@ export interface EslSeed {
   originators?: ReadonlyMap<string, string>;
   /** Spy leg -> monitored leg. */
   monitoring?: ReadonlyMap<string, string>;
-  /** Registered endpoint -> registration tokens (SIP Call-IDs). */
-  registrations?: ReadonlyMap<string, readonly string[]>;
+  /** Registered endpoint -> its registrations (SIP Call-IDs and contacts). */
+  registrations?: ReadonlyMap<string, readonly RegistrationEntry[]>;
 }
 
 const GONE_KEPT = 20_000;
@@ -490,8 +452,8 @@ export class EslTranslator {
   /** `lot/space` -> parked leg, and the leg running valet_park on an occupied slot (the retriever). */
   private readonly parkedAt = new Map<string, string>();
   private readonly retrievers = new Map<string, string>();
-  private readonly registrations = new Map<string, Set<string>>();
-  private readonly reachable = new Map<string, boolean>();
+  /** Registrations, published presence and DND. */
+  private readonly presence: EslPresence;
   private readonly rules: IdentityRules;
   private readonly now: () => number;
   readonly counters: EslTranslatorCounters = { frames: 0, events: 0, ignored: 0, unknown: {} };
@@ -505,6 +467,9 @@ export class EslTranslator {
       externalProfiles: new Set(options.externalProfiles ?? ["external"]),
     };
     this.now = options.now ?? (() => 0);
+    this.presence = new EslPresence(pbx, () => {
+      this.counters.ignored++;
+    });
   }
 
   get identityRules(): IdentityRules {
@@ -526,8 +491,7 @@ export class EslTranslator {
     this.intercepts.clear();
     this.parkedAt.clear();
     this.retrievers.clear();
-    this.registrations.clear();
-    this.reachable.clear();
+    this.presence.reset();
   }
 
   /** Starts from what a resync found, so that live events continue it without re-announcing legs. */
@@ -551,15 +515,18 @@ export class EslTranslator {
       this.legs.set(l.leg, known);
       this.noteCall(l.callId);
     }
+    // Recordings running (when the snapshot says): their end is announced with the leg's hangup, as live.
+    for (const r of snapshot.recordings ?? []) {
+      const leg = this.legs.get(r.leg);
+      if (leg) leg.recording = r.file ?? "";
+    }
     for (const p of snapshot.parked) {
       const leg = this.legs.get(p.leg);
       if (!leg) continue;
       leg.parked = { lot: p.lot, space: p.space };
       this.parkedAt.set(`${p.lot}/${p.space}`, p.leg);
     }
-    for (const r of snapshot.reachability) this.reachable.set(r.endpoint, r.reachable);
-    for (const [endpoint, tokens] of seed.registrations ?? [])
-      this.registrations.set(endpoint, new Set(tokens));
+    this.presence.seed(snapshot.reachability, seed.registrations);
   }
 
   /** The call a live leg belongs to, as far as the translator knows. */
@@ -658,7 +625,7 @@ export class EslTranslator {
         break;
       }
       case "PRESENCE_IN":
-        this.presence(e, at, out);
+        this.presence.presence(e, at, out);
         break;
       case "CUSTOM":
         this.custom(e, at, out);
@@ -986,62 +953,12 @@ export class EslTranslator {
     });
   }
 
-  // ---- presence, registrations, parking ----------------------------------------------------------
-
-  private presence(e: EslEvent, at: number, out: PbxEvent[]): void {
-    // Channel presence (a phone's line state, `proto: any`) and parking-lot presence (`proto: park`) are
-    // derived from legs and valet events; only a presence a user published says what they chose.
-    const proto = hdr(e, "proto") ?? "";
-    if (hdr(e, "Unique-ID") !== undefined || proto === "park" || proto === "any" || proto === "conf") {
-      this.counters.ignored++;
-      return;
-    }
-    const from = hdr(e, "from") ?? hdr(e, "login") ?? "";
-    let user = from.startsWith("sip:") ? from.slice(4) : from;
-    const atSign = user.indexOf("@");
-    if (atSign >= 0) user = user.slice(0, atSign);
-    const status = hdr(e, "status") ?? "";
-    const state = userPresence(hdr(e, "rpid") ?? "", status);
-    if (!user || !state) {
-      this.counters.ignored++;
-      return;
-    }
-    const message = status && status.toLowerCase() !== state ? status : "";
-    out.push({
-      pbx: this.pbx,
-      at,
-      type: "presence.state",
-      extension: user,
-      state,
-      ...(message ? { message } : {}),
-    });
-  }
+  // ---- parking (registrations, published presence and DND: presence.ts) ---------------------------
 
   private custom(e: EslEvent, at: number, out: PbxEvent[]): void {
     const sub = hdr(e, "Event-Subclass") ?? "";
+    if (this.presence.custom(sub, e, at, out)) return;
     switch (sub) {
-      case "sofia::register":
-      case "sofia::unregister":
-      case "sofia::expire": {
-        const profile = hdr(e, "profile-name") ?? "internal";
-        const user = hdr(e, "from-user") ?? hdr(e, "user") ?? hdr(e, "username");
-        if (!user) break;
-        const endpoint = `sofia/${profile}/${user}`;
-        const token = hdr(e, "call-id") ?? hdr(e, "contact") ?? "";
-        let set = this.registrations.get(endpoint);
-        if (sub === "sofia::register") {
-          if (!set) {
-            set = new Set();
-            this.registrations.set(endpoint, set);
-          }
-          set.add(token);
-        } else if (set) {
-          if (token) set.delete(token);
-          else set.clear();
-        }
-        this.setReachable(endpoint, (set?.size ?? 0) > 0, at, out);
-        break;
-      }
       case "valet_parking::info": {
         const l = this.ensure(e, at, out);
         const lot = hdr(e, "Valet-Lot-Name") ?? "default";
@@ -1085,11 +1002,5 @@ export class EslTranslator {
       outcome,
       ...(outcome === "retrieved" && retriever && this.legs.get(retriever)?.leg ? { retriever } : {}),
     });
-  }
-
-  private setReachable(endpoint: string, reachable: boolean, at: number, out: PbxEvent[]): void {
-    if (this.reachable.get(endpoint) === reachable) return;
-    this.reachable.set(endpoint, reachable);
-    out.push({ pbx: this.pbx, at, type: "device.reachability", endpoint, reachable });
   }
 }

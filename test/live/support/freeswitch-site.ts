@@ -2,7 +2,6 @@
 // worker (built CLI) connected to it over ESL, and sipp phones 1001–1006 and a carrier. `teardown` stops
 // everything in reverse order, also after a failure.
 
-import { createSocket } from "node:dgram";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,8 +9,9 @@ import { type LocalRedis, startLocalRedis } from "../../../src/runtime/local-red
 import { NAMES } from "./asterisk-site.js";
 import { LiveCallsight, type LiveUser } from "./callsight.js";
 import { LiveFreeSwitch, PHONES } from "./freeswitch.js";
-import { stopAll, until } from "./processes.js";
-import { type Answer, SippEndpoint, type SippRun } from "./sipp.js";
+import { stopAll } from "./processes.js";
+import { SippEndpoint } from "./sipp.js";
+import { TcpProxy } from "./tcp-proxy.js";
 
 export interface FreeSwitchSite {
   dir: string;
@@ -21,6 +21,8 @@ export interface FreeSwitchSite {
   phones: Record<string, SippEndpoint>;
   /** The carrier: calls in from its port to the `external` profile, answers the `carrier` gateway. */
   carrier: SippEndpoint;
+  /** With `eslProxy`: the TCP proxy Callsight reaches the event socket through (a test cuts it). */
+  eslProxy?: TcpProxy;
   teardown(): Promise<void>;
 }
 
@@ -28,6 +30,8 @@ export interface FreeSwitchSiteOptions {
   users?: LiveUser[];
   /** Extra keys of the pbx entry in callsight.yaml. */
   pbx?: Record<string, unknown>;
+  /** Callsight connects to the event socket through a TcpProxy the test can cut (fs_cli still goes direct). */
+  eslProxy?: boolean;
 }
 
 export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): Promise<FreeSwitchSite> {
@@ -35,8 +39,10 @@ export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): 
   const pbx = await LiveFreeSwitch.create(dir);
   let redis: LocalRedis | undefined;
   let callsight: LiveCallsight | undefined;
+  let eslProxy: TcpProxy | undefined;
   const teardown = async () => {
     await callsight?.stop().catch(() => undefined);
+    await eslProxy?.stop().catch(() => undefined);
     await pbx.stop().catch(() => undefined);
     await redis?.stop().catch(() => undefined);
     await stopAll();
@@ -45,6 +51,7 @@ export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): 
   try {
     await pbx.start();
     redis = await startLocalRedis();
+    if (options.eslProxy) eslProxy = await TcpProxy.start(pbx.ports.esl);
     callsight = await LiveCallsight.create({
       dir,
       redisUrl: redis.url,
@@ -53,7 +60,7 @@ export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): 
         id: "main",
         driver: "esl",
         host: "127.0.0.1",
-        port: pbx.ports.esl,
+        port: eslProxy?.port ?? pbx.ports.esl,
         secret: pbx.esl.password,
         ivr: { context: "callsight", exten: "callsight_ivr" },
         domain: pbx.domain,
@@ -78,7 +85,7 @@ export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): 
       dir,
       () => pbx.ports.external,
     );
-    return { dir, pbx, redis, callsight, phones, carrier, teardown };
+    return { dir, pbx, redis, callsight, phones, carrier, ...(eslProxy ? { eslProxy } : {}), teardown };
   } catch (err) {
     await teardown();
     throw err;

@@ -186,6 +186,18 @@ export class LiveFreeSwitch {
     await until(async () => (await this.channels()).length === 0, "no channels left", 15_000);
   }
 
+  /**
+   * Kills FreeSWITCH at once (SIGKILL, a crash or a power cut): no hangups are sent, its event socket just
+   * closes. Its sqlite databases (registrations, mod_db) stay in the run's folder for the next `start()`.
+   */
+  async kill(): Promise<void> {
+    const proc = this.process;
+    if (!proc) return;
+    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGKILL");
+    await proc.exited;
+    this.process = undefined;
+  }
+
   async stop(): Promise<void> {
     if (!this.process) return;
     const proc = this.process;

@@ -1,0 +1,138 @@
+// FreeSWITCH live scenarios of the recording policy the dialplan enforces (dialplan/freeswitch/callsight.xml,
+// hooked in as its README says): an outside caller the IVR sends on to an `external` user, a picked-up call
+// and the callee who only rang, and each setting of 1001 on internal, inbound and outbound calls. Asserted
+// through the viewer, the API and the recording store.
+
+import { readdirSync } from "node:fs";
+import { basename } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  audioIn,
+  everShown,
+  type FsLive,
+  idle,
+  recordingsOf,
+  setRecording,
+  storedRecording,
+} from "./freeswitch-checks.js";
+import type { FreeSwitchSite } from "./freeswitch-site.js";
+import { onCallWith, ringing } from "./scenarios.js";
+
+/** The files FreeSWITCH wrote for a call that are still in its recordings folder. */
+function filesOf(site: FreeSwitchSite, call: string): string[] {
+  return readdirSync(site.pbx.recordingsDir).filter(
+    (f) => f.startsWith(`${call}-`) || f.includes(`-${call}-`),
+  );
+}
+
+export function recordingScenarios(live: () => FsLive): void {
+  it("an outside caller routed through the IVR to an `external` user is recorded by the dialplan, not by a repair", async () => {
+    const { site, admin, recorded } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    await setRecording(site, "1001", "external");
+    try {
+      const callee = await phones["1001"]!.answer({ ringMs: 300 });
+      // The main number answers with the IVR menu; "1" sends the caller on to Sales (1001) with
+      // `transfer 1001 XML default`, the extension internal calls take.
+      const caller = await carrier.call("15559990000", [{ pauseMs: 1500 }, { dtmf: "1" }]);
+      const call = await admin.sees("1001 on the inbound call, recorded", (v) =>
+        v.person("1001")?.calls?.find((c) => c.state === "up" && c.recording),
+      );
+      expect(call.direction).toBe("inbound");
+      // The dialplan's file (<call>-<extension>.wav), not Callsight's repair (<call>-1001-repair-<ms>.wav).
+      await audioIn(site, `${call.call}-1001.wav`);
+      await pbx.hangupDevice("1001");
+      await admin.sees("1001 idle", idle("1001"));
+      const stored = await storedRecording(callsight, call.call!);
+      expect(stored).toMatchObject({
+        callId: call.call,
+        extension: "1001",
+        requiredBy: ["1001"],
+        direction: "inbound",
+      });
+      expect(basename(stored.file)).toBe(`${call.call}-1001.wav`);
+      expect(stored.originalPath).not.toMatch(/repair/);
+      recorded.set(call.call!, 1);
+      expect(await callee.done).toBe(0);
+      expect(await caller.done).toBe(0);
+    } finally {
+      await setRecording(site, "1001", "off");
+    }
+  });
+
+  it("a call picked up through the API is not recorded for the callee who only rang (1002 `all`)", async () => {
+    const { site, admin } = live();
+    const { phones, callsight, pbx } = site;
+    await setRecording(site, "1002", "all");
+    try {
+      const from = admin.history.get("1001")?.length ?? 0;
+      const callee = await phones["1002"]!.answer("ring-until-cancelled");
+      const picker = await phones["1003"]!.answer({ ringMs: 200 });
+      await phones["1001"]!.call("1002");
+      await admin.sees("1002 ringing", ringing("1002"));
+      const res = await callsight.api("POST", "/v1/operations/pickup", "1003", { target: "1002" });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const call = await admin.sees("1001 on a call with 1003", onCallWith("1001", "1003"));
+      expect(await callee.done).toBe(0);
+      await pbx.hangupDevice("1001");
+      await admin.sees("1001 and 1003 idle", idle("1001", "1003"));
+      expect(everShown(admin, "1001", (p) => p.calls?.some((c) => c.recording), from)).toBe(false);
+      expect(filesOf(site, call.call!)).toEqual([]);
+      expect(await recordingsOf(callsight, call.call!)).toEqual([]);
+      expect(await picker.done).toBe(0);
+    } finally {
+      await setRecording(site, "1002", "off");
+    }
+  });
+
+  describe("each recording setting of 1001 on internal, inbound and outbound calls", () => {
+    for (const policy of ["off", "external", "all"] as const) {
+      for (const kind of ["internal", "inbound", "outbound"] as const) {
+        const expected = policy === "all" || (policy === "external" && kind !== "internal");
+        it(`${policy} on an ${kind} call: ${expected ? "recorded once, as 1001's" : "not recorded"}`, async () => {
+          const { site, admin, recorded } = live();
+          const { phones, carrier, callsight, pbx } = site;
+          await setRecording(site, "1001", policy);
+          try {
+            const from = admin.history.get("1001")?.length ?? 0;
+            if (kind === "internal") {
+              await phones["1002"]!.answer({ ringMs: 200 });
+              await phones["1001"]!.call("1002");
+            } else if (kind === "inbound") {
+              await phones["1001"]!.answer({ ringMs: 200 });
+              await carrier.call("15559990001");
+            } else {
+              await carrier.answer({ ringMs: 200 });
+              await phones["1001"]!.call("17778732492");
+            }
+            const other = kind === "internal" ? "1002" : kind === "inbound" ? "15551234567" : "17778732492";
+            const call = await admin.sees(`1001 on the ${kind} call`, onCallWith("1001", other));
+            if (expected) {
+              await admin.sees("1001's call recorded", (v) =>
+                v.person("1001")?.calls?.find((c) => c.recording),
+              );
+              await audioIn(site, `${call.call}-1001.wav`);
+            }
+            await pbx.hangupDevice("1001");
+            await admin.sees("1001 idle", idle("1001"));
+            expect(everShown(admin, "1001", (p) => p.calls?.some((c) => c.recording), from)).toBe(expected);
+            if (!expected) {
+              // record_session opens its file when the leg answers: none was written for this call.
+              expect(filesOf(site, call.call!)).toEqual([]);
+              expect(await recordingsOf(callsight, call.call!)).toEqual([]);
+              return;
+            }
+            const stored = await storedRecording(callsight, call.call!);
+            expect(stored).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: kind });
+            expect(basename(stored.file)).toBe(`${call.call}-1001.wav`);
+            recorded.set(call.call!, 1);
+            // 1001 lists it (he was on the call).
+            expect((await recordingsOf(callsight, call.call!, "1001")).map((r) => r.id)).toEqual([stored.id]);
+          } finally {
+            await setRecording(site, "1001", "off");
+          }
+        });
+      }
+    }
+  });
+}
