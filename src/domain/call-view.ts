@@ -9,6 +9,7 @@ import {
   isOutside,
   type Leg,
   legOnHold,
+  legRings,
   type MonitoringSession,
   type Party,
   partyLegs,
@@ -54,7 +55,13 @@ export function callView(call: Call, legs: ReadonlyMap<string, Leg>): CallView {
       leg: l.id,
       number: l.number,
       external: isOutside(l),
-      state: l.parked ? "parked" : legOnHold(l, legs, call) && l.state === "up" ? "held" : l.state,
+      state: l.parked
+        ? "parked"
+        : legOnHold(l, legs, call) && l.state === "up"
+          ? "held"
+          : legRings(l)
+            ? "ringing"
+            : l.state,
       recording: l.recording,
       since: l.createdAt,
     };

@@ -139,6 +139,14 @@ export function callDirection(call: Call, legs: ReadonlyMap<string, Leg>): CallD
   return call.history.some((p) => p.external) ? "outbound" : "internal";
 }
 
+/**
+ * Whether a leg rings: the device said so, or the PBX is offering the call to it and the device has not answered
+ * yet (a phone's 180 may come after the board already shows the offer). Presence and pickup both read this.
+ */
+export function legRings(leg: Pick<Leg, "state" | "outgoing">): boolean {
+  return leg.state === "ringing" || (leg.outgoing && leg.state === "dialing");
+}
+
 /** Whether a leg is on hold: it pressed hold, or someone it is bridged with did. */
 export function legOnHold(leg: Leg, legs: ReadonlyMap<string, Leg>, call: Call | undefined): boolean {
   if (leg.held || leg.parked) return true;

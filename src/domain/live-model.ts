@@ -8,6 +8,7 @@ import {
   type Leg,
   legKey,
   legOnHold,
+  legRings,
   type MonitoringSession,
   partyOf,
   rememberParty,
@@ -699,8 +700,7 @@ export class LiveModel {
     const legStates: ("ringing" | "talking" | "held")[] = [];
     for (const leg of this.legsByUser.get(user) ?? []) {
       const call = this.calls.get(legKey(leg.pbx, leg.callId));
-      // A leg the PBX is offering to the device rings, even before the device says so.
-      if (leg.state === "ringing" || (leg.outgoing && leg.state === "dialing")) legStates.push("ringing");
+      if (legRings(leg)) legStates.push("ringing");
       else if (legOnHold(leg, this.legs, call)) legStates.push("held");
       else legStates.push("talking");
     }

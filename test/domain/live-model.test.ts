@@ -439,6 +439,17 @@ describe("leg.ringing", () => {
     expect(call("C1").state).toBe("ringing");
   });
 
+  it("a leg offered to the callee's phone rings before the phone says so: presence and call view agree", () => {
+    // Live on FreeSWITCH the board showed 1002 ringing while a pickup was refused as "not ringing": the
+    // presence read the offered leg as ringing, the call view did not. Both read legRings now.
+    run([ev.internal("A", "C1", "1001"), ev.internal("B", "C1", "1002", true)]);
+    expect(model.leg(P, "B")?.state).toBe("dialing");
+    expect(model.presenceOf("bob")).toBe("ringing");
+    expect(call("C1").legs.find((l) => l.leg === "B")?.state).toBe("ringing");
+    // The caller's own leg, dialling out, does not ring.
+    expect(call("C1").legs.find((l) => l.leg === "A")?.state).toBe("dialing");
+  });
+
   it("a late ringing after the answer does not un-answer the leg", () => {
     run(aliceCallsBob());
     run([ev.ringing("B")]);

@@ -2,8 +2,8 @@
 // each is driven by the phones (or the API, for operations) and asserted through the WebSocket stream,
 // the API and the recording store.
 
-import { readdirSync } from "node:fs";
-import { basename } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
 import { until } from "./processes.js";
@@ -317,6 +317,15 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       const start = await callsight.api("POST", "/v1/operations/record-start", "1004", { target: "1002" });
       expect(start.status, JSON.stringify(start.body)).toBe(202);
       await admin.sees("the call recorded", (v) => v.person("1002")?.calls?.find((c) => c.recording));
+      // A supervisor stops a recording that holds speech: wait until MixMonitor wrote audio past the WAV header.
+      await until(
+        () =>
+          readdirSync(site.pbx.monitorDir).some(
+            (f) =>
+              f.startsWith(`callsight-${call.call}-`) && statSync(join(site.pbx.monitorDir, f)).size > 44,
+          ),
+        "audio in the on-demand recording",
+      );
       const stop = await callsight.api("POST", "/v1/operations/record-stop", "1004", { target: "1002" });
       expect(stop.status, JSON.stringify(stop.body)).toBe(202);
       await admin.sees("the recording stopped", (v) =>
