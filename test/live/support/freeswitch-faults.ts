@@ -7,7 +7,14 @@
 import { readdirSync } from "node:fs";
 import { basename } from "node:path";
 import { expect, it } from "vitest";
-import { linkState, linkStates } from "./faults.js";
+import {
+  linkState,
+  linkStates,
+  serveLogCount,
+  serveLogs,
+  unhandledRedisErrors,
+  v1Answers,
+} from "./faults.js";
 import {
   audioIn,
   type FsLive,
@@ -19,7 +26,77 @@ import {
 import { until } from "./processes.js";
 import { onCallWith } from "./scenarios.js";
 
+/** The lease the server's PBX link is owned through (CALLSIGHT_LEASE_TTL_MS, default 5 s). */
+const LEASE_LOST = /PBX lease (lost|lapsed)/;
+const OUTAGE_MS = 30_000;
+
 export function faultScenarios(live: () => FsLive): void {
+  it("Redis away for 30 s mid-call: the board stays live, the recording that ended meanwhile is stored once, /readyz tells why", async () => {
+    const { site, admin, recorded } = live();
+    const { callsight, pbx, phones } = site;
+    await setRecording(site, "1002", "all");
+    const callee = await phones["1002"]!.answer({ ringMs: 300 });
+    await phones["1001"]!.call("1002");
+    const call = await admin.sees("1002 on a recorded call", (v) =>
+      v.person("1002")?.calls?.find((c) => c.state === "up" && c.recording),
+    );
+    await audioIn(site, `${call.call}-1002.wav`);
+    const lapsedBefore = await serveLogCount(callsight, LEASE_LOST);
+    const outboxedBefore = await serveLogCount(callsight, /kept in the outbox/);
+
+    await site.stopRedis();
+    const down = Date.now();
+    try {
+      await until(
+        async () => {
+          const r = await callsight.readyz();
+          return r.status === 503 && /redis/i.test(r.body.problems.join("; ")) ? r : undefined;
+        },
+        "/readyz to say Redis is away",
+        10_000,
+      );
+      // Past the PBX lease's lifetime: the instance cannot renew it, and keeps following FreeSWITCH.
+      await serveLogs(callsight, LEASE_LOST, "the lease not renewed", lapsedBefore);
+
+      // The recorded call ends: the board shows it at once, the recording waits in the local outbox.
+      await pbx.hangupDevice("1001");
+      await admin.sees("1001 and 1002 idle while Redis is away", idle("1001", "1002"), 10_000);
+      expect(await callee.done).toBe(0);
+      await serveLogs(callsight, /kept in the outbox/, "the recording kept in the outbox", outboxedBefore);
+      // A new call appears.
+      await phones["1005"]!.answer({ ringMs: 300 });
+      await phones["1003"]!.call("1005");
+      await admin.sees("a new call while Redis is away", onCallWith("1003", "1005"), 10_000);
+      expect(admin.connected).toBe(true);
+      expect(linkState(admin)).toBe("up");
+
+      const now = await callsight.readyz();
+      expect(now.status).toBe(503);
+      expect(now.body.pbx[0]).toMatchObject({ pbx: "main", connected: true });
+      expect(now.body.problems.join("; ")).toMatch(/pbx main: Redis unreachable since .* applies its events/);
+      // Every /v1 route answers 503 with the reason, not 500.
+      const answers = await v1Answers(callsight);
+      expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((k) => [k, 503])));
+      await until(() => Date.now() - down >= OUTAGE_MS, "the outage to have lasted 30 s", OUTAGE_MS + 5000, 500);
+    } finally {
+      await site.startRedis();
+    }
+
+    await until(async () => (await callsight.readyz()).status === 200, "/readyz ready again", 30_000, 250);
+    const stored = await storedRecording(callsight, call.call!);
+    expect(stored).toMatchObject({ extension: "1002", requiredBy: ["1002"] });
+    expect(basename(stored.file)).toBe(`${call.call}-1002.wav`);
+    recorded.set(call.call!, 1);
+    // The call that started during the outage is still live and ends like any other.
+    expect(onCallWith("1003", "1005")(admin)).toBeTruthy();
+    await pbx.hangupDevice("1003");
+    await admin.sees("1003 and 1005 idle", idle("1003", "1005"));
+    expect(admin.connected).toBe(true);
+    expect(await recordingsOf(callsight, call.call!)).toHaveLength(1);
+    expect(unhandledRedisErrors((await callsight.server!.log()) + (await callsight.worker!.log()))).toEqual([]);
+    await setRecording(site, "1002", "off");
+  }, 180_000);
+
   it("ESL link dropped mid-call: viewers are told, the call keeps its start time and recording, DND set meanwhile shows after the resync", async () => {
     const { site, admin, recorded } = live();
     const { callsight, pbx, phones, eslProxy } = site;

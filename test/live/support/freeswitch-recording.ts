@@ -26,6 +26,36 @@ function filesOf(site: FreeSwitchSite, call: string): string[] {
 }
 
 export function recordingScenarios(live: () => FsLive): void {
+  it("a covered call the dialplan did not record gets a repair recording named after the extension", async () => {
+    const { site, admin, recorded } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    const callee = await phones["1002"]!.answer({ ringMs: 300 });
+    await carrier.call("15559990002");
+    const call = await admin.sees("1002 on the inbound call", (v) =>
+      v.person("1002")?.calls?.find((c) => c.state === "up"),
+    );
+    expect(call.recording).toBe(false);
+    // The policy changes after the dialplan has run: only Callsight's audit of the live call can catch it.
+    await setRecording(site, "1002", "all");
+    try {
+      await admin.sees(
+        "the call recorded by the repair",
+        (v) => v.person("1002")?.calls?.find((c) => c.call === call.call && c.recording),
+        30_000,
+      );
+      const file = await audioIn(site, `${call.call}-1002-repair-`);
+      await pbx.hangupDevice("1002");
+      await admin.sees("1002 idle", idle("1002"));
+      expect(await callee.done).toBe(0);
+      const stored = await storedRecording(callsight, call.call!);
+      expect(stored).toMatchObject({ extension: "1002", requiredBy: ["1002"], direction: "inbound" });
+      expect(basename(stored.originalPath)).toBe(file);
+      recorded.set(call.call!, 1);
+    } finally {
+      await setRecording(site, "1002", "off");
+    }
+  });
+
   it("an outside caller routed through the IVR to an `external` user is recorded by the dialplan, not by a repair", async () => {
     const { site, admin, recorded } = live();
     const { phones, carrier, callsight, pbx } = site;

@@ -23,6 +23,10 @@ export interface FreeSwitchSite {
   carrier: SippEndpoint;
   /** With `eslProxy`: the TCP proxy Callsight reaches the event socket through (a test cuts it). */
   eslProxy?: TcpProxy;
+  /** Stops the site's redis-server (its data is kept with `persistentRedis`). */
+  stopRedis(): Promise<void>;
+  /** Starts it again on the same port. */
+  startRedis(): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -32,12 +36,16 @@ export interface FreeSwitchSiteOptions {
   pbx?: Record<string, unknown>;
   /** Callsight connects to the event socket through a TcpProxy the test can cut (fs_cli still goes direct). */
   eslProxy?: boolean;
+  /** Redis keeps its data across `stopRedis` / `startRedis` (an append-only file in the run's folder). */
+  persistentRedis?: boolean;
 }
 
 export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): Promise<FreeSwitchSite> {
   const dir = await mkdtemp(join(tmpdir(), "callsight-live-esl-"));
   const pbx = await LiveFreeSwitch.create(dir);
+  const redisOptions = options.persistentRedis ? { dataDir: join(dir, "redis") } : {};
   let redis: LocalRedis | undefined;
+  let redisPort: number | undefined;
   let callsight: LiveCallsight | undefined;
   let eslProxy: TcpProxy | undefined;
   const teardown = async () => {
@@ -50,7 +58,8 @@ export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): 
   };
   try {
     await pbx.start();
-    redis = await startLocalRedis();
+    redis = await startLocalRedis(undefined, redisOptions);
+    redisPort = redis.port;
     if (options.eslProxy) eslProxy = await TcpProxy.start(pbx.ports.esl);
     callsight = await LiveCallsight.create({
       dir,
@@ -85,7 +94,24 @@ export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): 
       dir,
       () => pbx.ports.external,
     );
-    return { dir, pbx, redis, callsight, phones, carrier, ...(eslProxy ? { eslProxy } : {}), teardown };
+    const site: FreeSwitchSite = {
+      dir,
+      pbx,
+      redis,
+      callsight,
+      phones,
+      carrier,
+      ...(eslProxy ? { eslProxy } : {}),
+      async stopRedis() {
+        await redis?.stop();
+      },
+      async startRedis() {
+        redis = await startLocalRedis(redisPort, redisOptions);
+        site.redis = redis;
+      },
+      teardown,
+    };
+    return site;
   } catch (err) {
     await teardown();
     throw err;
