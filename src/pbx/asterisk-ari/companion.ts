@@ -18,6 +18,10 @@
 //
 // The trace shows ARI does carry Custom:DND device states and PeerStatusChange/ContactStatusChange
 // (traces 12 and 13), so those stay with ARI even though AMI has them too.
+//
+// The facts go out with how far the link has got in PBX time (its events' `Timestamp`), and `barrier()`
+// pings the PBX on this socket for its time: the ARI driver merges the two links by PBX time
+// (link-merge.ts), since the order the two sockets deliver in says nothing.
 
 import type { Logger } from "pino";
 import type { MonitoringMode } from "../../domain/directory.js";
@@ -95,8 +99,11 @@ export class AmiCompanion {
   private readonly spies = new Map<string, { target: string; mode: MonitoringMode }>();
   /** Legs with a running MixMonitor -> its file when known. */
   private readonly mixMonitors = new Map<string, string | undefined>();
-  private listener?: (facts: PbxEvent[]) => void;
+  private listener?: (facts: PbxEvent[], pbxTime: number | undefined) => void;
   private up = false;
+  /** Whether the live events carry `Timestamp` (manager.conf `timestampevents`); unknown before the first. */
+  private timestamps?: boolean;
+  private untimedSeen = 0;
   /** Events the companion link produced and dropped because ARI owns those facts. */
   dropped = 0;
 
@@ -123,9 +130,29 @@ export class AmiCompanion {
     return this.up;
   }
 
-  /** Facts (parked, presence, ChanSpy, MixMonitor) as they happen, and again after each AMI resync. */
-  onFacts(listener: (facts: PbxEvent[]) => void): void {
+  /**
+   * Facts (parked, presence, ChanSpy, MixMonitor) as they happen, and again after each AMI resync, with
+   * the PBX time (ms) of the newest event the link read, the events it drops included; `undefined` when
+   * the facts carry no PBX time (a resync's, or no `Timestamp` in the events). Also called without facts
+   * when only the time moved or the link went up or down.
+   */
+  onFacts(listener: (facts: PbxEvent[], pbxTime: number | undefined) => void): void {
     this.listener = listener;
+  }
+
+  /** Up, and its events carry the PBX's time: its facts can be put in order with ARI's events. */
+  get ordered(): boolean {
+    return this.up && this.timestamps !== false;
+  }
+
+  /**
+   * The PBX's time (ms) when it answered a Ping on this socket: every event it sent before has been
+   * read. `undefined` when the answer carries no Timestamp; rejects when the link is down or the Ping fails.
+   */
+  async barrier(): Promise<number | undefined> {
+    const answer = await this.ami.ping();
+    const seconds = Number.parseFloat(answer.Timestamp ?? "");
+    return Number.isFinite(seconds) ? seconds * 1000 : undefined;
   }
 
   start(): void {
@@ -195,7 +222,7 @@ export class AmiCompanion {
         ...(running ? { file: running } : {}),
       };
       // After the command's caller has its answer, like every other fact (never from inside a command).
-      queueMicrotask(() => this.listener?.([fact]));
+      queueMicrotask(() => this.listener?.([fact], undefined));
       return Promise.resolve({
         status: "refused",
         reason: "already-recording",
@@ -218,11 +245,14 @@ export class AmiCompanion {
     const facts: PbxEvent[] = [];
     const snapshot = events.find((e) => e.type === "pbx.snapshot");
     const resyncSpies = new Set<string>();
+    const wasUp = this.up;
+    let newest = Number.NEGATIVE_INFINITY;
     for (const e of events) {
       if (e.type === "pbx.connection") {
         this.up = e.state === "up";
         continue;
       }
+      if (e.at > newest) newest = e.at;
       if (e.type === "pbx.snapshot") {
         facts.push(...this.fromSnapshot(e));
         continue;
@@ -249,7 +279,29 @@ export class AmiCompanion {
         });
       }
     }
-    if (facts.length > 0) this.listener?.(facts);
+    const pbxTime = snapshot ? undefined : this.timeOf(newest);
+    if (facts.length > 0 || pbxTime !== undefined || this.up !== wasUp) this.listener?.(facts, pbxTime);
+  }
+
+  /** The PBX time of a read of live events, when they carry one (the AMI driver counts those without). */
+  private timeOf(newest: number): number | undefined {
+    if (newest === Number.NEGATIVE_INFINITY) return undefined;
+    const untimed = this.ami.counters.untimedFrames;
+    const timestamps = untimed === this.untimedSeen;
+    this.untimedSeen = untimed;
+    if (timestamps !== this.timestamps) {
+      if (this.timestamps !== undefined || !timestamps)
+        this.options.logger?.warn(
+          { pbx: this.options.pbx },
+          timestamps
+            ? "AMI companion events carry a Timestamp again: its facts and ARI's events are merged by PBX time"
+            : "AMI companion events carry no Timestamp (manager.conf: timestampevents = yes): its facts and " +
+                "ARI's events are merged in arrival order, which can misorder them (e.g. a presence change " +
+                "and the call that made it)",
+        );
+      this.timestamps = timestamps;
+    }
+    return timestamps ? newest : undefined;
   }
 
   /** The AMI resync, turned into facts: presence of everyone, parked calls now (and those gone). */
@@ -275,6 +327,19 @@ export class AmiCompanion {
       out.push({ ...base, type: "call.parked", leg: p.leg, lot: p.lot, space: p.space });
     const present = new Set(s.legs.map((l) => l.leg));
     for (const leg of [...this.mixMonitors.keys()]) if (!present.has(leg)) this.mixMonitors.delete(leg);
+    if (s.recordings) {
+      // The MixMonitors the AMI resync found running: one that began while the companion was away is
+      // reported (its file gets finalized when it stops); one that ended meanwhile on a leg still up stops.
+      const running = new Map(s.recordings.map((r) => [r.leg, r.file]));
+      for (const [leg, file] of running) {
+        if (!this.mixMonitors.has(leg))
+          out.push({ ...base, type: "recording.started", leg, ...(file ? { file } : {}) });
+      }
+      for (const [leg, file] of [...this.mixMonitors]) {
+        if (!running.has(leg))
+          out.push({ ...base, type: "recording.stopped", leg, ...(file ? { file } : {}) });
+      }
+    }
     for (const e of out) this.track(e);
     return out;
   }

@@ -33,12 +33,13 @@ import { EndpointClassifier } from "../endpoints.js";
 import { AmiCompanion } from "./companion.js";
 import { AriConnection } from "./connection.js";
 import { degradedFeatures } from "./features.js";
-import { HeldFacts } from "./held-facts.js";
 import { AriHttp, AriHttpError } from "./http.js";
+import { MergedLinks } from "./link-merge.js";
 import { buildAriSnapshot, deviceStatesToQuery } from "./resync.js";
 import { parseAriMessage } from "./trace.js";
 import { AriTranslator, monitorBridgeName } from "./translate.js";
 import type { AriBridge, AriChannel, AriDeviceState, AriEndpoint, AriEvent } from "./types.js";
+import { ariTime } from "./types.js";
 
 export interface AriCompanionOptions {
   /** Default: the ARI host. */
@@ -72,7 +73,10 @@ export interface AsteriskAriDriverOptions {
   stasisWaitMs?: number;
   /** Dialplan context with the `pickup` and `parked` extensions (dialplan/asterisk/callsight-ari.conf). */
   dialplanContext?: string;
-  /** Companion facts about a leg ARI has not announced yet wait this long for it. Default 2 s. */
+  /**
+   * The longest an event waits for the other link (link-merge.ts), and a companion fact about a leg ARI
+   * has not announced yet for it. Default 2 s.
+   */
   companionHoldMs?: number;
   /** Channel technology of users' phones, for endpointForExtension. Default `PJSIP`. */
   endpointTech?: string;
@@ -117,20 +121,14 @@ export class AsteriskAriDriver implements PbxDriver {
   private readonly now: () => number;
   private connection?: AriConnection;
   private sessionAbort?: AbortController;
-  /** Channel names of the party legs seen in this session. */
-  private readonly legs = new Map<string, string>();
   /** Channels in this app's Stasis (StasisStart .. StasisEnd). */
   private readonly stasis = new Set<string>();
   private readonly recentlyDestroyed = new Set<string>();
-  /** Party legs ARI has reported answered (up), this session. */
-  private readonly answered = new Set<string>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly monitors = new Map<string, Monitor>();
   private readonly recordings = new Map<string, { name: string; snoopId: string }>();
-  /** Companion facts waiting for ARI to announce their legs (held-facts.ts). */
-  private readonly held: HeldFacts;
-  private outBatch: PbxEvent[] = [];
-  private flushScheduled = false;
+  /** ARI's events and the companion's facts, merged by PBX time (link-merge.ts); the legs delivered. */
+  private readonly links: MergedLinks;
   private readonly problems: InputProblems;
   readonly counters: AriDriverCounters = {
     sessions: 0,
@@ -164,18 +162,6 @@ export class AsteriskAriDriver implements PbxDriver {
       secret: options.secret,
       timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
-    this.held = new HeldFacts({
-      announced: (leg) => this.legs.has(leg),
-      gone: (leg) => this.recentlyDestroyed.has(leg),
-      answered: (leg) => this.answered.has(leg),
-      deliver: (facts) => {
-        this.counters.companionFacts += facts.length;
-        this.deliver(facts);
-      },
-      recordingClosed: (leg) => this.companion?.legGone(leg),
-      now: this.now,
-      holdMs: options.companionHoldMs ?? 2000,
-    });
     const companion = options.companion;
     this.translator = new AriTranslator(
       options.pbx,
@@ -196,8 +182,25 @@ export class AsteriskAriDriver implements PbxDriver {
         logger: this.log.child({ link: "ami-companion" }),
         now: this.now,
       });
-      this.companion.onFacts((facts) => this.fromCompanion(facts));
+      this.companion.onFacts((facts, pbxTime) => {
+        // While ARI is down the companion's state is folded into the next ARI snapshot instead.
+        if (this.supervisor.connected) this.links.fromCompanion(facts, pbxTime);
+      });
     }
+    const linked = this.companion;
+    this.links = new MergedLinks({
+      holdMs: options.companionHoldMs ?? 2000,
+      now: this.now,
+      deliver: (events) => this.deliver(events),
+      gone: (leg) => this.recentlyDestroyed.has(leg),
+      recordingClosed: (leg) => linked?.legGone(leg),
+      companionDelivered: (count) => {
+        this.counters.companionFacts += count;
+      },
+      ...(linked ? { companion: linked } : {}),
+      log: this.log,
+      pbx: this.pbx,
+    });
   }
 
   onEvents(listener: (events: PbxEvent[]) => void): void {
@@ -205,7 +208,7 @@ export class AsteriskAriDriver implements PbxDriver {
   }
 
   status(): DriverStatus {
-    return this.supervisor.status(this.pbx, "asterisk-ari");
+    return { ...this.supervisor.status(this.pbx, "asterisk-ari"), malformedFrames: this.counters.malformed };
   }
 
   /** The AMI companion's link status, when one is configured. */
@@ -243,7 +246,7 @@ export class AsteriskAriDriver implements PbxDriver {
       if (connection) await connection.close();
     });
     await this.companion?.stop();
-    this.held.clear();
+    this.links.clear();
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -259,7 +262,7 @@ export class AsteriskAriDriver implements PbxDriver {
   async monitor(req: MonitorRequest): Promise<CommandOutcome> {
     const signal = this.sessionSignal();
     if (!signal) return notConnected();
-    if (!this.legs.has(req.targetLeg)) return unknownLeg(req.targetLeg);
+    if (!this.links.legs.has(req.targetLeg)) return unknownLeg(req.targetLeg);
     const tag = randomBytes(6).toString("hex");
     const m: Monitor = {
       target: req.targetLeg,
@@ -364,7 +367,7 @@ export class AsteriskAriDriver implements PbxDriver {
   async pickup(req: PickupRequest): Promise<CommandOutcome> {
     const signal = this.sessionSignal();
     if (!signal) return notConnected();
-    const name = this.legs.get(req.targetLeg);
+    const name = this.links.legs.channel(req.targetLeg);
     if (!name) return unknownLeg(req.targetLeg);
     let channel: AriChannel;
     try {
@@ -412,7 +415,7 @@ export class AsteriskAriDriver implements PbxDriver {
   async sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
     const signal = this.sessionSignal();
     if (!signal) return notConnected();
-    if (!this.legs.has(req.leg)) return unknownLeg(req.leg);
+    if (!this.links.legs.has(req.leg)) return unknownLeg(req.leg);
     if (this.stasis.has(req.leg)) {
       try {
         await this.http.post(`/channels/${enc(req.leg)}/continue`, {
@@ -456,7 +459,7 @@ export class AsteriskAriDriver implements PbxDriver {
   async startRecording(req: RecordingRequest): Promise<CommandOutcome> {
     const signal = this.sessionSignal();
     if (!signal) return notConnected();
-    const channel = this.legs.get(req.leg);
+    const channel = this.links.legs.channel(req.leg);
     if (channel === undefined) return unknownLeg(req.leg);
     // With the companion: MixMonitor, like the dialplan, into the monitor directory `recording.directory`
     // names (ARI's own recordings land in astspooldir/recording, where the worker would not find them).
@@ -544,7 +547,7 @@ export class AsteriskAriDriver implements PbxDriver {
 
   /** The channel name the driver knows for a leg (for logs and tests). */
   channelName(leg: string): string | undefined {
-    return this.legs.get(leg);
+    return this.links.legs.channel(leg);
   }
 
   private async originateInto(
@@ -693,28 +696,8 @@ export class AsteriskAriDriver implements PbxDriver {
       return;
     }
     if (events.length === 0) this.problems.unknown(e.type, this.translator.counters.unknown[e.type], "ARI");
-    for (const ev of events) this.outBatch.push(ev);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      const batch = this.outBatch;
-      this.outBatch = [];
-      this.deliver(batch);
-      if (this.held.size > 0) this.held.release();
-    });
-  }
-
-  // ---- the companion's facts --------------------------------------------------------------------
-
-  private fromCompanion(facts: PbxEvent[]): void {
-    // While ARI is down the companion's state is folded into the next ARI snapshot instead.
-    if (!this.supervisor.connected) return;
-    this.held.add(facts);
+    // Even a message with nothing to say tells how far ARI has got in PBX time.
+    this.links.fromAri(events, ariTime(e.timestamp));
   }
 
   // ---- supervisor loop ------------------------------------------------------------------------
@@ -811,7 +794,6 @@ export class AsteriskAriDriver implements PbxDriver {
       }
       this.translator.reset();
       this.translator.seed(snapshot.legs, resync.plumbing, bridgeList, snapshot.parked, at);
-      this.legs.clear();
       // Channels in this app and Callsight's own sessions outlive a lost WebSocket on the PBX side.
       this.stasis.clear();
       const live = new Set(channelList.map((c) => c.id));
@@ -821,7 +803,7 @@ export class AsteriskAriDriver implements PbxDriver {
       }
       for (const [leg, r] of [...this.recordings]) if (!live.has(r.snoopId)) this.recordings.delete(leg);
       for (const m of [...this.monitors.values()]) if (!live.has(m.supervisor)) void this.endMonitor(m);
-      this.held.clear();
+      this.links.clear();
       const out: PbxEvent[] = [snapshot, ...followUps];
       out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
       this.supervisor.markUp(this.now());
@@ -831,7 +813,7 @@ export class AsteriskAriDriver implements PbxDriver {
         { pbx: this.pbx, legs: snapshot.legs.length, bridges: bridgeList.length, buffered: pending.length },
         "ARI connected and resynced",
       );
-      this.deliver(out);
+      this.links.deliverNow(out);
       for (const e of pending) this.ingest(e);
     } catch (err) {
       this.connection = undefined;
@@ -849,9 +831,8 @@ export class AsteriskAriDriver implements PbxDriver {
     }
     if (this.supervisor.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "ARI connection lost");
     // Whatever was translated before the close goes out before the `down`.
-    const batch = this.outBatch;
-    this.outBatch = [];
-    this.deliver([...batch, { pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
+    this.links.drain();
+    this.links.deliverNow([{ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
     return true;
   }
 
@@ -887,23 +868,8 @@ export class AsteriskAriDriver implements PbxDriver {
     return out;
   }
 
+  /** To the listeners (MergedLinks has noted the legs). */
   private deliver(events: PbxEvent[]): void {
-    if (events.length === 0) return;
-    for (const e of events) {
-      if (e.type === "leg.created") this.legs.set(e.leg, e.channel);
-      else if (e.type === "leg.answered") this.answered.add(e.leg);
-      else if (e.type === "leg.hangup") {
-        this.legs.delete(e.leg);
-        this.answered.delete(e.leg);
-      } else if (e.type === "pbx.snapshot") {
-        this.legs.clear();
-        this.answered.clear();
-        for (const l of e.legs) {
-          this.legs.set(l.leg, l.channel);
-          if (l.state === "up") this.answered.add(l.leg);
-        }
-      }
-    }
     this.counters.events += events.length;
     this.listeners.deliver(events);
     this.counters.listenerErrors = this.listeners.errors;

@@ -11,8 +11,26 @@
 //   ended with it, and Asterisk sends no MixMonitorStop when a channel hangs up: its recording.started
 //   is followed by a recording.stopped, or the recording would never be finished (nor its file queued).
 // - Nothing waits longer than the hold time.
+//
+// The facts come here from the time merge (link-merge.ts), already in PBX order with ARI's events; what
+// is left is the announcement itself, which the ARI translator may still be holding back.
 
 import type { PbxEvent } from "../../domain/events.js";
+
+/** Timers, injectable for tests (unref'd: nothing waiting keeps the process alive). */
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  set: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export interface HeldFactsLinks {
   /** The model has been told of the leg (its leg.created or a snapshot with it went out) and it lives. */
@@ -27,6 +45,7 @@ export interface HeldFactsLinks {
   recordingClosed?(leg: string): void;
   now(): number;
   holdMs: number;
+  timers?: Timers;
 }
 
 interface Held {
@@ -36,9 +55,12 @@ interface Held {
 
 export class HeldFacts {
   private held: Held[] = [];
-  private timer?: NodeJS.Timeout;
+  private timer: unknown;
+  private readonly timers: Timers;
 
-  constructor(private readonly links: HeldFactsLinks) {}
+  constructor(private readonly links: HeldFactsLinks) {
+    this.timers = links.timers ?? realTimers;
+  }
 
   get size(): number {
     return this.held.length;
@@ -61,18 +83,15 @@ export class HeldFacts {
     }
     this.held = waiting;
     if (ready.length > 0) this.links.deliver(ready);
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;
-    if (this.held.length > 0) {
-      this.timer = setTimeout(() => this.release(), 100);
-      this.timer.unref();
-    }
+    if (this.held.length > 0) this.timer = this.timers.set(() => this.release(), 100);
   }
 
   /** Drops everything held (a new ARI session: its snapshot carries the companion's state). */
   clear(): void {
     this.held = [];
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;
   }
 
