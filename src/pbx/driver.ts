@@ -72,6 +72,8 @@ export interface DriverStatus {
   since?: number;
   lastError?: string;
   reconnects: number;
+  /** PBX frames this driver could not parse or use and skipped since start (each logged once a session). */
+  malformedFrames?: number;
 }
 
 export interface PbxDriver extends CallCommands {

@@ -50,6 +50,7 @@ describe("ops endpoints", () => {
     expect(text).toMatch(/callsight_model_size\{kind="legs"\} 0/);
     expect(text).toMatch(/callsight_viewers_connected 1/);
     expect(text).toMatch(/callsight_pbx_reconnects\{pbx="main"\} 0/);
+    expect(text).toMatch(/callsight_pbx_malformed_frames\{pbx="main"\} 0/);
     await stream.close();
   });
 

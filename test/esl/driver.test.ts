@@ -465,6 +465,8 @@ describe("malformed input", () => {
     h.sim.setPresence("1001", "away", "Away");
     await waitFor(() => h.model.presenceOf("u1001") === "away", "the valid event after the garbage");
     expect(h.driver.counters.malformed).toBeGreaterThanOrEqual(4);
+    // Operators see it too: the status /healthz and /metrics read.
+    expect(h.driver.status().malformedFrames).toBe(h.driver.counters.malformed);
     expect(h.driver.counters.unknownEvents).toEqual({ "CUSTOM::acme::fancy_thing": 1 });
     expect(h.driver.counters.sessions).toBe(1);
     expect(h.driver.status().connected).toBe(true);

@@ -10,11 +10,14 @@ import type { RecordingQueue } from "../../recording/recording-queue.js";
 import type { RecordingService } from "../../recording/recording-service.js";
 import type { Callsight } from "../../runtime/callsight.js";
 import type { BoardHub } from "../board/board-hub.js";
+import type { SlowViewerEvent } from "../board/viewer-socket.js";
 
 export interface OpsMetrics {
   registry: Registry;
   /** Count an operation attempt's outcome. */
   operation(operation: string, outcome: string): void;
+  /** Count a board viewer that fell behind its send-buffer bound, caught up, or was disconnected. */
+  slowViewer(event: SlowViewerEvent): void;
 }
 
 export function opsMetrics(
@@ -70,6 +73,15 @@ export function opsMetrics(
       for (const d of callsight.drivers) this.set({ pbx: d.pbx }, d.status().reconnects);
     },
   });
+  new Gauge({
+    name: "callsight_pbx_malformed_frames",
+    help: "PBX frames skipped because they could not be parsed or used, since start (this instance's own links)",
+    labelNames: ["pbx"],
+    registers: [registry],
+    collect() {
+      for (const d of callsight.drivers) this.set({ pbx: d.pbx }, d.status().malformedFrames ?? 0);
+    },
+  });
   const events = new Counter({
     name: "callsight_pbx_events_total",
     help: "normalized PBX events applied to the model, by PBX and type",
@@ -83,6 +95,12 @@ export function opsMetrics(
     name: "callsight_operations_total",
     help: "operation attempts by operation and outcome (accepted, refused, failed)",
     labelNames: ["operation", "outcome"],
+    registers: [registry],
+  });
+  const slowViewers = new Counter({
+    name: "callsight_board_slow_viewers_total",
+    help: "board viewers whose unsent messages passed the bound (behind), that caught up and got a snapshot (resnapshot), or were closed with 4008 (disconnected)",
+    labelNames: ["event"],
     registers: [registry],
   });
   registerClusterMetrics(registry, callsight.drivers);
@@ -101,5 +119,9 @@ export function opsMetrics(
       },
     });
   }
-  return { registry, operation: (operation, outcome) => operations.inc({ operation, outcome }) };
+  return {
+    registry,
+    operation: (operation, outcome) => operations.inc({ operation, outcome }),
+    slowViewer: (event) => slowViewers.inc({ event }),
+  };
 }

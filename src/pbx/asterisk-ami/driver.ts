@@ -125,6 +125,8 @@ export interface AmiDriverCounters {
   malformed: number;
   unknownEvents: Record<string, number>;
   listenerErrors: number;
+  /** Live events without a `Timestamp` (manager.conf `timestampevents = no`): their time is Callsight's. */
+  untimedFrames: number;
 }
 
 /** The ChanSpy options for each mode (as used in traces 10a/10b/10c); `q` is dropped when a beep is wanted. */
@@ -156,8 +158,10 @@ export class AsteriskAmiDriver implements PbxDriver {
     frames: 0,
     events: 0,
     malformed: 0,
-    unknownEvents: {},
+    // Keyed by event names from the wire: no prototype.
+    unknownEvents: Object.create(null),
     listenerErrors: 0,
+    untimedFrames: 0,
   };
 
   constructor(private readonly options: AsteriskAmiDriverOptions) {
@@ -183,7 +187,7 @@ export class AsteriskAmiDriver implements PbxDriver {
   }
 
   status(): DriverStatus {
-    return this.supervisor.status(this.pbx, "asterisk-ami");
+    return { ...this.supervisor.status(this.pbx, "asterisk-ami"), malformedFrames: this.counters.malformed };
   }
 
   endpointForExtension(extension: string): string {
@@ -317,6 +321,16 @@ export class AsteriskAmiDriver implements PbxDriver {
   /** The channel name the driver knows for a leg (for logs and tests). */
   channelName(leg: string): string | undefined {
     return this.channelOf.get(leg);
+  }
+
+  /**
+   * A `Ping` on the live session; resolves with its answer, whose `Timestamp` is the PBX's time when it
+   * answered (every event it sent before arrives before the answer). Rejects when not connected.
+   */
+  async ping(timeoutMs?: number): Promise<AmiFrame> {
+    const session = this.session;
+    if (!session || session.closed || !this.supervisor.connected) throw new Error("AMI not connected");
+    return session.action("Ping", {}, { timeoutMs: timeoutMs ?? this.options.actionTimeoutMs ?? 10_000 });
   }
 
   private async command(
@@ -480,6 +494,7 @@ export class AsteriskAmiDriver implements PbxDriver {
     const out: PbxEvent[] = [];
     for (const f of frames) {
       this.counters.frames++;
+      if (f.Timestamp === undefined && f.Event !== undefined) this.counters.untimedFrames++;
       const events = this.translator.translate(f);
       for (const e of events) out.push(e);
       if (events.length === 0 && f.Event !== undefined) {

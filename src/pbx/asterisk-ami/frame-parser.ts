@@ -1,11 +1,34 @@
 // Streaming AMI frame parser: `Key: Value\r\n` lines, a blank line ends a frame.
 // Keys keep Asterisk's spelling (no lowercasing); a repeated key keeps every value in `repeated`.
 // A frame that never ends within `maxFrameBytes` is reported as malformed and skipped, so one bad
-// frame can neither stall the stream nor grow memory without bound.
+// frame can neither stall the stream nor grow memory without bound. A frame is consumed from the
+// buffer before it is parsed: one that cannot be parsed is reported and skipped, never read again.
 
 import { StringDecoder } from "node:string_decoder";
 
+/**
+ * A frame's headers. Frames and `repeated` have no Object.prototype: a header named `constructor`,
+ * `toString`, `hasOwnProperty` or `__proto__` is an ordinary key (issue 14: `constructor: x` made
+ * `key in frame` true on a plain object and the parser threw on every later read).
+ */
 export type AmiFrame = Record<string, string>;
+
+/**
+ * Instances of a function whose prototype is a null-prototype object: no inherited members, and
+ * unlike Object.create(null) (dictionary mode from the start) they keep V8's fast properties.
+ */
+function HeaderBag(): void {}
+HeaderBag.prototype = Object.create(null);
+const NewHeaderBag = HeaderBag as unknown as new () => Record<string, never>;
+
+/** An empty frame without a prototype chain to Object.prototype. */
+function emptyFrame(): AmiFrame {
+  return new NewHeaderBag();
+}
+
+function emptyRepeated(): Record<string, string[]> {
+  return new NewHeaderBag();
+}
 
 /**
  * Events the reader does not need, recognised from the frame's first line without parsing the frame.
@@ -60,14 +83,19 @@ export class AmiFrameParser {
       }
     }
     const buf = this.buffer;
-    for (;;) {
-      const end = buf.indexOf(TERMINATOR, start);
-      if (end < 0) break;
-      if (this.discarding) this.discarding = false;
-      else if (end > start && !this.skip(buf, start, end)) this.parseFrame(buf, start, end);
-      start = end + 4;
+    try {
+      for (;;) {
+        const end = buf.indexOf(TERMINATOR, start);
+        if (end < 0) break;
+        const from = start;
+        // Consumed before anything can throw: a frame is never parsed twice.
+        start = end + 4;
+        if (this.discarding) this.discarding = false;
+        else if (end > from) this.frameAt(buf, from, end);
+      }
+    } finally {
+      this.buffer = start === 0 ? buf : buf.slice(start);
     }
-    this.buffer = start === 0 ? buf : buf.slice(start);
     if (this.buffer.length > this.maxFrameBytes) {
       if (!this.discarding) {
         this.sink.malformed(`frame longer than ${this.maxFrameBytes} bytes`, this.buffer.slice(0, 200));
@@ -75,6 +103,26 @@ export class AmiFrameParser {
       this.discarding = true;
       // Keep a tail so a terminator split across chunks is still found.
       this.buffer = this.buffer.slice(-3);
+    }
+  }
+
+  /**
+   * One frame: skipped, or parsed and delivered. Whatever throws on the way is reported with the frame
+   * as a sample and the frame is dropped; the frames after it are read as usual.
+   */
+  private frameAt(buf: string, start: number, end: number): void {
+    let stage = "could not be parsed";
+    try {
+      if (this.skip(buf, start, end)) return;
+      const parsed = this.parseFrame(buf, start, end);
+      if (!parsed) return;
+      stage = "handler failed";
+      this.sink.frame(parsed.frame, parsed.repeated);
+    } catch (err) {
+      this.sink.malformed(
+        `frame ${stage}: ${err instanceof Error ? err.message : String(err)}`,
+        buf.slice(start, Math.min(end, start + 200)),
+      );
     }
   }
 
@@ -92,8 +140,12 @@ export class AmiFrameParser {
     return true;
   }
 
-  private parseFrame(buf: string, start: number, end: number): void {
-    const frame: AmiFrame = {};
+  private parseFrame(
+    buf: string,
+    start: number,
+    end: number,
+  ): { frame: AmiFrame; repeated: Record<string, string[]> | undefined } | undefined {
+    const frame = emptyFrame();
     let repeated: Record<string, string[]> | undefined;
     let pos = start;
     let bad = 0;
@@ -107,9 +159,10 @@ export class AmiFrameParser {
         const key = buf.slice(pos, colon);
         const value =
           buf.charCodeAt(colon + 1) === 32 ? buf.slice(colon + 2, eol) : buf.slice(colon + 1, eol);
-        if (key in frame) {
-          repeated ??= {};
-          const values = repeated[key] ?? [frame[key] as string];
+        const first = frame[key];
+        if (first !== undefined) {
+          repeated ??= emptyRepeated();
+          const values = repeated[key] ?? [first];
           values.push(value);
           repeated[key] = values;
         } else {
@@ -123,14 +176,14 @@ export class AmiFrameParser {
         "frame has neither Event nor Response",
         buf.slice(start, Math.min(end, start + 200)),
       );
-      return;
+      return undefined;
     }
     if (bad > 0)
       this.sink.malformed(
         `${bad} line(s) without "Key: Value"`,
         buf.slice(start, Math.min(end, start + 200)),
       );
-    this.sink.frame(frame, repeated);
+    return { frame, repeated };
   }
 }
 

@@ -101,7 +101,8 @@ export class AmiTranslator {
   private readonly recordingFiles = new Map<string, string>();
   private readonly reachable = new Map<string, boolean>();
   private readonly classifier: EndpointClassifier;
-  readonly counters: TranslatorCounters = { frames: 0, events: 0, ignored: 0, unknown: {} };
+  /** `unknown` is keyed by event names from the wire: no prototype, so `Event: toString` counts like any other. */
+  readonly counters: TranslatorCounters = { frames: 0, events: 0, ignored: 0, unknown: Object.create(null) };
 
   constructor(
     private readonly pbx: string,

@@ -6,7 +6,7 @@
 import type { PbxEvent } from "../../domain/events.js";
 import type { EndpointClassifier } from "../endpoints.js";
 import { AriTranslator, type AriTranslatorOptions } from "./translate.js";
-import type { AriEvent } from "./types.js";
+import { type AriEvent, conformAriEvent } from "./types.js";
 
 export interface AriTraceReadOptions {
   pbx: string;
@@ -22,7 +22,10 @@ export interface AriTraceRead {
   unknown?: Record<string, number>;
 }
 
-/** Parses one WebSocket message; `undefined` + reason when it is not an ARI event. */
+/**
+ * Parses one WebSocket message; `undefined` + reason when it is not an ARI event. Fields Callsight reads
+ * that have another type than AriEvent says are dropped (conformAriEvent).
+ */
 export function parseAriMessage(text: string): { event?: AriEvent; problem?: string } {
   let value: unknown;
   try {
@@ -35,7 +38,7 @@ export function parseAriMessage(text: string): { event?: AriEvent; problem?: str
   }
   const type = (value as { type?: unknown }).type;
   if (typeof type !== "string" || type === "") return { problem: 'no "type"' };
-  return { event: value as AriEvent };
+  return { event: conformAriEvent(value as Record<string, unknown> & { type: string }) };
 }
 
 export function readAriTrace(bytes: Buffer, options: AriTraceReadOptions): AriTraceRead {

@@ -17,7 +17,7 @@
 // - Callsight's own recordings are ARI recordings of a Snoop channel (`Snoop/<target id>-<n>`).
 
 import type { MonitoringMode } from "../../domain/directory.js";
-import type { DialEnded, PbxEvent } from "../../domain/events.js";
+import type { PbxEvent } from "../../domain/events.js";
 import { dialStarted, dialStatus, PLUMBING, splitChannelName } from "../asterisk-ami/translate.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { type AriBridge, type AriChannel, type AriEvent, ariTime, isBridge, isChannel } from "./types.js";
@@ -139,7 +139,13 @@ export class AriTranslator {
   private readonly locals = new Map<string, string>();
   private readonly parkingFromBridges: boolean;
   private readonly mixMonitorFromVarset: boolean;
-  readonly counters: AriTranslatorCounters = { events: 0, normalized: 0, ignored: 0, unknown: {} };
+  /** `unknown` is keyed by event types from the wire: no prototype, so a `toString` type counts like any other. */
+  readonly counters: AriTranslatorCounters = {
+    events: 0,
+    normalized: 0,
+    ignored: 0,
+    unknown: Object.create(null),
+  };
 
   constructor(
     private readonly pbx: string,

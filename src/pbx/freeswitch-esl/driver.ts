@@ -179,7 +179,7 @@ export class FreeswitchEslDriver implements PbxDriver {
     frames: 0,
     preSnapshot: 0,
     malformed: 0,
-    unknownEvents: {},
+    unknownEvents: Object.create(null) as Record<string, number>,
     listenerErrors: 0,
     failedJobs: 0,
   };
@@ -217,7 +217,10 @@ export class FreeswitchEslDriver implements PbxDriver {
   }
 
   status(): DriverStatus {
-    return this.supervisor.status(this.pbx, "freeswitch-esl");
+    return {
+      ...this.supervisor.status(this.pbx, "freeswitch-esl"),
+      malformedFrames: this.counters.malformed,
+    };
   }
 
   /** `sofia/internal/<ext>`: the endpoint translate.ts gives the legs of that phone. */

@@ -29,6 +29,18 @@ export interface EslParserLimits {
 }
 
 const LF = 0x0a;
+
+/**
+ * FreeSWITCH's event type names (switch_event.c EVENT_NAMES: `CHANNEL_CREATE`, `CUSTOM`, …). Anything
+ * else in `Event-Name` did not come from FreeSWITCH, and must not reach code that keys by it (a
+ * `toString` event counted in a plain object's `unknown[name]` made a string of the count).
+ */
+const EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+/** Header names come from the wire: no prototype, so a `constructor` or `__proto__` header is just a header. */
+function emptyHeaders(): Record<string, string> {
+  return Object.create(null);
+}
 const EMPTY = Buffer.alloc(0);
 const FRAME_START = /(Content-Length|Content-Type|Reply-Text|Event-Name): /;
 
@@ -205,7 +217,7 @@ export class EslFrameParser {
       this.report("bytes before a frame skipped", Buffer.from(text.slice(0, Math.min(m.index, 200))));
       start = m.index;
     }
-    const headers: Record<string, string> = {};
+    const headers = emptyHeaders();
     let any = false;
     while (start < text.length) {
       let lf = text.indexOf("\n", start);
@@ -295,9 +307,7 @@ export function decodeEventBody(contentType: string | undefined, body: Buffer): 
     }
     if (typeof value !== "object" || value === null || Array.isArray(value))
       return { ok: false, reason: "event body is not a JSON object" };
-    if (typeof (value as EslEvent)["Event-Name"] !== "string")
-      return { ok: false, reason: "event without Event-Name" };
-    return { ok: true, event: value as EslEvent };
+    return checkEventName(value as EslEvent);
   }
   if (contentType === "text/event-plain") return decodePlainEvent(body);
   return { ok: false, reason: `unsupported event format ${contentType ?? "(none)"}` };
@@ -307,7 +317,7 @@ export function decodeEventBody(contentType: string | undefined, body: Buffer): 
 export function decodePlainEvent(body: Buffer): DecodedEvent {
   const end = body.indexOf("\n\n", 0, "latin1");
   const headText = body.toString("utf8", 0, end < 0 ? body.length : end);
-  const event: EslEvent = {};
+  const event: EslEvent = Object.create(null);
   for (const line of headText.split("\n")) {
     const colon = line.indexOf(": ");
     if (colon <= 0) continue;
@@ -318,7 +328,15 @@ export function decodePlainEvent(body: Buffer): DecodedEvent {
     const n = Number.parseInt(length, 10);
     if (Number.isFinite(n)) event._body = body.toString("utf8", end + 2, end + 2 + n);
   }
-  if (typeof event["Event-Name"] !== "string") return { ok: false, reason: "event without Event-Name" };
+  return checkEventName(event);
+}
+
+function checkEventName(event: EslEvent): DecodedEvent {
+  const name = event["Event-Name"];
+  if (typeof name !== "string") return { ok: false, reason: "event without Event-Name" };
+  if (!EVENT_NAME.test(name)) {
+    return { ok: false, reason: `Event-Name ${JSON.stringify(name.slice(0, 40))} is not an event type` };
+  }
   return { ok: true, event };
 }
 

@@ -184,7 +184,7 @@ export const HANGUP_CAUSES: Readonly<Record<string, number>> = {
 };
 
 export function hangupCause(name: string, q850?: string): number {
-  const known = HANGUP_CAUSES[name];
+  const known = Object.hasOwn(HANGUP_CAUSES, name) ? HANGUP_CAUSES[name] : undefined;
   if (known !== undefined) return known;
   const n = q850 === undefined ? Number.NaN : Number.parseInt(q850, 10);
   return Number.isFinite(n) && n >= 0 && n <= 127 ? n : 0;
@@ -456,7 +456,12 @@ export class EslTranslator {
   private readonly presence: EslPresence;
   private readonly rules: IdentityRules;
   private readonly now: () => number;
-  readonly counters: EslTranslatorCounters = { frames: 0, events: 0, ignored: 0, unknown: {} };
+  readonly counters: EslTranslatorCounters = {
+    frames: 0,
+    events: 0,
+    ignored: 0,
+    unknown: Object.create(null) as Record<string, number>,
+  };
 
   constructor(
     private readonly pbx: string,
