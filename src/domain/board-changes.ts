@@ -61,6 +61,54 @@ export function affectedViewers(
 }
 
 /**
+ * Viewers (among `viewers`) for whom a directory change can change what they may see: their own user (role,
+ * departments, settings), or anything the rules read about others — who exists and which phones and numbers
+ * are theirs, `sharePresence` and `showMyCalls` (rule 3: a colleague on anyone's call), the monitoring roles,
+ * and the departments of people they shared or share a department with. Deltas computed before such a change
+ * may carry what the viewer may no longer see (BoardHub drops them from its resume log). Conservative: a
+ * change that only widens what they see counts too.
+ */
+export function viewersWhoseRulesChanged(
+  before: Directory,
+  after: Directory,
+  viewers: Iterable<string>,
+): Set<string> {
+  const out = new Set<string>();
+  if (before === after) return out;
+  const everyone =
+    before.users.size !== after.users.size ||
+    JSON.stringify(before.monitoringRoles) !== JSON.stringify(after.monitoringRoles) ||
+    [...before.users.values()].some((u) => {
+      const now = after.users.get(u.id);
+      return now === undefined || JSON.stringify(seenOfOthers(u)) !== JSON.stringify(seenOfOthers(now));
+    });
+  const moved: [User, User][] = [];
+  for (const u of before.users.values()) {
+    const now = after.users.get(u.id);
+    if (now && JSON.stringify(u.departments) !== JSON.stringify(now.departments)) moved.push([u, now]);
+  }
+  for (const id of viewers) {
+    const was = before.users.get(id);
+    const now = after.users.get(id);
+    if (
+      everyone ||
+      !was ||
+      !now ||
+      JSON.stringify(was) !== JSON.stringify(now) ||
+      // (Their own departments are the same here.)
+      moved.some(([a, b]) => shareDepartment(now, a) || shareDepartment(now, b))
+    )
+      out.add(id);
+  }
+  return out;
+}
+
+/** What the rules read about a user when someone else views them (besides their departments). */
+function seenOfOthers(u: User): unknown[] {
+  return [u.extension, u.pbx, u.devices, u.settings.sharePresence, u.settings.showMyCalls];
+}
+
+/**
  * What turns `before` into `after`, in terms the viewer is allowed to receive (both are their views).
  * `serialized` lets many diffs (BoardHub.flush) serialize each part of a view once: views are never changed
  * once built, and viewers with the same rights on a person share that PersonView (see PartText in

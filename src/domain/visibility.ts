@@ -1,11 +1,13 @@
 // What a viewer may see. This is a security boundary: views are built from scratch per viewer
 // and only ever copy fields the rules in docs/design allow; nothing is hidden after the fact.
 
-import type { Party } from "./calls.js";
 import { type Directory, shareDepartment, type User } from "./directory.js";
 import type { CallView, LiveModel } from "./live-model.js";
+import { identifiesAsParty, type SeenParty, seenParty } from "./party-visibility.js";
 import type { PbxLink } from "./pbx-links.js";
 import type { Presence } from "./presence.js";
+
+export type { SeenParty } from "./party-visibility.js";
 
 export interface PersonCallView {
   /** This person's leg state in the call. */
@@ -15,7 +17,7 @@ export interface PersonCallView {
   /** Present only with details (rule 3) or for the viewer's own calls. */
   call?: string;
   direction?: CallView["direction"];
-  remote?: Party[];
+  remote?: SeenParty[];
   recording?: boolean;
 }
 
@@ -43,7 +45,7 @@ export interface ParkedCallView {
   space: string;
   since: number;
   /** The parked party, when the viewer may see the call's details. */
-  party?: Party;
+  party?: SeenParty;
 }
 
 /**
@@ -93,6 +95,11 @@ export function canSeeCallDetails(v: User, t: User): boolean {
   return canSeeCalls(v, t) && t.settings.showMyCalls;
 }
 
+/** Rule 3, the other end: may V see who colleague U is when U is a party of a call V sees? (Admins: always.) */
+export function canIdentifyParty(v: User, u: User | undefined): boolean {
+  return isAdmin(v) || (u !== undefined && identifiesAsParty(u));
+}
+
 /** Rule 4: may V see monitoring sessions on T? (Never the monitored user; the supervisor sees their own.) */
 export function canSeeMonitoringOf(v: User, t: User | undefined, directory: Directory, by?: string): boolean {
   if (by !== undefined && v.id === by) return true;
@@ -124,7 +131,8 @@ export function viewFor(
     if (!canSeePresence(viewer, t)) continue;
     const seeCalls = canSeeCalls(viewer, t);
     const details = seeCalls && canSeeCallDetails(viewer, t);
-    people.push(at.person(t, seeCalls ? (details ? 2 : 1) : 0));
+    const full = viewer.id === t.id || isAdmin(viewer);
+    people.push(at.person(t, full ? 3 : seeCalls ? (details ? 2 : 1) : 0));
   }
   const monitoring: MonitoringView[] = [];
   for (const call of at.monitoredCalls) {
@@ -133,7 +141,8 @@ export function viewFor(
       const target = s.target ? directory.users.get(s.target) : undefined;
       if (!canSeeMonitoringOf(viewer, target, directory, s.by)) continue;
       const m: MonitoringView = { call: call.id, mode: s.mode, startedAt: s.startedAt };
-      if (s.by) m.by = s.by;
+      // The supervisor is a party of the call: named only as rule 3 allows (their own session: always).
+      if (s.by && (s.by === viewer.id || canIdentifyParty(viewer, directory.users.get(s.by)))) m.by = s.by;
       if (s.target) m.target = s.target;
       monitoring.push(m);
     }
@@ -163,8 +172,8 @@ export function rightsOf(viewer: User, directory: Directory): ViewerRights {
   };
 }
 
-/** 0: presence only, 1: with calls, 2: with call details. */
-type Rights = 0 | 1 | 2;
+/** 0: presence only, 1: with calls, 2: with call details (colleagues as rule 3 allows), 3: in full (oneself, admins). */
+type Rights = 0 | 1 | 2 | 3;
 
 /** What changed since an earlier moment (see BoardMoment). */
 export interface BoardCarryOver {
@@ -207,11 +216,7 @@ export class BoardMoment {
   readonly monitoredCalls: readonly CallView[];
   readonly parkedCalls: readonly CallView[];
   readonly links: readonly PbxLink[];
-  private readonly people: [Map<string, PersonView>, Map<string, PersonView>, Map<string, PersonView>] = [
-    new Map(),
-    new Map(),
-    new Map(),
-  ];
+  private readonly people: Map<string, PersonView>[] = [new Map(), new Map(), new Map(), new Map()];
   private directory: Directory;
 
   constructor(
@@ -231,7 +236,7 @@ export class BoardMoment {
       this.parkedCalls = special.filter((c) => c.parked !== undefined);
     }
     if (from && carryOver) {
-      for (let r = 0; r < 3; r++) {
+      for (let r = 0; r < this.people.length; r++) {
         const mine = this.people[r] as Map<string, PersonView>;
         for (const [id, person] of from.people[r] as Map<string, PersonView>) {
           if (!carryOver.changed.has(id)) mine.set(id, person);
@@ -250,7 +255,7 @@ export class BoardMoment {
   }
 
   person(t: User, rights: Rights): PersonView {
-    const built = this.people[rights];
+    const built = this.people[rights] as Map<string, PersonView>;
     let person = built.get(t.id);
     if (!person) {
       person = {
@@ -260,7 +265,7 @@ export class BoardMoment {
         departments: [...t.departments],
         presence: this.model.presenceOf(t.id),
       };
-      if (rights > 0) person.calls = callsOfPerson(this.model.callsOfUser(t.id), t, rights === 2);
+      if (rights > 0) person.calls = callsOfPerson(this.model.callsOfUser(t.id), t, rights, this.directory);
       built.set(t.id, person);
     }
     return person;
@@ -295,7 +300,13 @@ function candidatesFor(directory: Directory, viewer: User): readonly User[] {
   return list;
 }
 
-function callsOfPerson(calls: readonly CallView[], t: User, details: boolean): PersonCallView[] {
+function callsOfPerson(
+  calls: readonly CallView[],
+  t: User,
+  rights: Rights,
+  directory: Directory,
+): PersonCallView[] {
+  const details = rights >= 2;
   const out: PersonCallView[] = [];
   for (const call of calls) {
     for (const leg of call.legs) {
@@ -306,12 +317,8 @@ function callsOfPerson(calls: readonly CallView[], t: User, details: boolean): P
         entry.direction = call.direction;
         entry.remote = call.legs
           .filter((l) => l.leg !== leg.leg && l.user !== t.id)
-          .map((l) => {
-            const p: Party = { number: l.number, external: l.external };
-            if (l.user) p.user = l.user;
-            if (l.name) p.name = l.name;
-            return p;
-          });
+          // In full (3) for oneself and admins; else the colleagues on the other end as rule 3 allows.
+          .map((l) => seenParty(directory, l, rights === 3));
         entry.recording = call.recording;
       }
       out.push(entry);
@@ -340,12 +347,7 @@ function parkedFor(viewer: User, directory: Directory, calls: readonly CallView[
       since: call.startedAt,
     };
     const details = isAdmin(viewer) || internal.some((u) => canSeeCallDetails(viewer, u));
-    if (details && parked) {
-      const p: Party = { number: parked.number, external: parked.external };
-      if (parked.user) p.user = parked.user;
-      if (parked.name) p.name = parked.name;
-      view.party = p;
-    }
+    if (details && parked) view.party = seenParty(directory, parked, isAdmin(viewer));
     out.push(view);
   }
   return out;

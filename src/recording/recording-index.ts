@@ -20,6 +20,8 @@ export interface RecordingQuery {
   limit?: number;
   /** Only recordings this user may see: ones they were a party user of, or started on demand. */
   visibleTo?: string;
+  /** Only recordings this accepts (e.g. the user and call filters applied to what a viewer sees of each). */
+  where?: (metadata: RecordingMetadata) => boolean;
 }
 
 /** Whether `user` was a party of the recording or started it on demand. */
@@ -135,6 +137,7 @@ export class RecordingIndex {
         if (query.call !== undefined && m.callId !== query.call) continue;
         if (query.user !== undefined && !usersOf(m).includes(query.user)) continue;
         if (query.visibleTo !== undefined && !canSee(query.visibleTo, m)) continue;
+        if (query.where && !query.where(m)) continue;
         out.push(m);
         if (out.length === limit) break;
       }

@@ -640,3 +640,75 @@ export function callViewArb(directory: Directory): fc.Arbitrary<CallView> {
       return view;
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Settings changes (for the stream and resume properties): each is a new directory.
+
+export type SettingsChange =
+  | { f: "showMyCalls" | "presence" | "calls" | "sharePresence" | "parkedPickup"; value: boolean }
+  | { f: "departments"; value: string[] }
+  | { f: "role"; value: Role }
+  | { f: "monitoringRoles"; value: Role[] }
+  | { f: "remove" };
+
+const CHANGE_DEPARTMENTS = ["d1", "d2", "d3", "d4"];
+
+export const changeArb: fc.Arbitrary<SettingsChange> = fc.oneof(
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      f: fc.constantFrom(
+        "showMyCalls" as const,
+        "presence" as const,
+        "calls" as const,
+        "sharePresence" as const,
+        "parkedPickup" as const,
+      ),
+      value: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      f: fc.constant("departments" as const),
+      value: fc.subarray(CHANGE_DEPARTMENTS, { minLength: 1 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ f: fc.constant("role" as const), value: fc.constantFrom(...ROLES) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ f: fc.constant("monitoringRoles" as const), value: fc.subarray([...ROLES]) }),
+  },
+  { weight: 1, arbitrary: fc.record({ f: fc.constant("remove" as const) }) },
+);
+
+/** `directory` with one change to `userId` (or to the monitoring roles). */
+export function withChange(directory: Directory, userId: string, change: SettingsChange): Directory {
+  const departments = [...directory.departments.values()];
+  if (change.f === "monitoringRoles") {
+    return makeDirectory(departments, [...directory.users.values()], change.value);
+  }
+  const users: User[] = [];
+  for (const u of directory.users.values()) {
+    if (u.id !== userId) {
+      users.push(u);
+      continue;
+    }
+    if (change.f === "remove") continue;
+    const settings: UserSettings = {
+      ...u.settings,
+      pickupDelegates: [...u.settings.pickupDelegates],
+      operations: { ...u.settings.operations },
+    };
+    const next: User = { ...u, departments: [...u.departments], settings };
+    if (change.f === "departments") {
+      // Only departments the directory has.
+      const known = change.value.filter((d) => directory.departments.has(d));
+      next.departments = known.length > 0 ? known : [departments[0]!.id];
+    } else if (change.f === "role") next.role = change.value;
+    else if (change.f === "parkedPickup") settings.operations.parkedPickup = change.value;
+    else settings[change.f] = change.value;
+    users.push(next);
+  }
+  return makeDirectory(departments, users, directory.monitoringRoles);
+}

@@ -8,6 +8,9 @@
 // Admins may do everything, except that monitoring needs a role listed in
 // directory.monitoringRoles (the configurable list: "supervisor or admin by default").
 // A call that is acted on as "T's call" must be a call T is on.
+// These tests decide with a viewer who sees everything (SEES_EVERYTHING): what a refusal may tell a viewer
+// who sees less is test/api/refusal-oracle.property.test.ts's subject. An unknown target user is refused
+// like a user the viewer may not act on (not-a-pickup-delegate / not-in-department), except for admins.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -21,7 +24,13 @@ import {
   type User,
 } from "../../src/domain/directory.js";
 import type { CallView } from "../../src/domain/live-model.js";
-import { authorize, type OperationTarget, type RefusalReason } from "../../src/domain/permissions.js";
+import {
+  authorize,
+  type OperationTarget,
+  type RefusalReason,
+  SEES_EVERYTHING,
+  type Sight,
+} from "../../src/domain/permissions.js";
 import { callViewArb, directoryArb, PBX, scenarioArb, T0 } from "./arbitraries.js";
 
 const RUNS = { numRuns: 1000 };
@@ -46,7 +55,11 @@ function oracle(directory: Directory, viewerId: string, op: Operation, target: O
   }
   const admin = v.role === "admin";
   const t = target.user === undefined ? undefined : directory.users.get(target.user);
-  if (target.user !== undefined && !t) fail("target user unknown", "unknown-target");
+  // Parked pickup names a call, not a user.
+  if (target.user !== undefined && !t && op !== "parkedPickup") {
+    if (admin) fail("target user unknown", "unknown-target");
+    else fail("target user unknown", "unknown-target", "not-a-pickup-delegate", "not-in-department");
+  }
   if (!admin && !v.settings.operations[op]) fail(`${op} switch off`, "operation-disabled");
   const call = target.call;
   const tLegs = (c: CallView, u: User) => c.legs.filter((l) => l.user === u.id);
@@ -66,7 +79,7 @@ function oracle(directory: Directory, viewerId: string, op: Operation, target: O
     }
     case "parkedPickup": {
       if (!call) {
-        fail("no call", "no-call");
+        fail("no call", "unknown-call");
         break;
       }
       if (!call.parked || call.state !== "parked") fail("call not parked", "call-not-parked");
@@ -143,7 +156,7 @@ describe("authorize (design.md operation rules)", () => {
     fc.assert(
       fc.property(caseArb, ({ directory, viewer, op, target }) => {
         const expected = oracle(directory, viewer, op, target);
-        const decision = authorize(directory, viewer, op, target);
+        const decision = authorize(directory, viewer, op, target, SEES_EVERYTHING);
         const why = expected.violations.map((x) => x.condition).join("; ");
         expect(
           decision.allowed,
@@ -172,15 +185,65 @@ describe("authorize (design.md operation rules)", () => {
             const target: OperationTarget = { call };
             if (users.length > 0) target.user = users[pick % users.length];
             const expected = oracle(s.directory, v.id, op, target);
-            expect(authorize(s.directory, v.id, op, target).allowed, `${v.id} ${op} ${call.id}`).toBe(
-              expected.allowed,
-            );
+            expect(
+              authorize(s.directory, v.id, op, target, SEES_EVERYTHING).allowed,
+              `${v.id} ${op} ${call.id}`,
+            ).toBe(expected.allowed);
           }
         }
       }),
       { numRuns: 200 },
     );
   });
+
+  // A viewer whose board does not show the target's calls (and no call ids).
+  const BLIND: Sight = { callsOf: () => false, call: () => false };
+  const ON_USERS: Operation[] = ["pickup", "sendToIvr", "listen", "whisper", "barge"];
+
+  it("a refusal is the same whatever the target's call, for a viewer who does not see their calls", () => {
+    fc.assert(
+      fc.property(caseArb, ({ directory, viewer, op, target }) => {
+        fc.pre(ON_USERS.includes(op) && target.user !== undefined && target.call !== undefined);
+        // A viewer always sees their own calls, and admins everyone's: those are told the call's state.
+        fc.pre(target.user !== viewer && directory.users.get(viewer)?.role !== "admin");
+        const withCall = authorize(directory, viewer, op, target, BLIND);
+        if (withCall.allowed) return;
+        expect(withCall, `${viewer} ${op} on ${target.user} with call ${target.call?.id}`).toEqual(
+          authorize(directory, viewer, op, { user: target.user as string }, BLIND),
+        );
+        expect(withCall.message).not.toContain(target.call?.id);
+      }),
+      RUNS,
+    );
+  }, 30_000);
+
+  it("an unknown target is refused like any user the viewer may not act on (admins: unknown-target)", () => {
+    fc.assert(
+      fc.property(caseArb, ({ directory, viewer, op }) => {
+        fc.pre(ON_USERS.includes(op) && directory.users.has(viewer));
+        const ghost = authorize(directory, viewer, op, { user: "nobody" }, BLIND);
+        expect(ghost.allowed).toBe(false);
+        if (ghost.allowed) return;
+        if (directory.users.get(viewer)?.role === "admin" && ghost.reason !== "role-may-not-monitor") {
+          expect(ghost.reason).toBe("unknown-target");
+          return;
+        }
+        const as = (d: typeof ghost, name: string) => ({
+          ...d,
+          message: d.message.replace(new RegExp(`\\b${name}\\b`, "g"), "<target>"),
+        });
+        for (const u of directory.users.keys()) {
+          if (u === viewer) continue;
+          const d = authorize(directory, viewer, op, { user: u }, BLIND);
+          // Refused before any call is looked at: the viewer's rights on u. The unknown user looks the same.
+          if (!d.allowed && d.reason !== "no-call") {
+            expect(as(ghost, "nobody"), `${viewer} ${op}: nobody vs ${u}`).toEqual(as(d, u));
+          }
+        }
+      }),
+      RUNS,
+    );
+  }, 30_000);
 
   it("admins may pick up, pick up parked calls and send to IVR whatever their switches and departments", () => {
     fc.assert(
@@ -194,11 +257,11 @@ describe("authorize (design.md operation rules)", () => {
             false,
           );
         }
-        expect(authorize(directory, viewer, op, target).allowed).toBe(expected.allowed);
+        expect(authorize(directory, viewer, op, target, SEES_EVERYTHING).allowed).toBe(expected.allowed);
       }),
       RUNS,
     );
-  });
+  }, 30_000);
 
   it("example: a supervisor may not listen to another department's call by naming an idle colleague", () => {
     const settings = defaultSettings();
@@ -250,9 +313,13 @@ describe("authorize (design.md operation rules)", () => {
       monitoring: [],
     };
     // Sanity: naming the real party is refused (hr1 is not in sup's scope).
-    expect(authorize(directory, "sup", "listen", { user: "hr1", call: hrCall }).allowed).toBe(false);
+    expect(
+      authorize(directory, "sup", "listen", { user: "hr1", call: hrCall }, SEES_EVERYTHING).allowed,
+    ).toBe(false);
     // Naming an idle colleague of one's own department together with the HR call must be refused too.
-    expect(authorize(directory, "sup", "listen", { user: "idle", call: hrCall }).allowed).toBe(false);
+    expect(
+      authorize(directory, "sup", "listen", { user: "idle", call: hrCall }, SEES_EVERYTHING).allowed,
+    ).toBe(false);
   });
 
   describe("the call acted on must be the target user's call", () => {
@@ -274,7 +341,7 @@ describe("authorize (design.md operation rules)", () => {
             // Admins may act on any call anyway; acting on one's own call needs nobody's permission.
             fc.pre(directory.users.get(viewer)?.role !== "admin");
             fc.pre(op !== "sendToIvr" || !call.legs.some((l) => l.user === viewer));
-            const decision = authorize(directory, viewer, op, { user, call });
+            const decision = authorize(directory, viewer, op, { user, call }, SEES_EVERYTHING);
             expect(
               decision.allowed,
               `${viewer} ${op} on ${user} with call ${call.id} that ${user} is not on`,

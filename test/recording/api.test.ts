@@ -98,7 +98,7 @@ describe("recording API", () => {
       const user = config.directory.users.get(String(request.headers["x-user"]));
       if (user) request.viewer = user;
     });
-    recordingRoutes(app, index, queue);
+    recordingRoutes(app, index, queue, () => config.directory);
     await app.ready();
   }, 30_000); // above the 10 s wait for the failed job, so that a slow run says what it waited for
 
