@@ -2,7 +2,9 @@
 // handlers validate with, so the document cannot drift from what the server accepts.
 
 import { z } from "zod";
+import { tokenRequest } from "./admin/routes.js";
 import { OPERATION_PATHS, operationBody } from "./operations/routes.js";
+import { failedQuery, recordingsQuery } from "./recordings/routes.js";
 
 const errorBody = {
   type: "object",
@@ -13,6 +15,11 @@ const errors = {
   "400": { description: "invalid request; `problems` names each bad field", content: json(errorBody) },
   "401": { description: "no or unknown bearer token", content: json(errorBody) },
   "403": { description: "authenticated, but not allowed", content: json(errorBody) },
+  "429": {
+    description:
+      "too many failed authentications from this address (`auth.failureLimit` per window); `Retry-After` says when to try again",
+    content: json(errorBody),
+  },
   "503": {
     description:
       "Redis cannot be reached (the token is checked there first); `message` says so, `Retry-After` when to try again",
@@ -20,9 +27,76 @@ const errors = {
   },
 };
 
+/** Query parameters from the zod schema the handler validates with (as the client writes them). */
+function queryParameters(schema: z.ZodType, descriptions: Record<string, string>): unknown[] {
+  const json = z.toJSONSchema(schema, { io: "input" }) as { properties?: Record<string, unknown> };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: "query",
+    required: false,
+    schema: property,
+    ...(Object.hasOwn(descriptions, name) ? { description: descriptions[name] } : {}),
+  }));
+}
+
+const party = {
+  type: "object",
+  properties: {
+    user: { type: "string" },
+    number: { type: "string" },
+    name: { type: "string" },
+    external: { type: "boolean" },
+  },
+};
+
+/** A stored recording's metadata (src/recording/recording-store.ts). */
+const recording = {
+  type: "object",
+  required: ["id", "pbx", "callId", "leg", "direction", "parties", "startedAt", "stoppedAt", "file"],
+  properties: {
+    id: { type: "string", description: "one recording, one id" },
+    pbx: { type: "string" },
+    callId: { type: "string" },
+    leg: { type: "string", description: "the recorded leg (channel)" },
+    extension: { type: "string", description: "the recorded user's extension" },
+    direction: { type: "string", enum: ["internal", "inbound", "outbound"] },
+    parties: { type: "array", items: party },
+    requiredBy: {
+      type: "array",
+      items: { type: "string" },
+      description: "users whose policy required it",
+    },
+    onDemandBy: { type: "string", description: "who started it on demand" },
+    startedAt: { type: "integer", description: "ms since epoch" },
+    stoppedAt: { type: "integer", description: "ms since epoch" },
+    durationMs: { type: "integer" },
+    sizeBytes: { type: "integer" },
+    sha256: { type: "string" },
+    wav: { type: "object", description: "the audio format" },
+    originalPath: { type: "string", description: "where the PBX wrote the file" },
+    file: { type: "string", description: "the stored audio, relative to the store root" },
+    storedAt: { type: "integer", description: "ms since epoch" },
+  },
+};
+
+/** A finalize job that used up its attempts (src/recording/recording-queue.ts). */
+const failedRecording = {
+  type: "object",
+  required: ["id", "recording", "attemptsMade"],
+  properties: {
+    id: { type: "string" },
+    recording: { type: "object", description: "the finalize job: pbx, callId, leg, file, times, parties" },
+    failedReason: { type: "string", description: "why the last attempt failed" },
+    attemptsMade: { type: "integer" },
+    failedAt: { type: "integer", description: "ms since epoch" },
+  },
+};
+
+const LIMIT = "at most this many (1-1000, default 100)";
+
 export function openApiDocument(): Record<string, unknown> {
   const operations: Record<string, unknown> = {};
-  for (const path of Object.keys(OPERATION_PATHS)) {
+  for (const path of OPERATION_PATHS.keys()) {
     operations[`/v1/operations/${path}`] = {
       post: {
         summary: `${path} (checks the caller's rights, then asks the PBX)`,
@@ -60,6 +134,13 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      "/openapi.json": {
+        get: {
+          summary: "this document",
+          security: [],
+          responses: { "200": { description: "the OpenAPI 3.1 document" } },
+        },
+      },
       "/metrics": {
         get: {
           summary: "Prometheus metrics",
@@ -83,9 +164,14 @@ export function openApiDocument(): Record<string, unknown> {
       "/v1/stream": {
         get: {
           summary:
-            "WebSocket: a snapshot, then numbered deltas and heartbeats. Reconnect with ?session=&seq= to resume.",
+            "WebSocket: a snapshot, then numbered deltas and heartbeats. Reconnect with ?session=&seq= to resume. A viewer that stops reading is sent nothing past 1 MiB unsent, a fresh snapshot once caught up, or is closed with 4008 (too slow).",
           parameters: [
-            { name: "access_token", in: "query", schema: { type: "string" } },
+            {
+              name: "access_token",
+              in: "query",
+              description: "the bearer token, for browsers (no other route takes it)",
+              schema: { type: "string" },
+            },
             { name: "session", in: "query", schema: { type: "string" } },
             { name: "seq", in: "query", schema: { type: "integer" } },
           ],
@@ -106,18 +192,41 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary:
             "stored recordings by user, call and date; admins see all, others the calls they were on or recorded on demand",
-          parameters: ["user", "call", "from", "to", "limit"].map((name) => ({
-            name,
-            in: "query",
-            schema: { type: "string" },
-          })),
-          responses: { "200": { description: "recordings" }, ...errors },
+          parameters: queryParameters(recordingsQuery, {
+            user: "recordings with this user among the parties",
+            call: "recordings of this call id",
+            from: "started at or after: ms since epoch or an ISO 8601 date",
+            to: "started at or before: ms since epoch or an ISO 8601 date (not before from)",
+            limit: LIMIT,
+          }),
+          responses: {
+            "200": {
+              description: "the recordings the caller may see, newest first",
+              content: json({
+                type: "object",
+                required: ["recordings"],
+                properties: { recordings: { type: "array", items: recording } },
+              }),
+            },
+            ...errors,
+          },
         },
       },
       "/v1/recordings/failed": {
         get: {
           summary: "admins: recordings whose processing used up its retries, with the reason",
-          responses: { "200": { description: "failed" }, ...errors },
+          parameters: queryParameters(failedQuery, { limit: LIMIT }),
+          responses: {
+            "200": {
+              description: "failed finalize jobs",
+              content: json({
+                type: "object",
+                required: ["failed"],
+                properties: { failed: { type: "array", items: failedRecording } },
+              }),
+            },
+            ...errors,
+          },
         },
       },
       "/v1/admin/directory": {
@@ -166,9 +275,25 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/v1/admin/tokens": {
+        get: {
+          summary: "admins: list tokens (id, user, label, createdAt, expiresAt, lastUsedAt; never the token)",
+          parameters: [{ name: "user", in: "query", schema: { type: "string" } }],
+          responses: { "200": { description: "tokens" }, ...errors },
+        },
         post: {
-          summary: "admins: issue a token for a user (shown once)",
-          responses: { "201": { description: "the token" }, ...errors },
+          summary: "admins: issue a token for a user (shown once); `expires` e.g. 8h makes it expire",
+          requestBody: { content: json(z.toJSONSchema(tokenRequest)) },
+          responses: { "201": { description: "the token and its id" }, ...errors },
+        },
+      },
+      "/v1/admin/tokens/{id}": {
+        delete: {
+          summary: "admins: revoke a token (its open streams are closed)",
+          responses: {
+            "204": { description: "revoked" },
+            ...errors,
+            "404": { description: "no such token" },
+          },
         },
       },
     },

@@ -173,6 +173,17 @@ describe("admin console API and audit log", () => {
     const wrongType = await h.request("POST", "/v1/operations/pickup", dave, { target: 1002 });
     expect(wrongType.status).toBe(400);
     expect(wrongType.body.problems[0].field).toBe("target");
-    expect((await h.request("POST", "/v1/operations/pickup", dave, { target: "nobody" })).status).toBe(404);
+    // An agent cannot tell a user who does not exist from one out of reach (403, as for 1002 in Sales);
+    // an administrator, who may act on everyone, is told the user does not exist.
+    const nobody = await h.request("POST", "/v1/operations/pickup", dave, { target: "nobody" });
+    const outOfReach = await h.request("POST", "/v1/operations/pickup", dave, { target: "1002" });
+    expect(nobody.status).toBe(403);
+    // The same refusal; the message repeats only the name the viewer typed.
+    expect(nobody.body).toEqual({
+      ...outOfReach.body,
+      message: outOfReach.body.message.replace("1002", "nobody"),
+    });
+    const admin = await h.token("admin");
+    expect((await h.request("POST", "/v1/operations/pickup", admin, { target: "nobody" })).status).toBe(404);
   });
 });

@@ -1,6 +1,9 @@
 // Every way the API says no: each refusal reason of the operations endpoints with its HTTP status (on
 // real calls replayed by the AMI simulator through a full server), bad input naming the field on every
 // operation path, 401 and 403 on every endpoint family, and every refused operation in the audit log.
+// A refusal tells the viewer nothing their board does not show (issue 14, item 2): rights are checked
+// before calls, an unknown user is refused like a user one may not act on, and a call one does not see is
+// an unknown call. test/api/refusal-oracle.property.test.ts checks that over random settings.
 
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -23,6 +26,8 @@ import { testRedis } from "../support/redis.js";
 // - Frank is a Support supervisor who may listen only, and may not pick up.
 const DIRECTORY = `
 monitoringRoles: [supervisor, admin]
+# The 401 tests below fail authentication on purpose, many times from one address.
+auth: { failureLimit: 100000 }
 pbx:
   - id: main
     driver: ami
@@ -252,6 +257,8 @@ describe("refusals, bad input, 401 and 403", () => {
     ["PATCH", "/v1/admin/departments/sales", { name: "Sales & Co" }],
     ["DELETE", "/v1/admin/departments/support"],
     ["POST", "/v1/admin/tokens", { user: "1001" }],
+    ["GET", "/v1/admin/tokens"],
+    ["DELETE", "/v1/admin/tokens/0123456789abcdef"],
     ["GET", "/v1/audit"],
     ["GET", "/v1/recordings"],
     ["GET", "/v1/recordings/failed"],
@@ -302,7 +309,7 @@ describe("refusals, bad input, 401 and 403", () => {
     const adminOnly = EVERY_ENDPOINT.filter(
       ([, path]) => path.startsWith("/v1/admin/") || path === "/v1/audit" || path === "/v1/recordings/failed",
     );
-    expect(adminOnly.length).toBe(13);
+    expect(adminOnly.length).toBe(15);
     // An agent, and a supervisor (monitoring rights are not admin rights).
     for (const user of ["1001", "1004"]) {
       for (const [method, path, body] of adminOnly) {
@@ -389,19 +396,46 @@ describe("refusals, bad input, 401 and 403", () => {
 
   // ---- refusals without a call ----------------------------------------------------------------------
 
-  it("unknown-target and unknown-call: 404", async () => {
-    for (const path of ["pickup", "send-to-ivr", "listen", "whisper", "barge"] as const) {
+  it("unknown-target (admins) and unknown-call: 404; an unknown user is refused like one the viewer may not act on", async () => {
+    // Admins see everyone: they are told there is no such user.
+    for (const path of ["pickup", "send-to-ivr", "listen", "whisper", "barge", "record-start"] as const) {
       await refused("admin", path, { target: "nobody" }, "unknown-target", 404);
     }
-    await refused("1004", "listen", { target: "ghost" }, "unknown-target", 404);
-    await refused("1001", "pickup", { target: "ghost" }, "unknown-target", 404);
+    // Anyone else gets what a real user outside their reach gets (it was a 404 here and a 403 for Bob,
+    // which told Dave and Alice who exists): the same reason, the same message with the name they gave.
+    await refused("1004", "listen", { target: "ghost" }, "not-in-department", 403);
+    await refused("1001", "pickup", { target: "ghost" }, "not-a-pickup-delegate", 403);
+    await refused("1005", "send-to-ivr", { target: "ghost" }, "not-in-department", 403);
+    for (const [user, path] of [
+      ["1004", "listen"],
+      ["1001", "pickup"],
+      ["1005", "send-to-ivr"],
+    ] as const) {
+      const ghost = await as(user, "POST", `/v1/operations/${path}`, { target: "ghost" });
+      const real = await as(user, "POST", `/v1/operations/${path}`, {
+        target: user === "1001" ? "1005" : "1002",
+      });
+      refusedResponses += 2;
+      refusals.push({ actor: user, action: ACTION[path], target: "ghost", reason: ghost.body.reason });
+      expect({
+        status: ghost.status,
+        ...ghost.body,
+        message: ghost.body.message.replace("ghost", "<t>"),
+      }).toEqual({
+        status: real.status,
+        ...real.body,
+        message: real.body.message.replace(/^(1005|1002)/, "<t>"),
+      });
+    }
     await refused("1001", "parked-pickup", { call: "1795373429.404" }, "unknown-call", 404);
     await refused("admin", "parked-pickup", { call: "nope" }, "unknown-call", 404);
     await refused("1001", "record-start", { call: "nope" }, "unknown-call", 404);
     await refused("1001", "record-stop", { call: "nope" }, "unknown-call", 404);
-    // Nobody on a call: a target without a call has no call to record either.
-    await refused("1001", "record-start", { target: "1002" }, "unknown-call", 404);
-    await refused("admin", "record-stop", { target: "1002" }, "unknown-call", 404);
+    // Recording someone else's call needs a monitoring role: Alice (an agent) is refused that before any
+    // call is looked at. (This was "unknown-call", 404 while Bob was idle and a 403 while he was on a call.)
+    await refused("1001", "record-start", { target: "1002" }, "role-may-not-monitor", 403);
+    // The admin may: Bob simply has no call (409, like every other "the target has no call").
+    await refused("admin", "record-stop", { target: "1002" }, "no-call", 409);
   });
 
   it("operation-disabled and role-may-not-monitor: 403, whatever the call", async () => {
@@ -505,11 +539,13 @@ describe("refusals, bad input, 401 and 403", () => {
       await refused("1004", "whisper", { target: "1002" }, "not-in-department", 403);
       await refused("1004", "barge", { target: "1002" }, "not-in-department", 403);
       await refused("1005", "send-to-ivr", { target: "1002" }, "not-in-department", 403);
-      await refused("1004", "record-start", { call }, "not-in-department", 403);
+      // Dave does not see Sales' calls: Bob's call id is, to him, no call at all (a 403 told him it exists).
+      await refused("1004", "record-start", { call }, "unknown-call", 404);
       await refused("1004", "record-stop", { target: "1002" }, "not-in-department", 403);
       await refused("1003", "listen", { target: "1002" }, "role-may-not-monitor", 403);
       await refused("1003", "record-start", { call }, "role-may-not-monitor", 403);
       await refused("1001", "record-start", { target: "1002" }, "role-may-not-monitor", 403);
+      // Alice sees Bob's call: she is told it is not parked.
       await refused("1001", "parked-pickup", { call }, "call-not-parked", 409);
       await refused("admin", "parked-pickup", { call }, "call-not-parked", 409);
       await refused("1003", "send-to-ivr", { target: "1002" }, "operation-disabled", 403);
@@ -540,10 +576,12 @@ describe("refusals, bad input, 401 and 403", () => {
       await parked.done;
     });
 
-    it("not-in-department (403) for Support; operation-disabled (403) for Bob himself", async () => {
+    it("unknown-call (404) for Support, who is not offered it; operation-disabled (403) for Bob himself", async () => {
       const before = await originates();
-      await refused("1005", "parked-pickup", { call }, "not-in-department", 403);
-      await refused("1004", "parked-pickup", { call }, "not-in-department", 403);
+      // Support does not see the call (not on their board): refused like a call that does not exist,
+      // not with a 403 that confirms it is there.
+      await refused("1005", "parked-pickup", { call }, "unknown-call", 404);
+      await refused("1004", "parked-pickup", { call }, "unknown-call", 404);
       await refused("1002", "parked-pickup", { call }, "operation-disabled", 403);
       expect(await originates()).toBe(before);
       // Support is not offered the call either; Alice (Sales) is, and may.

@@ -1,5 +1,6 @@
 // Carries out call operations for a viewer: finds the call in the model, asks the domain whether the
-// viewer may, hands it to the PBX driver, and writes every attempt to the audit log.
+// viewer may, hands it to the PBX driver, and writes every attempt to the audit log. The domain decides
+// with the viewer's sight (what their board shows), so that a refusal tells nothing the board does not.
 
 import type { AuditLog } from "../../audit/audit-log.js";
 import type { MonitoringMode, User } from "../../domain/directory.js";
@@ -8,8 +9,12 @@ import {
   authorize,
   authorizeRecording,
   type Decision,
+  type OperationTarget,
   type RefusalReason,
+  type Sight,
+  sightOf,
 } from "../../domain/permissions.js";
+import { viewFor } from "../../domain/visibility.js";
 import type { CommandOutcome, PbxDriver } from "../../pbx/driver.js";
 import type { Callsight } from "../../runtime/callsight.js";
 
@@ -37,7 +42,7 @@ export interface OperationResult {
   httpStatus: number;
   body:
     | { status: "accepted"; detail?: string }
-    | { status: "refused"; reason: RefusalReason | "unknown-call"; message: string }
+    | { status: "refused"; reason: RefusalReason; message: string }
     | { status: "failed"; message: string };
 }
 
@@ -97,31 +102,35 @@ export class OperationsService {
     const directory = this.callsight.directory;
     const viewer = directory.users.get(viewerId);
     if (!viewer) return refused("unknown-viewer", `no user ${viewerId}`);
+    const sight = this.sightOf(viewerId);
+    // Calls are looked up only for a user who exists; the domain decides the viewer's rights before it
+    // looks at them, and the reply says nothing about a call the viewer does not see.
+    const known = req.target !== undefined && directory.users.has(req.target) ? req.target : undefined;
     switch (operation) {
       case "pickup": {
-        const target = this.targetUser(req);
-        if (!target) return refused("unknown-target", `no user ${req.target ?? "(none given)"}`);
-        // A call that is not ringing (any more) is still named, so the refusal says "not ringing".
-        const call =
-          this.callOfUser(target.id, (state) => state === "ringing") ??
-          this.callOfUser(target.id, () => true);
-        const decision = authorize(directory, viewerId, "pickup", {
-          user: target.id,
-          ...(call ? { call } : {}),
-        });
+        // A call that is not ringing (any more) is still named, so the refusal can say "not ringing".
+        const call = known
+          ? (this.callOfUser(known, (state) => state === "ringing") ?? this.callOfUser(known, () => true))
+          : undefined;
+        const decision = authorize(directory, viewerId, "pickup", target(req, call), sight);
         if (!decision.allowed) return fromDecision(decision);
-        const leg = call!.legs.find((l) => l.user === target.id && l.state === "ringing")!;
+        const leg = call!.legs.find((l) => l.user === known && l.state === "ringing")!;
         return this.run1(call!.pbx, (d) =>
           d.pickup({ pickerEndpoint: this.endpointOf(viewer, d), targetLeg: leg.leg }),
         );
       }
       case "parkedPickup": {
         const call = this.callById(req);
-        if (!call) return refused("unknown-call", `no call ${req.call ?? "(none given)"}`);
-        const decision = authorize(directory, viewerId, "parkedPickup", { call });
+        const decision = authorize(
+          directory,
+          viewerId,
+          "parkedPickup",
+          { ...(req.call !== undefined ? { callId: req.call } : {}), ...(call ? { call } : {}) },
+          sight,
+        );
         if (!decision.allowed) return fromDecision(decision);
-        const parked = call.parked!;
-        return this.run1(call.pbx, (d) =>
+        const parked = call!.parked!;
+        return this.run1(call!.pbx, (d) =>
           d.pickupParked({
             pickerEndpoint: this.endpointOf(viewer, d),
             lot: parked.lot,
@@ -130,23 +139,20 @@ export class OperationsService {
         );
       }
       case "sendToIvr": {
-        const target = this.targetUser(req);
-        if (!target) return refused("unknown-target", `no user ${req.target ?? "(none given)"}`);
         // With several calls, `call` says which one.
-        const call = req.call
-          ? this.callById(req)
-          : this.callOfUser(target.id, (state) => state !== "ringing");
-        const decision = authorize(directory, viewerId, "sendToIvr", {
-          user: target.id,
-          ...(call ? { call } : {}),
-        });
+        const call = !known
+          ? undefined
+          : req.call
+            ? this.callById(req)
+            : this.callOfUser(known, (state) => state !== "ringing");
+        const decision = authorize(directory, viewerId, "sendToIvr", target(req, call), sight);
         if (!decision.allowed) return fromDecision(decision);
         const leg =
           (req.leg ? call!.legs.find((l) => l.leg === req.leg) : undefined) ??
           call!.legs.find((l) => l.external) ??
-          call!.legs.find((l) => l.user !== target.id) ??
-          call!.legs.find((l) => l.user === target.id);
-        if (!leg) return refused("no-call", `${target.id}'s call has no leg to send`);
+          call!.legs.find((l) => l.user !== known) ??
+          call!.legs.find((l) => l.user === known);
+        if (!leg) return refused("no-call", `${known}'s call has no leg to send`);
         const ivr = this.callsight.config.pbx.find((p) => p.id === call!.pbx)?.ivr ?? {
           context: "ivr",
           exten: "s",
@@ -158,17 +164,12 @@ export class OperationsService {
       case "listen":
       case "whisper":
       case "barge": {
-        const target = this.targetUser(req);
-        if (!target) return refused("unknown-target", `no user ${req.target ?? "(none given)"}`);
-        const call =
-          this.callOfUser(target.id, (state) => state !== "ringing") ??
-          this.callOfUser(target.id, () => true);
-        const decision = authorize(directory, viewerId, operation, {
-          user: target.id,
-          ...(call ? { call } : {}),
-        });
+        const call = known
+          ? (this.callOfUser(known, (state) => state !== "ringing") ?? this.callOfUser(known, () => true))
+          : undefined;
+        const decision = authorize(directory, viewerId, operation, target(req, call), sight);
         if (!decision.allowed) return fromDecision(decision);
-        const leg = call!.legs.find((l) => l.user === target.id)!;
+        const leg = call!.legs.find((l) => l.user === known)!;
         return this.run1(call!.pbx, (d) =>
           d.monitor({
             supervisorEndpoint: this.endpointOf(viewer, d),
@@ -180,28 +181,42 @@ export class OperationsService {
       }
       case "recordStart":
       case "recordStop": {
-        const call = req.call
-          ? this.callById(req)
-          : req.target
-            ? this.callOfUser(req.target, () => true)
-            : undefined;
-        if (!call) return refused("unknown-call", `no call ${req.call ?? req.target ?? "(none given)"}`);
-        const decision = authorizeRecording(directory, viewerId, { call });
+        // By call id, or the named user's call.
+        const call = req.call ? this.callById(req) : known ? this.callOfUser(known, () => true) : undefined;
+        const decision = authorizeRecording(
+          directory,
+          viewerId,
+          req.call
+            ? { callId: req.call, ...(call ? { call } : {}) }
+            : { ...(req.target !== undefined ? { user: req.target } : {}), ...(call ? { call } : {}) },
+          sight,
+        );
         if (!decision.allowed) return fromDecision(decision);
+        const found = call!;
         // Record on the outside party's leg when there is one: it stays in the call across transfers.
-        const leg = call.legs.find((l) => l.external) ?? call.legs[0];
-        if (!leg) return refused("no-call", `call ${call.id} has no leg`);
+        const leg = found.legs.find((l) => l.external) ?? found.legs[0];
+        if (!leg) return refused("no-call", "the call has no leg to record");
         if (operation === "recordStop") {
-          const recorded = call.legs.find((l) => l.recording) ?? leg;
-          const result = await this.run1(call.pbx, (d) => d.stopRecording({ leg: recorded.leg }));
-          if (result.body.status === "accepted") this.options.onDemand?.(call.pbx, call.id, undefined);
+          const recorded = found.legs.find((l) => l.recording) ?? leg;
+          const result = await this.run1(found.pbx, (d) => d.stopRecording({ leg: recorded.leg }));
+          if (result.body.status === "accepted") this.options.onDemand?.(found.pbx, found.id, undefined);
           return result;
         }
-        const file = `callsight-${call.id}-${leg.leg}-${Date.now()}.wav`;
-        this.options.onDemand?.(call.pbx, call.id, viewerId);
-        return this.run1(call.pbx, (d) => d.startRecording({ leg: leg.leg, callId: call.id, file }));
+        const file = `callsight-${found.id}-${leg.leg}-${Date.now()}.wav`;
+        this.options.onDemand?.(found.pbx, found.id, viewerId);
+        return this.run1(found.pbx, (d) => d.startRecording({ leg: leg.leg, callId: found.id, file }));
       }
     }
+  }
+
+  /** What the viewer's board shows, built only if a decision needs it. */
+  private sightOf(viewerId: string): Sight {
+    let sight: Sight | undefined;
+    const get = (): Sight => {
+      sight ??= sightOf(viewFor(this.callsight.directory, this.callsight.model, viewerId));
+      return sight;
+    };
+    return { callsOf: (user) => get().callsOf(user), call: (id) => get().call(id) };
   }
 
   private async run1(
@@ -227,10 +242,6 @@ export class OperationsService {
       return { httpStatus: 409, body: { status: "refused", reason: "no-call", message: outcome.message } };
     }
     return { httpStatus: 502, body: { status: "failed", message: outcome.message } };
-  }
-
-  private targetUser(req: OperationRequest): User | undefined {
-    return req.target === undefined ? undefined : this.callsight.directory.users.get(req.target);
   }
 
   /** The user's call whose leg state matches, if any. */
@@ -259,7 +270,12 @@ export class OperationsService {
   }
 }
 
-function refused(reason: RefusalReason | "unknown-call", message: string): OperationResult {
+/** The domain's view of a request on a user's call. */
+function target(req: OperationRequest, call: CallView | undefined): OperationTarget {
+  return { ...(req.target !== undefined ? { user: req.target } : {}), ...(call ? { call } : {}) };
+}
+
+function refused(reason: RefusalReason, message: string): OperationResult {
   const httpStatus = NOT_FOUND.has(reason) ? 404 : CONFLICT.has(reason) ? 409 : 403;
   return { httpStatus, body: { status: "refused", reason, message } };
 }

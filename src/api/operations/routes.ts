@@ -5,16 +5,17 @@ import { z } from "zod";
 import { parseOr400 } from "../http-errors.js";
 import type { OperationName, OperationsService } from "./operations-service.js";
 
-export const OPERATION_PATHS: Record<string, OperationName> = {
-  pickup: "pickup",
-  "parked-pickup": "parkedPickup",
-  "send-to-ivr": "sendToIvr",
-  listen: "listen",
-  whisper: "whisper",
-  barge: "barge",
-  "record-start": "recordStart",
-  "record-stop": "recordStop",
-};
+/** Path name -> operation. A Map: a path segment such as `constructor` or `__proto__` is no operation. */
+export const OPERATION_PATHS: ReadonlyMap<string, OperationName> = new Map<string, OperationName>([
+  ["pickup", "pickup"],
+  ["parked-pickup", "parkedPickup"],
+  ["send-to-ivr", "sendToIvr"],
+  ["listen", "listen"],
+  ["whisper", "whisper"],
+  ["barge", "barge"],
+  ["record-start", "recordStart"],
+  ["record-stop", "recordStop"],
+]);
 
 export const operationBody = z.strictObject({
   target: z.string().min(1).optional().describe("the user whose call is acted on"),
@@ -36,11 +37,11 @@ const needs: Record<OperationName, "target" | "call" | "either"> = {
 
 export function operationRoutes(app: FastifyInstance, service: OperationsService): void {
   app.post<{ Params: { operation: string } }>("/v1/operations/:operation", async (request, reply) => {
-    const operation = OPERATION_PATHS[request.params.operation];
-    if (!operation) {
+    const operation = OPERATION_PATHS.get(request.params.operation);
+    if (operation === undefined) {
       return reply.code(404).send({
         error: "not-found",
-        message: `unknown operation "${request.params.operation}" (known: ${Object.keys(OPERATION_PATHS).join(", ")})`,
+        message: `unknown operation "${request.params.operation}" (known: ${[...OPERATION_PATHS.keys()].join(", ")})`,
       });
     }
     const body = parseOr400(operationBody, request.body ?? {}, reply);

@@ -13,7 +13,9 @@ export function opsRoutes(app: FastifyInstance, callsight: Callsight, metrics: O
     pbx: callsight.drivers.map((d) => d.status()),
   }));
 
-  app.get("/readyz", async (_request, reply) => {
+  /** What /readyz last answered, so that only a change of readiness is logged (it is polled). */
+  let lastProblems = "";
+  app.get("/readyz", async (request, reply) => {
     const problems: string[] = [];
     const pbx = callsight.drivers.map((d) => {
       const status = d.status();
@@ -36,6 +38,12 @@ export function opsRoutes(app: FastifyInstance, callsight: Callsight, metrics: O
       problems.push(`redis: ${redis}`);
     }
     const ready = problems.length === 0;
+    const now = problems.join("; ");
+    if (now !== lastProblems) {
+      if (ready) request.log.info("ready: /readyz answers 200 again");
+      else request.log.warn({ problems }, `not ready: /readyz answers 503 (${now})`);
+      lastProblems = now;
+    }
     return reply
       .code(ready ? 200 : 503)
       .send({ status: ready ? "ready" : "not-ready", pbx, redis, problems });
