@@ -7,7 +7,9 @@ import { replayCommand } from "./replay-command.js";
 const USAGE = `usage:
   callsight demo                                   start the AMI simulator and Callsight on it
   callsight serve [--config callsight.yaml] [--listen 127.0.0.1:8080] [--redis redis://127.0.0.1:6379]
-  callsight token create <user> [--label text]     issue a bearer token for a user
+  callsight token issue <user> [--label text] [--expires 8h]   issue a bearer token for a user
+  callsight token list [--user id] [--json]        list tokens (never the secret)
+  callsight token revoke <id> | --user <id>        revoke a token, or all of a user's
   callsight worker [--config callsight.yaml] [--redis url] [--outbox file]   process recordings
   callsight replay <trace> --format ami|events [--config callsight.yaml] [--pbx id] [--json]`;
 

@@ -2,14 +2,25 @@
 
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
+import type { AuditLog } from "../../audit/audit-log.js";
 import { defaultSettings } from "../../domain/directory.js";
 import { requireAdmin } from "../auth/authenticate.js";
-import type { TokenStore } from "../auth/token-store.js";
+import { TokenAdmin } from "../auth/token-admin.js";
+import { DURATION_TEXT, parseDuration, type TokenStore } from "../auth/token-store.js";
 import { parseOr400 } from "../http-errors.js";
 import type { AdminResult, AdminService } from "./admin-service.js";
 
 const entry = z.record(z.string(), z.unknown());
-const tokenRequest = z.strictObject({ user: z.string().min(1), label: z.string().max(100).optional() });
+export const tokenRequest = z.strictObject({
+  user: z.string().min(1),
+  label: z.string().max(100).optional(),
+  /** The token stops working this long after it is issued; absent: it does not expire. */
+  expires: z
+    .string()
+    .refine((text) => parseDuration(text) !== undefined, { message: `expected ${DURATION_TEXT}` })
+    .optional(),
+});
+const tokensQuery = z.strictObject({ user: z.string().min(1).optional() });
 
 async function send<T>(reply: FastifyReply, result: AdminResult<T>) {
   if (result.ok)
@@ -21,7 +32,13 @@ async function send<T>(reply: FastifyReply, result: AdminResult<T>) {
   });
 }
 
-export function adminRoutes(app: FastifyInstance, admin: AdminService, tokens: TokenStore): void {
+export function adminRoutes(
+  app: FastifyInstance,
+  admin: AdminService,
+  tokens: TokenStore,
+  audit: AuditLog,
+): void {
+  const tokenAdmin = new TokenAdmin(tokens, audit);
   app.register(async (scope) => {
     scope.addHook("preHandler", requireAdmin);
 
@@ -44,7 +61,8 @@ export function adminRoutes(app: FastifyInstance, admin: AdminService, tokens: T
     });
     scope.delete<{ Params: { id: string } }>("/v1/admin/users/:id", async (request, reply) => {
       const result = await admin.deleteUser(request.viewer!.id, request.params.id);
-      if (result.ok) await tokens.revokeUser(request.params.id);
+      // Their tokens go too, and their open streams are closed on every instance.
+      if (result.ok) await tokenAdmin.revokeUser(request.viewer!.id, request.params.id, "user deleted");
       return send(reply, result);
     });
 
@@ -73,8 +91,24 @@ export function adminRoutes(app: FastifyInstance, admin: AdminService, tokens: T
           problems: [{ field: "user", message: "unknown user" }],
         });
       }
-      const token = await tokens.create(body.user, body.label);
-      return reply.code(201).send({ user: body.user, token });
+      const expiresInMs = body.expires !== undefined ? parseDuration(body.expires) : undefined;
+      const { token, info } = await tokenAdmin.issue(request.viewer!.id, body.user, {
+        ...(body.label ? { label: body.label } : {}),
+        ...(expiresInMs !== undefined ? { expiresInMs } : {}),
+      });
+      return reply.code(201).send({ ...info, token });
+    });
+    // Never the tokens themselves: their ids, users, labels, when made, when they expire, when last used.
+    scope.get("/v1/admin/tokens", async (request, reply) => {
+      const q = parseOr400(tokensQuery, request.query, reply);
+      if (!q) return reply;
+      return { tokens: await tokens.list(q.user !== undefined ? { user: q.user } : {}) };
+    });
+    scope.delete<{ Params: { id: string } }>("/v1/admin/tokens/:id", async (request, reply) => {
+      const revoked = await tokenAdmin.revoke(request.viewer!.id, request.params.id);
+      if (!revoked)
+        return reply.code(404).send({ error: "not-found", message: `no token ${request.params.id}` });
+      return reply.code(204).send();
     });
   });
 }

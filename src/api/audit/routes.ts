@@ -15,14 +15,13 @@ const auditQuery = z.strictObject({
   until: z.coerce.number().int().min(0).optional().describe("ms since epoch"),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
   format: z.enum(["json", "jsonl"]).optional(),
-  access_token: z.string().optional(),
 });
 
 export function auditRoutes(app: FastifyInstance, audit: AuditLog): void {
   app.get("/v1/audit", { preHandler: requireAdmin }, async (request, reply) => {
     const q = parseOr400(auditQuery, request.query, reply);
     if (!q) return reply;
-    const { format, access_token: _token, ...filters } = q;
+    const { format, ...filters } = q;
     const entries = await audit.query(filters);
     if (format === "jsonl") {
       return reply
