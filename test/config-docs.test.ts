@@ -1,4 +1,4 @@
-// The documentation names `callsight.yaml` settings as `recording.<key>`: each one it names must be a key
+// The documentation names `callsight.yaml` settings as `recording.<key>`, `auth.<key>` or `http.<key>`: each one it names must be a key
 // the configuration accepts (a misspelt name in a README sends operators to a setting that is refused).
 
 import { readdirSync, readFileSync } from "node:fs";
@@ -21,14 +21,15 @@ function markdownFiles(entry: string): string[] {
   );
 }
 
-/** Every `recording.<path>` the docs name, with where. */
+/** Every `recording.<path>`, `auth.<path>` and `http.<path>` the docs name, with where (not Asterisk's `http.conf`). */
 function namedSettings(): { key: string; where: string }[] {
   const out: { key: string; where: string }[] = [];
   for (const file of DOCS.flatMap(markdownFiles)) {
     const lines = readFileSync(file, "utf8").split("\n");
     lines.forEach((line, i) => {
-      for (const m of line.matchAll(/`(recording(?:\.[A-Za-z<>_-]+)+)`/g))
-        if (!EVENT_NAMES.has(m[1] as string)) out.push({ key: m[1] as string, where: `${file}:${i + 1}` });
+      for (const m of line.matchAll(/`((?:recording|auth|http)(?:\.[A-Za-z<>_-]+)+)`/g))
+        if (!EVENT_NAMES.has(m[1] as string) && !(m[1] as string).endsWith(".conf"))
+          out.push({ key: m[1] as string, where: `${file}:${i + 1}` });
     });
   }
   return out;
@@ -59,6 +60,9 @@ describe("settings the documentation names", () => {
 
   it("finds the recording settings the READMEs name", () => {
     expect(named.map((n) => n.key)).toContain("recording.beepSeconds");
+    expect(named.map((n) => n.key)).toEqual(
+      expect.arrayContaining(["auth.failureLimit", "auth.failureWindowSeconds", "auth.trustedProxies"]),
+    );
   });
 
   it.each(named.map((n) => [n.key, n.where]))("%s (%s) is a key callsight.yaml accepts", (key) => {

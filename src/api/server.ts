@@ -1,6 +1,7 @@
 // The HTTP/WebSocket server: the board, the stream, operations, the admin console and the audit log.
 
 import { existsSync, readFileSync } from "node:fs";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import websocket from "@fastify/websocket";
@@ -15,17 +16,19 @@ import type { Callsight } from "../runtime/callsight.js";
 import { AdminService } from "./admin/admin-service.js";
 import { adminRoutes } from "./admin/routes.js";
 import { auditRoutes } from "./audit/routes.js";
-import { authenticator } from "./auth/authenticate.js";
+import { Authentication, type AuthSettings, pathOf } from "./auth/authenticate.js";
 import type { TokenStore } from "./auth/token-store.js";
 import { BoardHub } from "./board/board-hub.js";
 import { boardRoutes } from "./board/routes.js";
-import { redisUnavailableAs503, v1Area } from "./http-errors.js";
+import { STREAM_SOCKET_OPTIONS, streamSocketErrorHandler } from "./board/viewer-socket.js";
+import { handleErrors, redisUnavailableAs503, v1Area } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { OperationsService } from "./operations/operations-service.js";
 import { operationRoutes } from "./operations/routes.js";
 import { opsMetrics } from "./ops/metrics.js";
 import { opsRoutes } from "./ops/routes.js";
 import { recordingRoutes } from "./recordings/routes.js";
+import { checkWebSocketOrigin, securityHeaders } from "./security.js";
 
 export interface ApiOptions {
   callsight: Callsight;
@@ -34,7 +37,16 @@ export interface ApiOptions {
   logger: Logger;
   heartbeatMs?: number;
   flushMs?: number;
+  /** Unsent bytes a board stream may hold before its viewer counts as slow (default 1 MiB; viewer-socket.ts). */
+  viewerBufferBytes?: number;
   monitoringBeep?: boolean;
+  /**
+   * An HTTP server already listening to serve on (`serve` listens before anything else, so that a taken
+   * address stops it before it connects to a PBX); closed with the API. Default: Fastify's, for app.listen.
+   */
+  server?: Server;
+  /** Failed-authentication limits (default: the configuration's `auth`). */
+  auth?: AuthSettings;
   recording?: {
     service: RecordingService;
     queue: RecordingQueue;
@@ -46,6 +58,8 @@ export interface ApiOptions {
 export interface Api {
   app: FastifyInstance;
   hub: BoardHub;
+  /** Every route the server declares (pages, API, WebSocket), as registered. */
+  routes: readonly { method: string; url: string }[];
   close(): Promise<void>;
 }
 
@@ -66,13 +80,29 @@ function webAsset(name: string): string {
 
 export async function buildApi(options: ApiOptions): Promise<Api> {
   const { callsight, tokens, audit } = options;
+  const server = options.server ? listeningServer(options.server) : undefined;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Operations and settings changes go to the audit log; per-request lines would only be noise.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
+    ...(server ? { serverFactory: server.factory } : {}),
+    // Behind a reverse proxy, the client's address (for the failed-authentication limit) is in X-Forwarded-For.
+    ...(callsight.config.auth.trustedProxies.length > 0
+      ? { trustProxy: callsight.config.auth.trustedProxies }
+      : {}),
   }) as unknown as FastifyInstance;
-  await app.register(websocket);
+  // Before any plugin: every 5xx logged with the request id; a bad body (too deep, not JSON) a 400.
+  handleErrors(app);
+  const routes: { method: string; url: string }[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  // First: every response carries the security headers, whatever answers it.
+  await securityHeaders(app);
+  await app.register(websocket, { options: STREAM_SOCKET_OPTIONS, errorHandler: streamSocketErrorHandler() });
+  // After the WebSocket plugin (which ends a refused upgrade's socket once answered), before any route.
+  checkWebSocketOrigin(app, callsight.config.http.allowedOrigins);
   const hub = new BoardHub(() => callsight.directory, callsight.model, { flushMs: options.flushMs ?? 5 });
   callsight.onModelChange((changes) => hub.modelChanged(changes));
   callsight.onDirectoryChange(() => hub.directoryChanged());
@@ -87,6 +117,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     ["/", "board.html", "text/html; charset=utf-8"],
     ["/admin", "admin.html", "text/html; charset=utf-8"],
     ["/callsight.css", "callsight.css", "text/css; charset=utf-8"],
+    ["/board.css", "board.css", "text/css; charset=utf-8"],
+    ["/admin.css", "admin.css", "text/css; charset=utf-8"],
     ["/board.js", "dist/board.js", "text/javascript; charset=utf-8"],
     ["/admin.js", "dist/admin.js", "text/javascript; charset=utf-8"],
   ];
@@ -105,25 +137,72 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       : {}),
   });
   const admin = new AdminService(callsight, audit);
+  const auth = new Authentication(tokens, callsight, options.logger, options.auth ?? callsight.config.auth);
+  await auth.start();
+  callsight.onDirectoryChange(() => auth.sockets.directoryChanged());
+  // Fastify's own 404 body repeats the URL, query (and a token in it) included.
+  app.setNotFoundHandler(async (request, reply) =>
+    reply
+      .code(404)
+      .send({ error: "not-found", message: `no route ${request.method} ${pathOf(request.url)}` }),
+  );
   await app.register(async (v1) => {
     // Every /v1 request needs Redis (its token is checked there first): without it, 503 with the reason.
     v1.setErrorHandler(redisUnavailableAs503(v1Area));
-    v1.addHook("preHandler", authenticator(tokens, callsight));
+    await auth.register(v1);
     v1.get("/v1/me", async (request) => request.viewer);
-    boardRoutes(v1, hub);
+    boardRoutes(v1, hub, auth.sockets, {
+      ...(options.viewerBufferBytes !== undefined ? { maxBufferedBytes: options.viewerBufferBytes } : {}),
+      onSlow: (event) => metrics.slowViewer(event),
+    });
     operationRoutes(v1, operations);
     auditRoutes(v1, audit);
-    adminRoutes(v1, admin, tokens);
-    if (recording) recordingRoutes(v1, recording.index, recording.queue);
+    adminRoutes(v1, admin, tokens, audit);
+    if (recording) recordingRoutes(v1, recording.index, recording.queue, () => callsight.directory);
   });
+
+  // On a server listening since before the start: it takes the requests once every route is in place.
+  if (server) {
+    await app.ready();
+    server.attach();
+  }
 
   return {
     app,
     hub,
+    routes,
     async close() {
       clearInterval(heartbeat);
+      auth.close();
       hub.close();
       await app.close();
+      // Fastify closes only a server it listened on itself.
+      if (options.server) await closeServer(options.server);
     },
   };
+}
+
+/** Fastify's serverFactory for a server created (and listening) before the app, and the switch to it. */
+function listeningServer(server: Server) {
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  return {
+    factory(h: (req: IncomingMessage, res: ServerResponse) => void): Server {
+      handler = h;
+      return server;
+    },
+    /** From now on the app answers (until now, whoever listened first did: `serve` says it is starting). */
+    attach(): void {
+      if (!handler) throw new Error("the app was not created on this server");
+      server.removeAllListeners("request");
+      server.on("request", handler);
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }

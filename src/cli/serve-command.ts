@@ -3,22 +3,22 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { ConfigError, loadConfig } from "../config/load.js";
-import { RedisUnavailableError, startServer } from "../runtime/start.js";
+import { ListenError, RedisUnavailableError, startServer } from "../runtime/start.js";
 import type { CliIo } from "./io.js";
 
 /** Exit codes a process supervisor can act on (sysexits.h). */
 export const EXIT = { ok: 0, usage: 64, unavailable: 69, config: 78 } as const;
 
 /**
- * The exit code for a start-up failure the operator can fix (a bad configuration, Redis not reachable),
- * said on stderr; anything else is a bug and is thrown again.
+ * The exit code for a start-up failure the operator can fix (a bad configuration, Redis not reachable, the
+ * listen address taken), said on stderr; anything else is a bug and is thrown again.
  */
 export function startupFailure(err: unknown, io: CliIo): number {
   if (err instanceof ConfigError) {
     io.err(`callsight: refusing to start, the configuration has problems:\n${err.message}`);
     return EXIT.config;
   }
-  if (err instanceof RedisUnavailableError) {
+  if (err instanceof RedisUnavailableError || err instanceof ListenError) {
     io.err(`callsight: ${err.message}`);
     return EXIT.unavailable;
   }

@@ -21,6 +21,7 @@ import { applyEnvOverrides } from "./env.js";
 import { at, formatIssue } from "./problems.js";
 import {
   type ConfigFile,
+  DEFAULT_AUTH,
   DEFAULT_PORTS,
   DEFAULT_RECORDING_DIRECTORIES,
   DEFAULT_RECORDING_STORE,
@@ -74,6 +75,21 @@ export interface CallsightConfig {
     beepSeconds: number;
     /** Per-department retention and beep, overriding the global values for that department's users. */
     departments: Record<string, { retentionDays?: number; beepSeconds?: number }>;
+  };
+  auth: {
+    /** Failed authentications an address may make per window before it gets 429 (default 20). */
+    failureLimit: number;
+    /** The window, in seconds (default 60). */
+    failureWindowSeconds: number;
+    /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client (default none). */
+    trustedProxies: string[];
+  };
+  http: {
+    /**
+     * Browser origins allowed to open the board's WebSocket (normalized: lower case, no default port).
+     * Undefined: only the request's own origin (its Host).
+     */
+    allowedOrigins?: string[];
   };
 }
 
@@ -217,6 +233,14 @@ function build(file: string, data: ConfigFile): CallsightConfig {
       beepSeconds: data.recording?.beepSeconds ?? 0,
       departments: data.recording?.departments ?? {},
     },
+    auth: {
+      failureLimit: data.auth?.failureLimit ?? DEFAULT_AUTH.failureLimit,
+      failureWindowSeconds: data.auth?.failureWindowSeconds ?? DEFAULT_AUTH.failureWindowSeconds,
+      trustedProxies: data.auth?.trustedProxies ?? [],
+    },
+    http: data.http?.allowedOrigins
+      ? { allowedOrigins: data.http.allowedOrigins.map((o) => new URL(o).origin) }
+      : {},
   };
 }
 

@@ -119,10 +119,39 @@ export const recordingShape = {
     .optional(),
 };
 
+export const DEFAULT_AUTH = { failureLimit: 20, failureWindowSeconds: 60 } as const;
+
+/** Failed-authentication limits per client address; the reverse proxies whose X-Forwarded-For is believed. */
+export const authShape = {
+  failureLimit: z.number().int().min(1).max(1_000_000).optional(),
+  failureWindowSeconds: z.number().int().min(1).max(86_400).optional(),
+  trustedProxies: z.array(nonEmpty).optional(),
+};
+
+/** A browser origin: a scheme (http or https), a host and an optional port — no path, no trailing "/". */
+export const ORIGIN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+export const ORIGIN_TEXT =
+  'an origin such as "https://callsight.example.com" or "http://10.0.0.5:8080" (no path)';
+
+/** The HTTP server: the browser origins allowed to open the board's WebSocket (default: the server's own). */
+export const httpShape = {
+  allowedOrigins: z
+    .array(
+      z
+        .string()
+        .regex(ORIGIN, ORIGIN_TEXT)
+        .refine((o) => URL.canParse(o), `expected ${ORIGIN_TEXT} (a valid host and port)`),
+    )
+    .min(1)
+    .optional(),
+};
+
 export const rootShape = {
   monitoringRoles: z.array(z.enum(ROLES)).default([...DEFAULT_MONITORING_ROLES]),
   pbx: z.array(z.strictObject(pbxShape)).min(1),
   recording: z.strictObject(recordingShape).optional(),
+  auth: z.strictObject(authShape).optional(),
+  http: z.strictObject(httpShape).optional(),
   departments: z.array(z.strictObject(departmentShape)).min(1),
   users: z.array(z.strictObject(userShape)).min(1),
 };
@@ -140,6 +169,8 @@ export const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
   ["pbx.ivr", Object.keys(ivrShape)],
   ["pbx.companion", Object.keys(companionShape)],
   ["recording", Object.keys(recordingShape)],
+  ["auth", Object.keys(authShape)],
+  ["http", Object.keys(httpShape)],
   ["departments", Object.keys(departmentShape)],
   ["users", Object.keys(userShape)],
   ["users.operations", Object.keys(operationsShape)],
@@ -169,4 +200,6 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "devices",
   "departments",
   "pickupDelegates",
+  "trustedProxies",
+  "allowedOrigins",
 ]);

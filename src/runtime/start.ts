@@ -1,5 +1,7 @@
 // Starting and stopping a whole Callsight server process (used by `serve` and `demo`).
 
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { TokenStore } from "../api/auth/token-store.js";
@@ -49,6 +51,69 @@ export interface RunningServer {
 }
 
 export class RedisUnavailableError extends Error {}
+
+/** The HTTP address cannot be listened on (taken, not this host's, not permitted). */
+export class ListenError extends Error {}
+
+/** `127.0.0.1:8080`, `[::1]:8080`. */
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+function listenProblem(err: unknown, host: string, port: number): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === "EADDRINUSE"
+      ? "the address is already in use (another process listens on it)"
+      : code === "EACCES"
+        ? "permission denied (ports below 1024 need privileges)"
+        : code === "EADDRNOTAVAIL"
+          ? "the address is not one of this host's"
+          : code === "ENOTFOUND" || code === "EAI_AGAIN"
+            ? `the host name ${host} cannot be resolved`
+            : err instanceof Error
+              ? err.message
+              : String(err);
+  return `cannot listen on ${hostPort(host, port)}: ${why}${code && !why.includes(code) ? ` (${code})` : ""}`;
+}
+
+/**
+ * Listens on the HTTP address before anything else is started, so that a taken address ends the start
+ * before it connects to Redis or a PBX (or takes a PBX lease). Until the API takes over, every request
+ * gets 503 "starting".
+ */
+export async function listenFirst(host: string, port: number): Promise<Server> {
+  const server = createServer((_req, res) => {
+    res.writeHead(503, {
+      "content-type": "application/json; charset=utf-8",
+      "retry-after": "2",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "referrer-policy": "no-referrer",
+      "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    });
+    res.end(JSON.stringify({ status: "starting", message: "Callsight is starting" }));
+  });
+  // As Fastify sets up the servers it creates.
+  server.keepAliveTimeout = 72_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    throw new ListenError(listenProblem(err, host, port));
+  });
+  return server;
+}
+
+function urlOf(server: Server): string {
+  const { address, port } = server.address() as AddressInfo;
+  return `http://${hostPort(address, port)}`;
+}
 
 /** The server's half of recording: policy to the PBX, audit and repair, finished recordings to the queue. */
 function startRecording(
@@ -124,6 +189,18 @@ export async function connectRedis(url: string): Promise<Redis> {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const server = await listenFirst(options.host, options.port);
+  try {
+    return await startOn(server, options);
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start (serve exits with its code).
+    server.close();
+    server.closeAllConnections();
+    throw err;
+  }
+}
+
+async function startOn(server: Server, options: ServerOptions): Promise<RunningServer> {
   const real = options.drivers ?? driversFor(options.config, options.logger);
   const redis = await connectRedis(options.redisUrl);
   const cluster = clusterSettings(options.cluster);
@@ -176,9 +253,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : undefined;
   // Serve viewers only once this instance's model has caught up with each PBX's event stream.
   await Promise.all(drivers.map((d) => (d instanceof ClusteredDriver ? settle(d.ready, 10_000) : undefined)));
-  const api = await buildApi({ callsight, tokens, audit, logger: options.logger, recording });
+  const api = await buildApi({ callsight, tokens, audit, logger: options.logger, recording, server });
   await recording.service.publishPolicy();
-  const address = await api.app.listen({ host: options.host, port: options.port });
+  const address = urlOf(server);
   options.logger.info({ url: address }, "callsight is listening");
   return {
     callsight,

@@ -3,8 +3,9 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import WebSocket from "ws";
+import type { AuthSettings } from "../../src/api/auth/authenticate.js";
 import { TokenStore } from "../../src/api/auth/token-store.js";
 import { type Api, buildApi } from "../../src/api/server.js";
 import { AuditLog } from "../../src/audit/audit-log.js";
@@ -39,7 +40,18 @@ export function events(name: string): PbxEvent[] {
 }
 
 export async function startHarness(
-  options: { drivers?: PbxDriver[]; prefix?: string; config?: string } = {},
+  options: {
+    drivers?: PbxDriver[];
+    prefix?: string;
+    config?: string;
+    /** Instead of a silent one (to read what the server logs). */
+    logger?: Logger;
+    viewerBufferBytes?: number;
+    /** Failed-authentication limits (default: the example configuration's). */
+    auth?: AuthSettings;
+    /** The token store's clock (token expiry). */
+    now?: () => number;
+  } = {},
 ): Promise<Harness> {
   const { redis, prefix: fresh } = await testRedis();
   const prefix = options.prefix ?? fresh;
@@ -48,12 +60,21 @@ export async function startHarness(
     "callsight.example.yaml",
     {},
   );
-  const logger = pino({ level: "silent" });
+  const logger = options.logger ?? pino({ level: "silent" });
   const callsight = new Callsight({ config, redis, prefix, drivers: options.drivers ?? [], logger });
   await callsight.start();
-  const tokens = new TokenStore(redis, prefix);
+  const tokens = new TokenStore(redis, prefix, options.now ? { now: options.now } : {});
   const audit = new AuditLog(redis, prefix);
-  const api = await buildApi({ callsight, tokens, audit, logger, flushMs: 10, heartbeatMs: 60_000 });
+  const api = await buildApi({
+    callsight,
+    tokens,
+    audit,
+    logger,
+    flushMs: 10,
+    heartbeatMs: 60_000,
+    ...(options.viewerBufferBytes !== undefined ? { viewerBufferBytes: options.viewerBufferBytes } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
+  });
   await api.app.listen({ host: "127.0.0.1", port: 0 });
   const port = (api.app.server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;

@@ -95,4 +95,17 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board in headless
     expect(await page.$("[data-user]")).toBeNull();
     await page.close();
   }, 15_000);
+
+  it("a revoked token ends the live board: it says why and asks for a token again", async () => {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(PAGE_WAIT_MS);
+    const issued = await h.request("POST", "/v1/admin/tokens", await h.token("admin"), { user: "1001" });
+    await page.goto(`${h.base}/#token=${issued.body.token}`);
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "live");
+    const revoked = await h.request("DELETE", `/v1/admin/tokens/${issued.body.id}`, await h.token("admin"));
+    expect(revoked.status).toBe(204);
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "token revoked");
+    expect(await page.isVisible("#login")).toBe(true);
+    await page.close();
+  }, 15_000);
 });

@@ -4,9 +4,8 @@
 
 import type { BoardMessage } from "../../src/api/board/board-messages.js";
 import type { BoardDelta } from "../../src/domain/board-changes.js";
-import type { Party } from "../../src/domain/calls.js";
 import type { PbxLink } from "../../src/domain/pbx-links.js";
-import type { BoardView, PersonCallView, PersonView } from "../../src/domain/visibility.js";
+import type { BoardView, PersonCallView, PersonView, SeenParty } from "../../src/domain/visibility.js";
 import { api, button, byId, element, forgetToken, signIn } from "./session.js";
 
 interface BoardState {
@@ -24,8 +23,10 @@ function since(ms: number): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}`;
 }
 
-function partyText(p: Party): string {
+function partyText(p: SeenParty): string {
   if (p.user) return nameOf(p.user);
+  // A colleague who does not let others see whom they talk to: the server sends nothing that identifies them.
+  if (p.number === undefined && !p.external) return "a colleague";
   return p.name ? `${p.name} ${p.number}` : p.number || "unknown";
 }
 
@@ -179,7 +180,9 @@ function connect(): void {
     q.set("seq", String(state.seq));
   }
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/stream?${q}`);
+  let opened = false;
   ws.onopen = () => {
+    opened = true;
     byId("status").textContent = "live";
     state.retryMs = 500;
   };
@@ -195,15 +198,26 @@ function connect(): void {
     } else return;
     render();
   };
+  const refused = (why: string) => {
+    byId("status").textContent = why;
+    forgetToken();
+    byId("login").hidden = false;
+  };
   ws.onclose = (ev) => {
-    if (ev.code === 1008 || ev.code === 4401) {
-      byId("status").textContent = "token refused";
-      forgetToken();
-      return;
-    }
+    // 4401: the token was revoked or expired, or its user deleted (the reason says which).
+    if (ev.code === 1008 || ev.code === 4401) return refused(ev.reason || "token refused");
     byId("status").textContent = "reconnecting…";
-    setTimeout(connect, state.retryMs);
-    state.retryMs = Math.min(state.retryMs * 2, 10_000);
+    const retry = () => {
+      setTimeout(connect, state.retryMs);
+      state.retryMs = Math.min(state.retryMs * 2, 10_000);
+    };
+    // A refused upgrade only shows as a failed socket: ask the API whether the token still works, rather
+    // than retrying with a dead token forever (each try a failed authentication).
+    if (opened) return retry();
+    void api(state.token, "GET", "/v1/board").then(
+      (check) => (check.status === 401 ? refused("token refused") : retry()),
+      retry,
+    );
   };
 }
 

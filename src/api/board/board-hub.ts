@@ -4,7 +4,13 @@
 // at once, changes during busy times are coalesced. Only affected viewers are recomputed.
 
 import { randomUUID } from "node:crypto";
-import { affectedViewers, type BoardDelta, diffBoard, touchedUsers } from "../../domain/board-changes.js";
+import {
+  affectedViewers,
+  type BoardDelta,
+  diffBoard,
+  touchedUsers,
+  viewersWhoseRulesChanged,
+} from "../../domain/board-changes.js";
 import type { Directory } from "../../domain/directory.js";
 import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
 import { BoardMoment, type BoardView, callKey, viewFor } from "../../domain/visibility.js";
@@ -66,6 +72,8 @@ export class BoardHub {
   private changedCalls = new Map<string, CallView | undefined>();
   /** JSON of person views (and other view parts), kept for the flush that made them and the next. */
   private readonly partText = new PartText();
+  /** The directory the sessions' logged deltas were computed under (see dropStaleLogs). */
+  private rulesDirectory: Directory;
 
   constructor(
     private readonly directory: () => Directory,
@@ -75,6 +83,7 @@ export class BoardHub {
     this.pace = new FlushPace(options.flushMs !== undefined ? { quickMs: options.flushMs } : {});
     this.graceMs = options.graceMs ?? 60_000;
     this.logSize = options.logSize ?? 100;
+    this.rulesDirectory = directory();
   }
 
   /** The viewer's current view (the same one the stream starts from). */
@@ -87,6 +96,7 @@ export class BoardHub {
    * still in its log, the connection gets the missed deltas; otherwise a fresh snapshot.
    */
   connect(viewer: string, connection: ViewerConnection, resume?: { session: string; seq: number }): boolean {
+    this.dropStaleLogs();
     const view = this.view(viewer);
     if (!view) return false;
     const existing = resume ? this.sessions.get(resume.session) : undefined;
@@ -120,6 +130,19 @@ export class BoardHub {
     }
   }
 
+  /** Sends a connection its session's current view (a viewer that fell behind and caught up: viewer-socket.ts). */
+  resnapshot(connection: ViewerConnection): void {
+    for (const session of this.sessions.values()) {
+      if (!session.connections.has(connection)) continue;
+      // Built now, not the session's last flushed view: a directory change since that flush may forbid
+      // fields it holds. The deltas that follow set whole entries, so they apply on top of a newer view.
+      const view = this.view(session.viewer);
+      if (!view) return;
+      this.send(connection, { type: "snapshot", session: session.id, seq: session.seq, view });
+      return;
+    }
+  }
+
   /** Model changes from the PBX. */
   modelChanged(changes: readonly ModelChange[]): void {
     // Views are built from call views: a call reported with the very view it had (a resync after a
@@ -146,6 +169,7 @@ export class BoardHub {
 
   /** Settings changed: every view may have changed, including what it may no longer show. */
   directoryChanged(): void {
+    this.dropStaleLogs();
     this.everyoneDirty = true;
     // Call views change with the directory (who a leg belongs to) without the model reporting them.
     this.callJson.clear();
@@ -177,6 +201,7 @@ export class BoardHub {
     this.timer = undefined;
     this.lastFlushAt = performance.now();
     this.partText.nextGeneration();
+    this.dropStaleLogs();
     const directory = this.directory();
     // Only viewers with a session can be sent anything.
     const viewers = new Set<string>();
@@ -248,6 +273,21 @@ export class BoardHub {
   private send(connection: ViewerConnection, message: BoardMessage): void {
     this.sent[message.type]++;
     connection.send(message, encodeBoardMessage(message, this.partText));
+  }
+
+  /**
+   * Deltas logged before a directory change that can change what a viewer may see (a setting, a role, a
+   * colleague's switches) were computed under the old rules and may carry what the viewer may no longer
+   * see: a resume must not replay them, it gets a fresh snapshot instead. (What was sent live stays sent.)
+   */
+  private dropStaleLogs(): void {
+    const directory = this.directory();
+    if (directory === this.rulesDirectory) return;
+    const viewers = new Set<string>();
+    for (const session of this.sessions.values()) viewers.add(session.viewer);
+    const changed = viewersWhoseRulesChanged(this.rulesDirectory, directory, viewers);
+    this.rulesDirectory = directory;
+    for (const session of this.sessions.values()) if (changed.has(session.viewer)) session.log = [];
   }
 
   private canResume(session: ViewerSession, seq: number): boolean {

@@ -1,11 +1,14 @@
 // GET /v1/recordings: stored recordings by user, call and date. Admins see all of them; anyone else
-// only the recordings of calls they were on, or that they started on demand.
+// only the recordings of calls they were on, or that they started on demand, and of those only what the
+// board's rules let them see (recording-visibility.ts): no server path, and a call's details as its tiles.
 // GET /v1/recordings/failed (admins): finalize jobs that used up their attempts, with the reason.
 
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { Directory } from "../../domain/directory.js";
 import type { RecordingIndex, RecordingQuery } from "../../recording/recording-index.js";
 import type { RecordingQueue } from "../../recording/recording-queue.js";
+import { namesUser, recordingFor } from "../../recording/recording-visibility.js";
 import { requireAdmin } from "../auth/authenticate.js";
 import { parseOr400 } from "../http-errors.js";
 
@@ -19,26 +22,29 @@ const instant = z.string().transform((text, ctx) => {
   return value;
 });
 
-const recordingsQuery = z
+export const recordingsQuery = z
   .strictObject({
     user: z.string().min(1).optional(),
     call: z.string().min(1).optional(),
     from: instant.optional(),
     to: instant.optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
-    access_token: z.string().optional(),
   })
   .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
     path: ["from"],
     message: "must not be after to",
   });
 
-const failedQuery = z.strictObject({
+export const failedQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
-  access_token: z.string().optional(),
 });
 
-export function recordingRoutes(app: FastifyInstance, index: RecordingIndex, queue: RecordingQueue): void {
+export function recordingRoutes(
+  app: FastifyInstance,
+  index: RecordingIndex,
+  queue: RecordingQueue,
+  directory: () => Directory,
+): void {
   app.get("/v1/recordings", async (request, reply) => {
     const q = parseOr400(recordingsQuery, request.query, reply);
     if (!q) return reply;
@@ -50,8 +56,22 @@ export function recordingRoutes(app: FastifyInstance, index: RecordingIndex, que
     if (q.call !== undefined) query.call = q.call;
     if (q.from !== undefined) query.from = q.from;
     if (q.to !== undefined) query.to = q.to;
-    if (viewer.role !== "admin") query.visibleTo = viewer.id;
-    return { recordings: await index.list(query) };
+    if (viewer.role === "admin") return { recordings: await index.list(query) };
+    // Anyone else: what the board's rules let them see of each (recording-visibility.ts). The user and call
+    // filters match only what they see, so a filter cannot tell them what a recording hides.
+    const rules = directory();
+    const me = rules.users.get(viewer.id) ?? viewer;
+    query.visibleTo = me.id;
+    query.where = (m) => {
+      const seen = recordingFor(rules, me, m);
+      return (
+        seen !== undefined &&
+        (q.user === undefined || namesUser(seen, q.user)) &&
+        (q.call === undefined || seen.callId === q.call)
+      );
+    };
+    const recordings = await index.list(query);
+    return { recordings: recordings.flatMap((m) => recordingFor(rules, me, m) ?? []) };
   });
 
   app.get("/v1/recordings/failed", { preHandler: requireAdmin }, async (request, reply) => {

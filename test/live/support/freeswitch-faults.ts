@@ -77,7 +77,12 @@ export function faultScenarios(live: () => FsLive): void {
       // Every /v1 route answers 503 with the reason, not 500.
       const answers = await v1Answers(callsight);
       expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((k) => [k, 503])));
-      await until(() => Date.now() - down >= OUTAGE_MS, "the outage to have lasted 30 s", OUTAGE_MS + 5000, 500);
+      await until(
+        () => Date.now() - down >= OUTAGE_MS,
+        "the outage to have lasted 30 s",
+        OUTAGE_MS + 5000,
+        500,
+      );
     } finally {
       await site.startRedis();
     }
@@ -93,7 +98,9 @@ export function faultScenarios(live: () => FsLive): void {
     await admin.sees("1003 and 1005 idle", idle("1003", "1005"));
     expect(admin.connected).toBe(true);
     expect(await recordingsOf(callsight, call.call!)).toHaveLength(1);
-    expect(unhandledRedisErrors((await callsight.server!.log()) + (await callsight.worker!.log()))).toEqual([]);
+    expect(unhandledRedisErrors((await callsight.server!.log()) + (await callsight.worker!.log()))).toEqual(
+      [],
+    );
     await setRecording(site, "1002", "off");
   }, 180_000);
 
