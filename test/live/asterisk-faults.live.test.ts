@@ -1,8 +1,8 @@
-// Faults, live, on a real Asterisk 22 over AMI: Redis going away mid-call (30 s, and once more with a
-// SIGTERM while it is away), Asterisk restarting mid-call, and the AMI link dropped mid-call (with a
-// recording running). Callsight runs as an operator runs it (serve and worker, clustered by default).
-// Redis keeps its data across the restart (as a Redis an operator restarts does); the AMI link goes
-// through a TCP proxy the test cuts.
+// Faults, live, on a real Asterisk 22 over AMI and over ARI with its AMI companion: Redis going away
+// mid-call (30 s, and once more with a SIGTERM while it is away), Asterisk restarting mid-call, and the PBX
+// link (AMI, or ARI's) dropped mid-call with a recording running. Callsight runs as an operator runs it
+// (serve and worker, clustered by default). Redis keeps its data across the restart (as a Redis an operator
+// restarts does); the PBX link goes through a TCP proxy the test cuts.
 
 import { basename } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -26,22 +26,23 @@ import { LiveViewer } from "./support/viewer.js";
 const LEASE_LOST = /PBX lease (lost|lapsed)/;
 const OUTAGE_MS = 30_000;
 
-// Over ARI the proxy cuts the AMI companion's link, not ARI's own (HTTP and WebSocket): the link-drop
-// scenarios below are the AMI driver's; Redis and the PBX going away are the same for both.
+// The proxy carries Callsight's own PBX link: AMI, or ARI's HTTP and WebSocket (the ARI driver's AMI
+// companion stays connected meanwhile, so what it sees while ARI is away must reach the model after ARI's
+// resync).
 for (const driver of ["ami", "ari"] as const) {
   describe(`Asterisk 22 over ${driver === "ami" ? "AMI" : "ARI with its AMI companion"}, faults, live`, () => {
     let site: AsteriskSite;
     let admin: LiveViewer;
 
     beforeAll(async () => {
-      site = await startAsteriskSite(driver, undefined, { persistentRedis: true, amiProxy: true });
+      site = await startAsteriskSite(driver, undefined, { persistentRedis: true, linkProxy: true });
       admin = await LiveViewer.connect(site.callsight, "admin");
       // Tokens come from Redis: issue every one the tests use while it is there.
       for (const user of ["1001", "1002", "1003", "1004", "1005"]) await site.callsight.token(user);
     });
     afterEach(async () => {
       // A test that failed half-way may leave a fault in place: undo it, so the next one starts clean.
-      await site.amiProxy?.restore();
+      await site.linkProxy?.restore();
       if (site.redis.child.exitCode !== null || site.redis.child.signalCode !== null) await site.startRedis();
       if (!site.pbx.process) await site.pbx.start();
       const server = site.callsight.server?.child;
@@ -241,114 +242,99 @@ for (const driver of ["ami", "ari"] as const) {
       await admin.sees("a new call", onCallWith("1004", "1005"));
     }, 120_000);
 
-    it.skipIf(driver === "ari")(
-      "AMI link dropped mid-call: Callsight reconnects and resyncs, the call keeps its start time and its recording",
-      async () => {
-        const { callsight, pbx, amiProxy } = site;
-        const before = await recordedCall();
-        const connections = amiProxy!.connections;
+    const link = driver === "ami" ? "AMI" : "ARI";
 
-        await amiProxy!.cut();
-        try {
-          await admin.sees("the PBX link down", (v) => linkState(v) === "down");
-        } finally {
-          await amiProxy!.restore();
-        }
-        await admin.sees("the PBX link up again", (v) => linkState(v) === "up", 30_000);
-        expect(amiProxy!.connections).toBeGreaterThan(connections);
-        await until(
-          async () => (await callsight.readyz()).status === 200,
-          "/readyz ready again",
-          30_000,
-          250,
+    it(`${link} link dropped mid-call: Callsight reconnects and resyncs, the call keeps its start time and its recording`, async () => {
+      const { callsight, pbx, linkProxy } = site;
+      const before = await recordedCall();
+      const connections = linkProxy!.connections;
+
+      await linkProxy!.cut();
+      try {
+        await admin.sees("the PBX link down", (v) => linkState(v) === "down");
+      } finally {
+        await linkProxy!.restore();
+      }
+      await admin.sees("the PBX link up again", (v) => linkState(v) === "up", 30_000);
+      expect(linkProxy!.connections).toBeGreaterThan(connections);
+      await until(async () => (await callsight.readyz()).status === 200, "/readyz ready again", 30_000, 250);
+      const after = admin.person("1002")?.calls?.find((c) => c.call === before.call);
+      expect(after).toMatchObject({ state: "up", since: before.since, recording: true });
+
+      await pbx.hangupAll();
+      const list = await storedRecordings(callsight, before.call!);
+      expect(list).toHaveLength(1);
+      expect(list[0].originalPath).not.toMatch(/repair/);
+    }, 90_000);
+
+    it(`a recorded call answered while the ${link} link is down (failure 4): the resync recovers the dialplan's recording, stored once, no repair`, async () => {
+      const { callsight, pbx, phones, linkProxy } = site;
+      await record("1002", "all");
+      const repairsBefore = await serveLogCount(callsight, /recording policy repair/);
+      const spooled = new Set(await spoolAll(pbx.monitorDir));
+      await linkProxy!.cut();
+      let file: string;
+      try {
+        await admin.sees("the PBX link down", (v) => linkState(v) === "down");
+        // The call starts and the dialplan records it while Callsight is not connected.
+        await phones["1002"]!.answer({ ringMs: 300 });
+        await phones["1001"]!.call("1002");
+        file = await until(
+          async () => (await spoolAll(pbx.monitorDir)).find((f) => !spooled.has(f) && /-1002-/.test(f)),
+          "the dialplan's recording file",
         );
-        const after = admin.person("1002")?.calls?.find((c) => c.call === before.call);
-        expect(after).toMatchObject({ state: "up", since: before.since, recording: true });
+      } finally {
+        await linkProxy!.restore();
+      }
+      const call = await admin.sees(
+        "the link up again and 1002's call, recorded",
+        (v) =>
+          linkState(v) === "up"
+            ? v.person("1002")?.calls?.find((c) => c.state === "up" && c.recording)
+            : undefined,
+        30_000,
+      );
+      expect(file.startsWith(`${call.call}-1002-`)).toBe(true);
+      const resynced = Date.now();
+      // The policy audit runs a few seconds (5 s) after the resync: it finds nothing to repair.
+      await until(
+        () => Date.now() - resynced > 8000,
+        "the policy audit's grace after the resync",
+        10_000,
+        250,
+      );
+      expect(await serveLogCount(callsight, /recording policy repair/)).toBe(repairsBefore);
+      expect(admin.person("1002")?.calls?.find((c) => c.call === call.call)?.recording).toBe(true);
 
+      await pbx.hangupAll();
+      const list = await storedRecordings(callsight, call.call!);
+      expect(list).toHaveLength(1);
+      expect(basename(list[0].originalPath)).toBe(file);
+      expect(basename(list[0].originalPath)).toMatch(
+        new RegExp(`^${call.call!.replace(".", "\\.")}-1002-[0-9]+\\.[0-9]+\\.wav$`),
+      );
+      expect(spoolFiles(pbx.monitorDir, call.call!).filter((f) => f.includes("repair"))).toEqual([]);
+    }, 90_000);
+
+    it(`${link} link down while a recorded call ends: the recording that ended meanwhile is finalized after the resync`, async () => {
+      const { callsight, pbx, linkProxy } = site;
+      const call = await recordedCall();
+      await linkProxy!.cut();
+      try {
+        await admin.sees("the PBX link down", (v) => linkState(v) === "down");
         await pbx.hangupAll();
-        const list = await storedRecordings(callsight, before.call!);
-        expect(list).toHaveLength(1);
-        expect(list[0].originalPath).not.toMatch(/repair/);
-      },
-      90_000,
-    );
-
-    it.skipIf(driver === "ari")(
-      "a recorded call answered while the AMI link is down (failure 4): the resync recovers the dialplan's recording, stored once, no repair",
-      async () => {
-        const { callsight, pbx, phones, amiProxy } = site;
-        await record("1002", "all");
-        const repairsBefore = await serveLogCount(callsight, /recording policy repair/);
-        const spooled = new Set(await spoolAll(pbx.monitorDir));
-        await amiProxy!.cut();
-        let file: string;
-        try {
-          await admin.sees("the PBX link down", (v) => linkState(v) === "down");
-          // The call starts and the dialplan records it while Callsight is not connected.
-          await phones["1002"]!.answer({ ringMs: 300 });
-          await phones["1001"]!.call("1002");
-          file = await until(
-            async () => (await spoolAll(pbx.monitorDir)).find((f) => !spooled.has(f) && /-1002-/.test(f)),
-            "the dialplan's recording file",
-          );
-        } finally {
-          await amiProxy!.restore();
-        }
-        const call = await admin.sees(
-          "the link up again and 1002's call, recorded",
-          (v) =>
-            linkState(v) === "up"
-              ? v.person("1002")?.calls?.find((c) => c.state === "up" && c.recording)
-              : undefined,
-          30_000,
-        );
-        expect(file.startsWith(`${call.call}-1002-`)).toBe(true);
-        const resynced = Date.now();
-        // The policy audit runs a few seconds (5 s) after the resync: it finds nothing to repair.
-        await until(
-          () => Date.now() - resynced > 8000,
-          "the policy audit's grace after the resync",
-          10_000,
-          250,
-        );
-        expect(await serveLogCount(callsight, /recording policy repair/)).toBe(repairsBefore);
-        expect(admin.person("1002")?.calls?.find((c) => c.call === call.call)?.recording).toBe(true);
-
-        await pbx.hangupAll();
-        const list = await storedRecordings(callsight, call.call!);
-        expect(list).toHaveLength(1);
-        expect(basename(list[0].originalPath)).toBe(file);
-        expect(basename(list[0].originalPath)).toMatch(
-          new RegExp(`^${call.call!.replace(".", "\\.")}-1002-[0-9]+\\.[0-9]+\\.wav$`),
-        );
-        expect(spoolFiles(pbx.monitorDir, call.call!).filter((f) => f.includes("repair"))).toEqual([]);
-      },
-      90_000,
-    );
-
-    it.skipIf(driver === "ari")(
-      "AMI link down while a recorded call ends: the recording that ended meanwhile is finalized after the resync",
-      async () => {
-        const { callsight, pbx, amiProxy } = site;
-        const call = await recordedCall();
-        await amiProxy!.cut();
-        try {
-          await admin.sees("the PBX link down", (v) => linkState(v) === "down");
-          await pbx.hangupAll();
-        } finally {
-          await amiProxy!.restore();
-        }
-        await admin.sees(
-          "the PBX link up again, the call gone",
-          (v) => linkState(v) === "up" && !v.person("1002")?.calls?.length,
-          30_000,
-        );
-        const list = await storedRecordings(callsight, call.call!);
-        expect(list).toHaveLength(1);
-        expect(list[0].originalPath).not.toMatch(/repair/);
-        await record("1002", "off");
-      },
-      90_000,
-    );
+      } finally {
+        await linkProxy!.restore();
+      }
+      await admin.sees(
+        "the PBX link up again, the call gone",
+        (v) => linkState(v) === "up" && !v.person("1002")?.calls?.length,
+        30_000,
+      );
+      const list = await storedRecordings(callsight, call.call!);
+      expect(list).toHaveLength(1);
+      expect(list[0].originalPath).not.toMatch(/repair/);
+      await record("1002", "off");
+    }, 90_000);
   });
 }

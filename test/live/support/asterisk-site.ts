@@ -2,7 +2,7 @@
 // worker (built CLI) connected to it over AMI or ARI (+ AMI companion), and sipp phones 1001–1006 and a
 // carrier. `teardown` stops everything in reverse order, also after a failure.
 // Fault scenarios ask for more (AsteriskSiteOptions): a Redis that keeps its data when it is stopped and
-// started again (`stopRedis` / `startRedis`), and a TCP proxy between Callsight and AMI (`amiProxy`).
+// started again (`stopRedis` / `startRedis`), and a TCP proxy on Callsight's PBX link (`linkProxy`: AMI, or ARI's HTTP and WebSocket).
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,8 +30,11 @@ export interface AsteriskSite {
   callsight: LiveCallsight;
   phones: Record<string, SippEndpoint>;
   carrier: SippEndpoint;
-  /** Only with `amiProxy`: the proxy Callsight's AMI link goes through (cut it to drop the link). */
-  amiProxy?: TcpProxy;
+  /**
+   * Only with `linkProxy`: the proxy Callsight's own PBX link goes through — AMI, or ARI's HTTP and WebSocket
+   * (the ARI driver's AMI companion stays direct). Cut it to drop the link.
+   */
+  linkProxy?: TcpProxy;
   /** Stops the site's redis-server (its data is kept with `persistentRedis`). */
   stopRedis(): Promise<void>;
   /** Starts it again on the same port. */
@@ -43,7 +46,7 @@ export interface AsteriskSiteOptions {
   /** Redis keeps its data across `stopRedis` / `startRedis` (an append-only file in the run's folder). */
   persistentRedis?: boolean;
   /** Callsight reaches AMI through a TCP proxy the test can cut (AMI driver only). */
-  amiProxy?: boolean;
+  linkProxy?: boolean;
 }
 
 export async function startAsteriskSite(
@@ -56,11 +59,11 @@ export async function startAsteriskSite(
   const redisOptions = options.persistentRedis ? { dataDir: join(dir, "redis") } : {};
   let redis: LocalRedis | undefined;
   let redisPort: number | undefined;
-  let amiProxy: TcpProxy | undefined;
+  let linkProxy: TcpProxy | undefined;
   let callsight: LiveCallsight | undefined;
   const teardown = async () => {
     await callsight?.stop().catch(() => undefined);
-    await amiProxy?.stop().catch(() => undefined);
+    await linkProxy?.stop().catch(() => undefined);
     await pbx.stop().catch(() => undefined);
     await redis?.stop().catch(() => undefined);
     await stopAll();
@@ -70,14 +73,15 @@ export async function startAsteriskSite(
     await pbx.start();
     redis = await startLocalRedis(undefined, redisOptions);
     redisPort = redis.port;
-    if (options.amiProxy) amiProxy = await TcpProxy.start(pbx.ports.ami);
+    if (options.linkProxy)
+      linkProxy = await TcpProxy.start(driver === "ami" ? pbx.ports.ami : pbx.ports.http);
     const pbxConfig =
       driver === "ami"
         ? {
             id: "main",
             driver: "ami",
             host: "127.0.0.1",
-            port: amiProxy?.port ?? pbx.ports.ami,
+            port: linkProxy?.port ?? pbx.ports.ami,
             username: pbx.ami.username,
             secret: pbx.ami.secret,
             trunks: ["carrier"],
@@ -87,7 +91,7 @@ export async function startAsteriskSite(
             id: "main",
             driver: "ari",
             host: "127.0.0.1",
-            port: pbx.ports.http,
+            port: linkProxy?.port ?? pbx.ports.http,
             username: pbx.ari.username,
             secret: pbx.ari.secret,
             trunks: ["carrier"],
@@ -119,7 +123,7 @@ export async function startAsteriskSite(
       callsight,
       phones,
       carrier,
-      ...(amiProxy ? { amiProxy } : {}),
+      ...(linkProxy ? { linkProxy } : {}),
       async stopRedis() {
         await redis?.stop();
       },
