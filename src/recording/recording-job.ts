@@ -2,6 +2,7 @@
 // deterministic id. The id is the same for the same recording whoever reports its stop and however
 // often, so a duplicate stop event (or an outbox flush after a timed-out add) never makes a second job.
 
+import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import type { CallDirection, Party } from "../domain/calls.js";
 
@@ -28,11 +29,15 @@ export interface FinalizeRecording {
 }
 
 /**
- * `<pbx>|<callId>|<leg>|<file name>`, each part URI-encoded so that the separator (and ":", which
- * BullMQ forbids in custom ids) cannot occur inside a part: two different recordings never share an id.
+ * The recording's id (also its finalize job's): a digest of `<pbx>|<callId>|<leg>|<file name>`, each part
+ * URI-encoded so that the separator cannot occur inside a part — two different recordings never share an
+ * id, the same one always gets it. Opaque on purpose: viewers are given the id of a recording whose call,
+ * leg and file name (which carries an extension) the visibility rules may hide from them. base64url has no
+ * ":", which BullMQ forbids in custom ids.
  */
 export function finalizeJobId(job: Pick<FinalizeRecording, "pbx" | "callId" | "leg" | "file">): string {
-  return [job.pbx, job.callId, job.leg, basename(job.file)].map(encodeId).join("|");
+  const key = [job.pbx, job.callId, job.leg, basename(job.file)].map(encodeId).join("|");
+  return createHash("sha256").update(key).digest("base64url").slice(0, 24);
 }
 
 function encodeId(part: string): string {

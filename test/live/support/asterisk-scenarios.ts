@@ -335,12 +335,14 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       expect(list).toHaveLength(1);
       expect(list[0]).toMatchObject({ onDemandBy: "1004", direction: "inbound" });
       expect(list[0].sizeBytes).toBeGreaterThan(44);
-      const mine = await callsight.api(
-        "GET",
-        `/v1/recordings?call=${encodeURIComponent(call.call!)}`,
-        "1004",
-      );
-      expect(mine.body.recordings.map((r: { id: string }) => r.id)).toEqual([list[0].id]);
+      // The supervisor lists it, as 1002's tile shows the call: 1002 hides whom he talks to (showMyCalls
+      // off), so neither the call nor the outside caller is named to 1004.
+      const mine = await callsight.api("GET", "/v1/recordings", "1004");
+      const theirs = mine.body.recordings.filter((r: { id: string }) => r.id === list[0].id);
+      expect(theirs).toHaveLength(1);
+      expect(theirs[0]).toMatchObject({ onDemandBy: "1004", sizeBytes: list[0].sizeBytes });
+      expect(theirs[0].callId).toBeUndefined();
+      expect(JSON.stringify(theirs[0])).not.toContain("15551234567");
     });
 
     it("a covered call the dialplan did not record gets a repair recording named after the extension (failure 6)", async () => {

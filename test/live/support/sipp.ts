@@ -243,7 +243,24 @@ ${notify}
 <label id="transferred${i}"/>
 <nop><action><exec rtp_stream="pause"/></action></nop>
 ${inDialog("BYE", "")}
-<recv response="200" next="end"/>`);
+<label id="byeing${i}"/>
+<recv response="200" optional="true" next="end"/>
+<recv response="481" optional="true" next="end"/>
+<recv request="NOTIFY" optional="true" next="answer${i}"/>
+<recv request="BYE" next="answer${i}"/>
+<label id="answer${i}"/>
+${msg(
+  // The PBX hung up as the phone did (their BYEs crossed), or a last NOTIFY came late: answer it and
+  // keep waiting for the answer to the phone's own BYE.
+  `SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0`,
+  ` next="byeing${i}"`,
+)}`);
     } else if ("dtmf" in step) {
       for (const [j, digit] of [...step.dtmf].entries()) {
         parts.push(
