@@ -3,8 +3,8 @@
 // and the callee who only rang, and each setting of 1001 on internal, inbound and outbound calls. Asserted
 // through the viewer, the API and the recording store.
 
-import { readdirSync } from "node:fs";
-import { basename } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   audioIn,
@@ -13,9 +13,11 @@ import {
   idle,
   recordingsOf,
   setRecording,
+  shownOnCallWith,
   storedRecording,
 } from "./freeswitch-checks.js";
 import type { FreeSwitchSite } from "./freeswitch-site.js";
+import { until } from "./processes.js";
 import { onCallWith, ringing } from "./scenarios.js";
 
 /** The files FreeSWITCH wrote for a call that are still in its recordings folder. */
@@ -112,6 +114,86 @@ export function recordingScenarios(live: () => FsLive): void {
       expect(await picker.done).toBe(0);
     } finally {
       await setRecording(site, "1002", "off");
+    }
+  });
+
+  it("a recorded call parked by the phone and picked up by a colleague stays one recording, 1001's", async () => {
+    const { site, admin, recorded } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    await setRecording(site, "1001", "all");
+    try {
+      const outside = await carrier.answer({ ringMs: 300 });
+      // 1001 calls out (recorded: 1001 is `all`), then parks the outside party in valet slot 5902 by REFER.
+      const parker = await phones["1001"]!.call("17778732492", [{ pauseMs: 1500 }, { refer: "5902" }]);
+      const parked = await admin.sees("a call parked in 5902", (v) =>
+        v.view?.parked.find((p) => p.space === "5902"),
+      );
+      expect(await parker.done).toBe(0);
+      await admin.sees("1001 idle", idle("1001"));
+      const retriever = await phones["1003"]!.answer({ ringMs: 200 });
+      const res = await callsight.api("POST", "/v1/operations/parked-pickup", "1003", { call: parked.call });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const call = await admin.sees("1003 with the parked party", onCallWith("1003", "17778732492"));
+      expect(call.call).toBe(parked.call);
+      await pbx.hangupDevice("1003");
+      await admin.sees("1003 idle", idle("1003"));
+      expect(await retriever.done).toBe(0);
+      expect(await outside.done).toBe(0);
+      // One recording of the call, 1001's: parking and the pickup by 1003 (`off`) add none.
+      const stored = await storedRecording(callsight, parked.call);
+      expect(stored).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: "outbound" });
+      expect(basename(stored.file)).toBe(`${parked.call}-1001.wav`);
+      expect(filesOf(site, parked.call)).toEqual([]);
+      recorded.set(parked.call, 1);
+    } finally {
+      await setRecording(site, "1001", "off");
+    }
+  });
+
+  it("an outside call transferred by the phone (REFER) to a recorded colleague: one call, one recording, 1003's", async () => {
+    const { site, admin, recorded } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    await setRecording(site, "1003", "all");
+    try {
+      const from = admin.history.get("1001")?.length ?? 0;
+      const earlier = new Set(readdirSync(site.pbx.recordingsDir));
+      const outside = await carrier.answer({ ringMs: 300 });
+      const target = await phones["1003"]!.answer({ ringMs: 300 });
+      // 1001 (`off`) calls out, then transfers the outside party to 1003 (`all`) from the phone.
+      const transferrer = await phones["1001"]!.call("17778732492", [{ pauseMs: 1500 }, { refer: "1003" }]);
+      const before = await admin.sees(
+        "1001 on the outbound call",
+        shownOnCallWith("1001", "17778732492", from),
+      );
+      expect(before.recording).toBe(false);
+      const after = await admin.sees("1003 on the call with the outside party, recorded", (v) =>
+        v.person("1003")?.calls?.find((c) => c.call === before.call && c.state === "up" && c.recording),
+      );
+      expect(after.call).toBe(before.call);
+      expect(await transferrer.done).toBe(0);
+      // The dialplan names the file after the channel it ran on (the transferred outside leg), so wait for
+      // audio in the new file of 1003's, whatever its uuid.
+      await until(
+        () =>
+          readdirSync(site.pbx.recordingsDir).some(
+            (f) =>
+              f.endsWith("-1003.wav") &&
+              !earlier.has(f) &&
+              statSync(join(site.pbx.recordingsDir, f)).size > 44 + 2000,
+          ),
+        "audio in 1003's recording",
+      );
+      await pbx.hangupDevice("1003");
+      await admin.sees("1001 and 1003 idle", idle("1001", "1003"));
+      expect(await target.done).toBe(0);
+      expect(await outside.done).toBe(0);
+      // One recording, 1003's: 1001 was never recorded.
+      const stored = await storedRecording(callsight, before.call!);
+      expect(stored).toMatchObject({ extension: "1003", requiredBy: ["1003"] });
+      expect(basename(stored.file)).toBe(`${before.call}-1003.wav`);
+      recorded.set(before.call!, 1);
+    } finally {
+      await setRecording(site, "1003", "off");
     }
   });
 
