@@ -6,9 +6,20 @@
 //   Status (Variables: MIXMONITOR_FILENAME) -> Status items: the recordings running (see recordingsFromStatus)
 
 import type { MonitoringStarted, PbxSnapshot, SnapshotLeg } from "../../domain/events.js";
+import { isPartyChannel, PLUMBING, splitChannelName, unknownToEmpty } from "../asterisk/channels.js";
+import { chanSpySessions } from "../asterisk/chanspy.js";
+import {
+  deviceReachable,
+  dndExtension,
+  dndOn,
+  presenceState,
+  presentityExtension,
+} from "../asterisk/devices.js";
+import { markHolders } from "../asterisk/hold.js";
+import { MIXMONITOR_FILENAME } from "../asterisk/recording.js";
 import { EndpointClassifier } from "../endpoints.js";
+import { snapshotOf } from "./channel-snapshot.js";
 import type { AmiFrame } from "./frame-parser.js";
-import { chanSpyMode, PLUMBING, presenceState, snapshotOf, splitChannelName } from "./translate.js";
 
 export interface ResyncInput {
   pbx: string;
@@ -48,25 +59,22 @@ export function buildSnapshot(input: ResyncInput): PbxSnapshot {
     const device = f.Device ?? "";
     const state = f.State ?? "";
     deviceStates.set(device, state);
-    if (device.startsWith("Custom:DND")) {
-      const extension = device.slice("Custom:DND".length);
-      if (extension) dnd.push({ extension, on: state === "BUSY" || state === "INUSE" });
+    const extension = dndExtension(device);
+    if (extension !== undefined) {
+      if (extension) dnd.push({ extension, on: dndOn(state) });
       continue;
     }
     // park:701@parkedcalls, Queue:…, Custom:… are not devices of a user.
-    if (device.includes(":") || !isPartyEndpoint(device)) continue;
-    if (state === "UNAVAILABLE" || state === "INVALID")
-      reachability.push({ endpoint: device, reachable: false });
-    else if (state !== "UNKNOWN" && state !== "") reachability.push({ endpoint: device, reachable: true });
+    if (device.includes(":") || !isPartyChannel(device)) continue;
+    const reachable = deviceReachable(state);
+    if (reachable !== undefined) reachability.push({ endpoint: device, reachable });
   }
 
   markHolders(legs, deviceStates);
 
   const presence: PbxSnapshot["presence"] = [];
   for (const f of input.presence ?? []) {
-    const presentity = f.Presentity ?? "";
-    const colon = presentity.indexOf(":");
-    const extension = colon < 0 ? presentity : presentity.slice(colon + 1);
+    const extension = presentityExtension(f.Presentity ?? "");
     if (!extension) continue;
     const message = f.Message ?? "";
     presence.push({ extension, state: presenceState(f.Status ?? ""), ...(message ? { message } : {}) });
@@ -76,7 +84,7 @@ export function buildSnapshot(input: ResyncInput): PbxSnapshot {
 }
 
 /** What the resync asks `Status` for: the file of the channel's MixMonitor, if it started one. */
-export const STATUS_VARIABLES = "MIXMONITOR_FILENAME";
+export const STATUS_VARIABLES = MIXMONITOR_FILENAME;
 
 /**
  * The recordings running on the snapshot's legs, from the `Status` items answered with
@@ -118,24 +126,12 @@ export function monitoringFromChannels(
   channels: readonly AmiFrame[],
   legs: readonly SnapshotLeg[],
 ): MonitoringStarted[] {
-  const out: MonitoringStarted[] = [];
-  const present = new Set(legs.map((l) => l.leg));
-  for (const f of channels) {
-    if (f.Application !== "ChanSpy") continue;
-    const spy = f.Uniqueid;
-    if (!spy || !present.has(spy)) continue;
-    const data = f.ApplicationData ?? "";
-    const comma = data.indexOf(",");
-    const prefix = (comma < 0 ? data : data.slice(0, comma)).trim();
-    if (!prefix) continue;
-    // ChanSpy's first argument is a channel-name prefix (or, with `u`, a uniqueid).
-    const target =
-      legs.find((l) => l.leg !== spy && (l.channel === prefix || l.leg === prefix)) ??
-      legs.find((l) => l.leg !== spy && l.channel.startsWith(prefix) && l.bridge !== undefined);
-    if (!target) continue;
-    out.push({ pbx, at, type: "monitoring.started", spy, target: target.leg, mode: chanSpyMode(data) });
-  }
-  return out;
+  const running = channels.map((f) => ({
+    id: f.Uniqueid,
+    application: f.Application,
+    appData: f.ApplicationData,
+  }));
+  return chanSpySessions(pbx, at, running, legs);
 }
 
 function legOf(
@@ -182,33 +178,4 @@ export function channelAgeSeconds(value: string | undefined): number | undefined
   const text = value?.trim() ?? "";
   if (!/^\d+(:\d{1,2}){0,2}$/.test(text)) return undefined;
   return text.split(":").reduce((total, part) => total * 60 + Number(part), 0);
-}
-
-/**
- * CoreShowChannels says nothing about hold. Asterisk puts the ONHOLD device state on the *held*
- * party's device while Hold/Unhold name the *holder's* channel (trace 06), and the model keeps
- * `held` on the holder's leg. So a device in ONHOLD with a single bridged leg marks that leg's only
- * bridge peer as the holder: the live `Unhold` that follows then clears it. (The ARI resync uses it too.)
- */
-export function markHolders(legs: SnapshotLeg[], deviceStates: ReadonlyMap<string, string>): void {
-  const byEndpoint = new Map<string, SnapshotLeg[]>();
-  for (const l of legs) byEndpoint.set(l.endpoint, [...(byEndpoint.get(l.endpoint) ?? []), l]);
-  for (const [endpoint, state] of deviceStates) {
-    if (state !== "ONHOLD") continue;
-    const own = byEndpoint.get(endpoint);
-    if (own?.length !== 1) continue;
-    const held = own[0] as SnapshotLeg;
-    if (!held.bridge) continue;
-    const peers = legs.filter((l) => l !== held && l.bridge === held.bridge);
-    if (peers.length === 1) (peers[0] as SnapshotLeg).held = true;
-  }
-}
-
-function isPartyEndpoint(device: string): boolean {
-  const slash = device.indexOf("/");
-  return slash > 0 && !PLUMBING.has(device.slice(0, slash));
-}
-
-function unknownToEmpty(v: string): string {
-  return v === "<unknown>" ? "" : v;
 }

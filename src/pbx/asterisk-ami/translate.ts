@@ -1,21 +1,34 @@
 // AMI events -> normalized events. Deterministic and free of I/O: it keeps only what AMI spreads
-// over several events (which channels exist, ChanSpy modes, recording file names).
+// over several events (which channels exist, ChanSpy modes, recording file names). The Asterisk facts
+// it shares with the ARI translation (channel names, dial status, ChanSpy, device states) are in
+// ../asterisk/; the event vocabulary in event-names.ts, frame fields in channel-snapshot.ts.
 
 import type { MonitoringMode } from "../../domain/directory.js";
-import type { DialEnded, PbxEvent, PresenceStateChanged } from "../../domain/events.js";
+import type { PbxEvent } from "../../domain/events.js";
+import { isPartyChannel, PLUMBING, splitChannelName, unknownToEmpty } from "../asterisk/channels.js";
+import { chanSpyMode } from "../asterisk/chanspy.js";
+import {
+  deviceReachable,
+  dndExtension,
+  dndOn,
+  peerReachable,
+  presenceState,
+  presentityExtension,
+} from "../asterisk/devices.js";
+import { dialStarted, dialStatus } from "../asterisk/dial.js";
+import { MIXMONITOR_FILENAME } from "../asterisk/recording.js";
 import { EndpointClassifier } from "../endpoints.js";
+import { type ChannelSnapshot, nameOf, snapshotOf, timestampOf } from "./channel-snapshot.js";
+import { IGNORED_EVENTS } from "./event-names.js";
 import type { AmiFrame } from "./frame-parser.js";
 
-export interface ChannelSnapshot {
-  name: string;
-  uniqueid: string;
-  linkedid: string;
-  state: string;
-  stateDesc: string;
-  callerNum: string;
-  callerName: string;
-  exten: string;
-}
+export { PLUMBING, splitChannelName } from "../asterisk/channels.js";
+// The translator's public vocabulary, wherever it lives now.
+export { chanSpyMode } from "../asterisk/chanspy.js";
+export { presenceState } from "../asterisk/devices.js";
+export { dialStarted, dialStatus } from "../asterisk/dial.js";
+export { type ChannelSnapshot, snapshotOf } from "./channel-snapshot.js";
+export { AMI_FRAME_INTEREST, IGNORED_EVENTS, KEEP_IF_CONTAINS } from "./event-names.js";
 
 interface KnownChannel {
   name: string;
@@ -25,76 +38,12 @@ interface KnownChannel {
   number: string;
 }
 
-/** Channel technologies that are PBX plumbing, never a party of a call. */
-export const PLUMBING: ReadonlySet<string> = new Set([
-  "Local",
-  "Snoop",
-  "Announcer",
-  "CBAnn",
-  "CBRec",
-  "Recorder",
-  "Multicast",
-  "Message",
-]);
-
-/** Events Callsight reads nothing from. They are expected and not counted as unknown. */
-export const IGNORED_EVENTS: ReadonlySet<string> = new Set([
-  "VarSet",
-  "Newexten",
-  "Cdr",
-  "CEL",
-  "RTCPSent",
-  "RTCPReceived",
-  "DTMFBegin",
-  "DTMFEnd",
-  "MusicOnHoldStart",
-  "MusicOnHoldStop",
-  "HangupRequest",
-  "SoftHangupRequest",
-  "BridgeCreate",
-  "BridgeDestroy",
-  "BridgeMerge",
-  "BridgeVideoSourceUpdate",
-  "DialState",
-  "LocalBridge",
-  "LocalOptimizationBegin",
-  "LocalOptimizationEnd",
-  "FullyBooted",
-  "SuccessfulAuth",
-  "ChallengeSent",
-  "ExtensionStatus",
-  "PresenceStatus",
-  "ContactStatus",
-  "NewConnectedLine",
-  "NewAccountCode",
-  "Registry",
-  "Reload",
-  "Shutdown",
-  "AGIExecStart",
-  "AGIExecEnd",
-  "AsyncAGIStart",
-  "AsyncAGIEnd",
-  "UserEvent",
-  "MixMonitorMute",
-  "ParkedCallSwap",
-]);
-
-/** Ignored events that still matter when they carry one of these markers. */
-export const KEEP_IF_CONTAINS: ReadonlyMap<string, string> = new Map([
-  ["VarSet", "Variable: MIXMONITOR_FILENAME"],
-  ["Newexten", "Application: ChanSpy"],
-]);
-
-/** Lets the frame parser skip, unparsed, the frames translate() would ignore. */
-export const AMI_FRAME_INTEREST = { ignore: IGNORED_EVENTS, keepIfContains: KEEP_IF_CONTAINS };
-
 export interface TranslatorCounters {
   frames: number;
   events: number;
   ignored: number;
   unknown: Record<string, number>;
 }
-
 export class AmiTranslator {
   private readonly channels = new Map<string, KnownChannel>();
   private readonly spyModes = new Map<string, MonitoringMode>();
@@ -222,7 +171,7 @@ export class AmiTranslator {
         this.spyModes.delete(ch.uniqueid);
         this.recordingFiles.delete(ch.uniqueid);
         if (known && !known.leg) break;
-        if (!known && !isLegChannel(ch.name)) break;
+        if (!known && !isPartyChannel(ch.name)) break;
         out.push({
           ...base,
           type: "leg.hangup",
@@ -345,11 +294,9 @@ export class AmiTranslator {
       case "PeerStatus": {
         const peer = f.Peer ?? "";
         const status = f.PeerStatus ?? "";
-        if (!peer || !isLegChannel(peer)) break;
-        if (status === "Reachable" || status === "Registered") this.setReachable(peer, true, at, out);
-        else if (status === "Unreachable" || status === "Unregistered" || status === "Rejected") {
-          this.setReachable(peer, false, at, out);
-        }
+        if (!peer || !isPartyChannel(peer)) break;
+        const reachable = peerReachable(status);
+        if (reachable !== undefined) this.setReachable(peer, reachable, at, out);
         break;
       }
       case "PresenceStateChange": {
@@ -366,7 +313,7 @@ export class AmiTranslator {
         break;
       }
       default:
-        if (name === "VarSet" && f.Variable === "MIXMONITOR_FILENAME" && f.Uniqueid) {
+        if (name === "VarSet" && f.Variable === MIXMONITOR_FILENAME && f.Uniqueid) {
           this.recordingFiles.set(f.Uniqueid, f.Value ?? "");
         } else if (name === "Newexten" && f.Application === "ChanSpy" && f.Uniqueid) {
           this.spyModes.set(f.Uniqueid, chanSpyMode(f.AppData ?? ""));
@@ -410,20 +357,14 @@ export class AmiTranslator {
   }
 
   private deviceState(device: string, state: string, at: number, out: PbxEvent[]): void {
-    if (device.startsWith("Custom:DND")) {
-      const extension = device.slice("Custom:DND".length);
-      out.push({
-        pbx: this.pbx,
-        at,
-        type: "presence.dnd",
-        extension,
-        on: state === "BUSY" || state === "INUSE",
-      });
+    const extension = dndExtension(device);
+    if (extension !== undefined) {
+      out.push({ pbx: this.pbx, at, type: "presence.dnd", extension, on: dndOn(state) });
       return;
     }
-    if (!isLegChannel(device) || device.includes(":")) return;
-    if (state === "UNAVAILABLE" || state === "INVALID") this.setReachable(device, false, at, out);
-    else if (state !== "UNKNOWN" && state !== "") this.setReachable(device, true, at, out);
+    if (!isPartyChannel(device) || device.includes(":")) return;
+    const reachable = deviceReachable(state);
+    if (reachable !== undefined) this.setReachable(device, reachable, at, out);
   }
 
   private setReachable(endpoint: string, reachable: boolean, at: number, out: PbxEvent[]): void {
@@ -431,124 +372,4 @@ export class AmiTranslator {
     this.reachable.set(endpoint, reachable);
     out.push({ pbx: this.pbx, at, type: "device.reachability", endpoint, reachable });
   }
-}
-
-export function snapshotOf(f: AmiFrame, prefix: string): ChannelSnapshot | undefined {
-  const name = f[`${prefix}Channel`];
-  const uniqueid = f[`${prefix}Uniqueid`];
-  if (name === undefined || uniqueid === undefined) return undefined;
-  return {
-    name,
-    uniqueid,
-    linkedid: f[`${prefix}Linkedid`] ?? uniqueid,
-    state: f[`${prefix}ChannelState`] ?? "",
-    stateDesc: f[`${prefix}ChannelStateDesc`] ?? "",
-    callerNum: f[`${prefix}CallerIDNum`] ?? "",
-    callerName: f[`${prefix}CallerIDName`] ?? "",
-    exten: f[`${prefix}Exten`] ?? "",
-  };
-}
-
-/** `PJSIP/1001-00000051` -> endpoint `PJSIP/1001`, resource `1001`. */
-export function splitChannelName(name: string): { tech: string; endpoint: string; resource: string } {
-  const slash = name.indexOf("/");
-  const tech = slash < 0 ? name : name.slice(0, slash);
-  const dash = name.lastIndexOf("-");
-  const endpoint = dash > slash ? name.slice(0, dash) : name;
-  return { tech, endpoint, resource: endpoint.slice(slash + 1) };
-}
-
-function isLegChannel(name: string): boolean {
-  const slash = name.indexOf("/");
-  return slash > 0 && !PLUMBING.has(name.slice(0, slash));
-}
-
-function timestampOf(f: AmiFrame): number | undefined {
-  const ts = f.Timestamp;
-  if (ts === undefined) return undefined;
-  const seconds = Number.parseFloat(ts);
-  return Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
-}
-
-function unknownToEmpty(v: string): string {
-  return v === "<unknown>" ? "" : v;
-}
-
-function nameOf(ch: ChannelSnapshot): { name?: string } {
-  const name = unknownToEmpty(ch.callerName);
-  return name && name !== ch.callerNum ? { name } : {};
-}
-
-/** ChanSpy's options decide the mode: `B` barge, `w` whisper, otherwise listen. */
-export function chanSpyMode(appData: string): MonitoringMode {
-  const comma = appData.indexOf(",");
-  const options = comma < 0 ? "" : appData.slice(comma + 1).replace(/\([^)]*\)/g, "");
-  if (options.includes("B")) return "barge";
-  if (options.includes("w") || options.includes("W")) return "whisper";
-  return "listen";
-}
-
-/** Asterisk's DIALSTATUS (AMI DialEnd, ARI Dial) in the product's words. */
-export function dialStatus(s: string | undefined): DialEnded["status"] {
-  switch (s) {
-    case "ANSWER":
-      return "answered";
-    case "BUSY":
-      return "busy";
-    case "CANCEL":
-      return "cancelled";
-    case "NOANSWER":
-      return "no-answer";
-    case "CHANUNAVAIL":
-      return "unavailable";
-    case "CONGESTION":
-      return "congestion";
-    default:
-      return "other";
-  }
-}
-
-function presentityExtension(presentity: string): string | undefined {
-  const colon = presentity.indexOf(":");
-  const ext = colon < 0 ? presentity : presentity.slice(colon + 1);
-  return ext || undefined;
-}
-
-export function presenceState(status: string): PresenceStateChanged["state"] {
-  switch (status.toLowerCase()) {
-    case "available":
-    case "chat":
-      return "available";
-    case "away":
-    case "xa":
-      return "away";
-    case "dnd":
-      return "dnd";
-    case "unavailable":
-      return "unavailable";
-    default:
-      return "not-set";
-  }
-}
-
-/**
- * A dial began (AMI DialBegin, ARI Dial without a status). An outside number dialled through a trunk is
- * first known from the dial string (`<number>@<trunk>`), so the callee leg learns it here.
- */
-export function dialStarted(
-  base: { pbx: string; at: number },
-  caller: string | undefined,
-  callee: string,
-  known: { side: "internal" | "external"; number: string } | undefined,
-  dialString: string,
-  out: PbxEvent[],
-): void {
-  if (known?.side === "external" && known.number === "") {
-    const number = dialString.split("@")[0] ?? "";
-    if (number) {
-      known.number = number;
-      out.push({ ...base, type: "leg.identity", leg: callee, number });
-    }
-  }
-  out.push({ ...base, type: "dial.started", ...(caller ? { caller } : {}), callee, dialString });
 }

@@ -11,8 +11,10 @@
 // channel form one call, named after its oldest channel, as Asterisk's Linkedid would be.
 
 import type { MonitoringStarted, PbxSnapshot, SnapshotLeg } from "../../domain/events.js";
-import { markHolders, monitoringFromChannels } from "../asterisk-ami/resync.js";
-import { splitChannelName } from "../asterisk-ami/translate.js";
+import { splitChannelName } from "../asterisk/channels.js";
+import { chanSpySessions } from "../asterisk/chanspy.js";
+import { dndExtension, dndOn } from "../asterisk/devices.js";
+import { markHolders } from "../asterisk/hold.js";
 import { EndpointClassifier } from "../endpoints.js";
 import {
   callerNumber,
@@ -20,7 +22,7 @@ import {
   isPlumbing,
   MONITOR_BRIDGE_PREFIX,
   parseMonitorBridgeName,
-} from "./translate.js";
+} from "./translate-names.js";
 import { type AriBridge, type AriChannel, type AriDeviceState, type AriEndpoint, ariTime } from "./types.js";
 
 export interface AriResyncInput {
@@ -129,21 +131,19 @@ export function buildAriSnapshot(input: AriResyncInput): AriResync {
   for (const d of input.deviceStates ?? []) {
     if (!d || typeof d.name !== "string") continue;
     deviceStates.set(d.name, String(d.state ?? ""));
-    if (d.name.startsWith("Custom:DND")) {
-      const extension = d.name.slice("Custom:DND".length);
-      if (extension && d.state !== "UNKNOWN" && d.state !== "INVALID")
-        dnd.push({ extension, on: d.state === "BUSY" || d.state === "INUSE" });
-    }
+    const extension = dndExtension(d.name);
+    if (extension && d.state !== "UNKNOWN" && d.state !== "INVALID")
+      dnd.push({ extension, on: dndOn(d.state) });
   }
   markHolders(legs, deviceStates);
 
   if (input.chanSpyFromChannels ?? true) {
-    const frames = channels.map((c) => ({
-      Uniqueid: c.id,
-      Application: c.dialplan?.app_name ?? "",
-      ApplicationData: c.dialplan?.app_data ?? "",
+    const running = channels.map((c) => ({
+      id: c.id,
+      application: c.dialplan?.app_name ?? "",
+      appData: c.dialplan?.app_data ?? "",
     }));
-    for (const m of monitoringFromChannels(input.pbx, input.at, frames, legs)) monitoring.push(m);
+    for (const m of chanSpySessions(input.pbx, input.at, running, legs)) monitoring.push(m);
   }
 
   const snapshot: PbxSnapshot = {

@@ -10,7 +10,6 @@
 import type { MonitoringMode } from "../../domain/directory.js";
 import type { MonitoringStarted, PbxSnapshot, SnapshotLeg } from "../../domain/events.js";
 import { EndpointClassifier } from "../endpoints.js";
-import { parseDndList, type RegistrationEntry, registrationDevice } from "./presence.js";
 import {
   bridgeId,
   type ChannelFacts,
@@ -18,7 +17,8 @@ import {
   legIdentity,
   PLUMBING,
   parseChannelName,
-} from "./translate.js";
+} from "./channel-identity.js";
+import { parseDndList, type RegistrationEntry, registrationDevice } from "./presence.js";
 
 export interface EslResyncInput {
   pbx: string;

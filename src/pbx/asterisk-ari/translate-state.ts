@@ -1,0 +1,235 @@
+// What the ARI translation keeps between events: the channels and the call each belongs to, channels
+// held back until their Dial, bridges and their members, parked calls, monitoring sessions, recordings.
+
+import type { PbxEvent } from "../../domain/events.js";
+import { splitChannelName } from "../asterisk/channels.js";
+import type { EndpointClassifier } from "../endpoints.js";
+import { callerNumber, isOutgoing, isPlumbing, nameOf } from "./translate-names.js";
+import { type AriBridge, type AriChannel, isChannel } from "./types.js";
+
+export interface KnownChannel {
+  name: string;
+  /** false for Local/Snoop/Announcer channels: plumbing, not parties. */
+  leg: boolean;
+  side: "internal" | "external";
+  number: string;
+  callId: string;
+  hangupRequested: boolean;
+}
+
+export interface PendingChannel {
+  channel: AriChannel;
+  at: number;
+}
+
+export interface KnownBridge {
+  cls: string;
+  type: string;
+  name: string;
+  members: Set<string>;
+}
+
+export class AriCallState {
+  readonly channels = new Map<string, KnownChannel>();
+  readonly pending = new Map<string, PendingChannel>();
+  /** When each call (by id) started: bridges re-home their members into the oldest. */
+  readonly callStarts = new Map<string, number>();
+  readonly callRefs = new Map<string, number>();
+  /** The channels a caller's Dial() created (caller id -> peers), and back. */
+  readonly dialled = new Map<string, Set<string>>();
+  readonly dialledBy = new Map<string, string>();
+  /** The bridge each channel is in. */
+  readonly inBridge = new Map<string, string>();
+  readonly bridges = new Map<string, KnownBridge>();
+  /** `park:<space>@<context>` device states that turned INUSE and are not yet matched to a parkee. */
+  readonly freshSpaces: string[] = [];
+  readonly parked = new Map<string, { lot: string; space: string }>();
+  readonly monitoring = new Map<string, { target: string; bridge: string }>();
+  readonly recordings = new Map<string, string>();
+  readonly mixMonitored = new Set<string>();
+  /** Local channel name -> id: the two halves of a Local channel belong to the same call. */
+  readonly locals = new Map<string, string>();
+
+  constructor(
+    readonly pbx: string,
+    readonly classifier: EndpointClassifier,
+  ) {}
+
+  /** Forget everything (a new session starts; the resync snapshot says what exists). */
+  reset(): void {
+    this.channels.clear();
+    this.pending.clear();
+    this.callStarts.clear();
+    this.callRefs.clear();
+    this.dialled.clear();
+    this.dialledBy.clear();
+    this.inBridge.clear();
+    this.bridges.clear();
+    this.freshSpaces.length = 0;
+    this.parked.clear();
+    this.monitoring.clear();
+    this.recordings.clear();
+    this.mixMonitored.clear();
+    this.locals.clear();
+  }
+
+  /**
+
+  /** A held-back channel's latest snapshot (its caller id may change before Dial names it). */
+  refreshPending(ch: AriChannel | undefined): boolean {
+    if (!isChannel(ch)) return false;
+    const p = this.pending.get(ch.id);
+    if (!p) return false;
+    p.channel = { ...p.channel, caller: ch.caller ?? p.channel.caller };
+    return true;
+  }
+
+  /**
+   * Makes sure the model knows the channel (it may predate this session or have been held back).
+   * Returns whether it is a party leg.
+   */
+  ensure(ch: AriChannel, at: number, out: PbxEvent[], callId?: string): boolean {
+    const known = this.channels.get(ch.id);
+    if (known) return known.leg;
+    const pending = this.pending.get(ch.id);
+    this.pending.delete(ch.id);
+    const snapshot = pending?.channel ?? ch;
+    const createdAt = pending?.at ?? at;
+    const { endpoint, resource } = splitChannelName(snapshot.name);
+    if (isPlumbing(snapshot.name) || !snapshot.id) {
+      const partner = this.localPartner(snapshot.name);
+      this.remember(ch.id, {
+        name: snapshot.name,
+        leg: false,
+        side: "internal",
+        number: "",
+        callId: partner?.callId ?? callId ?? ch.id,
+        hangupRequested: false,
+      });
+      if (snapshot.name.startsWith("Local/")) this.locals.set(snapshot.name, ch.id);
+      return false;
+    }
+    const side = this.classifier.side(endpoint, resource);
+    const number = side === "internal" ? resource : callerNumber(snapshot);
+    const id = callId ?? ch.id;
+    if (!this.callStarts.has(id)) this.callStarts.set(id, createdAt);
+    this.remember(ch.id, {
+      name: snapshot.name,
+      leg: true,
+      side,
+      number,
+      callId: id,
+      hangupRequested: false,
+    });
+    const outgoing = isOutgoing(snapshot);
+    const exten = snapshot.dialplan?.exten ?? "";
+    const dialled = !outgoing && exten && exten !== "s" ? exten : undefined;
+    out.push({
+      pbx: this.pbx,
+      at: createdAt,
+      type: "leg.created",
+      leg: ch.id,
+      callId: id,
+      channel: snapshot.name,
+      endpoint,
+      side,
+      number,
+      ...nameOf(snapshot),
+      outgoing,
+      ...(dialled ? { dialled } : {}),
+    });
+    return true;
+  }
+
+  forget(id: string): void {
+    const known = this.channels.get(id);
+    this.channels.delete(id);
+    if (known) this.ref(known.callId, -1);
+    if (known?.name.startsWith("Local/") && this.locals.get(known.name) === id)
+      this.locals.delete(known.name);
+    this.pending.delete(id);
+    this.dialled.delete(id);
+    const caller = this.dialledBy.get(id);
+    if (caller !== undefined) this.dialled.get(caller)?.delete(id);
+    this.dialledBy.delete(id);
+    this.mixMonitored.delete(id);
+    this.monitoring.delete(id);
+    const bridge = this.inBridge.get(id);
+    if (bridge !== undefined) this.bridges.get(bridge)?.members.delete(id);
+    this.inBridge.delete(id);
+  }
+
+  remember(id: string, known: KnownChannel): void {
+    const previous = this.channels.get(id);
+    if (previous) this.ref(previous.callId, -1);
+    this.channels.set(id, known);
+    this.ref(known.callId, 1);
+  }
+
+  moveCall(known: KnownChannel, callId: string): void {
+    if (known.callId === callId) return;
+    this.ref(callId, 1);
+    this.ref(known.callId, -1);
+    known.callId = callId;
+  }
+
+  /** Counts the channels of each call: a call's start time is forgotten with its last channel. */
+  private ref(callId: string, delta: number): void {
+    const n = (this.callRefs.get(callId) ?? 0) + delta;
+    if (n > 0) {
+      this.callRefs.set(callId, n);
+      return;
+    }
+    this.callRefs.delete(callId);
+    this.callStarts.delete(callId);
+  }
+
+  bridge(b: AriBridge): KnownBridge {
+    let known = this.bridges.get(b.id);
+    if (!known) {
+      known = {
+        cls: b.bridge_class ?? "",
+        type: b.bridge_type ?? "",
+        name: b.name ?? "",
+        members: new Set(),
+      };
+      this.bridges.set(b.id, known);
+    }
+    return known;
+  }
+
+  /** The oldest call among the party legs of a bridge. */
+  oldestCall(members: Iterable<string>): string | undefined {
+    let callId: string | undefined;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const id of members) {
+      const m = this.channels.get(id);
+      if (!m?.leg || this.monitoring.has(id)) continue;
+      const started = this.callStarts.get(m.callId) ?? Number.POSITIVE_INFINITY;
+      if (callId === undefined || started < oldest) {
+        oldest = started;
+        callId = m.callId;
+      }
+    }
+    return callId;
+  }
+
+  setPlumbingCall(id: string, callId: string): void {
+    const known = this.channels.get(id);
+    if (!known || known.leg) return;
+    this.moveCall(known, callId);
+    const partner = this.localPartner(known.name);
+    if (partner && !partner.leg) this.moveCall(partner, callId);
+  }
+
+  localPartner(name: string): KnownChannel | undefined {
+    if (!name.startsWith("Local/")) return undefined;
+    const other = name.endsWith(";1")
+      ? `${name.slice(0, -2)};2`
+      : name.endsWith(";2")
+        ? `${name.slice(0, -2)};1`
+        : undefined;
+    const id = other ? this.locals.get(other) : undefined;
+    return id ? this.channels.get(id) : undefined;
+  }
+}

@@ -1,0 +1,258 @@
+// The legs the ESL translation knows: which exist and which call each belongs to, who a leg was
+// originated for, bridges, hold, and the events of a leg's life that need nothing else.
+
+import type { MonitoringMode } from "../../domain/directory.js";
+import type { PbxEvent } from "../../domain/events.js";
+import { bridgeId, type ChannelFacts, factsOf, type IdentityRules, legIdentity } from "./channel-identity.js";
+import { eavesdropModeOf, SPY_TARGET_VARIABLE } from "./eavesdrop.js";
+import { type EslEvent, hdr } from "./frame-parser.js";
+
+export interface KnownLeg {
+  uuid: string;
+  /** false for plumbing channels (loopback/…): remembered so that they are not looked at again. */
+  leg: boolean;
+  callId: string;
+  outgoing: boolean;
+  answered: boolean;
+  ringing: boolean;
+  held: boolean;
+  bridge?: string;
+  /** The leg this leg was originated for (`Other-Type: originator`). */
+  originator?: string;
+  /** Target leg while this leg runs eavesdrop / three_way (or was originated to, see SPY_TARGET_VARIABLE). */
+  monitoring?: string;
+  monitoringMode?: MonitoringMode;
+  /** Set between RECORD_START and RECORD_STOP: the file being written ("" when the event did not say). */
+  recording?: string;
+  parked?: { lot: string; space: string };
+  /** Last `Caller-Transfer-Source` seen (`?` = unknown, adopt the next one silently). */
+  transferSource?: string;
+}
+
+const GONE_KEPT = 20_000;
+
+export class EslLegs {
+  readonly legs = new Map<string, KnownLeg>();
+  /** Legs that hung up: their trailing events (HANGUP_COMPLETE, DESTROY, UNBRIDGE…) must not bring them back. */
+  readonly gone = new Set<string>();
+  /** Call id -> order of appearance: when two calls meet in a bridge, the older one wins. */
+  private readonly callOrder = new Map<string, number>();
+  private callSeq = 0;
+
+  constructor(
+    private readonly pbx: string,
+    private readonly rules: IdentityRules,
+  ) {}
+
+  reset(): void {
+    this.legs.clear();
+    this.gone.clear();
+    this.callOrder.clear();
+    this.callSeq = 0;
+  }
+
+  /** The leg an event is about, announcing it if it is new. Undefined for plumbing and hung-up legs. */
+  ensure(e: EslEvent, at: number, out: PbxEvent[]): KnownLeg | undefined {
+    const uuid = hdr(e, "Unique-ID");
+    if (!uuid || this.gone.has(uuid)) return undefined;
+    const known = this.legs.get(uuid);
+    if (known) return known.leg ? known : undefined;
+    const leg = this.create(factsOf(e), undefined, at, out);
+    if (leg) {
+      leg.transferSource = hdr(e, "Caller-Transfer-Source");
+      this.spyFromStart(leg, e, at, out);
+    }
+    return leg;
+  }
+
+  create(
+    f: ChannelFacts,
+    inheritCall: string | undefined,
+    at: number,
+    out: PbxEvent[],
+  ): KnownLeg | undefined {
+    const id = legIdentity(f, this.rules);
+    if (!id) {
+      this.legs.set(f.uuid, {
+        uuid: f.uuid,
+        leg: false,
+        callId: f.uuid,
+        outgoing: false,
+        answered: false,
+        ringing: false,
+        held: false,
+      });
+      return undefined;
+    }
+    const originator = id.outgoing && f.otherType === "originator" && f.otherUuid ? f.otherUuid : undefined;
+    const callId =
+      inheritCall ?? (originator ? (this.legs.get(originator)?.callId ?? originator) : f.callUuid || f.uuid);
+    const leg: KnownLeg = {
+      uuid: f.uuid,
+      leg: true,
+      callId,
+      outgoing: id.outgoing,
+      answered: false,
+      ringing: false,
+      held: false,
+    };
+    if (originator) leg.originator = originator;
+    this.legs.set(f.uuid, leg);
+    this.noteCall(callId);
+    out.push({
+      pbx: this.pbx,
+      at,
+      type: "leg.created",
+      leg: f.uuid,
+      callId,
+      channel: id.channel,
+      endpoint: id.endpoint,
+      side: id.side,
+      number: id.number,
+      ...(id.name ? { name: id.name } : {}),
+      outgoing: id.outgoing,
+      ...(id.dialled ? { dialled: id.dialled } : {}),
+    });
+    if (originator && this.legs.get(originator)?.leg) {
+      out.push({
+        pbx: this.pbx,
+        at,
+        type: "dial.started",
+        caller: originator,
+        callee: f.uuid,
+        dialString: f.dest ?? id.number,
+      });
+    }
+    return leg;
+  }
+
+  noteCall(callId: string): void {
+    if (this.callOrder.has(callId)) return;
+    this.callOrder.set(callId, ++this.callSeq);
+    if (this.callOrder.size > 2 * this.legs.size + 10_000) {
+      const live = new Set<string>();
+      for (const l of this.legs.values()) live.add(l.callId);
+      for (const id of this.callOrder.keys()) if (!live.has(id)) this.callOrder.delete(id);
+    }
+  }
+
+  older(a: string, b: string): string {
+    const oa = this.callOrder.get(a) ?? Number.MAX_SAFE_INTEGER;
+    const ob = this.callOrder.get(b) ?? Number.MAX_SAFE_INTEGER;
+    return ob < oa ? b : a;
+  }
+
+  ring(l: KnownLeg, at: number, out: PbxEvent[]): void {
+    // The A-leg hears ringback: only a leg FreeSWITCH created towards a device rings.
+    if (!l.outgoing || l.answered || l.ringing) return;
+    l.ringing = true;
+    out.push({ pbx: this.pbx, at, type: "leg.ringing", leg: l.uuid });
+  }
+
+  answer(l: KnownLeg, at: number, out: PbxEvent[]): void {
+    if (l.answered) return;
+    l.answered = true;
+    out.push({ pbx: this.pbx, at, type: "leg.answered", leg: l.uuid });
+    if (l.outgoing && l.originator && this.legs.get(l.originator)?.leg) {
+      out.push({
+        pbx: this.pbx,
+        at,
+        type: "dial.ended",
+        caller: l.originator,
+        callee: l.uuid,
+        status: "answered",
+      });
+    }
+  }
+
+  hold(l: KnownLeg, held: boolean, at: number, out: PbxEvent[]): void {
+    if (l.held === held) return;
+    l.held = held;
+    out.push({ pbx: this.pbx, at, type: held ? "leg.held" : "leg.unheld", leg: l.uuid });
+  }
+
+  bridge(e: EslEvent, at: number, out: PbxEvent[]): void {
+    const main = this.ensure(e, at, out);
+    if (!main) return;
+    const a = hdr(e, "Bridge-A-Unique-ID") ?? main.uuid;
+    const b = hdr(e, "Bridge-B-Unique-ID") ?? hdr(e, "Other-Leg-Unique-ID");
+    const otherId = main.uuid === a ? b : a;
+    if (!otherId || otherId === main.uuid || this.gone.has(otherId)) return;
+    let other = this.legs.get(otherId);
+    if (!other && hdr(e, "Other-Leg-Unique-ID") === otherId) {
+      other = this.create(factsOf(e, true), main.callId, at, out);
+    }
+    if (!other?.leg) return;
+    const callId = this.older(main.callId, other.callId);
+    const bridge = bridgeId(main.uuid, other.uuid);
+    const first = main.uuid === a ? main : other;
+    const second = first === main ? other : main;
+    for (const l of [first, second]) {
+      l.callId = callId;
+      l.bridge = bridge;
+      l.answered = true;
+      l.ringing = false;
+      out.push({ pbx: this.pbx, at, type: "leg.bridged", leg: l.uuid, bridge, callId });
+    }
+  }
+
+  unbridge(e: EslEvent, at: number, out: PbxEvent[]): void {
+    const uuid = hdr(e, "Unique-ID");
+    const a = hdr(e, "Bridge-A-Unique-ID") ?? uuid;
+    const b = hdr(e, "Bridge-B-Unique-ID") ?? hdr(e, "Other-Leg-Unique-ID");
+    if (a && b) {
+      const bridge = bridgeId(a, b);
+      for (const id of [a, b]) {
+        const l = this.legs.get(id);
+        if (!l?.leg || l.bridge !== bridge) continue;
+        l.bridge = undefined;
+        l.held = false;
+        out.push({ pbx: this.pbx, at, type: "leg.unbridged", leg: id, bridge });
+      }
+    }
+    const main = uuid ? this.legs.get(uuid) : undefined;
+    if (main?.leg) this.transferCheck(main, e, at, out);
+  }
+
+  forget(uuid: string): void {
+    this.gone.add(uuid);
+    if (this.gone.size > GONE_KEPT) {
+      const oldest = this.gone.values().next().value;
+      if (oldest !== undefined) this.gone.delete(oldest);
+    }
+  }
+
+  /**
+   * A leg originated with `callsight_spy_target` (FreeswitchEslDriver.monitor) is a supervisor's spy leg
+   * from its first event: it rings and is answered before `eavesdrop` runs, and must never show as a call
+   * of its own in between. Its mode is in the same variables eavesdrop reads.
+   */
+  spyFromStart(l: KnownLeg, e: EslEvent, at: number, out: PbxEvent[]): void {
+    const target = hdr(e, `variable_${SPY_TARGET_VARIABLE}`);
+    if (!target || target === l.uuid || !this.legs.get(target)?.leg) return;
+    const mode = eavesdropModeOf(e);
+    l.monitoring = target;
+    l.monitoringMode = mode;
+    out.push({ pbx: this.pbx, at, type: "monitoring.started", spy: l.uuid, target, mode });
+  }
+
+  /** `Caller-Transfer-Source: <epoch>:<uuid>:bl_xfer:<exten>/<context>/<dialplan>` changes on uuid_transfer. */
+  transferCheck(l: KnownLeg, e: EslEvent, at: number, out: PbxEvent[]): void {
+    const source = hdr(e, "Caller-Transfer-Source");
+    if (source === undefined || source === l.transferSource) return;
+    const previous = l.transferSource;
+    l.transferSource = source;
+    if (previous === "?") return;
+    const parts = source.split(":");
+    if (parts[2] !== "bl_xfer") return;
+    const [exten, context] = (parts.slice(3).join(":") || "").split("/");
+    if (!exten) return;
+    out.push({
+      pbx: this.pbx,
+      at,
+      type: "leg.redirected",
+      leg: l.uuid,
+      destination: context ? `${exten}@${context}` : exten,
+    });
+  }
+}
