@@ -2,6 +2,7 @@
 // Append-only in a Redis Stream shared by all instances; entries are never edited or deleted.
 
 import type { Redis } from "ioredis";
+import { auditKeys } from "../redis-keys.js";
 
 export interface AuditEntry {
   /** Stream id, e.g. `1795373398542-0`; also the entry's time in ms. */
@@ -33,7 +34,7 @@ export class AuditLog {
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.key = `${prefix}audit`;
+    this.key = auditKeys(prefix).log;
   }
 
   async append(entry: Omit<AuditEntry, "id" | "at">): Promise<AuditEntry> {

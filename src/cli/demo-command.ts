@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import pino from "pino";
 import { parseConfig } from "../config/load.js";
 import type { Presence } from "../domain/presence.js";
+import { allKeys, DEFAULT_PREFIX } from "../redis-keys.js";
 import { type LocalRedis, startLocalRedis } from "../runtime/local-redis.js";
 import { connectRedis, type RunningServer, startServer } from "../runtime/start.js";
 import { AmiSimulator, PLAIN_CALL_SCENARIOS } from "../sim/ami-simulator.js";
@@ -73,9 +74,9 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     }
   }
   // A fresh demo directory every run, under its own key prefix.
-  const prefix = "callsight:demo:";
+  const prefix = `${DEFAULT_PREFIX}demo:`;
   const cleaner = await connectRedis(redisUrl);
-  const stale = await cleaner.keys(`${prefix}*`);
+  const stale = await cleaner.keys(allKeys(prefix));
   if (stale.length > 0) await cleaner.del(...stale);
   await cleaner.quit();
 

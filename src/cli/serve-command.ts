@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { ConfigError, loadConfig } from "../config/load.js";
+import { DEFAULT_PREFIX } from "../redis-keys.js";
 import { ListenError, RedisUnavailableError, startServer } from "../runtime/start.js";
 import type { CliIo } from "./io.js";
 
@@ -36,7 +37,7 @@ export function serverSettings(
     host: colon > 0 ? listen.slice(0, colon) : "127.0.0.1",
     port: Number.parseInt(colon >= 0 ? listen.slice(colon + 1) : listen, 10),
     redisUrl: values.redis ?? env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    prefix: env.CALLSIGHT_REDIS_PREFIX ?? "callsight:",
+    prefix: env.CALLSIGHT_REDIS_PREFIX ?? DEFAULT_PREFIX,
   };
 }
 

@@ -19,10 +19,17 @@
 // Fencing: the publish script refuses a writer whose token is older than the stream's newest token, and
 // a new owner claims the stream with its token before it connects to the PBX, so an old owner that
 // wakes up from a pause cannot write a single entry after the new one took over.
+//
+// Readers trust nothing they read: every entry is checked against the event schema
+// (domain/event-schema.ts); one that does not hold valid events is skipped whole, counted (`malformed`)
+// and logged once per consumer — never applied. The keys come from redis-keys.ts.
 
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { z } from "zod";
+import { pbxEventSchema } from "../domain/event-schema.js";
 import type { PbxEvent } from "../domain/events.js";
+import { eventKeys } from "../redis-keys.js";
 import { abortable, pause, settleWithin } from "./bounded.js";
 
 /**
@@ -60,11 +67,6 @@ export class FencedError extends Error {
   }
 }
 
-export function eventStreamKeys(prefix: string, pbx: string): { stream: string; meta: string } {
-  const stream = `${prefix}events:${pbx}`;
-  return { stream, meta: `${stream}:meta` };
-}
-
 export interface PublishResult {
   id: string;
   /** Entries in the stream now (about the entries since the last snapshot). */
@@ -79,7 +81,7 @@ export class EventStreamPublisher {
     prefix: string,
     readonly pbx: string,
   ) {
-    this.keys = eventStreamKeys(prefix, pbx);
+    this.keys = eventKeys(prefix, pbx);
   }
 
   /** Fences every writer with an older token; false when a newer token claimed the stream already. */
@@ -148,7 +150,7 @@ export class EventStreamConsumer {
   readonly counters = { batches: 0, events: 0, malformed: 0, readErrors: 0 };
 
   constructor(private readonly options: EventStreamConsumerOptions) {
-    this.keys = eventStreamKeys(options.prefix, options.pbx);
+    this.keys = eventKeys(options.prefix, options.pbx);
     this.ready = new Promise((resolve) => {
       this.readyResolve = resolve;
     });
@@ -266,7 +268,6 @@ export class EventStreamConsumer {
 
   private deliver([id, fields]: RawEntry): void {
     this.lastId = id;
-    let events: PbxEvent[];
     let token = 0;
     let json = "[]";
     for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -275,14 +276,17 @@ export class EventStreamConsumer {
     }
     if (token > this.maxToken) this.maxToken = token;
     if (this.options.skipToken?.(token)) return;
-    try {
-      events = JSON.parse(json) as PbxEvent[];
-      if (!Array.isArray(events)) throw new Error("not an array");
-    } catch (err) {
+    const read = readBatch(json);
+    if (!read.ok) {
+      // Never applied: the whole entry is passed over. Logged once per consumer (then only counted).
       this.counters.malformed++;
-      this.options.logger?.warn({ pbx: this.options.pbx, id, err }, "event stream: malformed entry skipped");
+      const log = { pbx: this.options.pbx, id, problem: read.problem };
+      if (this.counters.malformed === 1)
+        this.options.logger?.warn(log, "event stream: malformed entry skipped");
+      else this.options.logger?.debug(log, "event stream: malformed entry skipped");
       return;
     }
+    const events = read.events;
     this.counters.batches++;
     this.counters.events += events.length;
     try {
@@ -291,6 +295,25 @@ export class EventStreamConsumer {
       this.options.logger?.error({ pbx: this.options.pbx, id, err }, "event stream: listener failed");
     }
   }
+}
+
+const batchSchema = z.array(pbxEventSchema);
+
+/** An entry's `events` field, checked against the event schema: what the stream holds is never trusted. */
+export function readBatch(json: string): { ok: true; events: PbxEvent[] } | { ok: false; problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return { ok: false, problem: "not JSON" };
+  }
+  const r = batchSchema.safeParse(value);
+  if (r.success) return { ok: true, events: r.data };
+  const issue = r.error.issues[0];
+  return {
+    ok: false,
+    problem: `${issue?.path.length ? issue.path.join(".") : "batch"}: ${issue?.message ?? "invalid"}`,
+  };
 }
 
 export type RawEntry = [id: string, fields: string[]];

@@ -6,6 +6,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { RecordingPolicyEnforcer } from "../recording/policy-enforcer.js";
+import { recordingKeys } from "../redis-keys.js";
 
 interface Mark {
   instance: string;
@@ -25,8 +26,7 @@ export async function shareOnDemandMarks(options: {
   logger?: Logger;
 }): Promise<() => Promise<void>> {
   const { enforcer, redis, prefix, instance, logger } = options;
-  const channel = `${prefix}recordings:on-demand`;
-  const hash = `${prefix}recordings:on-demand-marks`;
+  const { onDemand: channel, onDemandMarks: hash } = recordingKeys(prefix);
   const local = enforcer.applyMark.bind(enforcer);
   const field = (pbx: string, callId: string) => `${pbx}\u0000${callId}`;
 

@@ -21,6 +21,7 @@
 
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { leaseKeys } from "../redis-keys.js";
 import { settleWithin } from "./bounded.js";
 
 /**
@@ -142,8 +143,9 @@ export class PbxLease {
   };
 
   constructor(private readonly options: PbxLeaseOptions) {
-    this.key = `${options.prefix}lease:${options.pbx}`;
-    this.counterKey = `${this.key}:token`;
+    const keys = leaseKeys(options.prefix, options.pbx);
+    this.key = keys.lease;
+    this.counterKey = keys.token;
     this.ttlMs = options.ttlMs ?? 5000;
     this.renewEveryMs = options.renewEveryMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
     this.now = options.now ?? Date.now;

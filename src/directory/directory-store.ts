@@ -4,6 +4,7 @@
 
 import type { Redis } from "ioredis";
 import type { DirectoryDocument } from "../config/load.js";
+import { directoryKeys } from "../redis-keys.js";
 
 export interface StoredDirectory {
   version: number;
@@ -20,8 +21,9 @@ export class DirectoryStore {
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.key = `${prefix}directory`;
-    this.channel = `${prefix}directory:changed`;
+    const keys = directoryKeys(prefix);
+    this.key = keys.directory;
+    this.channel = keys.changed;
   }
 
   async load(): Promise<StoredDirectory | undefined> {

@@ -83,18 +83,21 @@ export class RecordingPolicyEnforcer {
     if (requirement.required && !call.recording) {
       const leg = recordingLegFor(call);
       if (!leg) return undefined;
-      const outcome = await driver.startRecording({
-        leg: leg.leg,
-        callId: call.id,
-        // Named like the dialplan's files: the call, then the extension whose policy asked for it.
-        file: `${safe(call.id)}-${this.extensionOf(requirement.because[0]) ?? leg.number ?? "call"}-repair-${Date.now()}.wav`,
+      const outcome = await driver.execute({
+        op: "startRecording",
+        req: {
+          leg: leg.leg,
+          callId: call.id,
+          // Named like the dialplan's files: the call, then the extension whose policy asked for it.
+          file: `${safe(call.id)}-${this.extensionOf(requirement.because[0]) ?? leg.number ?? "call"}-repair-${Date.now()}.wav`,
+        },
       });
       return this.report("recording.repair-start", call, leg.leg, requirement.because, outcome);
     }
     if (!requirement.required && call.recording && !this.onDemand.has(key(pbx, callId))) {
       const leg = call.legs.find((l) => l.recording);
       if (!leg) return undefined;
-      const outcome = await driver.stopRecording({ leg: leg.leg });
+      const outcome = await driver.execute({ op: "stopRecording", req: { leg: leg.leg } });
       return this.report("recording.repair-stop", call, leg.leg, [], outcome);
     }
     return undefined;

@@ -1,4 +1,4 @@
-// The index of stored recordings in Redis, for listing them by user, call and date:
+// The index of stored recordings in Redis, for listing them by user, call and date (keys: redis-keys.ts):
 //   <prefix>recordings:rec:<id>        hash: the metadata (JSON) of one recording
 //   <prefix>recordings:by-date         sorted set of ids by start time
 //   <prefix>recordings:by-user:<user>  sorted set of ids by start time, per user concerned
@@ -8,6 +8,7 @@
 // that runs twice leaves one entry.
 
 import type { Redis } from "ioredis";
+import { recordingKeys } from "../redis-keys.js";
 import { usersOf } from "./recording-job.js";
 import type { RecordingMetadata } from "./recording-store.js";
 
@@ -32,29 +33,29 @@ export function canSee(user: string, metadata: Pick<RecordingMetadata, "parties"
 const PAGE = 200;
 
 export class RecordingIndex {
-  private readonly base: string;
+  private readonly keys: ReturnType<typeof recordingKeys>;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.base = `${prefix}recordings:`;
+    this.keys = recordingKeys(prefix);
   }
 
   private rec(id: string): string {
-    return `${this.base}rec:${id}`;
+    return this.keys.recording(id);
   }
   private byDate(): string {
-    return `${this.base}by-date`;
+    return this.keys.byDate;
   }
   private byUser(user: string): string {
-    return `${this.base}by-user:${user}`;
+    return this.keys.byUser(user);
   }
   private byCall(call: string): string {
-    return `${this.base}by-call:${call}`;
+    return this.keys.byCall(call);
   }
   private stats(): string {
-    return `${this.base}stats`;
+    return this.keys.stats;
   }
 
   /** Adds (or refreshes) a recording's entries. */

@@ -5,11 +5,9 @@
 import { type Job, Queue } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { bullKeys, DEFAULT_PREFIX, recordingKeys } from "../redis-keys.js";
 import type { RecordingOutbox } from "./outbox.js";
 import { FINALIZE_JOB, type FinalizeRecording, finalizeJobId, RETENTION_JOB } from "./recording-job.js";
-
-export const RECORDING_QUEUE = "callsight-recordings";
-export const DEFAULT_PREFIX = "callsight:";
 
 export type EnqueueOutcome = "queued" | "outboxed" | "duplicate";
 
@@ -39,11 +37,6 @@ export interface FailedRecordingJob {
 }
 
 export type QueueCounts = Record<"waiting" | "active" | "delayed" | "failed" | "completed", number>;
-
-/** The BullMQ prefix for a Callsight key prefix: `callsight:` -> `callsight:bull`. */
-export function bullPrefix(prefix: string): string {
-  return `${prefix}bull`;
-}
 
 export class RedisTimeoutError extends Error {
   constructor(what: string, ms: number) {
@@ -90,10 +83,8 @@ export class RecordingQueue {
         : new Redis({ ...options.redis, ...failFast, lazyConnect: true });
     this.connection.on("error", (err) => this.options.logger?.debug({ err }, "recording queue: Redis error"));
     this.connection.connect().catch(() => undefined);
-    this.queue = new Queue(RECORDING_QUEUE, {
-      connection: this.connection,
-      prefix: bullPrefix(this.prefix),
-    });
+    const bull = bullKeys(this.prefix);
+    this.queue = new Queue(bull.queue, { connection: this.connection, prefix: bull.prefix });
     this.queue.on("error", (err) => this.options.logger?.debug({ err }, "recording queue error"));
   }
 
@@ -126,7 +117,7 @@ export class RecordingQueue {
         // between the marker and the add cannot leave the recording without a job.
         const [marked, exists] = await Promise.all([
           this.connection.set(
-            `${this.prefix}recordings:enqueued:${jobId}`,
+            recordingKeys(this.prefix).enqueued(jobId),
             "1",
             "EX",
             this.keepCompletedSeconds,

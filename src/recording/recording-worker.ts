@@ -6,10 +6,10 @@
 import { type Job, Worker } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { bullKeys, DEFAULT_PREFIX } from "../redis-keys.js";
 import { type FinalizeResult, type FinalizeStep, RecordingFinalizer } from "./recording-finalizer.js";
 import type { RecordingIndex } from "./recording-index.js";
 import { FINALIZE_JOB, type FinalizeRecording, RETENTION_JOB } from "./recording-job.js";
-import { bullPrefix, DEFAULT_PREFIX, RECORDING_QUEUE } from "./recording-queue.js";
 import type { RecordingStore } from "./recording-store.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import { type DeletedRecording, RetentionSweeper } from "./retention-sweeper.js";
@@ -68,9 +68,10 @@ export class RecordingWorker {
         ? new Redis(options.redis, reconnect)
         : new Redis({ ...options.redis, ...reconnect });
     this.connection.on("error", (err) => logger?.debug({ err }, "recording worker: Redis error"));
-    this.worker = new Worker(RECORDING_QUEUE, (job) => this.process(job), {
+    const bull = bullKeys(options.prefix ?? DEFAULT_PREFIX);
+    this.worker = new Worker(bull.queue, (job) => this.process(job), {
       connection: this.connection,
-      prefix: bullPrefix(options.prefix ?? DEFAULT_PREFIX),
+      prefix: bull.prefix,
       concurrency: options.concurrency ?? 4,
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: options.stalledIntervalMs ?? 30_000,

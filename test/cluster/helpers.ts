@@ -4,6 +4,7 @@ import type { PbxEvent, PbxSnapshot } from "../../src/domain/events.js";
 import type {
   CommandOutcome,
   DriverStatus,
+  PbxCommand,
   PbxDriver,
   RecordingPolicyTable,
   RecordingRequest,
@@ -95,6 +96,9 @@ export class ScriptedDriver implements PbxDriver {
     return Promise.resolve({ status: "accepted", detail: `${op} by driver ${this.id}` });
   }
 
+  execute(command: PbxCommand): Promise<CommandOutcome> {
+    return this.record(command.op, command.req);
+  }
   monitor(req: unknown) {
     return this.record("monitor", req);
   }

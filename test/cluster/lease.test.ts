@@ -11,12 +11,13 @@ import { CommandRelay } from "../../src/cluster/command-relay.js";
 import {
   EventStreamConsumer,
   EventStreamPublisher,
-  eventStreamKeys,
   FencedError,
   type StreamBatch,
 } from "../../src/cluster/event-stream.js";
 import { PbxLease } from "../../src/cluster/pbx-lease.js";
 import type { PbxEvent } from "../../src/domain/events.js";
+import type { LaterOutcome } from "../../src/pbx/driver.js";
+import { eventKeys } from "../../src/redis-keys.js";
 import { TcpProxy } from "../live/support/tcp-proxy.js";
 import { testRedis } from "../support/redis.js";
 import { ScriptedDriver, sleep, snapshot, until } from "./helpers.js";
@@ -217,7 +218,7 @@ describe("the event stream", () => {
     await publisher.publish([snapshot("main")], b.token);
     // An old token cannot claim the stream back either.
     expect(await publisher.claim(tokenA)).toBe(false);
-    const { stream } = eventStreamKeys(prefix, "main");
+    const { stream } = eventKeys(prefix, "main");
     const entries = (await redis.xrange(stream, "-", "+")) as [string, string[]][];
     expect(entries.map(([, f]) => f[3])).toEqual([String(tokenA), String(b.token)]);
     await b.release();
@@ -255,7 +256,7 @@ describe("the event stream", () => {
     const { length } = await publisher.publish([presence("main", "after")], 1);
     // Approximate trimming drops whole nodes (100 entries): at most a node's worth is left before the snapshot.
     expect(length).toBeLessThan(150);
-    const { stream, meta } = eventStreamKeys(prefix, "main");
+    const { stream, meta } = eventKeys(prefix, "main");
     const snap = await redis.hget(meta, "snapshot");
     const tail = (await redis.xrange(stream, snap!, "+")) as unknown[];
     expect(tail).toHaveLength(2);
@@ -269,7 +270,7 @@ describe("the command relay", () => {
     const follower = new CommandRelay({ redis, prefix, pbx: "main", instance: "follower" });
     const driver = new ScriptedDriver("main");
     driver.start();
-    owner.serve((cmd) => (cmd.op === "pickup" ? driver.pickup(cmd.req) : driver.monitor(cmd.req as never)));
+    owner.serve((cmd) => driver.execute(cmd));
     const outcome = await follower.send({
       op: "pickup",
       req: { pickerEndpoint: "PJSIP/1003", targetLeg: "1.2" },
@@ -279,6 +280,30 @@ describe("the command relay", () => {
       { op: "pickup", req: { pickerEndpoint: "PJSIP/1003", targetLeg: "1.2" } },
     ]);
     await owner.unserve();
+  });
+
+  it("answers once the PBX took the command; what became of it follows on the same answers' list", async () => {
+    const prefix = fresh();
+    const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner" });
+    const follower = new CommandRelay({ redis, prefix, pbx: "main", instance: "follower" });
+    let joined: (outcome: LaterOutcome) => void = () => undefined;
+    owner.serve(async () => ({
+      status: "accepted",
+      detail: "calling PJSIP/1004",
+      later: new Promise<LaterOutcome>((resolve) => {
+        joined = resolve;
+      }),
+    }));
+    const outcome = await follower.send({
+      op: "takeOver",
+      req: { supervisorEndpoint: "PJSIP/1004", agentLeg: "1.2", otherLeg: "1.1" },
+    });
+    expect(outcome).toMatchObject({ status: "accepted", detail: "calling PJSIP/1004" });
+    // The supervisor answers after the answer was given.
+    joined({ result: "joined" });
+    expect(outcome.status === "accepted" && (await outcome.later)).toEqual({ result: "joined" });
+    await owner.unserve();
+    follower.close();
   });
 
   it("fails clearly when nobody takes the request, and a later owner never carries it out", async () => {
@@ -296,7 +321,7 @@ describe("the command relay", () => {
     const driver = new ScriptedDriver("main");
     driver.start();
     const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner" });
-    owner.serve((cmd) => driver.monitor(cmd.req as never));
+    owner.serve((cmd) => driver.execute(cmd));
     await until(() => owner.counters.skipped === 1, "the owner to skip the abandoned request");
     expect(driver.commands).toEqual([]);
     await owner.unserve();
@@ -320,7 +345,7 @@ describe("the command relay", () => {
     await redis.call("XREADGROUP", "GROUP", "owner", "recent-owner", "COUNT", "10", "STREAMS", stream, ">");
     const driver = new ScriptedDriver("main");
     driver.start();
-    owner.serve((cmd) => driver.monitor(cmd.req as never));
+    owner.serve((cmd) => driver.execute(cmd));
     await until(() => owner.counters.consumersRemoved === 1, "the earlier owner's consumer to be removed");
     const names = async () =>
       ((await redis.call("XINFO", "CONSUMERS", stream, "owner")) as unknown[][]).map((c) => String(c[1]));
@@ -352,13 +377,14 @@ describe("the command relay", () => {
     );
     const driver = new ScriptedDriver("main");
     driver.start();
-    owner.serve((cmd) => driver.monitor(cmd.req as never));
+    owner.serve((cmd) => driver.execute(cmd));
     await until(() => owner.counters.stale === 1, "the stale request to be dropped");
     expect(driver.commands).toEqual([]);
-    const reply = await redis.lpop(`${owner.stream}:reply:old-barge`);
-    expect(JSON.parse(reply!)).toMatchObject({
-      status: "failed",
-      message: expect.stringMatching(/not carried out/),
+    // The answer goes to the requesting instance's list of answers, named by the request's id.
+    const reply = await until(() => redis.lpop(`${owner.stream}:replies:gone`), "the stale request's answer");
+    expect(JSON.parse(reply)).toMatchObject({
+      id: "old-barge",
+      outcome: { status: "failed", message: expect.stringMatching(/not carried out/) },
     });
     await owner.unserve();
   });
@@ -421,7 +447,10 @@ describe("ClusteredDriver", () => {
       cluster: { role: "follower", owner: "a" },
     });
     // A command asked of b is carried out by a's real driver, once.
-    const outcome = await b.clustered.pickup({ pickerEndpoint: "PJSIP/1003", targetLeg: "1.1" });
+    const outcome = await b.clustered.execute({
+      op: "pickup",
+      req: { pickerEndpoint: "PJSIP/1003", targetLeg: "1.1" },
+    });
     expect(outcome.status).toBe("accepted");
     expect(a.driver.commands).toHaveLength(1);
     expect(b.driver.commands).toHaveLength(0);

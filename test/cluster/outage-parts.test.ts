@@ -153,7 +153,10 @@ describe("while Redis is away", () => {
     driver.emit([presence("1001")]);
     expect(batches.length).toBe(before + 1);
     // It acts on nothing: another instance may own the PBX by now.
-    const refused = await clustered.pickup({ pickerEndpoint: "PJSIP/1003", targetLeg: "1.1" });
+    const refused = await clustered.execute({
+      op: "pickup",
+      req: { pickerEndpoint: "PJSIP/1003", targetLeg: "1.1" },
+    });
     expect(refused).toMatchObject({ status: "failed", message: expect.stringMatching(/cannot reach Redis/) });
     expect(driver.commands).toEqual([]);
 

@@ -12,7 +12,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
-import { bullPrefix, RECORDING_QUEUE } from "../../src/recording/recording-queue.js";
+import { bullKeys } from "../../src/redis-keys.js";
 import { type LocalRedis, startLocalRedis } from "../../src/runtime/local-redis.js";
 import { type RunningServer, startServer } from "../../src/runtime/start.js";
 import { AmiSimulator } from "../../src/sim/ami-simulator.js";
@@ -224,7 +224,7 @@ describe("a clustered instance whose Redis goes away and comes back", () => {
 
     // The recording that stopped while Redis was away reaches the queue once, from the outbox.
     const conn = new Redis(s.redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue(RECORDING_QUEUE, { connection: conn, prefix: bullPrefix(PREFIX) });
+    const queue = new Queue(bullKeys(PREFIX).queue, { connection: conn, prefix: bullKeys(PREFIX).prefix });
     try {
       const jobs = await until(
         async () => {

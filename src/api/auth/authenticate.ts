@@ -13,9 +13,10 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { User } from "../../domain/directory.js";
+import { authKeys } from "../../redis-keys.js";
 import type { Callsight } from "../../runtime/callsight.js";
 import { FailureLog } from "./failure-log.js";
-import { authKeys, type ResolvedToken, type TokenStore } from "./token-store.js";
+import type { ResolvedToken, TokenStore } from "./token-store.js";
 import { ViewerSockets } from "./viewer-sockets.js";
 
 declare module "fastify" {

@@ -4,6 +4,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
+import { authKeys } from "../../redis-keys.js";
 
 export interface TokenRecord {
   user: string;
@@ -36,20 +37,6 @@ export type TokenCheck =
 export interface Revocation {
   ids: string[];
   reason: "token revoked" | "user deleted";
-}
-
-/** The Redis keys of authentication, in one place. */
-export function authKeys(prefix: string) {
-  return {
-    /** Hash: SHA-256 of a token -> its TokenRecord as JSON. */
-    tokens: `${prefix}tokens`,
-    /** Hash: token id -> ms of its last use (written at most once a minute per token and instance). */
-    lastUsed: `${prefix}tokens:last-used`,
-    /** Channel: a Revocation as JSON. */
-    revoked: `${prefix}tokens:revoked`,
-    /** Key prefix of the failed-authentication counters, one per client address (@fastify/rate-limit). */
-    failures: `${prefix}auth:failures:`,
-  };
 }
 
 export function hashToken(token: string): string {
