@@ -2,8 +2,9 @@
 // handlers validate with, so the document cannot drift from what the server accepts.
 
 import { z } from "zod";
+import { OPERATION_TABLE } from "../domain/operation-table.js";
 import { tokenRequest } from "./admin/routes.js";
-import { OPERATION_PATHS, operationBody } from "./operations/routes.js";
+import { operationBody } from "./operations/routes.js";
 import { failedQuery, recordingsQuery } from "./recordings/routes.js";
 
 const errorBody = {
@@ -96,13 +97,15 @@ const LIMIT = "at most this many (1-1000, default 100)";
 
 export function openApiDocument(): Record<string, unknown> {
   const operations: Record<string, unknown> = {};
-  for (const path of OPERATION_PATHS.keys()) {
+  for (const { path, summary, needs } of OPERATION_TABLE) {
     operations[`/v1/operations/${path}`] = {
       post: {
-        summary: `${path} (checks the caller's rights, then asks the PBX)`,
+        summary: `${summary} (checks the caller's rights, then asks the PBX; the body names ${needs === "either" ? "the call or the user" : needs === "call" ? "the call" : "the user (target)"})`,
         requestBody: { content: json(z.toJSONSchema(operationBody)) },
         responses: {
-          "202": { description: "accepted by the PBX" },
+          "202": {
+            description: "the PBX took the command (what follows, e.g. a phone answering, comes later)",
+          },
           ...errors,
           "404": { description: "unknown user or call", content: json(errorBody) },
           "409": { description: "the call is in the wrong state (not ringing, not answered, not parked)" },

@@ -132,6 +132,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   const operations = new OperationsService(callsight, audit, {
     monitoringBeep: options.monitoringBeep ?? false,
     onOutcome: (operation, outcome) => metrics.operation(operation, outcome),
+    onLater: (viewer, operation, action, outcome) =>
+      hub.tell(viewer, { type: "operation", operation, action, ...outcome }),
     ...(recording
       ? { onDemand: (pbx, call, user) => recording.service.enforcer.markOnDemand(pbx, call, user) }
       : {}),

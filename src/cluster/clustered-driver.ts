@@ -204,6 +204,7 @@ export class ClusteredDriver extends RoutedCommands implements PbxDriver {
     await this.lease.stop();
     await this.transitions.idle(STEP_MS);
     await this.relay.unserve(1000);
+    this.relay.close();
     await this.consumer.stop(1000);
   }
 

@@ -4,8 +4,13 @@
 // The owner reads the stream through the consumer group `owner` (each entry goes to one reader) and
 // acknowledges an entry before it acts on it: a request is carried out at most once, and an entry that
 // was delivered to an owner that then died stays with that owner and is never delivered again.
-// Answer: the owner LPUSHes the outcome to `<prefix>commands:<pbx>:reply:<id>`; the requester waits on it
-// with BLPOP (on a connection of its own, so concurrent requests do not queue behind each other).
+// Answer: the owner LPUSHes `{ id, outcome }` to the requesting instance's list
+// `<prefix>commands:<pbx>:replies:<instance>`; each instance reads its list with BLPOP on one long-lived
+// connection of its own while it has requests waiting, and hands each answer to the request by its id.
+// An accepted command whose outcome follows (a phone to answer) gets a second answer `{ id, later }` the
+// same way, which the requester's `later` promise resolves with.
+// How long a requester waits for the answer comes from the commands' contract (COMMAND_ANSWER_MS in
+// pbx/driver.ts): a driver answers once the PBX took the command, never after phones were answered.
 //
 // Who decides whether a request runs: a per-request key `<prefix>commands:<pbx>:state:<id>` set with
 // SET NX by whoever comes first — the owner (`taken`, then it runs the request) or the requester giving
@@ -21,52 +26,17 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type {
-  CallCommands,
-  CommandOutcome,
-  IvrRequest,
-  MonitorRequest,
-  ParkedPickupRequest,
-  PickupRequest,
-  RecordingRequest,
+import {
+  COMMAND_ANSWER_MS,
+  type CommandOutcome,
+  type LaterOutcome,
+  PBX_COMMANDS,
+  type PbxCommand,
 } from "../pbx/driver.js";
+import { commandKeys } from "../redis-keys.js";
 import { abortable, pause, settleWithin } from "./bounded.js";
 import { entriesOf, idTime } from "./event-stream.js";
-
-export type RelayedCommand =
-  | { op: "monitor"; req: MonitorRequest }
-  | { op: "pickup"; req: PickupRequest }
-  | { op: "pickupParked"; req: ParkedPickupRequest }
-  | { op: "sendToIvr"; req: IvrRequest }
-  | { op: "startRecording"; req: RecordingRequest }
-  | { op: "stopRecording"; req: { leg: string } };
-
-const OPS: ReadonlySet<string> = new Set([
-  "monitor",
-  "pickup",
-  "pickupParked",
-  "sendToIvr",
-  "startRecording",
-  "stopRecording",
-]);
-
-/** Runs a relayed command on a driver. */
-export function runCommand(driver: CallCommands, cmd: RelayedCommand): Promise<CommandOutcome> {
-  switch (cmd.op) {
-    case "monitor":
-      return driver.monitor(cmd.req);
-    case "pickup":
-      return driver.pickup(cmd.req);
-    case "pickupParked":
-      return driver.pickupParked(cmd.req);
-    case "sendToIvr":
-      return driver.sendToIvr(cmd.req);
-    case "startRecording":
-      return driver.startRecording(cmd.req);
-    case "stopRecording":
-      return driver.stopRecording(cmd.req);
-  }
-}
+import { RelayAnswers, type Reply } from "./relay-answers.js";
 
 export interface CommandRelayOptions {
   redis: Redis;
@@ -75,7 +45,7 @@ export interface CommandRelayOptions {
   instance: string;
   /** How long a requester waits for the owner to take its request (default 5 s). */
   takeTimeoutMs?: number;
-  /** How long a requester waits for the outcome once the owner took it (default 15 s: a PBX action's time). */
+  /** How long a requester waits for the answer once the owner took it (default: the commands' contract, COMMAND_ANSWER_MS, and 3 s for Redis). */
   answerTimeoutMs?: number;
   /** The owner drops requests older than this (default 5 s). */
   staleMs?: number;
@@ -97,7 +67,6 @@ export interface RelayCounters {
 
 const GROUP = "owner";
 const KEEP_MS = 60_000;
-
 interface Serving {
   /** The connection the blocking reads go on (its own, so that nothing else queues behind them). */
   conn: Redis;
@@ -108,10 +77,13 @@ interface Serving {
 
 export class CommandRelay {
   readonly stream: string;
+  private readonly keys: ReturnType<typeof commandKeys>;
   private readonly takeTimeoutMs: number;
   private readonly answerTimeoutMs: number;
   private readonly staleMs: number;
   private serving: Serving | undefined;
+  /** This instance's answers from owners, read on one long-lived connection. */
+  private readonly answers: RelayAnswers;
   private groupReady: Promise<void> | undefined;
   readonly counters: RelayCounters = {
     sent: 0,
@@ -124,20 +96,28 @@ export class CommandRelay {
   };
 
   constructor(private readonly options: CommandRelayOptions) {
-    this.stream = `${options.prefix}commands:${options.pbx}`;
+    this.keys = commandKeys(options.prefix, options.pbx);
+    this.stream = this.keys.stream;
     this.takeTimeoutMs = options.takeTimeoutMs ?? 5000;
-    this.answerTimeoutMs = options.answerTimeoutMs ?? 15_000;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? COMMAND_ANSWER_MS + 3000;
     this.staleMs = options.staleMs ?? 5000;
+    this.answers = new RelayAnswers({
+      redis: options.redis,
+      list: this.keys.replies(options.instance),
+      pbx: options.pbx,
+      counters: this.counters,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   }
 
-  /** Asks the owner to carry out a command and waits for its outcome. */
-  async send(cmd: RelayedCommand): Promise<CommandOutcome> {
+  /** Asks the owner to carry out a command and waits for its answer. */
+  async send(cmd: PbxCommand): Promise<CommandOutcome> {
     const { redis, pbx } = this.options;
+    if (this.answers.closed)
+      return { status: "failed", message: `the command relay of pbx ${pbx} is closed` };
     const id = randomUUID();
-    const replyKey = this.replyKey(id);
     const stateKey = this.stateKey(id);
-    const waiter = redis.duplicate();
-    waiter.on("error", () => undefined);
+    const answered = this.answers.expect(id);
     try {
       await this.ensureGroup();
       await redis.call(
@@ -155,8 +135,8 @@ export class CommandRelay {
         this.options.instance,
       );
       this.counters.sent++;
-      const first = await waiter.blpop(replyKey, this.takeTimeoutMs / 1000);
-      if (first) return this.answered(first[1]);
+      const first = await within(answered, this.takeTimeoutMs);
+      if (first) return first;
       // Nobody answered in time: give the request up, unless the owner took it in the meantime.
       const abandoned = await redis.set(stateKey, "abandoned", "PX", KEEP_MS, "NX");
       if (abandoned === "OK") {
@@ -169,8 +149,8 @@ export class CommandRelay {
             `(${owner ? `owner: ${owner}` : "no owner right now"}); it was not carried out`,
         };
       }
-      const late = await waiter.blpop(replyKey, this.answerTimeoutMs / 1000);
-      if (late) return this.answered(late[1]);
+      const late = await within(answered, this.answerTimeoutMs);
+      if (late) return late;
       return {
         status: "failed",
         message: `the owner of pbx ${pbx} took the ${cmd.op} request but gave no answer within ${this.answerTimeoutMs} ms; it may have been carried out`,
@@ -181,12 +161,17 @@ export class CommandRelay {
         message: `could not relay ${cmd.op} to the owner of pbx ${pbx}: ${err instanceof Error ? err.message : String(err)}`,
       };
     } finally {
-      waiter.disconnect();
+      this.answers.forget(id);
     }
   }
 
+  /** Requester side: stops reading answers and closes the answers' connection. */
+  close(): void {
+    this.answers.close();
+  }
+
   /** Owner side: starts taking requests and running them with `execute`. */
-  serve(execute: (cmd: RelayedCommand) => Promise<CommandOutcome>): void {
+  serve(execute: (cmd: PbxCommand) => Promise<CommandOutcome>): void {
     if (this.serving) return;
     const conn = this.options.redis.duplicate();
     conn.on("error", () => undefined);
@@ -215,7 +200,7 @@ export class CommandRelay {
 
   private async serveLoop(
     serving: Serving,
-    execute: (cmd: RelayedCommand) => Promise<CommandOutcome>,
+    execute: (cmd: PbxCommand) => Promise<CommandOutcome>,
   ): Promise<void> {
     const { redis, instance, logger, pbx } = this.options;
     const { signal } = serving.abort;
@@ -272,19 +257,20 @@ export class CommandRelay {
     entryId: string,
     fields: string[],
     now: number,
-    execute: (cmd: RelayedCommand) => Promise<CommandOutcome>,
+    execute: (cmd: PbxCommand) => Promise<CommandOutcome>,
   ): Promise<void> {
     const { redis, logger, pbx } = this.options;
     const f = new Map<string, string>();
     for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
     const id = f.get("id");
     if (!id) return;
-    let cmd: RelayedCommand;
+    const from = f.get("from") ?? "";
+    let cmd: PbxCommand;
     try {
-      cmd = JSON.parse(f.get("command") ?? "") as RelayedCommand;
-      if (!OPS.has(cmd.op)) throw new Error(`unknown operation ${String(cmd.op)}`);
+      cmd = JSON.parse(f.get("command") ?? "") as PbxCommand;
+      if (!PBX_COMMANDS.has(cmd.op)) throw new Error(`unknown operation ${String(cmd.op)}`);
     } catch (err) {
-      await this.reply(id, {
+      await this.reply(from, id, {
         status: "failed",
         message: `malformed relayed command: ${(err as Error).message}`,
       });
@@ -298,7 +284,7 @@ export class CommandRelay {
         "relayed operation too old; not carried out",
       );
       if ((await redis.set(this.stateKey(id), "stale", "PX", KEEP_MS, "NX")) === "OK") {
-        await this.reply(id, {
+        await this.reply(from, id, {
           status: "failed",
           message: `the ${cmd.op} request waited ${age} ms for the owner of pbx ${pbx} (limit ${this.staleMs} ms); it was not carried out`,
         });
@@ -316,31 +302,46 @@ export class CommandRelay {
     } catch (err) {
       outcome = { status: "failed", message: err instanceof Error ? err.message : String(err) };
     }
+    if (outcome.status === "accepted" && outcome.later) {
+      const { later, ...taken } = outcome;
+      outcome = taken;
+      void later.then(
+        (l) => this.reply(from, id, undefined, l),
+        (err: unknown) => this.reply(from, id, undefined, { result: "refused", message: String(err) }),
+      );
+      this.counters.executed++;
+      logger?.info({ pbx, request: id, op: cmd.op, from, outcome }, "relayed operation carried out");
+      await this.reply(from, id, outcome, undefined, true);
+      return;
+    }
     this.counters.executed++;
     logger?.info(
       { pbx, request: id, op: cmd.op, from: f.get("from"), outcome },
       "relayed operation carried out",
     );
-    await this.reply(id, outcome);
+    await this.reply(from, id, outcome);
   }
 
-  private async reply(id: string, outcome: CommandOutcome): Promise<void> {
-    const key = this.replyKey(id);
+  private async reply(
+    from: string,
+    id: string,
+    outcome: CommandOutcome | undefined,
+    later?: LaterOutcome,
+    laterFollows?: boolean,
+  ): Promise<void> {
+    const key = this.keys.replies(from);
+    const reply: Reply = {
+      id,
+      ...(outcome ? { outcome } : {}),
+      ...(later ? { later } : {}),
+      ...(laterFollows ? { laterFollows } : {}),
+    };
     await this.options.redis
       .multi()
-      .lpush(key, JSON.stringify(outcome))
+      .lpush(key, JSON.stringify(reply))
       .pexpire(key, KEEP_MS)
       .exec()
       .catch((err) => this.options.logger?.warn({ err, request: id }, "command relay: could not answer"));
-  }
-
-  private answered(json: string): CommandOutcome {
-    this.counters.answered++;
-    try {
-      return JSON.parse(json) as CommandOutcome;
-    } catch {
-      return { status: "failed", message: "the owner's answer could not be read" };
-    }
   }
 
   private ensureGroup(): Promise<void> {
@@ -377,11 +378,16 @@ export class CommandRelay {
     }
   }
 
-  private replyKey(id: string): string {
-    return `${this.stream}:reply:${id}`;
-  }
-
   private stateKey(id: string): string {
-    return `${this.stream}:state:${id}`;
+    return this.keys.state(id);
   }
+}
+
+/** The promise's value, or undefined when it has not settled within `ms`. */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

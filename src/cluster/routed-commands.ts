@@ -3,16 +3,8 @@
 // Redis (another instance may own the PBX by then). The owner checks again right before it acts on a
 // relayed command: a paused owner that lost its lease must not act on the PBX.
 
-import type {
-  CallCommands,
-  CommandOutcome,
-  IvrRequest,
-  MonitorRequest,
-  ParkedPickupRequest,
-  PickupRequest,
-  RecordingRequest,
-} from "../pbx/driver.js";
-import { type CommandRelay, type RelayedCommand, runCommand } from "./command-relay.js";
+import type { CallCommands, CommandOutcome, PbxCommand } from "../pbx/driver.js";
+import type { CommandRelay } from "./command-relay.js";
 
 const ISOLATED = "this instance cannot reach Redis: it does not act on the PBX until it has its lease back";
 
@@ -27,44 +19,21 @@ export abstract class RoutedCommands implements CallCommands {
   /** Whether this instance keeps its PBX connection without reaching Redis. */
   protected abstract get cutOff(): boolean;
 
-  protected route(cmd: RelayedCommand): Promise<CommandOutcome> {
-    if (this.isOwner()) return runCommand(this.real, cmd);
+  /** A command, as data: to the real driver on the owner, to the owner through the relay elsewhere. */
+  execute(command: PbxCommand): Promise<CommandOutcome> {
+    if (this.isOwner()) return this.real.execute(command);
     if (this.cutOff) return Promise.resolve({ status: "failed", message: ISOLATED });
-    return this.relay.send(cmd);
+    return this.relay.send(command);
   }
 
   /** A command relayed to this instance as the owner. */
-  protected executeRelayed(cmd: RelayedCommand): Promise<CommandOutcome> {
+  protected executeRelayed(command: PbxCommand): Promise<CommandOutcome> {
     if (!this.isOwner()) {
       return Promise.resolve({
         status: "failed",
         message: `instance ${this.instance} no longer owns pbx ${this.pbx}; not carried out`,
       });
     }
-    return runCommand(this.real, cmd);
-  }
-
-  monitor(req: MonitorRequest): Promise<CommandOutcome> {
-    return this.route({ op: "monitor", req });
-  }
-
-  pickup(req: PickupRequest): Promise<CommandOutcome> {
-    return this.route({ op: "pickup", req });
-  }
-
-  pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
-    return this.route({ op: "pickupParked", req });
-  }
-
-  sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
-    return this.route({ op: "sendToIvr", req });
-  }
-
-  startRecording(req: RecordingRequest): Promise<CommandOutcome> {
-    return this.route({ op: "startRecording", req });
-  }
-
-  stopRecording(req: { leg: string }): Promise<CommandOutcome> {
-    return this.route({ op: "stopRecording", req });
+    return this.real.execute(command);
   }
 }

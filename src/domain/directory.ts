@@ -6,7 +6,15 @@ export type Role = (typeof ROLES)[number];
 export const RECORDING_POLICIES = ["off", "external", "all"] as const;
 export type RecordingPolicy = (typeof RECORDING_POLICIES)[number];
 
-export const OPERATIONS = ["pickup", "parkedPickup", "sendToIvr", "listen", "whisper", "barge"] as const;
+export const OPERATIONS = [
+  "pickup",
+  "parkedPickup",
+  "sendToIvr",
+  "listen",
+  "whisper",
+  "barge",
+  "takeOver",
+] as const;
 export type Operation = (typeof OPERATIONS)[number];
 export type MonitoringMode = "listen" | "whisper" | "barge";
 export const MONITORING_MODES: readonly MonitoringMode[] = ["listen", "whisper", "barge"];
@@ -47,7 +55,7 @@ export interface Department {
 export interface Directory {
   departments: ReadonlyMap<string, Department>;
   users: ReadonlyMap<string, User>;
-  /** Roles allowed to listen, whisper or barge. */
+  /** Roles allowed to listen, whisper, barge or take over. */
   monitoringRoles: readonly Role[];
 }
 
@@ -65,6 +73,7 @@ export function defaultSettings(): UserSettings {
       listen: false,
       whisper: false,
       barge: false,
+      takeOver: false,
     },
     recording: "off",
   };

@@ -7,14 +7,9 @@
 // viewer sees that person's calls (Sight, from the board's rules in visibility.ts); otherwise it is the
 // same whatever the target is doing. A refusal names a call id only when the viewer gave it.
 
-import {
-  type Directory,
-  type MonitoringMode,
-  type Operation,
-  shareDepartment,
-  type User,
-} from "./directory.js";
+import { type Directory, type Operation, shareDepartment, type User } from "./directory.js";
 import type { CallView } from "./live-model.js";
+import { OPERATION_BY_NAME } from "./operation-table.js";
 import { type BoardView, isAdmin } from "./visibility.js";
 
 export type RefusalReason =
@@ -72,8 +67,10 @@ function refuse(reason: RefusalReason, message: string): Decision {
   return { allowed: false, reason, message };
 }
 
-function isMonitoring(operation: Operation): operation is MonitoringMode {
-  return operation === "listen" || operation === "whisper" || operation === "barge";
+/** Listen, whisper, barge and take over need a monitoring role (the operation table says which). */
+function needsMonitoringRole(operation: Operation): boolean {
+  const entry = OPERATION_BY_NAME.get(operation);
+  return entry !== undefined && entry.permission !== "recording" && entry.permission.monitoring;
 }
 
 export function authorize(
@@ -90,7 +87,7 @@ export function authorize(
   if (!admin && !v.settings.operations[operation]) {
     return refuse("operation-disabled", `${v.id} may not ${operation}`);
   }
-  if (isMonitoring(operation) && !directory.monitoringRoles.includes(v.role)) {
+  if (needsMonitoringRole(operation) && !directory.monitoringRoles.includes(v.role)) {
     return refuse("role-may-not-monitor", `role ${v.role} may not ${operation}`);
   }
   if (operation === "parkedPickup") return authorizeParkedPickup(directory, v, target, sight, admin);

@@ -1,8 +1,9 @@
 // What a viewer may see. This is a security boundary: views are built from scratch per viewer
 // and only ever copy fields the rules in docs/design allow; nothing is hidden after the fact.
 
-import { type Directory, shareDepartment, type User } from "./directory.js";
+import { type Directory, type Operation, shareDepartment, type User } from "./directory.js";
 import type { CallView, LiveModel } from "./live-model.js";
+import { SWITCHED_OPERATIONS } from "./operation-table.js";
 import { identifiesAsParty, type SeenParty, seenParty } from "./party-visibility.js";
 import type { PbxLink } from "./pbx-links.js";
 import type { Presence } from "./presence.js";
@@ -52,16 +53,10 @@ export interface ParkedCallView {
  * What the viewer may do, as far as their own settings and role go (the board shows only these buttons;
  * every operation is still authorized when asked for). Everyone may record their own calls.
  */
-export interface ViewerRights {
-  pickup: boolean;
-  parkedPickup: boolean;
-  sendToIvr: boolean;
-  listen: boolean;
-  whisper: boolean;
-  barge: boolean;
+export type ViewerRights = Record<Operation, boolean> & {
   /** Start or stop recording colleagues' calls. */
   recordOthers: boolean;
-}
+};
 
 export interface BoardView {
   viewer: string;
@@ -161,15 +156,12 @@ export function rightsOf(viewer: User, directory: Directory): ViewerRights {
   const admin = isAdmin(viewer);
   const ops = viewer.settings.operations;
   const monitors = directory.monitoringRoles.includes(viewer.role);
-  return {
-    pickup: admin || ops.pickup,
-    parkedPickup: admin || ops.parkedPickup,
-    sendToIvr: admin || ops.sendToIvr,
-    listen: monitors && (admin || ops.listen),
-    whisper: monitors && (admin || ops.whisper),
-    barge: monitors && (admin || ops.barge),
-    recordOthers: admin || monitors,
-  };
+  // Each switch of the operation table; those that monitor need a monitoring role too.
+  const may = {} as Record<Operation, boolean>;
+  for (const op of SWITCHED_OPERATIONS) {
+    may[op.switch] = (monitors || !op.monitoring) && (admin || ops[op.switch]);
+  }
+  return { ...may, recordOthers: admin || monitors };
 }
 
 /** 0: presence only, 1: with calls, 2: with call details (colleagues as rule 3 allows), 3: in full (oneself, admins). */

@@ -4,9 +4,21 @@
 import type { MonitoringMode } from "../domain/directory.js";
 import type { PbxEvent } from "../domain/events.js";
 
-/** The answer an operation gives the API: accepted, refused by Callsight, or failed on the PBX. */
+/**
+ * What became of a command the PBX took, once the phones had their say: the supervisor (or picker) joined
+ * the call, the PBX refused it (no such phone, the call ended first…), or nobody answered in time.
+ */
+export interface LaterOutcome {
+  result: "joined" | "refused" | "timed-out";
+  message?: string;
+}
+
+/**
+ * The answer an operation gives the API: accepted (the PBX took the command), refused by Callsight, or
+ * failed on the PBX. An accepted command that rings a phone may say what became of it `later`.
+ */
 export type CommandOutcome =
-  | { status: "accepted"; detail?: string; leg?: string }
+  | { status: "accepted"; detail?: string; leg?: string; later?: Promise<LaterOutcome> }
   | { status: "refused"; reason: string; message: string }
   | { status: "failed"; message: string };
 
@@ -56,13 +68,50 @@ export interface RecordingPolicyTable {
   beepByExtension?: Record<string, number>;
 }
 
+/** Take over: the supervisor's phone replaces the agent in the call; the agent's leg is released. */
+export interface TakeOverRequest {
+  supervisorEndpoint: string;
+  /** The agent's leg (its PBX id): hung up once the other party is with the supervisor. */
+  agentLeg: string;
+  /** The leg of the party the agent talks to (its PBX id): it stays in the call. */
+  otherLeg: string;
+  callerId?: string;
+}
+
+/**
+ * A call command as data: what the operations layer asks, what the cluster relay carries to the PBX's
+ * owner, and what each driver carries out in one case of its `execute`.
+ */
+export type PbxCommand =
+  | { op: "monitor"; req: MonitorRequest }
+  | { op: "pickup"; req: PickupRequest }
+  | { op: "pickupParked"; req: ParkedPickupRequest }
+  | { op: "sendToIvr"; req: IvrRequest }
+  | { op: "startRecording"; req: RecordingRequest }
+  | { op: "stopRecording"; req: { leg: string } }
+  | { op: "takeOver"; req: TakeOverRequest };
+
+export const PBX_COMMANDS: ReadonlySet<PbxCommand["op"]> = new Set<PbxCommand["op"]>([
+  "monitor",
+  "pickup",
+  "pickupParked",
+  "sendToIvr",
+  "startRecording",
+  "stopRecording",
+  "takeOver",
+]);
+
+/**
+ * The contract of "accepted" (HTTP 202): the PBX took the command. A driver answers within this time
+ * (it does not wait for phones to ring or be answered); what happens after — a phone answering, the PBX
+ * refusing, nobody answering — is the command's later outcome, not its answer. The cluster relay waits
+ * for an owner's answer this long, and no longer.
+ */
+export const COMMAND_ANSWER_MS = 12_000;
+
 export interface CallCommands {
-  monitor(req: MonitorRequest): Promise<CommandOutcome>;
-  pickup(req: PickupRequest): Promise<CommandOutcome>;
-  pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome>;
-  sendToIvr(req: IvrRequest): Promise<CommandOutcome>;
-  startRecording(req: RecordingRequest): Promise<CommandOutcome>;
-  stopRecording(req: { leg: string }): Promise<CommandOutcome>;
+  /** Carries one command out on the PBX: accepted once the PBX took it (see COMMAND_ANSWER_MS). */
+  execute(command: PbxCommand): Promise<CommandOutcome>;
 }
 
 export interface DriverStatus {

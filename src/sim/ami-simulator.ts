@@ -1094,7 +1094,9 @@ export class AmiSimulator {
           ? this.startPickup(ext, data, id)
           : app.toLowerCase() === "parkedcall"
             ? this.startRetrieve(ext, data, id)
-            : false);
+            : app.toLowerCase() === "bridge"
+              ? this.startTakeOver(ext, data, id)
+              : false);
     if (!started) {
       this.emit([
         ["Event", "OriginateResponse"],
@@ -1252,6 +1254,38 @@ export class AmiSimulator {
     const part = this.steps(tpl.part, rw, post);
     part.push(
       this.originateResponse(rw, pickerUid, `PJSIP/${ext}`, "PickupChan", data, id, tpl.part.at(-1)?.t ?? 0),
+    );
+    this.replays.replaceTail(inst, part, false, this.steps(tpl.tail, rw, post));
+    return true;
+  }
+
+  /**
+   * Originate into `Bridge(<channel>)` (take over): the phone answers and is bridged with that channel,
+   * whose partner is left alone and hung up. Played from trace 09's pickup, which has the same shape: a
+   * new phone joins one party of a call and the other party's leg goes away.
+   */
+  private startTakeOver(ext: string, data: string, id?: string): boolean {
+    const kept = this.findChannel(data.split(",")[0] ?? "");
+    if (!kept?.bridge) return false;
+    const peers = this.bridgeMembers(kept.bridge).filter((u) => u !== kept.uid);
+    const agent = peers.length === 1 ? this.channels.get(peers[0] as string) : undefined;
+    if (!agent) return false;
+    const tpl = this.commands.pickup;
+    const rw = new Rewriter();
+    this.existingRole(rw, tpl.caller, kept);
+    this.existingRole(rw, tpl.target, agent);
+    rw.linked.set(tpl.target.linked, agent.linkedid);
+    const extMap = this.newRole(rw, tpl.picker, ext);
+    const skip = new Set([tpl.caller.uid, tpl.caller.base, tpl.target.uid, tpl.target.base]);
+    freshInstance(rw, collectIds([...tpl.part, ...tpl.tail]), this.alloc, extMap, skip);
+    const post = this.liveSubstitution(new Set([kept.uid, agent.uid]));
+    const supervisorUid = rw.ids.get(tpl.picker.uid) ?? "";
+    const inst =
+      kept.instance ?? agent.instance ?? this.replays.create("take-over", [], this.commandTimeScale);
+    this.orphans(inst, [kept.uid, agent.uid]);
+    const part = this.steps(tpl.part, rw, post);
+    part.push(
+      this.originateResponse(rw, supervisorUid, `PJSIP/${ext}`, "Bridge", data, id, tpl.part.at(-1)?.t ?? 0),
     );
     this.replays.replaceTail(inst, part, false, this.steps(tpl.tail, rw, post));
     return true;

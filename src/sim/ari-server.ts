@@ -1131,6 +1131,7 @@ export class AriServer {
     }
     if (q.extension === "pickup" && this.pickupTail(c, variables.CALLSIGHT_TARGET ?? "")) return;
     if (q.extension === "parked" && this.retrieveTail(c, variables.CALLSIGHT_SPACE ?? "")) return;
+    if (q.extension === "takeover" && this.takeOverTail(c, variables.CALLSIGHT_TARGET ?? "")) return;
     // Nothing to pick up / unknown extension: the dialplan application fails and hangs up.
     this.emit({
       type: "ChannelDialplan",
@@ -1211,6 +1212,25 @@ export class AriServer {
     const callerId = target ? this.dialCaller.get(target.ch.id) : undefined;
     const caller = callerId ? this.channels.get(callerId) : undefined;
     if (!target || !caller || target.ch.state === "Up") return false;
+    return this.joinTail(picker, target, caller, "pickup");
+  }
+
+  /**
+   * `Bridge(${CALLSIGHT_TARGET})` in the takeover extension: the supervisor's phone (up) is bridged with
+   * that channel and its partner, the agent, is hung up — trace 09's tail has that shape (a new phone
+   * joins one party, the other party's leg goes away).
+   */
+  private takeOverTail(supervisor: SimChannel, keptName: string): boolean {
+    const kept = [...this.channels.values()].find((c) => c.ch.name === keptName || c.ch.id === keptName);
+    if (!kept?.bridge) return false;
+    const partners = [...this.channels.values()].filter((c) => c !== kept && c.bridge === kept.bridge);
+    const agent = partners.length === 1 ? partners[0] : undefined;
+    if (!agent) return false;
+    return this.joinTail(supervisor, agent, kept, "take-over");
+  }
+
+  /** Trace 09's tail: `picker` is bridged with `caller`; `target` hangs up. */
+  private joinTail(picker: SimChannel, target: SimChannel, caller: SimChannel, what: string): boolean {
     const s = this.library.scenario("09");
     const t = rolesOf09(s);
     const rw = freshAriInstance(
@@ -1233,7 +1253,7 @@ export class AriServer {
     const steps = s.events
       .filter((e) => e.t >= t.from)
       .map((e) => ({ at: (e.t - t.from) * 1000, event: e.event, rw }));
-    const inst = this.playNow("pickup", steps);
+    const inst = this.playNow(what, steps);
     for (const id of [picker.ch.id, target.ch.id, caller.ch.id]) inst.channels.add(id);
     for (const c of [picker, target, caller]) c.instance = inst;
     return true;

@@ -662,9 +662,10 @@ export class EslSimulator {
   private transfer(args: string[]): string {
     const uuid = args[0] ?? "";
     const rest = args.slice(1).filter((a) => !a.startsWith("-"));
-    const [exten, , context] = rest;
+    const [exten, dialplan, context] = rest;
     const ch = this.channels.get(uuid);
     if (!ch || !exten) return "-ERR No such channel!\n";
+    if (dialplan === "inline" && exten.startsWith("bridge:")) return this.transferToPhone(ch, exten.slice(7));
     const t = this.templates().transfer;
     const rw = this.rewriter();
     rw.ids.set(t.transferred, uuid);
@@ -674,6 +675,25 @@ export class EslSimulator {
     const tail = this.steps(t.tail, rw, (t.part[t.part.length - 1]?.t ?? 0) * 1000 + 1000);
     const inst = ch.instance;
     if (inst) this.replays.replaceTail(inst, part, false, tail);
+    else this.replays.playNow([...part, ...tail]);
+    return "+OK\n";
+  }
+
+  /**
+   * `uuid_transfer <leg> 'bridge:<phone>' inline` (take over): the phone rings and is bridged with the
+   * transferred leg; its partner's leg ends. Played from trace 09's intercept, which has the same shape:
+   * a new phone joins one party of a call and the other party's leg goes away.
+   */
+  private transferToPhone(ch: SimChannel, dial: string): string {
+    const ext = /^(?:user|sofia\/[^/]+)\/(?:sip:)?([^@/]+)/.exec(dial)?.[1];
+    if (!ext || !this.extensions.includes(ext)) return "-ERR SUBSCRIBER_ABSENT\n";
+    const t = this.templates().intercept;
+    const rw = this.newLegRewriter(t.pickerExt, ext);
+    rw.ids.set(t.caller, ch.uuid);
+    if (ch.peer) rw.ids.set(t.ringing, ch.peer);
+    const part = this.steps(t.part, rw).filter((st) => ch.peer || str(st.event, "Unique-ID") !== t.ringing);
+    const tail = this.steps(t.tail, rw, (t.part[t.part.length - 1]?.t ?? 0) * 1000 + 500);
+    if (ch.instance) this.replays.replaceTail(ch.instance, part, false, tail);
     else this.replays.playNow([...part, ...tail]);
     return "+OK\n";
   }

@@ -110,7 +110,7 @@ describe("commands", () => {
     const h = await harness();
     await pausedCall(h, "04", "answered", { "1001": ext });
     const target = legOf(h, `u${ext}`);
-    const outcome = await h.driver.monitor({
+    const outcome = await h.driver.commands.monitor({
       supervisorEndpoint: `PJSIP/${sup}`,
       targetLeg: target,
       mode,
@@ -150,7 +150,7 @@ describe("commands", () => {
   it("a spy session ends when the monitored call ends (E)", async () => {
     const h = await harness();
     const call = await pausedCall(h, "04", "answered");
-    await h.driver.monitor({
+    await h.driver.commands.monitor({
       supervisorEndpoint: "PJSIP/1004",
       targetLeg: legOf(h, "u1001"),
       mode: "listen",
@@ -171,7 +171,10 @@ describe("commands", () => {
     await pausedCall(h, "01", "ringing");
     await waitFor(() => h.model.presenceOf("u1002") === "ringing", "1002 ringing");
     const before = callOf(h, "u1001");
-    const outcome = await h.driver.pickup({ pickerEndpoint: "PJSIP/1003", targetLeg: legOf(h, "u1002") });
+    const outcome = await h.driver.commands.pickup({
+      pickerEndpoint: "PJSIP/1003",
+      targetLeg: legOf(h, "u1002"),
+    });
     expect(outcome.status).toBe("accepted");
     expect(h.sim.actionLog.find((a) => a.action === "originate")?.headers).toMatchObject({
       application: "PickupChan",
@@ -194,7 +197,7 @@ describe("commands", () => {
       "parked call in the model",
     );
     expect(parked.parked).toEqual({ lot: "default", space: "701" });
-    const outcome = await h.driver.pickupParked({
+    const outcome = await h.driver.commands.pickupParked({
       pickerEndpoint: "PJSIP/1003",
       lot: "default",
       space: "701",
@@ -233,7 +236,7 @@ describe("commands", () => {
     await pausedCall(h, "05", "answered");
     const leg = legOf(h, "u1002");
     const callId = callOf(h, "u1002")?.id ?? "";
-    expect(await h.driver.startRecording({ leg, callId, file: `${callId}-1.wav` })).toEqual({
+    expect(await h.driver.commands.startRecording({ leg, callId, file: `${callId}-1.wav` })).toEqual({
       status: "accepted",
     });
     expect(h.sim.actionLog.find((a) => a.action === "mixmonitor")?.headers).toMatchObject({
@@ -272,7 +275,7 @@ describe("commands", () => {
     });
     await h.driver.stop();
     expect(
-      await h.driver.pickupParked({ pickerEndpoint: "PJSIP/1003", lot: "default", space: "701" }),
+      await h.driver.commands.pickupParked({ pickerEndpoint: "PJSIP/1003", lot: "default", space: "701" }),
     ).toEqual({
       status: "failed",
       message: "AMI not connected",
@@ -352,7 +355,7 @@ describe("reconnect", () => {
     await pausedCall(h, "05", "answered");
     const stoppedLeg = legOf(h, "u1002");
     const callId = callOf(h, "u1002")?.id ?? "";
-    await h.driver.startRecording({ leg: stoppedLeg, callId, file: "on-demand.wav" });
+    await h.driver.commands.startRecording({ leg: stoppedLeg, callId, file: "on-demand.wav" });
     await waitFor(() => callOf(h, "u1002")?.recording, "recording on");
     await h.driver.stopRecording({ leg: stoppedLeg });
     await waitFor(() => callOf(h, "u1002")?.recording === false, "recording off");
@@ -377,7 +380,7 @@ describe("reconnect", () => {
     const h = await harness();
     await pausedCall(h, "04", "answered");
     h.sim.holdActions.add("originate");
-    const pending = h.driver.monitor({
+    const pending = h.driver.commands.monitor({
       supervisorEndpoint: "PJSIP/1004",
       targetLeg: legOf(h, "u1001"),
       mode: "barge",

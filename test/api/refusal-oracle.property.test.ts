@@ -173,14 +173,8 @@ describe("operation refusals are no oracle", () => {
       commands++;
       return { status: "accepted" };
     };
-    Object.assign(driver, {
-      pickup: recorder,
-      pickupParked: recorder,
-      sendToIvr: recorder,
-      monitor: recorder,
-      startRecording: recorder,
-      stopRecording: recorder,
-    });
+    // Every command is data through one door: count them, carry none out.
+    Object.assign(driver, { execute: recorder });
     const model = server.callsight.model;
     const callOf = (user: string) => model.activeCalls().find((c) => c.legs.some((l) => l.user === user))?.id;
     // An outside call ringing at t-ringing, one answered by t-talking, one parked by t-parker.

@@ -3,6 +3,7 @@
 // credentials, malformed and unknown input.
 
 import { afterEach, describe, expect, it } from "vitest";
+import type { CommandOutcome, LaterOutcome } from "../../src/pbx/driver.js";
 import { AriServer } from "../../src/sim/ari-server.js";
 import { capturingLogger, type Harness, harness, sleep, waitFor } from "./helpers.js";
 
@@ -21,6 +22,12 @@ async function answeredCall(hh: Harness, scenario = "04-outbound-answered") {
   const ids = call.channels().map((c) => c.id);
   await waitFor(() => ids.every((id) => hh.model.leg("pbx", id)?.state === "up"), "legs up in the model");
   return call;
+}
+
+/** What became of an accepted monitor command: the supervisor answered and joined, or why not. */
+async function later(outcome: CommandOutcome): Promise<LaterOutcome | undefined> {
+  expect(outcome.status).toBe("accepted");
+  return outcome.status === "accepted" ? await outcome.later : undefined;
 }
 
 describe("connection and resync", () => {
@@ -127,7 +134,7 @@ describe("operations", () => {
       mode: "listen",
       beep: true,
     });
-    expect(outcome.status).toBe("accepted");
+    expect(await later(outcome)).toMatchObject({ result: "joined" });
     expect(h.sim.requestLog.some((r) => r.path.endsWith("/play") && r.query.media === "sound:beep")).toBe(
       true,
     );
@@ -153,8 +160,9 @@ describe("operations", () => {
       mode: "listen",
       beep: false,
     });
-    expect(noAnswer).toEqual({
-      status: "failed",
+    // Accepted (Asterisk took it): the HTTP reply does not wait for the phone; what became of it follows.
+    expect(await later(noAnswer)).toEqual({
+      result: "refused",
       message: "PJSIP/1006 did not answer (or hung up) before joining",
     });
 
@@ -170,8 +178,8 @@ describe("operations", () => {
       "supervisor ringing",
     );
     call.resume();
-    expect(await pending).toEqual({
-      status: "failed",
+    expect(await later(await pending)).toEqual({
+      result: "refused",
       message: "the call ended before the supervisor answered",
     });
     await waitFor(
@@ -287,6 +295,7 @@ describe("operations", () => {
       mode: "listen",
       beep: false,
     });
+    expect(await later(sup)).toMatchObject({ result: "joined" });
     const supLeg = sup.status === "accepted" ? (sup.leg as string) : "";
     expect(await h.driver.sendToIvr({ leg: supLeg, context: "ivr", exten: "s" })).toEqual({
       status: "accepted",
@@ -389,6 +398,7 @@ describe("failures", () => {
       mode: "listen",
       beep: false,
     });
+    expect(await later(sup)).toMatchObject({ result: "joined" });
     const rec = await h.driver.startRecording({ leg: trunk.id, callId: "c", file: "callsight-c-l-1.wav" });
     expect([sup.status, rec.status]).toEqual(["accepted", "accepted"]);
     h.sim.dropConnections();

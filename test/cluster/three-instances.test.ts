@@ -10,8 +10,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenStore } from "../../src/api/auth/token-store.js";
-import { eventStreamKeys } from "../../src/cluster/event-stream.js";
-import { bullPrefix, RECORDING_QUEUE } from "../../src/recording/recording-queue.js";
+import { bullKeys, eventKeys } from "../../src/redis-keys.js";
 import { AmiSimulator, type SimCall } from "../../src/sim/ami-simulator.js";
 import { tempDir, wavBytes } from "../recording/helpers.js";
 import { testRedis } from "../support/redis.js";
@@ -221,7 +220,7 @@ describe("three Callsight instances on one Redis", () => {
     expect(after.every((s) => s.cluster.owner === next.name && s.cluster.token > tokenBefore)).toBe(true);
     // The new owner connected and published its snapshot: one AMI session again, and the stream carries it.
     await until(() => sim.sessionCount === 1, "one AMI session");
-    const { meta } = eventStreamKeys(prefix, "main");
+    const { meta } = eventKeys(prefix, "main");
     expect(Number(await redis.hget(meta, "token"))).toBe(after[0].cluster.token);
 
     // Both survivors still show the call once, with its recording and the listening session.
@@ -264,7 +263,7 @@ describe("three Callsight instances on one Redis", () => {
     // other survivor's backstop found it queued already).
     await sleep(1800);
     const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(RECORDING_QUEUE, { connection: conn, prefix: bullPrefix(prefix) });
+    const queue = new Queue(bullKeys(prefix).queue, { connection: conn, prefix: bullKeys(prefix).prefix });
     try {
       const jobs = await queue.getJobs([
         "waiting",
@@ -284,7 +283,12 @@ describe("three Callsight instances on one Redis", () => {
     }
     // The audit log (shared) has each operation once and one policy repair.
     const audit = await api(next, "GET", "/v1/audit", "admin");
-    const actions = audit.body.entries.map((e: any) => `${e.action}:${e.outcome}`).sort();
+    // What became of an accepted operation is a second entry naming the first (detail.operation).
+    const attempts = audit.body.entries.filter((e: any) => e.detail?.operation === undefined);
+    const ids = new Set(attempts.map((e: any) => e.id));
+    for (const e of audit.body.entries)
+      if (e.detail?.operation !== undefined) expect(ids.has(e.detail.operation)).toBe(true);
+    const actions = attempts.map((e: any) => `${e.action}:${e.outcome}`).sort();
     expect(actions).toEqual([
       "barge:accepted",
       "listen:accepted",
@@ -322,7 +326,7 @@ describe("three Callsight instances on one Redis", () => {
     expect(owner).toBe(other);
     expect((await health(paused)).cluster.role).toBe("follower");
     await sameBoardEverywhere("both boards the same again", (b) => !person(b, "1006").calls?.length);
-    const { stream } = eventStreamKeys(prefix, "main");
+    const { stream } = eventKeys(prefix, "main");
     const entries = (await redis.xrange(stream, "-", "+")) as [string, string[]][];
     const tokens = entries.map(([, f]) => Number(f[f.indexOf("token") + 1]));
     const firstNew = tokens.findIndex((t) => t > tokenBefore);
@@ -368,7 +372,7 @@ describe("three Callsight instances on one Redis", () => {
     await call.done;
     await sameBoardEverywhere("the call over", (b) => !person(b, "1005").calls?.length);
     const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(RECORDING_QUEUE, { connection: conn, prefix: bullPrefix(prefix) });
+    const queue = new Queue(bullKeys(prefix).queue, { connection: conn, prefix: bullKeys(prefix).prefix });
     try {
       const jobs = await until(async () => {
         const all = await queue.getJobs([

@@ -61,6 +61,7 @@ function settingsArb(others: string[]): fc.Arbitrary<UserSettings> {
         listen: r.listen,
         whisper: r.whisper,
         barge: r.barge,
+        takeOver: r.barge,
       };
       s.recording = r.recording;
       return s;

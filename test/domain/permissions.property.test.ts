@@ -103,7 +103,9 @@ function oracle(directory: Directory, viewerId: string, op: Operation, target: O
     }
     case "listen":
     case "whisper":
-    case "barge": {
+    case "barge":
+    // Take over: the monitoring rules (a monitoring role, T in V's scope, T's answered call).
+    case "takeOver": {
       if (!directory.monitoringRoles.includes(v.role)) fail("role may not monitor", "role-may-not-monitor");
       if (!t) {
         fail("no target user", "unknown-target");
@@ -198,7 +200,7 @@ describe("authorize (design.md operation rules)", () => {
 
   // A viewer whose board does not show the target's calls (and no call ids).
   const BLIND: Sight = { callsOf: () => false, call: () => false };
-  const ON_USERS: Operation[] = ["pickup", "sendToIvr", "listen", "whisper", "barge"];
+  const ON_USERS: Operation[] = ["pickup", "sendToIvr", "listen", "whisper", "barge", "takeOver"];
 
   it("a refusal is the same whatever the target's call, for a viewer who does not see their calls", () => {
     fc.assert(
@@ -249,7 +251,9 @@ describe("authorize (design.md operation rules)", () => {
     fc.assert(
       fc.property(caseArb, ({ directory, viewer, op, target }) => {
         const v = directory.users.get(viewer);
-        fc.pre(v !== undefined && v.role === "admin" && !["listen", "whisper", "barge"].includes(op));
+        fc.pre(
+          v !== undefined && v.role === "admin" && !["listen", "whisper", "barge", "takeOver"].includes(op),
+        );
         const expected = oracle(directory, viewer, op, target);
         // Only facts about the call (no call, not ringing, not parked, not T's) may stop an admin.
         for (const x of expected.violations) {

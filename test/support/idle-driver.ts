@@ -14,12 +14,7 @@ export function idleDriver(pbx: string): PbxDriver {
     status: () => ({ pbx, driver: "idle", connected: false, reconnects: 0 }),
     publishRecordingPolicy: failed,
     endpointForExtension: (extension) => `PJSIP/${extension}`,
-    monitor: failed,
-    pickup: failed,
-    pickupParked: failed,
-    sendToIvr: failed,
-    startRecording: failed,
-    stopRecording: failed,
+    execute: failed,
   };
 }
 

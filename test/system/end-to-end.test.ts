@@ -142,11 +142,18 @@ describe("Callsight end to end on the AMI simulator", () => {
     ]);
     // The monitored agent never sees it.
     expect((await call("GET", "/v1/board", "1005")).body.monitoring).toEqual([]);
-    const audit = await call("GET", "/v1/audit?action=listen", "admin");
+    // The 202 (Asterisk queued the Originate), then what became of it (Dave answered: joined).
+    let audit = await call("GET", "/v1/audit?action=listen", "admin");
+    for (let polls = 0; audit.body.entries.length < 3 && polls < 100; polls++) {
+      await new Promise((r) => setTimeout(r, 20));
+      audit = await call("GET", "/v1/audit?action=listen", "admin");
+    }
     expect(audit.body.entries.map((e: any) => [e.actor, e.outcome])).toEqual([
       ["1001", "refused"],
       ["1004", "accepted"],
+      ["1004", "accepted"],
     ]);
+    expect(audit.body.entries[2].detail).toEqual({ operation: audit.body.entries[1].id, result: "joined" });
     const spy = sim.liveChannels().find((c) => c.application === "ChanSpy");
     sim.hangup(spy!.name);
     sim1.resume();

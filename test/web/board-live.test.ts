@@ -191,7 +191,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
       "the originate",
     );
     expect(originate.headers).toMatchObject({ application: "ChanSpy", channel: "PJSIP/1001" });
-    await page.waitForFunction(() => document.getElementById("message")?.textContent === "listen: accepted");
+    // Accepted, then what became of it: Alice answered and listens.
+    await page.waitForFunction(() => document.getElementById("message")?.textContent === "listen: joined");
     const spy = await waitFor(
       () => sim.liveChannels().find((c) => c.application === "ChanSpy"),
       "the ChanSpy channel",
@@ -310,14 +311,22 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
       channel: "PJSIP/1004",
       data: expect.stringContaining(erinChannel.name),
     });
-    await page.waitForFunction(() => document.getElementById("message")?.textContent?.includes("accepted"));
-    expect(await page.textContent("#message")).toBe("listen: accepted");
+    // 202 said Asterisk took it; what became of it reaches Dave's stream: he answered and listens.
+    await page.waitForFunction(() => document.getElementById("message")?.textContent?.includes("joined"));
+    expect(await page.textContent("#message")).toBe("listen: joined");
     // The session comes back from the PBX and shows on Dave's board.
     await page.waitForSelector("#monitoring-section:not([hidden])");
     expect(await page.textContent("#monitoring")).toContain("Dave Support listen on Erin Support");
     expect(await page.textContent('[data-user="1004"]')).toContain("on-call");
     const audit = await api("GET", "/v1/audit?action=listen&actor=1004", "admin");
-    expect(audit.body.entries).toEqual([expect.objectContaining({ target: "1005", outcome: "accepted" })]);
+    expect(audit.body.entries).toEqual([
+      expect.objectContaining({ target: "1005", outcome: "accepted" }),
+      expect.objectContaining({
+        target: "1005",
+        outcome: "accepted",
+        detail: expect.objectContaining({ result: "joined" }),
+      }),
+    ]);
 
     const spy = await waitFor(
       () => sim.liveChannels().find((c) => c.application === "ChanSpy"),

@@ -35,6 +35,7 @@ const OPERATIONS = [
   ["listen", "Listen"],
   ["whisper", "Whisper"],
   ["barge", "Barge in"],
+  ["takeOver", "Take over a call"],
 ] as const;
 
 const RECORDING = [
@@ -139,7 +140,7 @@ function renderEditor(): void {
     "Operations",
     ...OPERATIONS.map(([key, label]) => checkbox(`f-op-${key}`, label, user.operations?.[key] ?? d.operations[key])),
   );
-  ops.append(element("small", "Listen, whisper and barge also need a role that may monitor.", "muted"));
+  ops.append(element("small", "Listen, whisper, barge and take over also need a role that may monitor.", "muted"));
   const role = element("select");
   role.id = "f-role";
   for (const r of ROLES) {

@@ -3,7 +3,8 @@
 // (`may`) and the state of each call; the server authorizes every operation again when asked.
 
 import type { BoardMessage } from "../../src/api/board/board-messages.js";
-import type { BoardDelta } from "../../src/domain/board-changes.js";
+import { applyBoardDeltas } from "../../src/domain/board-changes.js";
+import { OPERATION_TABLE, type OperationEntry } from "../../src/domain/operation-table.js";
 import type { PbxLink } from "../../src/domain/pbx-links.js";
 import type { BoardView, PersonCallView, PersonView, SeenParty } from "../../src/domain/visibility.js";
 import { api, button, byId, element, forgetToken, signIn } from "./session.js";
@@ -45,31 +46,27 @@ async function operate(operation: string, body: Record<string, string>): Promise
   byId("message").textContent = `${operation}: ${out.status ?? answer.status}${out.message ? ` — ${out.message}` : ""}`;
 }
 
+/** The operation table's buttons, in its order (the server's table: the browser defines none of its own). */
+const BUTTONS = OPERATION_TABLE.flatMap((entry) => (entry.button ? [{ entry, button: entry.button }] : []));
+
+function opButton(entry: OperationEntry, body: Record<string, string>, title: string | undefined): HTMLButtonElement {
+  return button(entry.button!.label, () => void operate(entry.path, body), title);
+}
+
 /** The buttons this viewer gets on one of a person's calls. */
 function callButtons(view: BoardView, person: PersonView, call: PersonCallView): HTMLButtonElement[] {
   const mine = person.id === view.viewer;
-  const out: HTMLButtonElement[] = [];
+  const talking = call.state === "up" || call.state === "held";
   const who = `${person.name}'s call`;
-  if (!mine && call.state === "ringing" && view.may.pickup) {
-    out.push(button("Pick up", () => void operate("pickup", { target: person.id }), `Pick up ${who}`));
-  }
-  if (call.state === "up" || call.state === "held") {
-    if (!mine) {
-      for (const mode of ["listen", "whisper", "barge"] as const) {
-        if (!view.may[mode]) continue;
-        const label = mode[0]?.toUpperCase() + mode.slice(1);
-        out.push(button(label, () => void operate(mode, { target: person.id }), `${label} on ${who}`));
-      }
-    }
-    if (view.may.sendToIvr) {
-      out.push(button("To IVR", () => void operate("send-to-ivr", { target: person.id }), `Send ${who} to the IVR`));
-    }
-    if (call.call && (mine || view.may.recordOthers)) {
-      const recording = call.recording === true;
-      const op = recording ? "record-stop" : "record-start";
-      const id = call.call;
-      out.push(button(recording ? "Stop recording" : "Record", () => void operate(op, { call: id })));
-    }
+  const out: HTMLButtonElement[] = [];
+  for (const { entry, button: b } of BUTTONS) {
+    if (b.on === "parked" || (b.on === "ringing" ? call.state !== "ringing" : !talking)) continue;
+    if ((b.whose === "mine" && !mine) || (b.whose === "others" && mine)) continue;
+    if (!view.may[b.may] && !(mine && b.mineFree)) continue;
+    if (b.recording !== undefined && b.recording !== (call.recording === true)) continue;
+    if (b.sends === "call" && !call.call) continue;
+    const body: Record<string, string> = b.sends === "call" ? { call: call.call ?? "" } : { target: person.id };
+    out.push(opButton(entry, body, b.title?.replace("{who}", who)));
   }
   return out;
 }
@@ -152,25 +149,14 @@ function render(): void {
         "div",
         `${pc.lot}/${pc.space} · ${pc.party ? partyText(pc.party) : "parked call"} · ${since(pc.since)} `,
       );
-      if (view.may.parkedPickup) {
-        row.append(button("Pick up", () => void operate("parked-pickup", { call: pc.call }), `Pick up the call parked on ${pc.space}`));
+      for (const { entry, button: b } of BUTTONS) {
+        if (b.on === "parked" && view.may[b.may]) {
+          row.append(opButton(entry, { call: pc.call }, b.title?.replace("{space}", pc.space)));
+        }
       }
       return row;
     }),
   );
-}
-
-function applyDeltas(view: BoardView, deltas: BoardDelta[]): void {
-  const people = new Map(view.people.map((p) => [p.id, p]));
-  for (const d of deltas) {
-    if (d.op === "person") people.set(d.person.id, d.person);
-    else if (d.op === "person-removed") people.delete(d.id);
-    else if (d.op === "monitoring") view.monitoring = d.monitoring;
-    else if (d.op === "parked") view.parked = d.parked;
-    else if (d.op === "may") view.may = d.may;
-    else if (d.op === "links") view.links = d.links;
-  }
-  view.people = [...people.values()];
 }
 
 function connect(): void {
@@ -192,8 +178,12 @@ function connect(): void {
       state.view = msg.view;
       state.session = msg.session;
       state.seq = msg.seq;
+    } else if (msg.type === "operation") {
+      // What became of an operation this viewer asked for (the 202 only said the PBX took it).
+      byId("message").textContent = `${msg.action}: ${msg.result}${msg.message ? ` — ${msg.message}` : ""}`;
+      return;
     } else if (msg.type === "delta" && state.view) {
-      applyDeltas(state.view, msg.deltas);
+      state.view = applyBoardDeltas(state.view, msg.deltas);
       state.seq = msg.seq;
     } else return;
     render();

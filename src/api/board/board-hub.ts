@@ -61,7 +61,7 @@ export class BoardHub {
   private readonly graceMs: number;
   private readonly logSize: number;
   /** Messages sent to viewers, by type (one per connection). */
-  readonly sent = { snapshot: 0, delta: 0, heartbeat: 0 };
+  readonly sent = { snapshot: 0, delta: 0, heartbeat: 0, operation: 0 };
   /** The last flush's moment: its person views are reused for people nothing has changed since. */
   private lastMoment: BoardMoment | undefined;
   /** Users touched since `lastMoment` was built (flushes that built no view leave them here). */
@@ -127,6 +127,14 @@ export class BoardHub {
       if (!session.connections.delete(connection) || session.connections.size > 0) continue;
       session.expiry = setTimeout(() => this.sessions.delete(session.id), this.graceMs);
       session.expiry.unref?.();
+    }
+  }
+
+  /** A message for one viewer only (an operation's outcome for whoever asked): each open connection of theirs. */
+  tell(viewer: string, message: BoardMessage): void {
+    for (const session of this.sessions.values()) {
+      if (session.viewer !== viewer) continue;
+      for (const connection of session.connections) this.send(connection, message);
     }
   }
 

@@ -9,7 +9,18 @@ import type { BoardView } from "../../domain/visibility.js";
 export type BoardMessage =
   | { type: "snapshot"; session: string; seq: number; view: BoardView }
   | { type: "delta"; seq: number; deltas: BoardDelta[] }
-  | { type: "heartbeat"; seq: number; at: number };
+  | { type: "heartbeat"; seq: number; at: number }
+  /**
+   * What became of an operation this viewer asked for and the PBX took (202): only the requester gets it.
+   * `operation` is the id the 202 answer gave.
+   */
+  | {
+      type: "operation";
+      operation: string;
+      action: string;
+      result: "joined" | "refused" | "timed-out";
+      message?: string;
+    };
 
 /**
  * JSON of view parts that never change once built (person views), by identity, for the flush that made

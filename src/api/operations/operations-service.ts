@@ -1,50 +1,31 @@
-// Carries out call operations for a viewer: finds the call in the model, asks the domain whether the
-// viewer may, hands it to the PBX driver, and writes every attempt to the audit log. The domain decides
-// with the viewer's sight (what their board shows), so that a refusal tells nothing the board does not.
+// Carries out call operations for a viewer: the operation's entry in commands.ts finds the call, asks the
+// domain whether the viewer may and names the PBX command; the driver carries it out; every attempt is
+// written to the audit log. 202 means one thing: the PBX took the command. What became of it (joined,
+// refused by the PBX, timed out) follows: a second audit entry naming the first (`detail.operation`; the
+// log is append-only), and an `operation` message on the requester's stream, for no one else.
 
 import type { AuditLog } from "../../audit/audit-log.js";
-import type { MonitoringMode, User } from "../../domain/directory.js";
+import type { User } from "../../domain/directory.js";
 import type { CallView } from "../../domain/live-model.js";
-import {
-  authorize,
-  authorizeRecording,
-  type Decision,
-  type OperationTarget,
-  type RefusalReason,
-  type Sight,
-  sightOf,
-} from "../../domain/permissions.js";
+import type { OperationName } from "../../domain/operation-table.js";
+import { type Decision, type RefusalReason, type Sight, sightOf } from "../../domain/permissions.js";
 import { viewFor } from "../../domain/visibility.js";
-import type { CommandOutcome, PbxDriver } from "../../pbx/driver.js";
+import type { CommandOutcome, LaterOutcome, PbxCommand, PbxDriver } from "../../pbx/driver.js";
 import type { Callsight } from "../../runtime/callsight.js";
+import { OPERATION_COMMANDS, type OperationRequest } from "./commands.js";
 
-export type OperationName =
-  | "pickup"
-  | "parkedPickup"
-  | "sendToIvr"
-  | "listen"
-  | "whisper"
-  | "barge"
-  | "recordStart"
-  | "recordStop";
-
-export interface OperationRequest {
-  /** The user whose call is acted on. */
-  target?: string;
-  /** A call id (parked pickup, recording); with `pbx` when several PBXes are configured. */
-  call?: string;
-  pbx?: string;
-  /** For send to IVR: which leg to send (default: the outside party). */
-  leg?: string;
-}
+export type { OperationName, OperationRequest };
 
 export interface OperationResult {
   httpStatus: number;
-  body:
-    | { status: "accepted"; detail?: string }
+  body: /** `operation`: the audit entry's id, which the later outcome on the stream names. */
+    | { status: "accepted"; detail?: string; operation?: string }
     | { status: "refused"; reason: RefusalReason; message: string }
     | { status: "failed"; message: string };
 }
+
+/** A result, and what becomes of an accepted command later when the driver can tell. */
+type Run = OperationResult & { later?: Promise<LaterOutcome> };
 
 const CONFLICT: ReadonlySet<string> = new Set([
   "call-not-ringing",
@@ -61,7 +42,14 @@ export interface OperationsOptions {
   onDemand?: (pbx: string, callId: string, user: string | undefined) => void;
   /** Told the outcome of every attempt (metrics). */
   onOutcome?: (operation: OperationName, outcome: "accepted" | "refused" | "failed") => void;
+  /** Told what became of an accepted operation, for the viewer who asked (their stream). */
+  onLater?: (viewer: string, operation: string, action: OperationName, outcome: LaterOutcome) => void;
+  /** How long an accepted operation's outcome is waited for (default 60 s): then it timed out. */
+  laterWithinMs?: number;
 }
+
+/** The audit outcome of what became of an accepted operation. */
+const LATER_AUDIT = { joined: "accepted", refused: "refused", "timed-out": "failed" } as const;
 
 export class OperationsService {
   constructor(
@@ -71,16 +59,18 @@ export class OperationsService {
   ) {}
 
   async execute(viewerId: string, operation: OperationName, req: OperationRequest): Promise<OperationResult> {
-    const result = await this.run(viewerId, operation, req);
+    const { later, ...result } = await this.run(viewerId, operation, req);
     this.options.onOutcome?.(operation, result.body.status);
-    await this.audit.append({
-      actor: viewerId,
-      action: operation,
-      ...(req.target !== undefined
+    const target =
+      req.target !== undefined
         ? { target: req.target }
         : req.call !== undefined
           ? { target: `call:${req.call}` }
-          : {}),
+          : {};
+    const entry = await this.audit.append({
+      actor: viewerId,
+      action: operation,
+      ...target,
       outcome:
         result.body.status === "accepted"
           ? "accepted"
@@ -91,122 +81,77 @@ export class OperationsService {
       ...(result.body.status === "failed" ? { reason: result.body.message } : {}),
       detail: { ...req },
     });
+    if (later && result.body.status === "accepted") {
+      result.body.operation = entry.id;
+      void this.followUp(viewerId, operation, entry.id, target, later);
+    }
     return result;
   }
 
-  private async run(
+  /** Audits what became of an accepted operation and tells the viewer who asked. */
+  private async followUp(
     viewerId: string,
     operation: OperationName,
-    req: OperationRequest,
-  ): Promise<OperationResult> {
+    id: string,
+    target: { target?: string },
+    later: Promise<LaterOutcome>,
+  ): Promise<void> {
+    const limit = this.options.laterWithinMs ?? 60_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      later.catch((err: unknown): LaterOutcome => ({ result: "refused", message: String(err) })),
+      new Promise<LaterOutcome>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ result: "timed-out", message: `no outcome within ${limit} ms` }),
+          limit,
+        );
+        timer.unref?.();
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.audit
+      .append({
+        actor: viewerId,
+        action: operation,
+        ...target,
+        outcome: LATER_AUDIT[outcome.result],
+        ...(outcome.message ? { reason: outcome.message } : {}),
+        detail: { operation: id, result: outcome.result },
+      })
+      .catch(() => undefined);
+    this.options.onLater?.(viewerId, id, operation, outcome);
+  }
+
+  private async run(viewerId: string, operation: OperationName, req: OperationRequest): Promise<Run> {
     const directory = this.callsight.directory;
     const viewer = directory.users.get(viewerId);
     if (!viewer) return refused("unknown-viewer", `no user ${viewerId}`);
-    const sight = this.sightOf(viewerId);
-    // Calls are looked up only for a user who exists; the domain decides the viewer's rights before it
-    // looks at them, and the reply says nothing about a call the viewer does not see.
-    const known = req.target !== undefined && directory.users.has(req.target) ? req.target : undefined;
-    switch (operation) {
-      case "pickup": {
-        // A call that is not ringing (any more) is still named, so the refusal can say "not ringing".
-        const call = known
-          ? (this.callOfUser(known, (state) => state === "ringing") ?? this.callOfUser(known, () => true))
-          : undefined;
-        const decision = authorize(directory, viewerId, "pickup", target(req, call), sight);
-        if (!decision.allowed) return fromDecision(decision);
-        const leg = call!.legs.find((l) => l.user === known && l.state === "ringing")!;
-        return this.run1(call!.pbx, (d) =>
-          d.pickup({ pickerEndpoint: this.endpointOf(viewer, d), targetLeg: leg.leg }),
-        );
-      }
-      case "parkedPickup": {
-        const call = this.callById(req);
-        const decision = authorize(
-          directory,
-          viewerId,
-          "parkedPickup",
-          { ...(req.call !== undefined ? { callId: req.call } : {}), ...(call ? { call } : {}) },
-          sight,
-        );
-        if (!decision.allowed) return fromDecision(decision);
-        const parked = call!.parked!;
-        return this.run1(call!.pbx, (d) =>
-          d.pickupParked({
-            pickerEndpoint: this.endpointOf(viewer, d),
-            lot: parked.lot,
-            space: parked.space,
-          }),
-        );
-      }
-      case "sendToIvr": {
-        // With several calls, `call` says which one.
-        const call = !known
-          ? undefined
-          : req.call
-            ? this.callById(req)
-            : this.callOfUser(known, (state) => state !== "ringing");
-        const decision = authorize(directory, viewerId, "sendToIvr", target(req, call), sight);
-        if (!decision.allowed) return fromDecision(decision);
-        const leg =
-          (req.leg ? call!.legs.find((l) => l.leg === req.leg) : undefined) ??
-          call!.legs.find((l) => l.external) ??
-          call!.legs.find((l) => l.user !== known) ??
-          call!.legs.find((l) => l.user === known);
-        if (!leg) return refused("no-call", `${known}'s call has no leg to send`);
-        const ivr = this.callsight.config.pbx.find((p) => p.id === call!.pbx)?.ivr ?? {
-          context: "ivr",
-          exten: "s",
-        };
-        return this.run1(call!.pbx, (d) =>
-          d.sendToIvr({ leg: leg.leg, context: ivr.context, exten: ivr.exten }),
-        );
-      }
-      case "listen":
-      case "whisper":
-      case "barge": {
-        const call = known
-          ? (this.callOfUser(known, (state) => state !== "ringing") ?? this.callOfUser(known, () => true))
-          : undefined;
-        const decision = authorize(directory, viewerId, operation, target(req, call), sight);
-        if (!decision.allowed) return fromDecision(decision);
-        const leg = call!.legs.find((l) => l.user === known)!;
-        return this.run1(call!.pbx, (d) =>
-          d.monitor({
-            supervisorEndpoint: this.endpointOf(viewer, d),
-            targetLeg: leg.leg,
-            mode: operation as MonitoringMode,
-            beep: this.options.monitoringBeep,
-          }),
-        );
-      }
-      case "recordStart":
-      case "recordStop": {
-        // By call id, or the named user's call.
-        const call = req.call ? this.callById(req) : known ? this.callOfUser(known, () => true) : undefined;
-        const decision = authorizeRecording(
-          directory,
-          viewerId,
-          req.call
-            ? { callId: req.call, ...(call ? { call } : {}) }
-            : { ...(req.target !== undefined ? { user: req.target } : {}), ...(call ? { call } : {}) },
-          sight,
-        );
-        if (!decision.allowed) return fromDecision(decision);
-        const found = call!;
-        // Record on the outside party's leg when there is one: it stays in the call across transfers.
-        const leg = found.legs.find((l) => l.external) ?? found.legs[0];
-        if (!leg) return refused("no-call", "the call has no leg to record");
-        if (operation === "recordStop") {
-          const recorded = found.legs.find((l) => l.recording) ?? leg;
-          const result = await this.run1(found.pbx, (d) => d.stopRecording({ leg: recorded.leg }));
-          if (result.body.status === "accepted") this.options.onDemand?.(found.pbx, found.id, undefined);
-          return result;
-        }
-        const file = `callsight-${found.id}-${leg.leg}-${Date.now()}.wav`;
-        this.options.onDemand?.(found.pbx, found.id, viewerId);
-        return this.run1(found.pbx, (d) => d.startRecording({ leg: leg.leg, callId: found.id, file }));
-      }
-    }
+    const prepared = OPERATION_COMMANDS[operation]({
+      operation,
+      viewer,
+      req,
+      directory,
+      sight: this.sightOf(viewerId),
+      // Calls are looked up only for a user who exists; the domain decides the viewer's rights before it
+      // looks at them, and the reply says nothing about a call the viewer does not see.
+      known: req.target !== undefined && directory.users.has(req.target) ? req.target : undefined,
+      callOfUser: (user, legState) => this.callOfUser(user, legState),
+      callById: (r) => this.callById(r),
+      ivrOf: (pbx) =>
+        this.callsight.config.pbx.find((p) => p.id === pbx)?.ivr ?? { context: "ivr", exten: "s" },
+      monitoringBeep: this.options.monitoringBeep,
+    });
+    if ("refusal" in prepared) return fromDecision(prepared.refusal);
+    const driver = this.callsight.driver(prepared.pbx);
+    if (!driver)
+      return { httpStatus: 502, body: { status: "failed", message: `no connection to pbx ${prepared.pbx}` } };
+    const command = prepared.command((u) => this.endpointOf(u, driver));
+    const { pbx, callId } = prepared;
+    if (command.op === "startRecording") this.options.onDemand?.(pbx, callId, viewerId);
+    const result = await this.run1(driver, command);
+    if (command.op === "stopRecording" && result.body.status === "accepted")
+      this.options.onDemand?.(pbx, callId, undefined);
+    return result;
   }
 
   /** What the viewer's board shows, built only if a decision needs it. */
@@ -219,16 +164,10 @@ export class OperationsService {
     return { callsOf: (user) => get().callsOf(user), call: (id) => get().call(id) };
   }
 
-  private async run1(
-    pbx: string,
-    command: (driver: PbxDriver) => Promise<CommandOutcome>,
-  ): Promise<OperationResult> {
-    const driver = this.callsight.driver(pbx);
-    if (!driver)
-      return { httpStatus: 502, body: { status: "failed", message: `no connection to pbx ${pbx}` } };
+  private async run1(driver: PbxDriver, command: PbxCommand): Promise<Run> {
     let outcome: CommandOutcome;
     try {
-      outcome = await command(driver);
+      outcome = await driver.execute(command);
     } catch (err) {
       outcome = { status: "failed", message: err instanceof Error ? err.message : String(err) };
     }
@@ -236,6 +175,7 @@ export class OperationsService {
       return {
         httpStatus: 202,
         body: { status: "accepted", ...(outcome.detail ? { detail: outcome.detail } : {}) },
+        ...(outcome.later ? { later: outcome.later } : {}),
       };
     }
     if (outcome.status === "refused") {
@@ -268,11 +208,6 @@ export class OperationsService {
       user.devices.find((d) => d.pbx === driver.pbx)?.endpoint ?? driver.endpointForExtension(user.extension)
     );
   }
-}
-
-/** The domain's view of a request on a user's call. */
-function target(req: OperationRequest, call: CallView | undefined): OperationTarget {
-  return { ...(req.target !== undefined ? { user: req.target } : {}), ...(call ? { call } : {}) };
 }
 
 function refused(reason: RefusalReason, message: string): OperationResult {

@@ -14,15 +14,13 @@ import type {
   CommandOutcome,
   DriverStatus,
   IvrRequest,
-  MonitorRequest,
-  ParkedPickupRequest,
+  PbxCommand,
   PbxDriver,
-  PickupRequest,
   RecordingPolicyTable,
-  RecordingRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
 import { type PolicyStorage, RecordingPolicySync } from "../recording-policy-sync.js";
+import { AmiCommands } from "./commands.js";
 import type { AmiFrame } from "./frame-parser.js";
 import { buildSnapshot, monitoringFromChannels, recordingsFromStatus, STATUS_VARIABLES } from "./resync.js";
 import { type AmiListResult, AmiSession } from "./session.js";
@@ -129,11 +127,7 @@ export interface AmiDriverCounters {
   untimedFrames: number;
 }
 
-/** The ChanSpy options for each mode (as used in traces 10a/10b/10c); `q` is dropped when a beep is wanted. */
-export function chanSpyOptions(mode: MonitorRequest["mode"], beep: boolean): string {
-  const opts = mode === "barge" ? "qBE" : mode === "whisper" ? "qwE" : "qE";
-  return beep ? opts.replace("q", "") : opts;
-}
+export { chanSpyOptions } from "./commands.js";
 
 export class AsteriskAmiDriver implements PbxDriver {
   readonly pbx: string;
@@ -145,6 +139,8 @@ export class AsteriskAmiDriver implements PbxDriver {
   private session?: AmiSession;
   /** Channel names of the party legs seen in this session: commands need the name, callers give the id. */
   private readonly channelOf = new Map<string, string>();
+  /** The call commands as AMI actions. */
+  readonly commands: AmiCommands;
   /**
    * Recording files seen stopping on legs still up: MixMonitor leaves MIXMONITOR_FILENAME set after a
    * stop, so the resync's `Status` would report them running (kept across sessions, until the leg ends).
@@ -170,6 +166,12 @@ export class AsteriskAmiDriver implements PbxDriver {
     this.translator = new AmiTranslator(options.pbx, options.classifier, this.now);
     this.log = options.logger ?? pino({ name: "callsight.ami", level: "info" });
     this.policy = new RecordingPolicySync(this.astdbStorage(), { pbx: this.pbx, logger: this.log });
+    this.commands = new AmiCommands({
+      channelOf: this.channelOf,
+      action: (action, headers) => this.command(action, headers),
+      session: () => (this.supervisor.connected ? this.session : undefined),
+      actionTimeoutMs: () => this.options.actionTimeoutMs ?? 10_000,
+    });
     this.listeners = new EventListeners(this.log);
     this.problems = new InputProblems(this.log, this.pbx, "AMI frame", this.counters);
     this.supervisor = ConnectionSupervisor.forDriver({
@@ -208,64 +210,23 @@ export class AsteriskAmiDriver implements PbxDriver {
 
   // ---- commands -------------------------------------------------------------------------------
 
-  monitor(req: MonitorRequest): Promise<CommandOutcome> {
-    const target = this.channelOf.get(req.targetLeg);
-    if (!target) return Promise.resolve(unknownLeg(req.targetLeg));
-    return this.command("Originate", {
-      Channel: req.supervisorEndpoint,
-      Application: "ChanSpy",
-      Data: `${target},${chanSpyOptions(req.mode, req.beep)}`,
-      Async: "true",
-      CallerID: req.callerId,
-    });
+  /** Carries a command out as AMI actions (commands.ts): one case per command. */
+  execute(command: PbxCommand): Promise<CommandOutcome> {
+    return this.commands.execute(command);
   }
 
-  pickup(req: PickupRequest): Promise<CommandOutcome> {
-    const target = this.channelOf.get(req.targetLeg);
-    if (!target) return Promise.resolve(unknownLeg(req.targetLeg));
-    return this.command("Originate", {
-      Channel: req.pickerEndpoint,
-      Application: "PickupChan",
-      Data: target,
-      Async: "true",
-    });
-  }
-
-  pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
-    return this.command("Originate", {
-      Channel: req.pickerEndpoint,
-      Application: "ParkedCall",
-      Data: `${req.lot},${req.space}`,
-      Async: "true",
-    });
-  }
-
+  /** AMI Redirect of a channel by leg (the ARI driver's companion uses it). */
   sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
-    const channel = this.channelOf.get(req.leg);
-    if (!channel) return Promise.resolve(unknownLeg(req.leg));
-    return this.command("Redirect", {
-      Channel: channel,
-      Context: req.context,
-      Exten: req.exten,
-      Priority: "1",
-    });
-  }
-
-  startRecording(req: RecordingRequest): Promise<CommandOutcome> {
-    const channel = this.channelOf.get(req.leg);
-    if (!channel) return Promise.resolve(unknownLeg(req.leg));
-    return this.mixMonitor(channel, req.file);
+    return this.commands.sendToIvr(req);
   }
 
   /** MixMonitor on a channel by name (the ARI driver's companion knows the name, not the session's legs). */
   mixMonitor(channel: string, file: string): Promise<CommandOutcome> {
-    return this.command("MixMonitor", { Channel: channel, File: file, Options: "b" });
+    return this.commands.mixMonitor(channel, file);
   }
 
   stopRecording(req: { leg: string }): Promise<CommandOutcome> {
-    const channel = this.channelOf.get(req.leg);
-    if (!channel) return Promise.resolve(unknownLeg(req.leg));
-    return this.command("StopMixMonitor", { Channel: channel });
+    return this.commands.stopRecording(req);
   }
 
   /**
@@ -494,6 +455,7 @@ export class AsteriskAmiDriver implements PbxDriver {
     const out: PbxEvent[] = [];
     for (const f of frames) {
       this.counters.frames++;
+      if (f.Event === "OriginateResponse") this.commands.originateResponse(f);
       if (f.Timestamp === undefined && f.Event !== undefined) this.counters.untimedFrames++;
       const events = this.translator.translate(f);
       for (const e of events) out.push(e);
@@ -526,8 +488,4 @@ export class AsteriskAmiDriver implements PbxDriver {
     this.listeners.deliver(events);
     this.counters.listenerErrors = this.listeners.errors;
   }
-}
-
-function unknownLeg(leg: string): CommandOutcome {
-  return { status: "refused", reason: "unknown-leg", message: `no live channel known for leg ${leg}` };
 }

@@ -22,12 +22,15 @@ import type {
   CommandOutcome,
   DriverStatus,
   IvrRequest,
+  LaterOutcome,
   MonitorRequest,
   ParkedPickupRequest,
+  PbxCommand,
   PbxDriver,
   PickupRequest,
   RecordingPolicyTable,
   RecordingRequest,
+  TakeOverRequest,
 } from "../driver.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { AmiCompanion } from "./companion.js";
@@ -257,7 +260,8 @@ export class AsteriskAriDriver implements PbxDriver {
    * `callsight-monitor:<mode>:<leg>`. Barge is snoop both ways too, not the supervisor in the call's
    * bridge: the supervisor stays a monitoring session (never a party of the call, visible only to
    * whom rule 4 allows) and leaving cannot disturb the call's own bridge or its recordings.
-   * Resolves when the supervisor answered and joined, or with why not.
+   * Accepted once the supervisor's phone is called (202: Asterisk took it); `later` says whether they
+   * answered and joined, or why not — the HTTP reply never waits for a phone to be answered.
    */
   async monitor(req: MonitorRequest): Promise<CommandOutcome> {
     const signal = this.sessionSignal();
@@ -321,21 +325,34 @@ export class AsteriskAriDriver implements PbxDriver {
         422: "the snoop channel left the Stasis app",
       });
     }
+    // Asterisk took it: the supervisor's phone rings. Whether they answer and join is what becomes of it.
+    return {
+      status: "accepted",
+      leg: m.supervisor,
+      detail: `${req.mode} on ${req.targetLeg}: calling ${req.supervisorEndpoint}`,
+      later: this.joinMonitor(m, req, signal),
+    };
+  }
+
+  /** The rest of a listen / whisper / barge once the supervisor's phone rings: answered, then bridged. */
+  private async joinMonitor(m: Monitor, req: MonitorRequest, signal: AbortSignal): Promise<LaterOutcome> {
     const answered = await this.waitChannel(m.supervisor, this.originateTimeoutSec() * 1000 + 5000);
     if (answered !== "started") {
       await this.endMonitor(m);
-      if (m.snoopGone) return { status: "failed", message: "the call ended before the supervisor answered" };
-      return {
-        status: "failed",
-        message:
-          answered === "destroyed"
-            ? `${req.supervisorEndpoint} did not answer (or hung up) before joining`
-            : `${req.supervisorEndpoint} did not answer (${answered})`,
-      };
+      if (m.snoopGone) return { result: "refused", message: "the call ended before the supervisor answered" };
+      return answered === "timeout"
+        ? { result: "timed-out", message: `${req.supervisorEndpoint} did not answer` }
+        : {
+            result: "refused",
+            message:
+              answered === "destroyed"
+                ? `${req.supervisorEndpoint} did not answer (or hung up) before joining`
+                : `${req.supervisorEndpoint} did not answer (${answered})`,
+          };
     }
     if (m.snoopGone) {
       await this.endMonitor(m);
-      return { status: "failed", message: "the call ended before the supervisor answered" };
+      return { result: "refused", message: "the call ended before the supervisor answered" };
     }
     try {
       await this.http.post(`/bridges/${enc(m.bridgeId)}/addChannel`, {
@@ -344,19 +361,60 @@ export class AsteriskAriDriver implements PbxDriver {
       });
     } catch (err) {
       await this.endMonitor(m);
-      if (m.snoopGone) return { status: "failed", message: "the call ended before the supervisor answered" };
-      return failure(err, {
+      if (m.snoopGone) return { result: "refused", message: "the call ended before the supervisor answered" };
+      const failed = failure(err, {
         400: "the supervisor hung up before joining",
         404: "the call ended before the supervisor answered",
         422: "the supervisor's channel left the Stasis app",
       });
+      return { result: "refused", message: failed.status === "accepted" ? "" : failed.message };
     }
     if (req.beep) {
       await this.http
         .post(`/channels/${enc(m.supervisor)}/play`, { query: { media: "sound:beep" }, signal })
         .catch(() => undefined);
     }
-    return { status: "accepted", leg: m.supervisor, detail: `${req.mode} on ${req.targetLeg}` };
+    return { result: "joined", message: `${req.mode} on ${req.targetLeg}` };
+  }
+
+  execute(command: PbxCommand): Promise<CommandOutcome> {
+    switch (command.op) {
+      case "monitor":
+        return this.monitor(command.req);
+      case "pickup":
+        return this.pickup(command.req);
+      case "pickupParked":
+        return this.pickupParked(command.req);
+      case "sendToIvr":
+        return this.sendToIvr(command.req);
+      case "startRecording":
+        return this.startRecording(command.req);
+      case "stopRecording":
+        return this.stopRecording(command.req);
+      case "takeOver":
+        return this.takeOver(command.req);
+    }
+  }
+
+  /**
+   * Take over: the other party runs in the dialplan, where ARI cannot add it to a bridge of its own (422),
+   * so the supervisor's phone is originated into the `takeover` extension of the Callsight context, which
+   * runs `Bridge(${CALLSIGHT_TARGET})` on the other party's channel: it leaves the agent for the supervisor,
+   * and the agent, alone in the call's bridge, is hung up (dialplan/asterisk/callsight-ari.conf).
+   */
+  async takeOver(req: TakeOverRequest): Promise<CommandOutcome> {
+    const signal = this.sessionSignal();
+    if (!signal) return notConnected();
+    if (!this.links.legs.has(req.agentLeg)) return unknownLeg(req.agentLeg);
+    const other = this.links.legs.channel(req.otherLeg);
+    if (!other) return unknownLeg(req.otherLeg);
+    return this.originateInto(
+      req.supervisorEndpoint,
+      "takeover",
+      { CALLSIGHT_TARGET: other, CALLSIGHT_AGENT: this.links.legs.channel(req.agentLeg) ?? "" },
+      signal,
+      `take ${other} over`,
+    );
   }
 
   /**

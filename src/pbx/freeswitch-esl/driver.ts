@@ -24,12 +24,15 @@ import type {
   CommandOutcome,
   DriverStatus,
   IvrRequest,
+  LaterOutcome,
   MonitorRequest,
   ParkedPickupRequest,
+  PbxCommand,
   PbxDriver,
   PickupRequest,
   RecordingPolicyTable,
   RecordingRequest,
+  TakeOverRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
 import { RecordingPolicySync } from "../recording-policy-sync.js";
@@ -253,6 +256,25 @@ export class FreeswitchEslDriver implements PbxDriver {
 
   // ---- commands -------------------------------------------------------------------------------
 
+  execute(command: PbxCommand): Promise<CommandOutcome> {
+    switch (command.op) {
+      case "monitor":
+        return this.monitor(command.req);
+      case "pickup":
+        return this.pickup(command.req);
+      case "pickupParked":
+        return this.pickupParked(command.req);
+      case "sendToIvr":
+        return this.sendToIvr(command.req);
+      case "startRecording":
+        return this.startRecording(command.req);
+      case "stopRecording":
+        return this.stopRecording(command.req);
+      case "takeOver":
+        return this.takeOver(command.req);
+    }
+  }
+
   monitor(req: MonitorRequest): Promise<CommandOutcome> {
     const target = this.liveLeg(req.targetLeg);
     if (typeof target !== "string") return Promise.resolve(target);
@@ -271,6 +293,21 @@ export class FreeswitchEslDriver implements PbxDriver {
       execute_on_answer: req.beep ? "playback tone_stream://%(200,0,800)" : undefined,
     });
     return this.background(`originate ${vars}${dial} &eavesdrop(${target})`);
+  }
+
+  /**
+   * Take over: `uuid_transfer <other> 'bridge:<supervisor>' inline` moves the other party out of the call
+   * to an inline dialplan that rings the supervisor's phone and bridges them; FreeSWITCH hangs up the
+   * agent's leg, whose partner was transferred away.
+   */
+  takeOver(req: TakeOverRequest): Promise<CommandOutcome> {
+    const agent = this.liveLeg(req.agentLeg);
+    if (typeof agent !== "string") return Promise.resolve(agent);
+    const other = this.liveLeg(req.otherLeg);
+    if (typeof other !== "string") return Promise.resolve(other);
+    const dial = this.dialString(req.supervisorEndpoint);
+    if (!dial) return Promise.resolve(invalid(`supervisor endpoint ${req.supervisorEndpoint}`));
+    return this.api(`uuid_transfer ${other} 'bridge:${dial}' inline`);
   }
 
   pickup(req: PickupRequest): Promise<CommandOutcome> {
@@ -407,7 +444,10 @@ export class FreeswitchEslDriver implements PbxDriver {
     }
   }
 
-  /** bgapi: accepted once FreeSWITCH takes the job; its result (the phone answering or not) is logged. */
+  /**
+   * bgapi: accepted once FreeSWITCH takes the job; the job's result (the phone answered, or why not) is what
+   * became of it `later`: `+OK` joined, `-ERR …` refused, no result within `jobTimeoutMs` timed out.
+   */
   private async background(command: string): Promise<CommandOutcome> {
     const conn = this.conn;
     if (!conn || conn.closed || !this.supervisor.connected)
@@ -421,19 +461,20 @@ export class FreeswitchEslDriver implements PbxDriver {
     } catch (err) {
       return { status: "failed", message: (err as Error).message };
     }
-    job.result.then(
-      (body) => {
-        if (body.trim().startsWith("+OK")) return;
+    const later = job.result.then(
+      (body): LaterOutcome => {
+        const result = body.trim();
+        if (result.startsWith("+OK")) return { result: "joined" };
         this.counters.failedJobs++;
-        this.log.warn(
-          { pbx: this.pbx, job: job.jobUuid, command, result: body.trim() },
-          "ESL background job failed",
-        );
+        this.log.warn({ pbx: this.pbx, job: job.jobUuid, command, result }, "ESL background job failed");
+        return { result: "refused", message: result.replace(/^-(ERR|USAGE)\s*/, "") || result };
       },
-      (err: Error) =>
-        this.log.debug({ pbx: this.pbx, job: job.jobUuid, err: err.message }, "ESL job result lost"),
+      (err: Error): LaterOutcome => {
+        this.log.debug({ pbx: this.pbx, job: job.jobUuid, err: err.message }, "ESL job result lost");
+        return { result: "timed-out", message: err.message };
+      },
     );
-    return { status: "accepted", detail: `Job-UUID: ${job.jobUuid}` };
+    return { status: "accepted", detail: `Job-UUID: ${job.jobUuid}`, later };
   }
 
   // ---- supervisor loop ------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+// The AMI driver's call commands as AMI actions (ChanSpy, Bridge, PickupChan, ParkedCall by Originate;
+// Redirect; MixMonitor), one case per command of the PbxCommand union. An Originate is accepted once
+// Asterisk queued it; its OriginateResponse says `later` what became of it.
+
+import type {
+  CommandOutcome,
+  IvrRequest,
+  LaterOutcome,
+  MonitorRequest,
+  ParkedPickupRequest,
+  PbxCommand,
+  PickupRequest,
+  RecordingRequest,
+  TakeOverRequest,
+} from "../driver.js";
+import type { AmiFrame } from "./frame-parser.js";
+import type { AmiSession } from "./session.js";
+
+/** How long an originate's OriginateResponse is waited for (Asterisk's own originate timeout is 30 s). */
+const ORIGINATE_WAIT_MS = 60_000;
+
+/** The ChanSpy options for each mode (as used in traces 10a/10b/10c); `q` is dropped when a beep is wanted. */
+export function chanSpyOptions(mode: MonitorRequest["mode"], beep: boolean): string {
+  const opts = mode === "barge" ? "qBE" : mode === "whisper" ? "qwE" : "qE";
+  return beep ? opts.replace("q", "") : opts;
+}
+
+export interface AmiCommandContext {
+  /** Leg (Uniqueid) -> channel name, as the session knows them. */
+  channelOf: ReadonlyMap<string, string>;
+  /** Sends one action; accepted with Asterisk's message, or failed with why. */
+  action(action: string, headers: Record<string, string | undefined>): Promise<CommandOutcome>;
+  /** The live session, when connected. */
+  session(): AmiSession | undefined;
+  actionTimeoutMs(): number;
+}
+
+export class AmiCommands {
+  /** Originates Asterisk queued, by ActionID: its OriginateResponse says what became of them. */
+  private readonly originates = new Map<string, (outcome: LaterOutcome) => void>();
+
+  constructor(private readonly ctx: AmiCommandContext) {}
+
+  execute(command: PbxCommand): Promise<CommandOutcome> {
+    switch (command.op) {
+      case "monitor":
+        return this.monitor(command.req);
+      case "pickup":
+        return this.pickup(command.req);
+      case "pickupParked":
+        return this.pickupParked(command.req);
+      case "sendToIvr":
+        return this.sendToIvr(command.req);
+      case "startRecording":
+        return this.startRecording(command.req);
+      case "stopRecording":
+        return this.stopRecording(command.req);
+      case "takeOver":
+        return this.takeOver(command.req);
+    }
+  }
+
+  monitor(req: MonitorRequest): Promise<CommandOutcome> {
+    const target = this.ctx.channelOf.get(req.targetLeg);
+    if (!target) return Promise.resolve(unknownLeg(req.targetLeg));
+    return this.originate({
+      Channel: req.supervisorEndpoint,
+      Application: "ChanSpy",
+      Data: `${target},${chanSpyOptions(req.mode, req.beep)}`,
+      Async: "true",
+      CallerID: req.callerId,
+    });
+  }
+
+  /**
+   * Take over: the supervisor's phone is originated into the dialplan application `Bridge(<channel>)`,
+   * which takes the other party out of the call's bridge into a new one with the supervisor. The agent
+   * is left alone in the call's two-party bridge and is hung up as it dissolves. (Not yet run against a
+   * live Asterisk 22: the live suite has no take-over scenario.)
+   */
+  takeOver(req: TakeOverRequest): Promise<CommandOutcome> {
+    const agent = this.ctx.channelOf.get(req.agentLeg);
+    if (!agent) return Promise.resolve(unknownLeg(req.agentLeg));
+    const other = this.ctx.channelOf.get(req.otherLeg);
+    if (!other) return Promise.resolve(unknownLeg(req.otherLeg));
+    return this.originate({
+      Channel: req.supervisorEndpoint,
+      Application: "Bridge",
+      Data: other,
+      Async: "true",
+      CallerID: req.callerId,
+    });
+  }
+
+  pickup(req: PickupRequest): Promise<CommandOutcome> {
+    const target = this.ctx.channelOf.get(req.targetLeg);
+    if (!target) return Promise.resolve(unknownLeg(req.targetLeg));
+    return this.originate({
+      Channel: req.pickerEndpoint,
+      Application: "PickupChan",
+      Data: target,
+      Async: "true",
+    });
+  }
+
+  pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
+    return this.originate({
+      Channel: req.pickerEndpoint,
+      Application: "ParkedCall",
+      Data: `${req.lot},${req.space}`,
+      Async: "true",
+    });
+  }
+
+  sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
+    const channel = this.ctx.channelOf.get(req.leg);
+    if (!channel) return Promise.resolve(unknownLeg(req.leg));
+    return this.ctx.action("Redirect", {
+      Channel: channel,
+      Context: req.context,
+      Exten: req.exten,
+      Priority: "1",
+    });
+  }
+
+  startRecording(req: RecordingRequest): Promise<CommandOutcome> {
+    const channel = this.ctx.channelOf.get(req.leg);
+    if (!channel) return Promise.resolve(unknownLeg(req.leg));
+    return this.mixMonitor(channel, req.file);
+  }
+
+  /** MixMonitor on a channel by name (the ARI driver's companion knows the name, not the session's legs). */
+  mixMonitor(channel: string, file: string): Promise<CommandOutcome> {
+    return this.ctx.action("MixMonitor", { Channel: channel, File: file, Options: "b" });
+  }
+
+  stopRecording(req: { leg: string }): Promise<CommandOutcome> {
+    const channel = this.ctx.channelOf.get(req.leg);
+    if (!channel) return Promise.resolve(unknownLeg(req.leg));
+    return this.ctx.action("StopMixMonitor", { Channel: channel });
+  }
+
+  /**
+   * Originate with `Async`: accepted once Asterisk queued it; `later` follows from its OriginateResponse
+   * (Success: the phone answered and runs the application; Failure: reason 3 is no answer, others a refusal).
+   */
+  private async originate(headers: Record<string, string | undefined>): Promise<CommandOutcome> {
+    const session = this.ctx.session();
+    if (!session || session.closed) return { status: "failed", message: "AMI not connected" };
+    let response: AmiFrame;
+    try {
+      response = await session.action("Originate", headers, {
+        timeoutMs: this.ctx.actionTimeoutMs(),
+      });
+    } catch (err) {
+      return { status: "failed", message: (err as Error).message };
+    }
+    const id = response.ActionID;
+    const later =
+      id === undefined
+        ? undefined
+        : new Promise<LaterOutcome>((resolve) => {
+            const timer = setTimeout(
+              () => settle({ result: "timed-out", message: "no OriginateResponse" }),
+              ORIGINATE_WAIT_MS,
+            );
+            timer.unref?.();
+            const settle = (outcome: LaterOutcome) => {
+              clearTimeout(timer);
+              this.originates.delete(id);
+              resolve(outcome);
+            };
+            this.originates.set(id, settle);
+          });
+    return {
+      status: "accepted",
+      ...(response.Message ? { detail: response.Message } : {}),
+      ...(later ? { later } : {}),
+    };
+  }
+
+  /** What an OriginateResponse says about an originate this driver queued. */
+  originateResponse(f: AmiFrame): void {
+    const settle = f.ActionID === undefined ? undefined : this.originates.get(f.ActionID);
+    if (!settle) return;
+    const reason = f.Reason ?? "";
+    settle(
+      f.Response === "Success"
+        ? { result: "joined" }
+        : reason === "3"
+          ? { result: "timed-out", message: `${f.Channel ?? "the phone"} did not answer` }
+          : {
+              result: "refused",
+              message: `Asterisk could not originate ${f.Channel ?? ""} (reason ${reason || "unknown"})`,
+            },
+    );
+  }
+}
+
+function unknownLeg(leg: string): CommandOutcome {
+  return { status: "refused", reason: "unknown-leg", message: `no live channel known for leg ${leg}` };
+}

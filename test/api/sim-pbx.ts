@@ -1,0 +1,90 @@
+// Each simulated PBX with a real driver named `main`, for API tests over the sample directory.
+
+import { readFileSync } from "node:fs";
+import { AsteriskAmiDriver } from "../../src/pbx/asterisk-ami/driver.js";
+import { AsteriskAriDriver } from "../../src/pbx/asterisk-ari/driver.js";
+import type { PbxDriver } from "../../src/pbx/driver.js";
+import { FreeswitchEslDriver } from "../../src/pbx/freeswitch-esl/driver.js";
+import { AmiSimulator } from "../../src/sim/ami-simulator.js";
+import { AriServer } from "../../src/sim/ari-server.js";
+import { EslSimulator } from "../../src/sim/esl-simulator.js";
+import { silentLogger } from "../ami/helpers.js";
+
+export interface Pbx {
+  driver: PbxDriver;
+  /** Starts the inbound call 05 answered by Bob (1002), paused while they talk. */
+  call(): { resume(): void; done: Promise<unknown> };
+  stop(): Promise<void>;
+}
+
+const backoff = { initialMs: 20, maxMs: 200 };
+
+/** The sample directory, with Dave (supervisor, 1004) covering Sales too: Bob (1002) is in his scope. */
+export const CONFIG = readFileSync("callsight.example.yaml", "utf8").replace(
+  "departments: [support]\n    role: supervisor",
+  "departments: [support, sales]\n    role: supervisor",
+);
+
+export async function ami(): Promise<Pbx> {
+  const sim = new AmiSimulator({ commandTimeScale: 0.05 });
+  const { port } = await sim.start({ port: 0, username: "callsight", secret: "s3cret" });
+  const driver = new AsteriskAmiDriver({
+    pbx: "main",
+    host: "127.0.0.1",
+    port,
+    username: "callsight",
+    secret: "s3cret",
+    backoff,
+    logger: silentLogger(),
+  });
+  return {
+    driver,
+    call: () => sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 }),
+    stop: () => sim.stop(),
+  };
+}
+
+export async function ari(): Promise<Pbx> {
+  const sim = new AriServer({ commandTimeScale: 0.05 });
+  await sim.start();
+  const driver = new AsteriskAriDriver({
+    pbx: "main",
+    host: "127.0.0.1",
+    port: sim.port,
+    username: "callsight",
+    secret: "callsight",
+    backoff,
+    originateTimeoutSec: 5,
+    logger: silentLogger(),
+  });
+  return {
+    driver,
+    call: () => sim.startCall("05-inbound-answered", { pauseAt: "answered", timeScale: 0.05 }),
+    stop: () => sim.stop(),
+  };
+}
+
+export async function esl(): Promise<Pbx> {
+  const sim = new EslSimulator({ commandTimeScale: 0.05 });
+  const { port } = await sim.start({ password: "pw" });
+  const driver = new FreeswitchEslDriver({
+    pbx: "main",
+    host: "127.0.0.1",
+    port,
+    secret: "pw",
+    backoff,
+    logger: silentLogger(),
+  });
+  return {
+    driver,
+    call: () => sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 }),
+    stop: () => sim.stop(),
+  };
+}
+
+/** Every simulated PBX, by name. */
+export const SIMULATED_PBXES: [string, () => Promise<Pbx>][] = [
+  ["Asterisk AMI", ami],
+  ["Asterisk ARI", ari],
+  ["FreeSWITCH ESL", esl],
+];
