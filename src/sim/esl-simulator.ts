@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import type { MonitoringMode } from "../domain/directory.js";
+import { eavesdropMode } from "../pbx/freeswitch-esl/eavesdrop.js";
 import type { EslEvent } from "../pbx/freeswitch-esl/frame-parser.js";
 import { type EslCommandTemplates, loadEslCommandTemplates } from "./esl-commands.js";
 import {
@@ -747,12 +748,7 @@ export class EslSimulator {
 
   private eavesdrop(ext: string, target: string, vars: Record<string, string>): Promise<string> {
     if (!this.channels.has(target)) return Promise.resolve("-ERR NO_ANSWER\n");
-    const mode: MonitoringMode =
-      isTrue(vars.eavesdrop_whisper_aleg) && isTrue(vars.eavesdrop_whisper_bleg)
-        ? "barge"
-        : isTrue(vars.eavesdrop_whisper_aleg) || isTrue(vars.eavesdrop_whisper_bleg)
-          ? "whisper"
-          : "listen";
+    const mode: MonitoringMode = eavesdropMode(vars.eavesdrop_whisper_aleg, vars.eavesdrop_whisper_bleg);
     const t = this.templates().spy[mode];
     const rw = this.newLegRewriter(t.spyExt, ext);
     rw.ids.set(t.target, target);
@@ -1162,10 +1158,6 @@ function wants(s: Session, name: string, sub: string): boolean {
   if (s.all) return true;
   if (name === "CUSTOM") return s.customAll || s.subclasses.has(sub);
   return s.names.has(name);
-}
-
-function isTrue(v: string | undefined): boolean {
-  return v !== undefined && /^(true|yes|on|1)$/i.test(v);
 }
 
 function firstWord(s: string): string {

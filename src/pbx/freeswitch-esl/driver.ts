@@ -12,7 +12,6 @@
 
 import path from "node:path";
 import pino, { type Logger } from "pino";
-import type { MonitoringMode } from "../../domain/directory.js";
 import type { PbxEvent } from "../../domain/events.js";
 import {
   type BackoffOptions,
@@ -37,6 +36,7 @@ import type {
 import type { EndpointClassifier } from "../endpoints.js";
 import { RecordingPolicySync } from "../recording-policy-sync.js";
 import { EslAuthError, EslConnection } from "./connection.js";
+import { eavesdropVariables } from "./eavesdrop.js";
 import type { EslEvent } from "./frame-parser.js";
 import { eslPolicyStorage } from "./policy-db.js";
 import { DND_SUBCLASS } from "./presence.js";
@@ -127,13 +127,6 @@ export interface EslDriverCounters {
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const SAFE_EXTEN = /^[A-Za-z0-9_*#+.@-]+$/;
 const SAFE_ENDPOINT = /^[A-Za-z0-9_.:/@*#+-]+$/;
-
-/** The originate variables that select eavesdrop's mode (traces 10a/10b/10c). */
-export function eavesdropVariables(mode: MonitoringMode): Record<string, string> {
-  if (mode === "barge") return { eavesdrop_whisper_aleg: "true", eavesdrop_whisper_bleg: "true" };
-  if (mode === "whisper") return { eavesdrop_whisper_aleg: "true" };
-  return {};
-}
 
 /** `{a=b,c='d e'}`: values with separators are single-quoted; quotes and braces inside are dropped. */
 export function originateVariables(vars: Record<string, string | undefined>): string {

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import type { MonitoringMode } from "../../domain/directory.js";
 import type { PbxEvent, PbxSnapshot } from "../../domain/events.js";
 import type { EslConnection } from "./connection.js";
+import { eavesdropMode } from "./eavesdrop.js";
 import { DND_REALM, dndListAnswered } from "./presence.js";
 import { parseRows } from "./resync.js";
 
@@ -120,9 +121,7 @@ async function readSpyModes(
     if (!SAFE_ID.test(uuid) || ended.has(uuid)) continue;
     const get = (v: string) => conn.api(`uuid_getvar ${uuid} ${v}`, { timeoutMs }).catch(() => "");
     const [a, b] = await Promise.all([get("eavesdrop_whisper_aleg"), get("eavesdrop_whisper_bleg")]);
-    const aleg = a.trim() === "true";
-    const bleg = b.trim() === "true";
-    modes.set(uuid, aleg && bleg ? "barge" : aleg || bleg ? "whisper" : "listen");
+    modes.set(uuid, eavesdropMode(a.trim(), b.trim()));
   }
   return modes;
 }
