@@ -202,6 +202,27 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     expect(await outside.done).toBe(0);
   });
 
+  it("take over by a supervisor: 1004's phone replaces the agent, the outside caller stays, the agent is free", async () => {
+    const { phones, carrier, callsight, pbx } = site;
+    const agentPhone = await phones["1002"]!.answer({ ringMs: 300 });
+    const caller = await carrier.call("15559990002");
+    await admin.sees("1002 on the inbound call", (v) =>
+      v.person("1002")?.calls?.find((c) => c.state === "up"),
+    );
+    const supervisorPhone = await phones["1004"]!.answer({ ringMs: 200 });
+    const res = await callsight.api("POST", "/v1/operations/take-over", "1004", { target: "1002" });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await admin.sees("1004 on the call with the outside caller", onCallWith("1004", "15551234567"), 20_000);
+    await admin.sees("1002 idle", idle("1002"), 20_000);
+    // The agent's phone was hung up by the PBX, not by the test.
+    expect(await agentPhone.done).toBe(0);
+    expect(admin.person("1004")?.calls).toHaveLength(1);
+    await pbx.hangupDevice("1004");
+    await admin.sees("1004 idle", idle("1004"));
+    expect(await supervisorPhone.done).toBe(0);
+    expect(await caller.done).toBe(0);
+  });
+
   it("send to IVR: the outside caller leaves the agent and waits in the IVR", async () => {
     const { phones, carrier, callsight, pbx } = site;
     const callee = await phones["1002"]!.answer({ ringMs: 300 });

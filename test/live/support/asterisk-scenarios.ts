@@ -207,6 +207,28 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       await pbx.hangupAll();
     });
 
+    it("take over by a supervisor: 1004's phone replaces the agent, the outside caller stays, the agent is free", async () => {
+      const { phones, carrier, callsight, pbx } = site;
+      const agentPhone = await phones["1002"]!.answer({ ringMs: 300 });
+      await carrier.call("15559990002");
+      const before = await admin.sees("1002 on the inbound call", (v) =>
+        v.person("1002")?.calls?.find((c) => c.state === "up"),
+      );
+      const supervisorPhone = await phones["1004"]!.answer({ ringMs: 200 });
+      const res = await callsight.api("POST", "/v1/operations/take-over", "1004", { target: "1002" });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      await admin.sees("1004 on the call with the outside caller", onCallWith("1004", "15551234567"), 20_000);
+      await admin.sees("1002 free", (v) => (v.person("1002")?.calls?.length ?? 0) === 0, 20_000);
+      // The agent's phone was hung up by the PBX, not by the test.
+      expect(await agentPhone.done).toBe(0);
+      expect(admin.person("1004")?.calls).toHaveLength(1);
+      await pbx.hangupDevice("PJSIP/1004");
+      await admin.sees("1004 free", (v) => (v.person("1004")?.calls?.length ?? 0) === 0);
+      expect(await supervisorPhone.done).toBe(0);
+      expect(before.state).toBe("up");
+      await pbx.hangupAll();
+    });
+
     it("send to IVR: the outside caller leaves the agent and waits in the IVR", async () => {
       const { phones, carrier, callsight, pbx } = site;
       await phones["1002"]!.answer({ ringMs: 300 });

@@ -41,7 +41,7 @@ export function liveUsers(): LiveUser[] {
       extension: "1004",
       departments: ["support", "sales"],
       role: "supervisor",
-      operations: { listen: true, whisper: true, barge: true },
+      operations: { listen: true, whisper: true, barge: true, takeOver: true },
       recording: "off",
     },
     { id: "1005", name: "Erin Support", extension: "1005", departments: ["support"], recording: "off" },
