@@ -35,15 +35,24 @@ function nameOf(userId: string): string {
   return state.view?.people.find((p) => p.id === userId)?.name ?? userId;
 }
 
+/**
+ * What became of the operations this viewer asked for, by operation id: the stream can bring an outcome
+ * before the 202 that announced it, which must then not overwrite it.
+ */
+const outcomes = new Map<string, string>();
+
 async function operate(operation: string, body: Record<string, string>): Promise<void> {
-  const answer = await api<{ status?: string; message?: string }>(
+  const answer = await api<{ status?: string; message?: string; operation?: string }>(
     state.token,
     "POST",
     `/v1/operations/${operation}`,
     body,
   );
   const out = answer.body;
-  byId("message").textContent = `${operation}: ${out.status ?? answer.status}${out.message ? ` — ${out.message}` : ""}`;
+  const id = "operation" in out ? out.operation : undefined;
+  const known = id ? outcomes.get(id) : undefined;
+  byId("message").textContent =
+    known ?? `${operation}: ${out.status ?? answer.status}${out.message ? ` — ${out.message}` : ""}`;
 }
 
 /** The operation table's buttons, in its order (the server's table: the browser defines none of its own). */
@@ -180,7 +189,9 @@ function connect(): void {
       state.seq = msg.seq;
     } else if (msg.type === "operation") {
       // What became of an operation this viewer asked for (the 202 only said the PBX took it).
-      byId("message").textContent = `${msg.action}: ${msg.result}${msg.message ? ` — ${msg.message}` : ""}`;
+      const text = `${msg.action}: ${msg.result}${msg.message ? ` — ${msg.message}` : ""}`;
+      outcomes.set(msg.operation, text);
+      byId("message").textContent = text;
       return;
     } else if (msg.type === "delta" && state.view) {
       state.view = applyBoardDeltas(state.view, msg.deltas);
