@@ -13,15 +13,15 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
+import { measureFilterSaving } from "../simulators/ami-filter.js";
+import { pausePoint } from "../simulators/ami-simulator.js";
+import { freshInstance, Rewriter, sequentialIds, serialize, TraceLibrary } from "../simulators/ami-trace.js";
 import { defaultSettings, makeDirectory, type User } from "../src/domain/directory.js";
 import { LiveModel } from "../src/domain/live-model.js";
 import { AMI_WHITELIST_FILTERS } from "../src/pbx/asterisk-ami/driver.js";
 import { AmiFrameParser } from "../src/pbx/asterisk-ami/frame-parser.js";
 import { AmiSession, detachFrame } from "../src/pbx/asterisk-ami/session.js";
 import { AMI_FRAME_INTEREST, AmiTranslator } from "../src/pbx/asterisk-ami/translate.js";
-import { measureFilterSaving } from "../src/sim/ami-filter.js";
-import { pausePoint } from "../src/sim/ami-simulator.js";
-import { freshInstance, Rewriter, sequentialIds, serialize, TraceLibrary } from "../src/sim/ami-trace.js";
 
 export interface Figure {
   value: number;

@@ -16,13 +16,13 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
+import { EslRewriter, EslTraceLibrary, serializeJsonEvent } from "../simulators/esl-trace.js";
 import { defaultSettings, makeDirectory, type User } from "../src/domain/directory.js";
 import { LiveModel } from "../src/domain/live-model.js";
 import { EslConnection } from "../src/pbx/freeswitch-esl/connection.js";
 import { ESL_EVENTS } from "../src/pbx/freeswitch-esl/driver.js";
 import { type EslEvent, EslFrameParser } from "../src/pbx/freeswitch-esl/frame-parser.js";
 import { ESL_EVENT_INTEREST, EslTranslator } from "../src/pbx/freeswitch-esl/translate.js";
-import { EslRewriter, EslTraceLibrary, serializeJsonEvent } from "../src/sim/esl-trace.js";
 
 export interface Figure {
   value: number;

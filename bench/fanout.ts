@@ -13,7 +13,7 @@
 
 import { randomUUID } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { AmiSimulator } from "../src/sim/ami-simulator.js";
+import { AmiSimulator } from "../simulators/ami-simulator.js";
 import {
   benchRedis,
   type ChildInstance,

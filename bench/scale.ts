@@ -16,7 +16,7 @@
 // instances, the simulator and Redis share the cores: the log gives every process's CPU share.
 
 import { randomUUID } from "node:crypto";
-import { AmiSimulator } from "../src/sim/ami-simulator.js";
+import { AmiSimulator } from "../simulators/ami-simulator.js";
 import {
   benchRedis,
   type ChildInstance,

@@ -9,6 +9,7 @@ import { basename, join } from "node:path";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AmiSimulator } from "../simulators/ami-simulator.js";
 import { parseConfig } from "../src/config/load.js";
 import { RecordingIndex } from "../src/recording/recording-index.js";
 import { RecordingStore } from "../src/recording/recording-store.js";
@@ -26,7 +27,6 @@ import {
   recordingKeys,
 } from "../src/redis-keys.js";
 import { type RunningServer, startServer } from "../src/runtime/start.js";
-import { AmiSimulator } from "../src/sim/ami-simulator.js";
 import { waitFor } from "./ami/helpers.js";
 import { tempDir, wavBytes } from "./recording/helpers.js";
 import { testRedis } from "./support/redis.js";

@@ -56,8 +56,20 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return tokenCommand(rest, io);
     }
     case "demo": {
-      const { demoCommand } = await import("./demo-command.js");
-      return demoCommand(rest, io);
+      // The demo lives with the simulators, outside the product: an installation built without them
+      // (the Docker image's default target) says so instead of failing on a missing module.
+      let demo: typeof import("../../simulators/demo.js");
+      try {
+        demo = await import("../../simulators/demo.js");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+        io.err(
+          "callsight: this installation has no demo (the simulators are not installed); " +
+            "run it from a source checkout (npm run demo) or build the image with --target demo",
+        );
+        return 2;
+      }
+      return demo.demoCommand(rest, io);
     }
     case undefined:
     case "help":

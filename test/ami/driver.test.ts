@@ -3,13 +3,13 @@
 // and malformed input.
 
 import { describe, expect, it } from "vitest";
+import { AmiSimulator, type AmiSimulatorOptions } from "../../simulators/ami-simulator.js";
+import { get, TraceLibrary } from "../../simulators/ami-trace.js";
 import {
   AsteriskAmiDriver,
   type AsteriskAmiDriverOptions,
   chanSpyOptions,
 } from "../../src/pbx/asterisk-ami/driver.js";
-import { AmiSimulator, type AmiSimulatorOptions } from "../../src/sim/ami-simulator.js";
-import { get, TraceLibrary } from "../../src/sim/ami-trace.js";
 import { callOf, type DriverHarness, driverHarness, legOf, pausedCall } from "../support/driver-harness.js";
 import { capturingLogger, silentLogger, sleep, waitFor } from "./helpers.js";
 

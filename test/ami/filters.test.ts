@@ -3,11 +3,11 @@
 // with and without them.
 
 import { describe, expect, it } from "vitest";
+import { AmiEventFilter, measureFilterSaving } from "../../simulators/ami-filter.js";
+import { serialize, TraceLibrary } from "../../simulators/ami-trace.js";
 import { AMI_BLACKLIST_FILTERS, AMI_WHITELIST_FILTERS } from "../../src/pbx/asterisk-ami/driver.js";
 import { AmiFrameParser } from "../../src/pbx/asterisk-ami/frame-parser.js";
 import { AmiTranslator } from "../../src/pbx/asterisk-ami/translate.js";
-import { AmiEventFilter, measureFilterSaving } from "../../src/sim/ami-filter.js";
-import { serialize, TraceLibrary } from "../../src/sim/ami-trace.js";
 
 const library = new TraceLibrary();
 const calls = library.names.filter((n) => !n.startsWith("20-"));

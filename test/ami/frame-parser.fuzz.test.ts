@@ -7,10 +7,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { defaultTracesDir } from "../../simulators/ami-trace.js";
 import { type AmiFrame, AmiFrameParser } from "../../src/pbx/asterisk-ami/frame-parser.js";
 import { detachFrame } from "../../src/pbx/asterisk-ami/session.js";
 import { AMI_FRAME_INTEREST, AmiTranslator } from "../../src/pbx/asterisk-ami/translate.js";
-import { defaultTracesDir } from "../../src/sim/ami-trace.js";
 import {
   assertCounts,
   assertEventsUsable,

@@ -4,8 +4,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { defaultTracesDir } from "../../simulators/ami-trace.js";
 import { type AmiFrame, AmiFrameParser, formatAction } from "../../src/pbx/asterisk-ami/frame-parser.js";
-import { defaultTracesDir } from "../../src/sim/ami-trace.js";
 
 interface Collected {
   frames: AmiFrame[];

@@ -6,12 +6,12 @@
 // translator, a session over a real socket and the driver on the simulator.
 
 import { afterEach, describe, expect, it } from "vitest";
+import { AmiSimulator } from "../../simulators/ami-simulator.js";
 import { LiveModel } from "../../src/domain/live-model.js";
 import { AsteriskAmiDriver } from "../../src/pbx/asterisk-ami/driver.js";
 import { type AmiFrame, AmiFrameParser } from "../../src/pbx/asterisk-ami/frame-parser.js";
 import { AmiSession } from "../../src/pbx/asterisk-ami/session.js";
 import { AmiTranslator } from "../../src/pbx/asterisk-ami/translate.js";
-import { AmiSimulator } from "../../src/sim/ami-simulator.js";
 import {
   capturingLogger,
   directory,

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { defaultTracesDir } from "../../simulators/ami-trace.js";
 import { makeDirectory } from "../../src/domain/directory.js";
 import { LiveModel } from "../../src/domain/live-model.js";
 import { viewFor } from "../../src/domain/visibility.js";
@@ -16,7 +17,6 @@ import {
   monitoringFromChannels,
   recordingsFromStatus,
 } from "../../src/pbx/asterisk-ami/resync.js";
-import { defaultTracesDir } from "../../src/sim/ami-trace.js";
 import { users } from "./helpers.js";
 
 function frames(file: string): AmiFrame[] {

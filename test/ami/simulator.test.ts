@@ -4,11 +4,11 @@
 
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { AmiSimulator, PLAIN_CALL_SCENARIOS } from "../../simulators/ami-simulator.js";
 import { LiveModel } from "../../src/domain/live-model.js";
 import { AsteriskAmiDriver } from "../../src/pbx/asterisk-ami/driver.js";
 import type { AmiFrame } from "../../src/pbx/asterisk-ami/frame-parser.js";
 import { AmiSession } from "../../src/pbx/asterisk-ami/session.js";
-import { AmiSimulator, PLAIN_CALL_SCENARIOS } from "../../src/sim/ami-simulator.js";
 import { directory, silentLogger, waitFor } from "./helpers.js";
 
 const sims: AmiSimulator[] = [];

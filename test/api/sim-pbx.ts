@@ -1,13 +1,13 @@
 // Each simulated PBX with a real driver named `main`, for API tests over the sample directory.
 
 import { readFileSync } from "node:fs";
+import { AmiSimulator } from "../../simulators/ami-simulator.js";
+import { AriServer } from "../../simulators/ari-server.js";
+import { EslSimulator } from "../../simulators/esl-simulator.js";
 import { AsteriskAmiDriver } from "../../src/pbx/asterisk-ami/driver.js";
 import { AsteriskAriDriver } from "../../src/pbx/asterisk-ari/driver.js";
 import type { PbxDriver } from "../../src/pbx/driver.js";
 import { FreeswitchEslDriver } from "../../src/pbx/freeswitch-esl/driver.js";
-import { AmiSimulator } from "../../src/sim/ami-simulator.js";
-import { AriServer } from "../../src/sim/ari-server.js";
-import { EslSimulator } from "../../src/sim/esl-simulator.js";
 import { silentLogger } from "../ami/helpers.js";
 
 export interface Pbx {

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import ari from "ari-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { AriServer } from "../../src/sim/ari-server.js";
+import { AriServer } from "../../simulators/ari-server.js";
 import { type Harness, harness, waitFor } from "./helpers.js";
 
 const servers: AriServer[] = [];

@@ -6,10 +6,10 @@
 // a second MixMonitor whose file nobody ever finalizes.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { AmiSimulator } from "../../simulators/ami-simulator.js";
+import type { Fields } from "../../simulators/ami-trace.js";
+import type { AriSimCall } from "../../simulators/ari-server.js";
 import type { PbxEvent } from "../../src/domain/events.js";
-import { AmiSimulator } from "../../src/sim/ami-simulator.js";
-import type { Fields } from "../../src/sim/ami-trace.js";
-import type { AriSimCall } from "../../src/sim/ari-server.js";
 import { type Harness, harness, waitFor } from "./helpers.js";
 
 let h: Harness | undefined;

@@ -4,10 +4,10 @@
 
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { AmiSimulator } from "../../simulators/ami-simulator.js";
+import { get } from "../../simulators/ami-trace.js";
 import { COMPANION_FILTERS } from "../../src/pbx/asterisk-ari/companion.js";
 import { readTrace } from "../../src/replay/formats.js";
-import { AmiSimulator } from "../../src/sim/ami-simulator.js";
-import { get } from "../../src/sim/ami-trace.js";
 import {
   amiOnly,
   capturingLogger,

@@ -3,8 +3,8 @@
 // credentials, malformed and unknown input.
 
 import { afterEach, describe, expect, it } from "vitest";
+import { AriServer } from "../../simulators/ari-server.js";
 import type { CommandOutcome, LaterOutcome } from "../../src/pbx/driver.js";
-import { AriServer } from "../../src/sim/ari-server.js";
 import { capturingLogger, type Harness, harness, sleep, waitFor } from "./helpers.js";
 
 let h: Harness | undefined;

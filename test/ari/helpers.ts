@@ -4,21 +4,21 @@
 
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
+import type { AmiSimulator } from "../../simulators/ami-simulator.js";
+import { type Fields, get, parseAmiText, scenarioEvents } from "../../simulators/ami-trace.js";
+import {
+  type AriCallOptions,
+  AriServer,
+  type AriServerOptions,
+  type AriSimCall,
+} from "../../simulators/ari-server.js";
+import { parseAriJsonl } from "../../simulators/ari-trace.js";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { LiveModel, type ModelChange } from "../../src/domain/live-model.js";
 import { AsteriskAriDriver, type AsteriskAriDriverOptions } from "../../src/pbx/asterisk-ari/driver.js";
 import { ariTime } from "../../src/pbx/asterisk-ari/types.js";
 import { readTrace } from "../../src/replay/formats.js";
 import { replay, toReplayCall } from "../../src/replay/replay.js";
-import type { AmiSimulator } from "../../src/sim/ami-simulator.js";
-import { type Fields, get, parseAmiText, scenarioEvents } from "../../src/sim/ami-trace.js";
-import {
-  type AriCallOptions,
-  AriServer,
-  type AriServerOptions,
-  type AriSimCall,
-} from "../../src/sim/ari-server.js";
-import { parseAriJsonl } from "../../src/sim/ari-trace.js";
 import { directory, silentLogger, waitFor } from "../ami/helpers.js";
 
 export { capturingLogger, directory, silentLogger, sleep, waitFor } from "../ami/helpers.js";

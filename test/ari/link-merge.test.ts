@@ -8,6 +8,9 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { AmiEventFilter } from "../../simulators/ami-filter.js";
+import { type Fields, parseAmiText, scenarioEvents, serialize } from "../../simulators/ami-trace.js";
+import { parseAriJsonl } from "../../simulators/ari-trace.js";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { LiveModel, type ModelChange } from "../../src/domain/live-model.js";
 import type { AmiFrame } from "../../src/pbx/asterisk-ami/frame-parser.js";
@@ -17,9 +20,6 @@ import type { Timers } from "../../src/pbx/asterisk-ari/held-facts.js";
 import { type Link, LinkMerge, MergedLinks } from "../../src/pbx/asterisk-ari/link-merge.js";
 import { AriTranslator } from "../../src/pbx/asterisk-ari/translate.js";
 import { type AriEvent, ariTime } from "../../src/pbx/asterisk-ari/types.js";
-import { AmiEventFilter } from "../../src/sim/ami-filter.js";
-import { type Fields, parseAmiText, scenarioEvents, serialize } from "../../src/sim/ami-trace.js";
-import { parseAriJsonl } from "../../src/sim/ari-trace.js";
 import { amiOnly, directory, type Outcome, summarize } from "./helpers.js";
 
 const HOLD_MS = 2000;

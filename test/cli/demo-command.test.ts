@@ -3,7 +3,7 @@
 // console — whose tokens open exactly those people's views.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { demoCommand } from "../../src/cli/demo-command.js";
+import { demoCommand } from "../../simulators/demo.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { freePort } from "../../src/runtime/local-redis.js";
 import { waitFor } from "../ami/helpers.js";

@@ -109,15 +109,50 @@ describe("the production dependency tree", () => {
   });
 });
 
+describe("the simulators stay outside the product", () => {
+  it("src imports no simulator; only the CLI's `demo` loads the demo, at run time", () => {
+    const offenders = sourceFiles("src").filter((file) =>
+      /["'][./]*\/simulators\//.test(readFileSync(file, "utf8").replace(/^.*simulators\/demo\.js.*$/gm, "")),
+    );
+    expect(offenders).toEqual([]);
+    expect(readFileSync("src/cli/main.ts", "utf8")).toMatch(
+      /await import\("\.\.\/\.\.\/simulators\/demo\.js"\)/,
+    );
+  });
+});
+
 describe("docker/Dockerfile", () => {
   const dockerfile = readFileSync("docker/Dockerfile", "utf8").replace(/\\\n/g, " ");
-  const runtime = dockerfile.slice(dockerfile.search(/^FROM .* AS runtime$/m));
+  const stage = (name: string): string => {
+    const start = dockerfile.search(new RegExp(`^FROM .* AS ${name}$`, "m"));
+    expect(start, name).toBeGreaterThanOrEqual(0);
+    const next = dockerfile.slice(start + 1).search(/^FROM /m);
+    return next < 0 ? dockerfile.slice(start) : dockerfile.slice(start, start + 1 + next);
+  };
+  // The default image is the last stage, `runtime`, built on `base`.
+  const product = `${stage("base")}\n${stage("runtime")}`;
 
-  it("the runtime stage installs with --omit=dev and takes no node_modules from the build stage", () => {
-    expect(runtime.startsWith("FROM")).toBe(true);
-    const installs = runtime.split("\n").filter((l) => /\bnpm (install|ci|i)\b/.test(l));
+  it("the runtime image is the default target, built on base", () => {
+    expect(
+      dockerfile
+        .trimEnd()
+        .split("\n")
+        .filter((l) => l.startsWith("FROM"))
+        .at(-1),
+    ).toBe("FROM base AS runtime");
+  });
+
+  it("the runtime image installs with --omit=dev and takes no node_modules from the build stage", () => {
+    const installs = product.split("\n").filter((l) => /\bnpm (install|ci|i)\b/.test(l));
     expect(installs.length).toBeGreaterThan(0);
     for (const line of installs) expect(line).toContain("--omit=dev");
-    expect(runtime).not.toMatch(/COPY --from=\S+ \S*node_modules/);
+    expect(product).not.toMatch(/COPY --from=\S+ \S*node_modules/);
+  });
+
+  it("the runtime image holds no simulator, captured trace or benchmark; the demo target adds them", () => {
+    expect(product).toContain("COPY --from=build /app/dist/src ./dist/src");
+    expect(product).not.toMatch(/simulators|test\/fixtures|bench/);
+    expect(stage("demo")).toContain("/app/dist/simulators");
+    expect(stage("demo")).toContain("test/fixtures/asterisk");
   });
 });

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AmiSimulator } from "../../simulators/ami-simulator.js";
 import { freePort } from "../../src/runtime/local-redis.js";
-import { AmiSimulator } from "../../src/sim/ami-simulator.js";
 import { redisUrl } from "../support/redis.js";
 
 const run = promisify(execFile);
@@ -33,7 +33,11 @@ describe("the image's commands on a production install", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "callsight-image-"));
     // The build stage: compile; the runtime stage: production dependencies only, plus the built output.
-    await run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(dir, "dist")]);
+    // The runtime stage takes the product's output only (dist/src): no simulators, no captures, no bench.
+    const build = join(dir, "build");
+    await run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", build]);
+    await cp(join(build, "src"), join(dir, "dist", "src"), { recursive: true });
+    await rm(build, { recursive: true, force: true });
     await run("node", ["web/build.mjs"]);
     for (const f of ["package.json", "package-lock.json", "callsight.example.yaml"])
       await cp(f, join(dir, f));
@@ -132,6 +136,24 @@ describe("the image's commands on a production install", () => {
       child.kill("SIGKILL");
     }
   }, 60_000);
+
+  it("holds no simulator and no captured trace, and says so when asked for the demo", async () => {
+    await expect(readFile(join(dir, "dist", "simulators", "demo.js"))).rejects.toThrow(/ENOENT/);
+    await expect(
+      readFile(join(dir, "test", "fixtures", "asterisk", "01-internal-answered.ami.txt")),
+    ).rejects.toThrow(/ENOENT/);
+    const child = spawn("node", ["bin/callsight.js", "demo"], {
+      cwd: dir,
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr += String(d);
+    });
+    expect(await exitOf(child, 20_000)).toBe(2);
+    expect(stderr).toContain("this installation has no demo");
+  }, 30_000);
 
   it("refuses to start on a bad configuration with exit code 78 and the reason", async () => {
     const bad = join(dir, "etc", "bad.yaml");

@@ -3,8 +3,8 @@
 // after a drop, a wrong password with spaced retries, and malformed input.
 
 import { describe, expect, it } from "vitest";
+import { EslSimulator, type EslSimulatorOptions } from "../../simulators/esl-simulator.js";
 import { FreeswitchEslDriver, type FreeswitchEslDriverOptions } from "../../src/pbx/freeswitch-esl/driver.js";
-import { EslSimulator, type EslSimulatorOptions } from "../../src/sim/esl-simulator.js";
 import { capturingLogger, silentLogger, sleep, waitFor } from "../ami/helpers.js";
 import { callOf, type DriverHarness, driverHarness, legOf, pausedCall } from "../support/driver-harness.js";
 

@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { serializePlainEvent } from "../../simulators/esl-trace.js";
 import {
   decodeEventBody,
   type EslFrame,
@@ -11,7 +12,6 @@ import {
   urlDecode,
 } from "../../src/pbx/freeswitch-esl/frame-parser.js";
 import { EslTranslator } from "../../src/pbx/freeswitch-esl/translate.js";
-import { serializePlainEvent } from "../../src/sim/esl-trace.js";
 
 function collect(limits = {}) {
   const frames: EslFrame[] = [];

@@ -2,13 +2,13 @@
 // replies it builds from its live state, the db, bgapi jobs, and the real error texts.
 
 import { afterEach, describe, expect, it } from "vitest";
+import { EslSimulator } from "../../simulators/esl-simulator.js";
 import { LiveModel } from "../../src/domain/live-model.js";
 import { EslConnection } from "../../src/pbx/freeswitch-esl/connection.js";
 import { ESL_EVENTS } from "../../src/pbx/freeswitch-esl/driver.js";
 import type { EslEvent } from "../../src/pbx/freeswitch-esl/frame-parser.js";
 import { buildEslSnapshot } from "../../src/pbx/freeswitch-esl/resync.js";
 import { EslTranslator } from "../../src/pbx/freeswitch-esl/translate.js";
-import { EslSimulator } from "../../src/sim/esl-simulator.js";
 import { directory, waitFor } from "../ami/helpers.js";
 
 const open: { sim: EslSimulator; conns: EslConnection[] }[] = [];

@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { parseEslStream } from "../../simulators/esl-trace.js";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { LiveModel } from "../../src/domain/live-model.js";
 import { EndpointClassifier } from "../../src/pbx/endpoints.js";
@@ -16,7 +17,6 @@ import {
   legIdentity,
   parseChannelName,
 } from "../../src/pbx/freeswitch-esl/translate.js";
-import { parseEslStream } from "../../src/sim/esl-trace.js";
 import { directory } from "../ami/helpers.js";
 import { controlExchanges } from "./helpers.js";
 

@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AmiSimulator } from "../../simulators/ami-simulator.js";
 import { freePort, type LocalRedis, startLocalRedis } from "../../src/runtime/local-redis.js";
-import { AmiSimulator } from "../../src/sim/ami-simulator.js";
 import { until } from "../cluster/helpers.js";
 import { tempDir } from "../recording/helpers.js";
 

@@ -2,10 +2,10 @@
 // tests. Harnesses are stopped after each test.
 
 import { afterEach } from "vitest";
+import type { ReplayedCall } from "../../simulators/replay-engine.js";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { type CallView, LiveModel, type ModelChange } from "../../src/domain/live-model.js";
 import type { PbxDriver } from "../../src/pbx/driver.js";
-import type { ReplayedCall } from "../../src/sim/replay-engine.js";
 import { directory, waitFor } from "../ami/helpers.js";
 
 type PausePoint = "ringing" | "answered" | "parked";

@@ -7,9 +7,9 @@
 
 import { randomUUID } from "node:crypto";
 import net from "node:net";
-import type { MonitoringMode } from "../domain/directory.js";
-import { eavesdropMode } from "../pbx/freeswitch-esl/eavesdrop.js";
-import type { EslEvent } from "../pbx/freeswitch-esl/frame-parser.js";
+import type { MonitoringMode } from "../src/domain/directory.js";
+import { eavesdropMode } from "../src/pbx/freeswitch-esl/eavesdrop.js";
+import type { EslEvent } from "../src/pbx/freeswitch-esl/frame-parser.js";
 import { type EslCommandTemplates, loadEslCommandTemplates } from "./esl-commands.js";
 import {
   EslRewriter,

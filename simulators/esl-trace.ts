@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeEventBody, type EslEvent, EslFrameParser } from "../pbx/freeswitch-esl/frame-parser.js";
+import { decodeEventBody, type EslEvent, EslFrameParser } from "../src/pbx/freeswitch-esl/frame-parser.js";
 
 export interface EslTraceEvent {
   event: EslEvent;

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type AriEvent, ariTime } from "../pbx/asterisk-ari/types.js";
+import { type AriEvent, ariTime } from "../src/pbx/asterisk-ari/types.js";
 
 export interface AriTraceEvent {
   /** Seconds since the first event of the scenario (never decreasing). */

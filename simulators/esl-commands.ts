@@ -7,8 +7,8 @@
 //   uuid_record         -> 11 RECORD_START + MEDIA_BUG_START, RECORD_STOP + MEDIA_BUG_STOP
 //   uuid_hold [off]     -> 06 CHANNEL_CALLSTATE HELD + CHANNEL_HOLD, UNHELD + CHANNEL_UNHOLD + ACTIVE
 
-import type { MonitoringMode } from "../domain/directory.js";
-import type { EslEvent } from "../pbx/freeswitch-esl/frame-parser.js";
+import type { MonitoringMode } from "../src/domain/directory.js";
+import type { EslEvent } from "../src/pbx/freeswitch-esl/frame-parser.js";
 import { type EslTraceEvent, type EslTraceLibrary, eventName, scenarioEvents, str } from "./esl-trace.js";
 
 export interface SpyTemplate {

@@ -6,7 +6,7 @@
 
 import net from "node:net";
 import { StringDecoder } from "node:string_decoder";
-import type { MonitoringMode } from "../domain/directory.js";
+import type { MonitoringMode } from "../src/domain/directory.js";
 import { type CommandTemplates, loadCommandTemplates, mentions, type RoleChannel } from "./ami-commands.js";
 import { AmiEventFilter } from "./ami-filter.js";
 import {

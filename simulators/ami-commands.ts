@@ -5,7 +5,7 @@
 //   Redirect           -> 07 from the first BridgeLeave to the IVR (part) and the redirected leg's end (tail)
 //   MixMonitor / Stop  -> 11a VarSet MIXMONITOR_FILENAME + MixMonitorStart, MixMonitorStop
 
-import type { MonitoringMode } from "../domain/directory.js";
+import type { MonitoringMode } from "../src/domain/directory.js";
 import {
   channelBase,
   type Fields,

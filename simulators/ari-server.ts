@@ -18,7 +18,7 @@ import {
   ariTime,
   formatAriTime,
   isChannel,
-} from "../pbx/asterisk-ari/types.js";
+} from "../src/pbx/asterisk-ari/types.js";
 import { apiDeclaration, resourceListing } from "./ari-swagger.js";
 import {
   AriIdAllocator,
