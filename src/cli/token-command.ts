@@ -6,10 +6,10 @@ import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { TokenAdmin } from "../api/auth/token-admin.js";
 import { DURATION_TEXT, parseDuration, type TokenInfo, TokenStore } from "../api/auth/token-store.js";
-import { AuditLog } from "../audit/audit-log.js";
 import { ConfigError, loadConfig } from "../config/load.js";
-import { DirectoryStore } from "../directory/directory-store.js";
 import { connectRedis, RedisUnavailableError } from "../runtime/start.js";
+import { AuditLog } from "../stores/audit-log.js";
+import { DirectoryStore } from "../stores/directory-store.js";
 import type { CliIo } from "./io.js";
 import { EXIT, serverSettings } from "./serve-command.js";
 

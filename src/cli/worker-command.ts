@@ -6,7 +6,6 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { directoryFromDocument, loadConfig } from "../config/load.js";
-import { DirectoryStore } from "../directory/directory-store.js";
 import type { Directory } from "../domain/directory.js";
 import { DEFAULT_OUTBOX_PATH, RecordingOutbox } from "../recording/outbox.js";
 import { RecordingIndex } from "../recording/recording-index.js";
@@ -15,6 +14,7 @@ import { RecordingStore } from "../recording/recording-store.js";
 import { RecordingWorker } from "../recording/recording-worker.js";
 import { RetentionPolicy } from "../recording/retention-policy.js";
 import { connectRedis } from "../runtime/start.js";
+import { DirectoryStore } from "../stores/directory-store.js";
 import type { CliIo } from "./io.js";
 import { EXIT, serverSettings, startupFailure } from "./serve-command.js";
 

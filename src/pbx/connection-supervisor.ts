@@ -1,10 +1,9 @@
 // What every PBX driver does around its protocol: keep one connection going until stopped (sessions one
 // after another, a capped, growing, jittered wait between attempts, reset once a session got up) and say
-// whether it is up, since when and why it last failed; and hand what it delivers to every listener, one
-// failing listener not keeping events from the others.
+// whether it is up, since when and why it last failed. Its companions: `event-listeners.ts` (handing what
+// a driver delivers to every listener) and `input-problems.ts` (reporting input it could not use).
 
 import type { Logger } from "pino";
-import type { PbxEvent } from "../domain/events.js";
 import type { DriverStatus } from "./driver.js";
 
 export interface BackoffOptions {
@@ -149,73 +148,5 @@ export class ConnectionSupervisor {
       }
       this.wake = done;
     });
-  }
-}
-
-/** A driver's event listeners. */
-export class EventListeners {
-  private readonly listeners: ((events: PbxEvent[]) => void)[] = [];
-  /** Listener calls that threw. */
-  errors = 0;
-
-  constructor(private readonly log: Logger) {}
-
-  add(listener: (events: PbxEvent[]) => void): void {
-    this.listeners.push(listener);
-  }
-
-  deliver(events: PbxEvent[]): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(events);
-      } catch (err) {
-        this.errors++;
-        this.log.error({ err }, "PBX event listener failed");
-      }
-    }
-  }
-}
-
-/**
- * What a driver tells about input it could not use: malformed frames (the first of a session as a warning
- * with a sample, the rest at debug) and unknown events (counted by name, logged once each).
- */
-export class InputProblems {
-  private malformedLogged = 0;
-  private readonly unknownLogged = new Set<string>();
-
-  constructor(
-    private readonly log: Logger,
-    private readonly pbx: string,
-    /** How the protocol calls its units, e.g. "AMI frame", "ARI message". */
-    private readonly unit: string,
-    private readonly counters: { malformed: number; unknownEvents: Record<string, number> },
-  ) {}
-
-  /** A new session: its first malformed frame is worth a warning again. */
-  newSession(): void {
-    this.malformedLogged = 0;
-  }
-
-  malformed(reason: string | undefined, sample: string): void {
-    this.counters.malformed++;
-    if (this.malformedLogged++ === 0) {
-      this.log.warn(
-        { pbx: this.pbx, reason, sample: sample.slice(0, 200) },
-        `malformed ${this.unit} skipped`,
-      );
-    } else {
-      this.log.debug({ pbx: this.pbx, reason }, `malformed ${this.unit} skipped`);
-    }
-  }
-
-  /** An event the translator did not use; `count` is the translator's count for it (undefined: not unknown). */
-  unknown(name: string, count: number | undefined, protocol: string): void {
-    if (count === undefined) return;
-    this.counters.unknownEvents[name] = count;
-    if (!this.unknownLogged.has(name)) {
-      this.unknownLogged.add(name);
-      this.log.debug({ pbx: this.pbx, event: name }, `unknown ${protocol} event (counted, ignored)`);
-    }
   }
 }

@@ -5,11 +5,11 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { settleWithin } from "../cluster/bounded.js";
 import { type CallsightConfig, type DirectoryDocument, directoryFromDocument } from "../config/load.js";
-import { DirectoryStore, type StoredDirectory } from "../directory/directory-store.js";
 import type { Directory } from "../domain/directory.js";
 import type { PbxEvent } from "../domain/events.js";
 import { LiveModel, type ModelChange } from "../domain/live-model.js";
 import type { PbxDriver } from "../pbx/driver.js";
+import { DirectoryStore, type StoredDirectory } from "../stores/directory-store.js";
 
 export type ModelListener = (changes: ModelChange[], events: readonly PbxEvent[]) => void;
 

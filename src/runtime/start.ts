@@ -6,7 +6,6 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { TokenStore } from "../api/auth/token-store.js";
 import { type Api, buildApi } from "../api/server.js";
-import { AuditLog } from "../audit/audit-log.js";
 import { settleWithin } from "../cluster/bounded.js";
 import { ClusteredDriver, type ClusterSettings } from "../cluster/clustered-driver.js";
 import { shareOnDemandMarks } from "../cluster/on-demand-sync.js";
@@ -17,6 +16,7 @@ import { DEFAULT_OUTBOX_PATH, RecordingOutbox } from "../recording/outbox.js";
 import { RecordingIndex } from "../recording/recording-index.js";
 import { RecordingQueue } from "../recording/recording-queue.js";
 import { RecordingService } from "../recording/recording-service.js";
+import { AuditLog } from "../stores/audit-log.js";
 import { Callsight } from "./callsight.js";
 import { driversFor } from "./drivers.js";
 

@@ -8,11 +8,11 @@ import WebSocket from "ws";
 import type { AuthSettings } from "../../src/api/auth/authenticate.js";
 import { TokenStore } from "../../src/api/auth/token-store.js";
 import { type Api, buildApi } from "../../src/api/server.js";
-import { AuditLog } from "../../src/audit/audit-log.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { PbxEvent } from "../../src/domain/events.js";
 import type { PbxDriver } from "../../src/pbx/driver.js";
 import { Callsight } from "../../src/runtime/callsight.js";
+import { AuditLog } from "../../src/stores/audit-log.js";
 import { testRedis } from "../support/redis.js";
 
 export interface Harness {

@@ -4,7 +4,7 @@
 
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DirectoryStore, type StoredDirectory } from "../../src/directory/directory-store.js";
+import { DirectoryStore, type StoredDirectory } from "../../src/stores/directory-store.js";
 import { until } from "../cluster/helpers.js";
 import { TcpProxy } from "../live/support/tcp-proxy.js";
 import { redisUrl } from "../support/redis.js";

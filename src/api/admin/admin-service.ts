@@ -1,10 +1,10 @@
 // Admin console: edits users, departments and every per-user switch. Each change is validated with the
 // same rules as callsight.yaml, stored in Redis for every instance, and written to the audit log.
 
-import type { AuditLog } from "../../audit/audit-log.js";
 import { ConfigError, type DirectoryDocument } from "../../config/load.js";
-import { DirectoryConflictError } from "../../directory/directory-store.js";
 import type { Callsight } from "../../runtime/callsight.js";
+import type { AuditLog } from "../../stores/audit-log.js";
+import { DirectoryConflictError } from "../../stores/directory-store.js";
 
 type UserEntry = DirectoryDocument["users"][number];
 type DepartmentEntry = DirectoryDocument["departments"][number];

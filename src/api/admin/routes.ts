@@ -2,8 +2,8 @@
 
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
-import type { AuditLog } from "../../audit/audit-log.js";
 import { defaultSettings } from "../../domain/directory.js";
+import type { AuditLog } from "../../stores/audit-log.js";
 import { requireAdmin } from "../auth/authenticate.js";
 import { TokenAdmin } from "../auth/token-admin.js";
 import { DURATION_TEXT, parseDuration, type TokenStore } from "../auth/token-store.js";

@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import type { AuditLog } from "../../audit/audit-log.js";
+import type { AuditLog } from "../../stores/audit-log.js";
 import { requireAdmin } from "../auth/authenticate.js";
 import { parseOr400 } from "../http-errors.js";
 

@@ -1,7 +1,7 @@
 // Issuing and revoking tokens, for the admin API and `callsight token`: each one is written to the audit
 // log (`token.issue`, `token.revoke`) with the token's id, label and expiry — never the token.
 
-import type { AuditLog } from "../../audit/audit-log.js";
+import type { AuditLog } from "../../stores/audit-log.js";
 import type { Revocation, TokenInfo, TokenStore } from "./token-store.js";
 
 export class TokenAdmin {

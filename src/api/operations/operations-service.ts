@@ -4,7 +4,6 @@
 // refused by the PBX, timed out) follows: a second audit entry naming the first (`detail.operation`; the
 // log is append-only), and an `operation` message on the requester's stream, for no one else.
 
-import type { AuditLog } from "../../audit/audit-log.js";
 import type { User } from "../../domain/directory.js";
 import type { CallView } from "../../domain/live-model.js";
 import type { OperationName } from "../../domain/operation-table.js";
@@ -12,6 +11,7 @@ import { type Decision, type RefusalReason, type Sight, sightOf } from "../../do
 import { viewFor } from "../../domain/visibility.js";
 import type { CommandOutcome, LaterOutcome, PbxCommand, PbxDriver } from "../../pbx/driver.js";
 import type { Callsight } from "../../runtime/callsight.js";
+import type { AuditLog } from "../../stores/audit-log.js";
 import { OPERATION_COMMANDS, type OperationRequest } from "./commands.js";
 
 export type { OperationName, OperationRequest };

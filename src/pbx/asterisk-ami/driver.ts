@@ -4,12 +4,7 @@
 
 import pino, { type Logger } from "pino";
 import type { PbxEvent } from "../../domain/events.js";
-import {
-  type BackoffOptions,
-  ConnectionSupervisor,
-  EventListeners,
-  InputProblems,
-} from "../connection-supervisor.js";
+import { type BackoffOptions, ConnectionSupervisor } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -19,6 +14,8 @@ import type {
   RecordingPolicyTable,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
+import { EventListeners } from "../event-listeners.js";
+import { InputProblems } from "../input-problems.js";
 import { type PolicyStorage, RecordingPolicySync } from "../recording-policy-sync.js";
 import { AmiCommands } from "./commands.js";
 import type { AmiFrame } from "./frame-parser.js";

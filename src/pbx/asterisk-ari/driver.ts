@@ -12,12 +12,7 @@ import { randomBytes } from "node:crypto";
 import pino, { type Logger } from "pino";
 import type { PbxConnectionConfig } from "../../config/load.js";
 import type { PbxEvent } from "../../domain/events.js";
-import {
-  type BackoffOptions,
-  ConnectionSupervisor,
-  EventListeners,
-  InputProblems,
-} from "../connection-supervisor.js";
+import { type BackoffOptions, ConnectionSupervisor } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -33,6 +28,8 @@ import type {
   TakeOverRequest,
 } from "../driver.js";
 import { EndpointClassifier } from "../endpoints.js";
+import { EventListeners } from "../event-listeners.js";
+import { InputProblems } from "../input-problems.js";
 import { AmiCompanion } from "./companion.js";
 import { AriConnection } from "./connection.js";
 import { degradedFeatures } from "./features.js";

@@ -13,12 +13,7 @@
 import path from "node:path";
 import pino, { type Logger } from "pino";
 import type { PbxEvent } from "../../domain/events.js";
-import {
-  type BackoffOptions,
-  ConnectionSupervisor,
-  EventListeners,
-  InputProblems,
-} from "../connection-supervisor.js";
+import { type BackoffOptions, ConnectionSupervisor } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
   DriverStatus,
@@ -34,6 +29,8 @@ import type {
   TakeOverRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
+import { EventListeners } from "../event-listeners.js";
+import { InputProblems } from "../input-problems.js";
 import { RecordingPolicySync } from "../recording-policy-sync.js";
 import { EslAuthError, EslConnection } from "./connection.js";
 import { eavesdropVariables } from "./eavesdrop.js";
