@@ -109,6 +109,17 @@ export const PBX_COMMANDS: ReadonlySet<PbxCommand["op"]> = new Set<PbxCommand["o
  */
 export const COMMAND_ANSWER_MS = 12_000;
 
+/** A driver's handler per command, named after it: the compiler holds every driver to every command. */
+export type CommandHandlers = {
+  [Op in PbxCommand["op"]]: (req: Extract<PbxCommand, { op: Op }>["req"]) => Promise<CommandOutcome>;
+};
+
+/** Carries a command out with the handler named after it. */
+export function dispatchCommand(handlers: CommandHandlers, command: PbxCommand): Promise<CommandOutcome> {
+  const handler = handlers[command.op] as (req: PbxCommand["req"]) => Promise<CommandOutcome>;
+  return handler.call(handlers, command.req);
+}
+
 export interface CallCommands {
   /** Carries one command out on the PBX: accepted once the PBX took it (see COMMAND_ANSWER_MS). */
   execute(command: PbxCommand): Promise<CommandOutcome>;

@@ -13,6 +13,7 @@ import type {
   RecordingRequest,
   TakeOverRequest,
 } from "../driver.js";
+import { type CommandHandlers, dispatchCommand } from "../driver.js";
 import type { AmiFrame } from "./frame-parser.js";
 import type { AmiSession } from "./session.js";
 
@@ -35,29 +36,14 @@ export interface AmiCommandContext {
   actionTimeoutMs(): number;
 }
 
-export class AmiCommands {
+export class AmiCommands implements CommandHandlers {
   /** Originates Asterisk queued, by ActionID: its OriginateResponse says what became of them. */
   private readonly originates = new Map<string, (outcome: LaterOutcome) => void>();
 
   constructor(private readonly ctx: AmiCommandContext) {}
 
   execute(command: PbxCommand): Promise<CommandOutcome> {
-    switch (command.op) {
-      case "monitor":
-        return this.monitor(command.req);
-      case "pickup":
-        return this.pickup(command.req);
-      case "pickupParked":
-        return this.pickupParked(command.req);
-      case "sendToIvr":
-        return this.sendToIvr(command.req);
-      case "startRecording":
-        return this.startRecording(command.req);
-      case "stopRecording":
-        return this.stopRecording(command.req);
-      case "takeOver":
-        return this.takeOver(command.req);
-    }
+    return dispatchCommand(this, command);
   }
 
   monitor(req: MonitorRequest): Promise<CommandOutcome> {

@@ -27,6 +27,7 @@ import type {
   RecordingRequest,
   TakeOverRequest,
 } from "../driver.js";
+import { type CommandHandlers, dispatchCommand } from "../driver.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { EventListeners } from "../event-listeners.js";
 import { InputProblems } from "../input-problems.js";
@@ -109,7 +110,7 @@ interface Waiter {
 
 const RECENT_KEPT = 512;
 
-export class AsteriskAriDriver implements PbxDriver {
+export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
   readonly pbx: string;
   readonly app: string;
   private readonly http: AriHttp;
@@ -375,22 +376,7 @@ export class AsteriskAriDriver implements PbxDriver {
   }
 
   execute(command: PbxCommand): Promise<CommandOutcome> {
-    switch (command.op) {
-      case "monitor":
-        return this.monitor(command.req);
-      case "pickup":
-        return this.pickup(command.req);
-      case "pickupParked":
-        return this.pickupParked(command.req);
-      case "sendToIvr":
-        return this.sendToIvr(command.req);
-      case "startRecording":
-        return this.startRecording(command.req);
-      case "stopRecording":
-        return this.stopRecording(command.req);
-      case "takeOver":
-        return this.takeOver(command.req);
-    }
+    return dispatchCommand(this, command);
   }
 
   /**

@@ -28,6 +28,7 @@ import type {
   RecordingRequest,
   TakeOverRequest,
 } from "../driver.js";
+import { type CommandHandlers, dispatchCommand } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
 import { EventListeners } from "../event-listeners.js";
 import { InputProblems } from "../input-problems.js";
@@ -147,7 +148,7 @@ export function splitCallerId(callerId: string | undefined): { name?: string; nu
   return out;
 }
 
-export class FreeswitchEslDriver implements PbxDriver {
+export class FreeswitchEslDriver implements PbxDriver, CommandHandlers {
   readonly pbx: string;
   private readonly translator: EslTranslator;
   private readonly listeners: EventListeners;
@@ -247,22 +248,7 @@ export class FreeswitchEslDriver implements PbxDriver {
   // ---- commands -------------------------------------------------------------------------------
 
   execute(command: PbxCommand): Promise<CommandOutcome> {
-    switch (command.op) {
-      case "monitor":
-        return this.monitor(command.req);
-      case "pickup":
-        return this.pickup(command.req);
-      case "pickupParked":
-        return this.pickupParked(command.req);
-      case "sendToIvr":
-        return this.sendToIvr(command.req);
-      case "startRecording":
-        return this.startRecording(command.req);
-      case "stopRecording":
-        return this.stopRecording(command.req);
-      case "takeOver":
-        return this.takeOver(command.req);
-    }
+    return dispatchCommand(this, command);
   }
 
   monitor(req: MonitorRequest): Promise<CommandOutcome> {
