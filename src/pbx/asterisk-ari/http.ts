@@ -113,6 +113,11 @@ export class AriHttp {
   }
 }
 
+/** One path segment of a request: a channel, bridge, recording or device state name. */
+export function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
 function causeOf(err: unknown): string {
   const e = err as { message?: string; cause?: { code?: string; message?: string } };
   if (e.cause?.code) return `${e.cause.code}${e.cause.message ? ` (${e.cause.message})` : ""}`;

@@ -1,0 +1,348 @@
+// The ARI driver's call commands as ARI requests, one handler per command of the PbxCommand union:
+//   monitor         snoop + mixing bridge + the supervisor's phone originated into the app (monitor-sessions.ts)
+//   takeOver        originate into the dialplan: `takeover` runs Bridge(<other party>)
+//   pickup          originate into the dialplan: `pickup` runs PickupChan(<ringing channel>)
+//   pickupParked    originate into the dialplan: `parked` runs ParkedCall(<lot>,<space>)
+//   sendToIvr       POST /channels/{id}/continue in Stasis, else the AMI companion's Redirect
+//   start/stop rec  snoop + POST /channels/{snoop}/record, or the AMI companion's MixMonitor
+// plus the recording policy, which only the companion can write (DBPut). Every HTTP error becomes a
+// CommandOutcome (command-outcomes.ts); no command throws.
+
+import { randomBytes } from "node:crypto";
+import type {
+  CommandOutcome,
+  IvrRequest,
+  MonitorRequest,
+  ParkedPickupRequest,
+  PbxCommand,
+  PickupRequest,
+  RecordingPolicyTable,
+  RecordingRequest,
+  TakeOverRequest,
+} from "../driver.js";
+import { type CommandHandlers, dispatchCommand } from "../driver.js";
+import { failure, notConnected, unknownLeg } from "./command-outcomes.js";
+import type { AmiCompanion } from "./companion.js";
+import { type AriHttp, enc } from "./http.js";
+import type { DeliveredLegs } from "./link-merge.js";
+import { MonitorSessions } from "./monitor-sessions.js";
+import type { StasisChannels } from "./stasis.js";
+import type { AriChannel } from "./types.js";
+
+/** What the ARI call commands need from the driver. */
+export interface AriCommandContext {
+  http: AriHttp;
+  /** Callsight's Stasis application name. */
+  app: string;
+  /** The live session's signal (aborted when its WebSocket closes); none while ARI is not connected. */
+  sessionSignal(): AbortSignal | undefined;
+  /** The legs delivered so far, with their channel names: commands refuse unknown legs. */
+  legs: Pick<DeliveredLegs, "has" | "channel">;
+  stasis: Pick<StasisChannels, "has" | "awaited" | "waitChannel">;
+  /** The AMI companion, when one is configured. */
+  companion?: Pick<
+    AmiCompanion,
+    | "connected"
+    | "sendToIvr"
+    | "startRecording"
+    | "isMixMonitored"
+    | "stopRecording"
+    | "publishRecordingPolicy"
+  >;
+  /** Dialplan context with the `pickup`, `parked` and `takeover` extensions. */
+  dialplanContext: string;
+  /** How long Asterisk rings the supervisor / picker (originate `timeout`). */
+  originateTimeoutSec: number;
+  /** How long a Stasis channel (snoop) may take to arrive in the app. */
+  stasisWaitMs: number;
+}
+
+export class AriCommands implements CommandHandlers {
+  /** Listen / whisper / barge sessions. */
+  private readonly monitors: MonitorSessions;
+  /** Callsight's own snoop recordings, by leg. */
+  private readonly recordings = new Map<string, { name: string; snoopId: string }>();
+
+  constructor(private readonly ctx: AriCommandContext) {
+    this.monitors = new MonitorSessions({
+      http: ctx.http,
+      app: ctx.app,
+      stasis: ctx.stasis,
+      stasisWaitMs: ctx.stasisWaitMs,
+      originateTimeoutSec: ctx.originateTimeoutSec,
+      hangup: (channelId) => this.hangup(channelId),
+    });
+  }
+
+  execute(command: PbxCommand): Promise<CommandOutcome> {
+    return dispatchCommand(this, command);
+  }
+
+  /** Listen / whisper / barge (monitor-sessions.ts). */
+  async monitor(req: MonitorRequest): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    if (!this.ctx.legs.has(req.targetLeg)) return unknownLeg(req.targetLeg);
+    return this.monitors.start(req, signal);
+  }
+
+  /**
+   * Take over: the other party runs in the dialplan, where ARI cannot add it to a bridge of its own (422),
+   * so the supervisor's phone is originated into the `takeover` extension of the Callsight context, which
+   * runs `Bridge(${CALLSIGHT_TARGET})` on the other party's channel: it leaves the agent for the supervisor,
+   * and the agent, alone in the call's bridge, is hung up (dialplan/asterisk/callsight-ari.conf).
+   */
+  async takeOver(req: TakeOverRequest): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    const { legs } = this.ctx;
+    if (!legs.has(req.agentLeg)) return unknownLeg(req.agentLeg);
+    const other = legs.channel(req.otherLeg);
+    if (!other) return unknownLeg(req.otherLeg);
+    return this.originateInto(
+      req.supervisorEndpoint,
+      "takeover",
+      { CALLSIGHT_TARGET: other, CALLSIGHT_AGENT: legs.channel(req.agentLeg) ?? "" },
+      signal,
+      `take ${other} over`,
+    );
+  }
+
+  /**
+   * Pickup: ARI cannot pick up a ringing channel that runs in the dialplan, so the picker's phone is
+   * originated into the `pickup` extension of the Callsight context, which runs
+   * `PickupChan(${CALLSIGHT_TARGET})` on the exact ringing channel (dialplan/asterisk/callsight-ari.conf).
+   */
+  async pickup(req: PickupRequest): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    const name = this.ctx.legs.channel(req.targetLeg);
+    if (!name) return unknownLeg(req.targetLeg);
+    let channel: AriChannel;
+    try {
+      channel = await this.ctx.http.get<AriChannel>(`/channels/${enc(req.targetLeg)}`, { signal });
+    } catch (err) {
+      return failure(err, { 404: "the call is no longer ringing: it was answered elsewhere or hung up" });
+    }
+    if (channel.state === "Up") return { status: "failed", message: "the call was already answered" };
+    return this.originateInto(
+      req.pickerEndpoint,
+      "pickup",
+      { CALLSIGHT_TARGET: name },
+      signal,
+      `pick up ${name}`,
+    );
+  }
+
+  /** Parked pickup: the picker's phone is originated into `parked`, which runs ParkedCall(lot,space). */
+  async pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    if (!req.space) {
+      return {
+        status: "refused",
+        reason: "unknown-space",
+        message:
+          "the parking space of this call is not known (ARI without the AMI companion cannot always tell it)",
+      };
+    }
+    return this.originateInto(
+      req.pickerEndpoint,
+      "parked",
+      { CALLSIGHT_LOT: req.lot || "default", CALLSIGHT_SPACE: req.space },
+      signal,
+      `retrieve ${req.lot}/${req.space}`,
+    );
+  }
+
+  /**
+   * Send to IVR. A channel in this app's Stasis is `continue`d into the IVR. Any other channel runs in
+   * the dialplan, and ARI cannot move it (POST /channels/{id}/continue answers 409 "Channel not in a
+   * Stasis application"; /redirect is a SIP-level redirect, not a dialplan jump): that needs AMI
+   * Redirect through the companion.
+   */
+  async sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    if (!this.ctx.legs.has(req.leg)) return unknownLeg(req.leg);
+    if (this.ctx.stasis.has(req.leg)) {
+      try {
+        await this.ctx.http.post(`/channels/${enc(req.leg)}/continue`, {
+          query: { context: req.context, extension: req.exten, priority: 1 },
+          signal,
+        });
+        return { status: "accepted", detail: `continued to ${req.exten}@${req.context}` };
+      } catch (err) {
+        return failure(err, {
+          404: "the call has ended",
+          409: "the channel left Callsight's Stasis application",
+        });
+      }
+    }
+    const companion = this.ctx.companion;
+    if (companion) {
+      if (!companion.connected)
+        return {
+          status: "failed",
+          message: "the AMI companion link is not connected: cannot Redirect the call",
+        };
+      return companion.sendToIvr(req);
+    }
+    return {
+      status: "refused",
+      reason: "needs-ami-companion",
+      message:
+        "ARI cannot send this call to the IVR: it runs in the dialplan, and ARI only moves channels that are in " +
+        "Callsight's Stasis application (continue answers 409). Configure the AMI companion (pbx.companion) " +
+        "so Callsight can use AMI Redirect.",
+    };
+  }
+
+  /**
+   * On-demand recording. With the AMI companion: MixMonitor on the leg's channel, as AMI does. Without
+   * it: a snoop channel on the leg (spy=both) recorded with POST /channels/{snoop}/record. /bridges/{id}/record would need the call's bridge to be a Stasis
+   * bridge (Asterisk answers 409 "Bridge not in Stasis application" for dialplan calls). The name is the
+   * file name without its extension (`callsight-<callId>-<leg>-<ts>`), the format its extension.
+   * ARI writes into Asterisk's recording directory (astspooldir/recording): an ARI-only site points
+   * `recording.directory` there.
+   */
+  async startRecording(req: RecordingRequest): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    const channel = this.ctx.legs.channel(req.leg);
+    if (channel === undefined) return unknownLeg(req.leg);
+    // With the companion: MixMonitor, like the dialplan, into the monitor directory `recording.directory`
+    // names (ARI's own recordings land in astspooldir/recording, where the worker would not find them).
+    if (this.ctx.companion?.connected) return this.ctx.companion.startRecording(req.leg, channel, req.file);
+    if (this.recordings.has(req.leg))
+      return { status: "failed", message: "Callsight is already recording this leg" };
+    const base = req.file.slice(req.file.lastIndexOf("/") + 1);
+    const dot = base.lastIndexOf(".");
+    const name = dot > 0 ? base.slice(0, dot) : base;
+    const format = dot > 0 ? base.slice(dot + 1) : "wav";
+    const snoopId = `callsight-rec-${randomBytes(6).toString("hex")}`;
+    const { http, app } = this.ctx;
+    try {
+      await http.post(`/channels/${enc(req.leg)}/snoop`, {
+        query: { spy: "both", whisper: "none", app, appArgs: "callsight,record", snoopId },
+        signal,
+      });
+    } catch (err) {
+      return failure(err, { 404: "the call has ended: there is nothing to record" });
+    }
+    const snoop = await this.ctx.stasis.waitChannel(snoopId, this.ctx.stasisWaitMs);
+    if (snoop !== "started") {
+      await this.hangup(snoopId);
+      return { status: "failed", message: `the call ended before the recording started (${snoop})` };
+    }
+    try {
+      await http.post(`/channels/${enc(snoopId)}/record`, {
+        query: { name, format, ifExists: "fail", beep: false, maxDurationSeconds: 0, terminateOn: "none" },
+        signal,
+      });
+    } catch (err) {
+      await this.hangup(snoopId);
+      return failure(err, {
+        404: "the call has ended: there is nothing to record",
+        409: "the recording could not start (already recording, or the snoop left the Stasis app)",
+        422: `a recording named ${name} already exists`,
+      });
+    }
+    this.recordings.set(req.leg, { name, snoopId });
+    return { status: "accepted", leg: req.leg, detail: `recording ${name}.${format}` };
+  }
+
+  async stopRecording(req: { leg: string }): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    const r = this.recordings.get(req.leg);
+    if (r) {
+      this.recordings.delete(req.leg);
+      let outcome: CommandOutcome = { status: "accepted", detail: `stopped ${r.name}` };
+      try {
+        await this.ctx.http.post(`/recordings/live/${enc(r.name)}/stop`, { signal });
+      } catch (err) {
+        outcome = failure(err, { 404: "the recording had already stopped" });
+      }
+      await this.hangup(r.snoopId);
+      return outcome;
+    }
+    const companion = this.ctx.companion;
+    if (companion?.connected && companion.isMixMonitored(req.leg)) {
+      return companion.stopRecording(req);
+    }
+    return {
+      status: "refused",
+      reason: "not-recording",
+      message: companion
+        ? "no recording Callsight knows of runs on this leg"
+        : "Callsight did not start a recording on this leg; a MixMonitor started in the dialplan can only be " +
+          "stopped through AMI (configure the AMI companion, pbx.companion)",
+    };
+  }
+
+  /**
+   * The dialplan enforces the recording policy from AstDB (dialplan/asterisk/callsight-recording.conf).
+   * ARI has no AstDB resource (POST /asterisk/variable sets global dialplan variables, which the
+   * dialplan does not read and Asterisk forgets on restart), so this goes through the AMI companion.
+   */
+  publishRecordingPolicy(policy: RecordingPolicyTable): Promise<CommandOutcome> {
+    if (this.ctx.companion) return this.ctx.companion.publishRecordingPolicy(policy);
+    return Promise.resolve({
+      status: "failed",
+      message:
+        "the recording policy cannot be written to AstDB through ARI (ARI has no AstDB resource); " +
+        "configure the AMI companion (pbx.companion) so Callsight can DBPut it. Until then only Callsight " +
+        "itself starts the recordings the policy requires.",
+    });
+  }
+
+  /** A channel was destroyed: the monitoring sessions and recordings it belonged to are over. */
+  channelDestroyed(id: string): void {
+    this.monitors.channelDestroyed(id);
+    for (const [leg, r] of this.recordings) {
+      if (r.snoopId === id || leg === id) this.recordings.delete(leg);
+    }
+  }
+
+  /**
+   * A resync: Callsight's own sessions outlive a lost WebSocket on the PBX side; those whose channels
+   * are no longer live (`live`: GET /channels) are over.
+   */
+  resynced(live: ReadonlySet<string>): void {
+    for (const [leg, r] of [...this.recordings]) if (!live.has(r.snoopId)) this.recordings.delete(leg);
+    this.monitors.resynced(live);
+  }
+
+  private async originateInto(
+    endpoint: string,
+    extension: string,
+    variables: Record<string, string>,
+    signal: AbortSignal,
+    what: string,
+  ): Promise<CommandOutcome> {
+    const channelId = `callsight-${extension}-${randomBytes(6).toString("hex")}`;
+    try {
+      await this.ctx.http.post("/channels", {
+        query: {
+          endpoint,
+          extension,
+          context: this.ctx.dialplanContext,
+          priority: 1,
+          channelId,
+          timeout: this.ctx.originateTimeoutSec,
+        },
+        body: { variables },
+        signal,
+      });
+    } catch (err) {
+      return failure(err, { 400: `${endpoint} could not be called`, 404: `${endpoint} does not exist` });
+    }
+    return { status: "accepted", leg: channelId, detail: `calling ${endpoint} to ${what}` };
+  }
+
+  /** Hangs one of the driver's own channels up (a snoop, the supervisor), quietly: gone already is fine. */
+  private async hangup(channelId: string): Promise<void> {
+    await this.ctx.http.delete(`/channels/${enc(channelId)}`, { timeoutMs: 3000 }).catch(() => undefined);
+  }
+}
