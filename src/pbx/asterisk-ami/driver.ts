@@ -1,6 +1,7 @@
 // The Asterisk AMI driver: a supervisor loop around AmiSession (connect, login, filters, full
-// resync, live events), reconnecting with capped exponential backoff and full jitter, plus the call
-// commands (ChanSpy, PickupChan, ParkedCall, Redirect, MixMonitor) as AMI actions.
+// resync, live events), reconnecting with capped exponential backoff and full jitter. The call commands
+// (ChanSpy, PickupChan, ParkedCall, Redirect, MixMonitor) as AMI actions: commands.ts; the Filter lists:
+// filters.ts; the resync's list actions: resync-read.ts; the recording policy in AstDB: policy-astdb.ts.
 
 import pino, { type Logger } from "pino";
 import type { PbxEvent } from "../../domain/events.js";
@@ -16,78 +17,19 @@ import type {
 import type { EndpointClassifier } from "../endpoints.js";
 import { EventListeners } from "../event-listeners.js";
 import { InputProblems } from "../input-problems.js";
-import { type PolicyStorage, RecordingPolicySync } from "../recording-policy-sync.js";
+import { RecordingPolicySync } from "../recording-policy-sync.js";
 import { AmiCommands } from "./commands.js";
+import { type AmiFilterSetting, filterList } from "./filters.js";
 import type { AmiFrame } from "./frame-parser.js";
-import { buildSnapshot, monitoringFromChannels, recordingsFromStatus, STATUS_VARIABLES } from "./resync.js";
-import { type AmiListResult, AmiSession } from "./session.js";
+import { astdbPolicyStorage } from "./policy-astdb.js";
+import { buildSnapshot, monitoringFromChannels, recordingsFromStatus } from "./resync.js";
+import { readResync } from "./resync-read.js";
+import { AmiSession } from "./session.js";
 import { AMI_FRAME_INTEREST, AmiTranslator } from "./translate.js";
 
 export { type BackoffOptions, backoffDelay } from "../connection-supervisor.js";
-
-/**
- * Positive (whitelist) filters: only what translate.ts reads reaches the session. Asterisk matches
- * each filter as a regular expression against the whole event text, so `Variable: MIXMONITOR_FILENAME`
- * keeps exactly the VarSet events that name a recording file and `Application: ChanSpy` keeps the
- * Newexten of a dialled ChanSpy (its options carry the listen/whisper/barge mode). `!Event: HangupRequest`
- * removes what `Event: Hangup` would otherwise let through. List items and responses are never filtered.
- *
- * Measured on the captured traces (test/fixtures/asterisk, 19 scenarios, 5,433 events, 2.53 MB;
- * test/ami/filters.test.ts proves every scenario still translates to the same normalized events):
- *   whitelist (this list)  -79.8 % events, -79.7 % bytes  (01 internal call: 83 -> 18 events, -80 % bytes)
- *   AMI_BLACKLIST_FILTERS  -73.9 % events, -73.9 % bytes  (loses only the recording file name)
- *   `!Event: VarSet` alone -60.6 % events, -61.7 % bytes
- */
-export const AMI_WHITELIST_FILTERS: readonly string[] = [
-  "Event: Newchannel",
-  "Event: Newstate",
-  "Event: NewCallerid",
-  "Event: DialBegin",
-  "Event: DialEnd",
-  "Event: BridgeEnter",
-  "Event: BridgeLeave",
-  "Event: Hold",
-  "Event: Unhold",
-  "Event: Hangup",
-  "Event: ParkedCall",
-  "Event: UnParkedCall",
-  "Event: Pickup",
-  "Event: BlindTransfer",
-  "Event: AttendedTransfer",
-  "Event: OriginateResponse",
-  "Event: ChanSpyStart",
-  "Event: ChanSpyStop",
-  "Event: MixMonitorStart",
-  "Event: MixMonitorStop",
-  "Event: DeviceStateChange",
-  "Event: PeerStatus",
-  "Event: PresenceStateChange",
-  "Variable: MIXMONITOR_FILENAME",
-  "Application: ChanSpy",
-  "!Event: HangupRequest",
-];
-
-/**
- * Negative (blacklist) filters: drop the noisiest events translate.ts ignores. Loses the recording
- * file name (VarSet MIXMONITOR_FILENAME) but keeps every event type nobody listed.
- */
-export const AMI_BLACKLIST_FILTERS: readonly string[] = [
-  "!Event: VarSet",
-  "!Event: Cdr",
-  "!Event: CEL",
-  "!Event: RTCPSent",
-  "!Event: RTCPReceived",
-  "!Event: NewConnectedLine",
-  "!Event: DialState",
-  "!Event: HangupRequest",
-  "!Event: SoftHangupRequest",
-  "!Event: BridgeCreate",
-  "!Event: BridgeDestroy",
-  "!Event: ExtensionStatus",
-  "!Event: PresenceStatus",
-  "!Event: DTMFBegin",
-  "!Event: DTMFEnd",
-];
+export { chanSpyOptions } from "./commands.js";
+export { AMI_BLACKLIST_FILTERS, AMI_WHITELIST_FILTERS } from "./filters.js";
 
 export interface AsteriskAmiDriverOptions {
   pbx: string;
@@ -97,7 +39,7 @@ export interface AsteriskAmiDriverOptions {
   secret: string;
   classifier?: EndpointClassifier;
   /** `whitelist` (default), `blacklist`, `none` or an explicit list of Filter expressions. */
-  filters?: "whitelist" | "blacklist" | "none" | readonly string[];
+  filters?: AmiFilterSetting;
   backoff?: BackoffOptions;
   actionTimeoutMs?: number;
   /** Each resync list action. Default 30 s. */
@@ -123,8 +65,6 @@ export interface AmiDriverCounters {
   /** Live events without a `Timestamp` (manager.conf `timestampevents = no`): their time is Callsight's. */
   untimedFrames: number;
 }
-
-export { chanSpyOptions } from "./commands.js";
 
 export class AsteriskAmiDriver implements PbxDriver {
   readonly pbx: string;
@@ -162,7 +102,11 @@ export class AsteriskAmiDriver implements PbxDriver {
     this.now = options.now ?? Date.now;
     this.translator = new AmiTranslator(options.pbx, options.classifier, this.now);
     this.log = options.logger ?? pino({ name: "callsight.ami", level: "info" });
-    this.policy = new RecordingPolicySync(this.astdbStorage(), { pbx: this.pbx, logger: this.log });
+    const storage = astdbPolicyStorage({
+      action: (action, headers) => this.command(action, headers),
+      trunkNames: () => this.options.classifier?.trunkNames() ?? [],
+    });
+    this.policy = new RecordingPolicySync(storage, { pbx: this.pbx, logger: this.log });
     this.commands = new AmiCommands({
       channelOf: this.channelOf,
       action: (action, headers) => this.command(action, headers),
@@ -235,47 +179,6 @@ export class AsteriskAmiDriver implements PbxDriver {
     return this.policy.publish(policy, this.supervisor.connected);
   }
 
-  /** How the policy is kept in AstDB: a family per kind, the extension as the key. */
-  private astdbStorage(): PolicyStorage {
-    const split = (key: string) => {
-      const at = key.lastIndexOf("/");
-      return { Family: key.slice(0, at), Key: key.slice(at + 1) };
-    };
-    const beep = (seconds: number | undefined) => (seconds ? `B(${seconds})` : "");
-    return {
-      name: "AstDB",
-      keysOf: (policy) => ({
-        keys: [
-          ...Object.entries(policy.extensions).map(([ext, value]) => ({
-            key: `callsight/recording/${ext}`,
-            value,
-          })),
-          { key: "callsight/config/recording_options", value: beep(policy.beepSeconds) },
-          // The dialplan tells an outside caller by its endpoint: a call entering from a trunk is
-          // external wherever it goes next (IVR, transfer, a Goto into the internal context).
-          ...(this.options.classifier?.trunkNames() ?? []).map((trunk) => ({
-            key: `callsight/trunk/${trunk}`,
-            value: "1",
-          })),
-          // An empty value is a real override ("no beep for this department"); a missing key falls back
-          // to the global one.
-          ...Object.entries(policy.beepByExtension ?? {}).map(([ext, seconds]) => ({
-            key: `callsight/recording_options/${ext}`,
-            value: beep(seconds),
-          })),
-        ],
-        problems: [],
-      }),
-      put: (key, value) => this.command("DBPut", { ...split(key), Val: value }),
-      remove: async (key) => {
-        const outcome = await this.command("DBDel", split(key));
-        return outcome.status === "failed" && /not found/i.test(outcome.message)
-          ? { status: "accepted" }
-          : outcome;
-      },
-    };
-  }
-
   /** The channel name the driver knows for a leg (for logs and tests). */
   channelName(leg: string): string | undefined {
     return this.channelOf.get(leg);
@@ -325,7 +228,7 @@ export class AsteriskAmiDriver implements PbxDriver {
         port: o.port,
         username: o.username,
         secret: o.secret,
-        filters: this.filterList(),
+        filters: filterList(o.filters),
         interest: AMI_FRAME_INTEREST,
         ...(o.actionTimeoutMs !== undefined ? { actionTimeoutMs: o.actionTimeoutMs } : {}),
         ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
@@ -370,15 +273,11 @@ export class AsteriskAmiDriver implements PbxDriver {
       this.translator.reset();
       this.channelOf.clear();
       const at = this.now();
-      const timeoutMs = o.resyncTimeoutMs ?? 30_000;
-      const [channels, devices, presence, parked, status] = await Promise.all([
-        session.list("CoreShowChannels", {}, { timeoutMs }),
-        this.optionalList(session, "DeviceStateList", timeoutMs),
-        this.optionalList(session, "PresenceStateList", timeoutMs),
-        this.optionalList(session, "ParkedCalls", timeoutMs),
-        // The recordings running: MixMonitors that began (or ended) while the link was down included.
-        this.optionalList(session, "Status", timeoutMs, { Variables: STATUS_VARIABLES }),
-      ]);
+      const { channels, devices, presence, parked, status } = await readResync(session, {
+        pbx: this.pbx,
+        timeoutMs: o.resyncTimeoutMs ?? 30_000,
+        log: this.log,
+      });
       const snapshot = buildSnapshot({
         pbx: this.pbx,
         at,
@@ -421,30 +320,6 @@ export class AsteriskAmiDriver implements PbxDriver {
     if (this.supervisor.running) this.log.warn({ pbx: this.pbx, err: reason.message }, "AMI connection lost");
     this.deliver([{ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
     return true;
-  }
-
-  private async optionalList(
-    session: AmiSession,
-    action: string,
-    timeoutMs: number,
-    headers: Record<string, string> = {},
-  ): Promise<AmiListResult | undefined> {
-    try {
-      return await session.list(action, headers, { timeoutMs });
-    } catch (err) {
-      if (session.closed) throw err;
-      // Old Asterisk without res_manager_devicestate / presencestate: resync without that part.
-      this.log.warn({ pbx: this.pbx, action, err: (err as Error).message }, "AMI resync list failed");
-      return undefined;
-    }
-  }
-
-  private filterList(): readonly string[] {
-    const f = this.options.filters ?? "whitelist";
-    if (f === "whitelist") return AMI_WHITELIST_FILTERS;
-    if (f === "blacklist") return AMI_BLACKLIST_FILTERS;
-    if (f === "none") return [];
-    return f;
   }
 
   private ingest(frames: AmiFrame[]): void {

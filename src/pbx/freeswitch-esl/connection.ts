@@ -1,14 +1,13 @@
 // One inbound ESL client connection over a raw TCP socket (Callsight's own; modesl is only the
 // benchmark baseline, see bench/esl-ingest.ts). It waits for `auth/request`, authenticates (a refused
 // password is an EslAuthError, never retried in a tight loop by the driver), subscribes with
-// `event json …`, sends `api` commands (FreeSWITCH answers commands strictly in order, so replies are
-// matched first in, first out) and `bgapi` commands with a Job-UUID of its own that the BACKGROUND_JOB
-// event is matched to. When the socket goes away every pending command and job fails at once; nothing
-// is ever queued for a later connection (an eavesdrop asked for before a drop must never start minutes
-// later). Keep-alive: the HEARTBEAT events FreeSWITCH sends count as traffic; after `pingIntervalMs`
-// of silence an `api status` must be answered within `pongTimeoutMs` or the socket is closed.
+// `event json …`, sends `api` commands and `bgapi` commands, and routes what comes back: events to the
+// handlers, replies and background job results to whoever waits for them (pending-commands.ts). When the
+// socket goes away every pending command and job fails at once; nothing is ever queued for a later
+// connection (an eavesdrop asked for before a drop must never start minutes later). Keep-alive: the
+// HEARTBEAT events FreeSWITCH sends count as traffic; after `pingIntervalMs` of silence an `api status`
+// must be answered within `pongTimeoutMs` or the socket is closed.
 
-import { randomUUID } from "node:crypto";
 import net from "node:net";
 import type { Logger } from "pino";
 import { endSocket } from "../socket-end.js";
@@ -21,6 +20,15 @@ import {
   hdr,
   peekEventName,
 } from "./frame-parser.js";
+import {
+  BackgroundJobs,
+  type BgapiHandle,
+  ESL_CONNECTION_LOST,
+  EslCommandError,
+  ReplyQueue,
+} from "./pending-commands.js";
+
+export { type BgapiHandle, ESL_CONNECTION_LOST, EslCommandError } from "./pending-commands.js";
 
 export interface EslConnectionOptions extends EslParserLimits {
   host: string;
@@ -59,8 +67,6 @@ export interface EslConnectionHandlers {
   closed?(reason: Error): void;
 }
 
-export const ESL_CONNECTION_LOST = "ESL connection lost";
-
 /** FreeSWITCH refused the password (`-ERR invalid`) or the client address (`text/rude-rejection`). */
 export class EslAuthError extends Error {
   constructor(message: string) {
@@ -69,47 +75,12 @@ export class EslAuthError extends Error {
   }
 }
 
-/** A command FreeSWITCH answered with `-ERR …`. */
-export class EslCommandError extends Error {
-  constructor(
-    readonly command: string,
-    readonly reply: string,
-  ) {
-    super(reply.startsWith("-ERR") ? reply.slice(4).trim() || reply : reply);
-    this.name = "EslCommandError";
-  }
-}
-
-export interface BgapiHandle {
-  jobUuid: string;
-  /** FreeSWITCH took the job (`+OK Job-UUID: …`). */
-  accepted: Promise<string>;
-  /** The job's result (the BACKGROUND_JOB body, e.g. `+OK <uuid>` or `-ERR NO_ANSWER`). */
-  result: Promise<string>;
-}
-
-interface PendingReply {
-  command: string;
-  expired: boolean;
-  onReply?: () => void;
-  timer?: NodeJS.Timeout;
-  resolve(frame: EslFrame, body: string): void;
-  reject(error: Error): void;
-}
-
-interface PendingJob {
-  command: string;
-  timer: NodeJS.Timeout;
-  resolve(body: string): void;
-  reject(error: Error): void;
-}
-
 export class EslConnection {
   private socket?: net.Socket;
   private readonly parser: EslFrameParser;
   /** Commands awaiting their `command/reply` or `api/response`, in the order they were sent. */
-  private readonly replies: PendingReply[] = [];
-  private readonly jobs = new Map<string, PendingJob>();
+  private readonly replies = new ReplyQueue();
+  private readonly jobs: BackgroundJobs;
   private batch: EslEvent[] = [];
   private authWaiter?: () => void;
   private rejection?: string;
@@ -129,6 +100,7 @@ export class EslConnection {
       },
       options,
     );
+    this.jobs = new BackgroundJobs(options.jobTimeoutMs ?? 90_000);
   }
 
   /** Connects, authenticates and subscribes. Rejects with EslAuthError when the password is refused. */
@@ -146,7 +118,7 @@ export class EslConnection {
   }
 
   get pendingCount(): number {
-    return this.replies.filter((r) => !r.expired).length + this.jobs.size;
+    return this.replies.count + this.jobs.size;
   }
 
   /**
@@ -162,44 +134,12 @@ export class EslConnection {
 
   /** Runs `bgapi <command>` with a Job-UUID of our own; the result comes with BACKGROUND_JOB. */
   bgapi(command: string, options: { timeoutMs?: number; jobTimeoutMs?: number } = {}): BgapiHandle {
-    const jobUuid = randomUUID();
-    let resolveJob: (body: string) => void = () => undefined;
-    let rejectJob: (err: Error) => void = () => undefined;
-    const result = new Promise<string>((resolve, reject) => {
-      resolveJob = resolve;
-      rejectJob = reject;
-    });
-    // Nobody may be listening for the result: it must not become an unhandled rejection.
-    result.catch(() => undefined);
-    if (this.isClosed || !this.socket) {
-      const lost = Promise.reject(new Error(ESL_CONNECTION_LOST));
-      lost.catch(() => undefined);
-      rejectJob(new Error(ESL_CONNECTION_LOST));
-      return { jobUuid, accepted: lost, result };
-    }
-    const limit = options.jobTimeoutMs ?? this.options.jobTimeoutMs ?? 90_000;
-    const timer = setTimeout(() => {
-      if (!this.jobs.delete(jobUuid)) return;
-      rejectJob(new Error(`ESL job ${firstWord(command)} gave no result within ${limit} ms`));
-    }, limit);
-    timer.unref();
-    this.jobs.set(jobUuid, { command, timer, resolve: resolveJob, reject: rejectJob });
-    const accepted = this.send(`bgapi ${command}`, { "Job-UUID": jobUuid }, options.timeoutMs).then(
-      ({ frame }) => {
-        const reply = frame.headers["Reply-Text"] ?? "";
-        if (!reply.startsWith("+OK")) {
-          this.settleJob(jobUuid)?.reject(new EslCommandError(command, reply));
-          throw new EslCommandError(command, reply);
-        }
-        return reply;
-      },
-      (err: Error) => {
-        this.settleJob(jobUuid)?.reject(err);
-        throw err;
-      },
+    if (this.isClosed || !this.socket) return BackgroundJobs.lost();
+    return this.jobs.start(
+      command,
+      (jobUuid) => this.send(`bgapi ${command}`, { "Job-UUID": jobUuid }, options.timeoutMs),
+      options.jobTimeoutMs,
     );
-    accepted.catch(() => undefined);
-    return { jobUuid, accepted, result };
   }
 
   /** A command that answers with `command/reply` (`event`, `filter`, `nixevent`…). Rejects on `-ERR`. */
@@ -334,30 +274,9 @@ export class EslConnection {
       );
     }
     const limit = timeoutMs ?? this.options.commandTimeoutMs ?? 10_000;
-    return new Promise((resolve, reject) => {
-      const pending: PendingReply = {
-        command,
-        expired: false,
-        resolve: (frame, body) => resolve({ frame, body }),
-        reject,
-      };
-      if (onReply) pending.onReply = onReply;
-      pending.timer = setTimeout(() => {
-        // Stays in the queue (FreeSWITCH will still answer it, in order) but nobody waits any more.
-        pending.expired = true;
-        reject(new Error(`ESL ${firstWord(command)} gave no reply within ${limit} ms`));
-      }, limit);
-      this.replies.push(pending);
-      this.socket?.write(`${text}\n\n`);
-    });
-  }
-
-  private settleJob(jobUuid: string): PendingJob | undefined {
-    const job = this.jobs.get(jobUuid);
-    if (!job) return undefined;
-    clearTimeout(job.timer);
-    this.jobs.delete(jobUuid);
-    return job;
+    const reply = this.replies.expect(command, limit, onReply);
+    this.socket?.write(`${text}\n\n`);
+    return reply;
   }
 
   private onData(chunk: Buffer): void {
@@ -412,13 +331,12 @@ export class EslConnection {
   }
 
   private onReply(frame: EslFrame): void {
-    const pending = this.replies.shift();
+    const pending = this.replies.next();
     const body = frame.body ? frame.body.toString("utf8") : "";
     if (!pending) {
       this.handlers.malformed?.("a reply nobody asked for", JSON.stringify(frame.headers));
       return;
     }
-    if (pending.timer) clearTimeout(pending.timer);
     if (pending.expired) return;
     if (pending.onReply) {
       this.flushBatch();
@@ -453,8 +371,7 @@ export class EslConnection {
     const event = decoded.event;
     if (event["Event-Name"] === "BACKGROUND_JOB") {
       const id = hdr(event, "Job-UUID");
-      const job = id ? this.settleJob(id) : undefined;
-      job?.resolve(hdr(event, "_body") ?? "");
+      if (id) this.jobs.finished(id, hdr(event, "_body") ?? "");
       return;
     }
     this.batch.push(event);
@@ -466,24 +383,12 @@ export class EslConnection {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.parser.reset();
     const lost = new Error(ESL_CONNECTION_LOST);
-    for (const p of this.replies.splice(0)) {
-      if (p.timer) clearTimeout(p.timer);
-      if (!p.expired) p.reject(lost);
-    }
-    for (const [id, job] of [...this.jobs]) {
-      clearTimeout(job.timer);
-      this.jobs.delete(id);
-      job.reject(lost);
-    }
+    this.replies.failAll(lost);
+    this.jobs.failAll(lost);
     try {
       this.handlers.closed?.(reason);
     } catch (err) {
       this.options.logger?.error({ err }, "ESL close handler failed");
     }
   }
-}
-
-function firstWord(command: string): string {
-  const space = command.indexOf(" ");
-  return space < 0 ? command : command.slice(0, space);
 }

@@ -1,7 +1,40 @@
-// The ESL events and applications Callsight reads, how a connection skips the rest unparsed, and when
-// an event happened.
+// The ESL events and applications Callsight reads: the `event json` subscription, how a connection skips
+// the rest unparsed, and when an event happened.
 
 import { type EslEvent, hdr } from "./frame-parser.js";
+import { DND_SUBCLASS } from "./presence.js";
+
+/**
+ * The `event json` subscription. Not `ALL`: on the captured traces `ALL` is 1,017 events for 14
+ * calls, and CHANNEL_STATE, CODEC, CALL_UPDATE, API, RE_SCHEDULE, PLAYBACK_*, MEDIA_BUG_* and
+ * CHANNEL_HANGUP_COMPLETE/DESTROY (the two largest events, every channel variable) carry nothing the
+ * translation reads. Each entry is here because translate.ts reads it:
+ */
+export const ESL_EVENTS: readonly string[] = [
+  "CHANNEL_CREATE", //       a leg appears: endpoint, direction, caller id, the call it belongs to
+  "CHANNEL_PROGRESS", //     a leg FreeSWITCH created towards a phone rings…
+  "CHANNEL_PROGRESS_MEDIA", // …or rings with early media
+  "CHANNEL_ANSWER", //       answered
+  "CHANNEL_BRIDGE", //       two legs talk (once per bridge, names both legs); merges their calls
+  "CHANNEL_UNBRIDGE", //     they stop; also carries Caller-Transfer-Source after uuid_transfer
+  "CHANNEL_CALLSTATE", //    RINGING/EARLY/ACTIVE/HELD/UNHELD as a fallback for the events above
+  "CHANNEL_HOLD", //         uuid_hold / a phone's hold
+  "CHANNEL_UNHOLD",
+  "CHANNEL_HANGUP", //       the leg is gone, with its cause (PICKED_OFF ends an intercepted leg)
+  "CHANNEL_EXECUTE", //      eavesdrop/three_way (monitoring + mode), intercept, valet_park (retriever)
+  "CHANNEL_EXECUTE_COMPLETE", // eavesdrop ended while the spy leg stays up
+  "RECORD_START", //         uuid_record / record_session started, with Record-File-Path
+  "RECORD_STOP",
+  "PRESENCE_IN", //          presence a phone published (rpid/status -> away, dnd, available)
+  "HEARTBEAT", //            keep-alive: FreeSWITCH sends one every 20 s
+  "BACKGROUND_JOB", //       bgapi results (originate for monitor/pickup/parked pickup)
+  "CUSTOM",
+  "sofia::register", //      device reachability
+  "sofia::unregister",
+  "sofia::expire",
+  "valet_parking::info", //  parked (hold), retrieved (bridge), gave up (exit)
+  DND_SUBCLASS, //           DND on / off from the dialplan's feature codes (*78 / *79, callsight.xml)
+];
 
 /** Events Callsight reads nothing from. They are expected and not counted as unknown. */
 export const IGNORED_EVENTS: ReadonlySet<string> = new Set([
