@@ -12,6 +12,8 @@ type PausePoint = "ringing" | "answered" | "parked";
 
 interface Simulator {
   stop(): Promise<void>;
+  /** The channels the simulated PBX has now (AMI: `uniqueid`, ESL: `uuid`). */
+  liveChannels(): ({ uniqueid: string } | { uuid: string })[];
   startCall(
     scenario: string,
     options: { pauseAt: PausePoint; timeScale: number; extMap: Record<string, string> },
@@ -78,5 +80,22 @@ export async function pausedCall<S extends Simulator>(
 ): Promise<ReturnType<S["startCall"]>> {
   const call = h.sim.startCall(scenario, { pauseAt, timeScale: 0.02, extMap }) as ReturnType<S["startCall"]>;
   await waitFor(() => call.paused, `${scenario} paused at ${pauseAt}`);
+  // The simulator has sent everything up to the pause; a connected driver may not have delivered it yet.
+  // Wait until the model holds the PBX's channels (those that are legs: not Local plumbing) in the state
+  // the pause point means, so that a test reading the model right away reads the paused call.
+  if (h.driver.status().connected) {
+    await waitFor(() => {
+      const legs = new Map(h.model.activeCalls().flatMap((c) => c.legs.map((l) => [l.leg, c] as const)));
+      const ids = h.sim
+        .liveChannels()
+        .filter((c) => !("name" in c) || !String(c.name).startsWith("Local/"))
+        .map((c) => ("uniqueid" in c ? c.uniqueid : c.uuid));
+      if (!ids.every((id) => legs.has(id))) return false;
+      const calls = [...new Set(legs.values())];
+      if (pauseAt === "answered") return calls.some((c) => c.state === "up" || c.answered);
+      if (pauseAt === "parked") return calls.some((c) => c.parked !== undefined);
+      return calls.some((c) => c.legs.some((l) => l.state === "ringing"));
+    }, `the model holding ${scenario} paused at ${pauseAt}`);
+  }
   return call;
 }
