@@ -25,6 +25,8 @@ export interface AuditQuery {
   since?: number;
   until?: number;
   limit?: number;
+  /** Newest first (then `limit` counts from the newest matching entry); default oldest first. */
+  newestFirst?: boolean;
 }
 
 export class AuditLog {
@@ -46,21 +48,24 @@ export class AuditLog {
     return { id, at: Number(id.split("-")[0]), ...entry };
   }
 
-  /** Oldest first. Filters apply while reading, so `limit` counts matching entries. */
+  /** Oldest first (or newest first). Filters apply while reading, so `limit` counts matching entries. */
   async query(q: AuditQuery = {}): Promise<AuditEntry[]> {
     const limit = Math.min(q.limit ?? 1000, 10_000);
     const out: AuditEntry[] = [];
     let start = q.since !== undefined ? String(q.since) : "-";
-    const end = q.until !== undefined ? String(q.until) : "+";
+    let end = q.until !== undefined ? String(q.until) : "+";
     for (;;) {
-      const batch = await this.redis.xrange(this.key, start, end, "COUNT", 500);
+      const batch = q.newestFirst
+        ? await this.redis.xrevrange(this.key, end, start, "COUNT", 500)
+        : await this.redis.xrange(this.key, start, end, "COUNT", 500);
       for (const [id, fields] of batch) {
         const entry = decode(id, fields);
         if (matches(entry, q)) out.push(entry);
         if (out.length >= limit) return out;
       }
       if (batch.length < 500) return out;
-      start = `(${batch[batch.length - 1]![0]}`;
+      if (q.newestFirst) end = `(${batch[batch.length - 1]![0]}`;
+      else start = `(${batch[batch.length - 1]![0]}`;
     }
   }
 }

@@ -5,6 +5,7 @@ import { ConfigError, type DirectoryDocument } from "../../config/load.js";
 import type { Callsight } from "../../runtime/callsight.js";
 import type { AuditLog } from "../../stores/audit-log.js";
 import { DirectoryConflictError } from "../../stores/directory-store.js";
+import { type PbxConnections, pbxConnections } from "./pbx-status.js";
 
 type UserEntry = DirectoryDocument["users"][number];
 type DepartmentEntry = DirectoryDocument["departments"][number];
@@ -21,6 +22,11 @@ export class AdminService {
 
   document(): { version: number; document: DirectoryDocument } {
     return { version: this.callsight.directoryVersion, document: this.callsight.document };
+  }
+
+  /** Each PBX connection's state (pbx-status.ts). */
+  pbx(): PbxConnections {
+    return pbxConnections(this.callsight);
   }
 
   user(id: string): UserEntry | undefined {

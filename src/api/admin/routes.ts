@@ -44,6 +44,8 @@ export function adminRoutes(
 
     // `defaults`: the settings a user gets where their entry leaves a switch out.
     scope.get("/v1/admin/directory", async () => ({ ...admin.document(), defaults: defaultSettings() }));
+    // Each PBX connection: connected, since when, last error, reconnects, malformed frames, last resync.
+    scope.get("/v1/admin/pbx", async () => admin.pbx());
     scope.get("/v1/admin/users", async () => ({ users: admin.document().document.users }));
     scope.get<{ Params: { id: string } }>("/v1/admin/users/:id", async (request, reply) => {
       const user = admin.user(request.params.id);
