@@ -7,14 +7,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pino from "pino";
+import type { CliIo } from "../src/cli/io.js";
+import { EXIT } from "../src/cli/serve-command.js";
 import { parseConfig } from "../src/config/load.js";
 import type { Presence } from "../src/domain/presence.js";
 import { allKeys, DEFAULT_PREFIX } from "../src/redis-keys.js";
 import { type LocalRedis, startLocalRedis } from "../src/runtime/local-redis.js";
 import { connectRedis, type RunningServer, startServer } from "../src/runtime/start.js";
 import { AmiSimulator, PLAIN_CALL_SCENARIOS } from "./ami-simulator.js";
-import type { CliIo } from "../src/cli/io.js";
-import { EXIT } from "../src/cli/serve-command.js";
 
 const DEMO_USERS = ["admin", "1001", "1004"];
 
