@@ -1,29 +1,53 @@
 // 12-factor overrides: connection settings of a PBX can come from the environment instead of
 // the file, e.g. `CALLSIGHT_PBX_MAIN_SECRET` for the pbx with id `main` (id upper-cased, `-` -> `_`).
-// Empty variables count as unset. An ARI pbx also takes `_APP` and its AMI companion's
-// `_COMPANION_PORT`, `_COMPANION_USERNAME` and `_COMPANION_SECRET`.
+// Empty variables count as unset. Drivers add their own keys (their descriptor's `config.env`): an ARI
+// pbx also takes `_APP` and its AMI companion's `_COMPANION_PORT`, `_COMPANION_USERNAME` and
+// `_COMPANION_SECRET`.
 
-export const ENV_FIELDS = ["host", "port", "username", "secret", "app"] as const;
-export type EnvField = (typeof ENV_FIELDS)[number];
+import { PBX_DRIVERS } from "../pbx/drivers.js";
 
-export const COMPANION_ENV_FIELDS = ["port", "username", "secret"] as const;
-export type CompanionEnvField = (typeof COMPANION_ENV_FIELDS)[number];
+/** The keys every pbx entry takes from the environment, whatever its driver. */
+const COMMON_ENV_FIELDS = ["host", "port", "username", "secret"] as const;
 
-const ENV_VAR = /^CALLSIGHT_PBX_(.+)_(HOST|PORT|USERNAME|SECRET|APP)$/;
-const COMPANION_ENV_VAR = /^CALLSIGHT_PBX_(.+)_COMPANION_(PORT|USERNAME|SECRET)$/;
+/** Top-level keys: the common ones and the drivers' own. */
+export const ENV_FIELDS: readonly string[] = [
+  ...new Set([...COMMON_ENV_FIELDS, ...PBX_DRIVERS.flatMap((d) => d.config?.env?.fields ?? [])]),
+];
+
+/** Mappings inside an entry (ARI's `companion`) and their keys, from the drivers. */
+export const ENV_GROUPS: ReadonlyMap<string, readonly string[]> = (() => {
+  const groups = new Map<string, Set<string>>();
+  for (const d of PBX_DRIVERS) {
+    for (const [group, fields] of Object.entries(d.config?.env?.groups ?? {})) {
+      const known = groups.get(group) ?? new Set<string>();
+      for (const field of fields) known.add(field);
+      groups.set(group, known);
+    }
+  }
+  return new Map([...groups].map(([group, fields]) => [group, [...fields]]));
+})();
+
+function alternatives(fields: Iterable<string>): string {
+  return [...fields].map((f) => f.toUpperCase()).join("|");
+}
+
+const ENV_VAR = new RegExp(`^CALLSIGHT_PBX_(.+)_(${alternatives(ENV_FIELDS)})$`);
+const GROUP_ENV_VARS = [...ENV_GROUPS].map(([group, fields]) => ({
+  group,
+  pattern: new RegExp(`^CALLSIGHT_PBX_(.+)_${group.toUpperCase()}_(${alternatives(fields)})$`),
+}));
 
 function envId(pbxId: string): string {
   return pbxId.toUpperCase().replaceAll("-", "_");
 }
 
-/** The environment variable that overrides `field` of the pbx `pbxId`. */
-export function envVarName(pbxId: string, field: EnvField): string {
-  return `CALLSIGHT_PBX_${envId(pbxId)}_${field.toUpperCase()}`;
-}
-
-/** The environment variable that overrides `field` of the AMI companion of the pbx `pbxId`. */
-export function companionEnvVarName(pbxId: string, field: CompanionEnvField): string {
-  return `CALLSIGHT_PBX_${envId(pbxId)}_COMPANION_${field.toUpperCase()}`;
+/**
+ * The environment variable that overrides `field` of the pbx `pbxId`, or of the mapping `group` in it
+ * (`("ast", "secret", "companion")` -> `CALLSIGHT_PBX_AST_COMPANION_SECRET`).
+ */
+export function envVarName(pbxId: string, field: string, group?: string): string {
+  const middle = group !== undefined ? `${group.toUpperCase()}_` : "";
+  return `CALLSIGHT_PBX_${envId(pbxId)}_${middle}${field.toUpperCase()}`;
 }
 
 function portOf(value: string): number {
@@ -58,6 +82,13 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
+interface EnvMatch {
+  /** The pbx id as written in the variable (`MAIN`). */
+  id: string;
+  field: string;
+  group?: string;
+}
+
 /**
  * Applies the overrides to the parsed (not yet validated) file in place and returns the
  * problems found, each naming the variable.
@@ -73,30 +104,45 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): string[
   for (const name of Object.keys(env).sort()) {
     const value = env[name];
     if (value === undefined || value === "") continue;
-    const plain = ENV_VAR.exec(name);
-    const companion = COMPANION_ENV_VAR.exec(name);
+    const plainMatch = ENV_VAR.exec(name);
+    const plain: EnvMatch | undefined = plainMatch
+      ? { id: plainMatch[1]!, field: plainMatch[2]!.toLowerCase() }
+      : undefined;
+    const grouped = groupMatch(name, byEnvId);
     // `…_MAIN_COMPANION_SECRET` is the companion of pbx `main`, unless a pbx is really called `main-companion`.
-    if (companion && !(plain && byEnvId.has(plain[1]!)) && byEnvId.has(companion[1]!)) {
-      const entry = byEnvId.get(companion[1]!)!;
-      const field = companion[2]!.toLowerCase() as CompanionEnvField;
-      const target = isRecord(entry.companion) ? entry.companion : {};
-      // A bad port is reported alone, not as a companion that lacks everything else too.
-      if (setField(target, field, value, name, problems)) entry.companion = target;
+    if (grouped && !(plain && byEnvId.has(plain.id)) && byEnvId.has(grouped.id)) {
+      const entry = byEnvId.get(grouped.id)!;
+      const group = grouped.group!;
+      const target = isRecord(entry[group]) ? (entry[group] as Record<string, unknown>) : {};
+      // A bad port is reported alone, not as a mapping that lacks everything else too.
+      if (setField(target, grouped.field, value, name, problems)) entry[group] = target;
       continue;
     }
-    const match = plain && !(companion && !byEnvId.has(plain[1]!)) ? plain : companion;
+    const match = plain && !(grouped && !byEnvId.has(plain.id)) ? plain : grouped;
     if (!match) continue;
-    const target = byEnvId.get(match[1]!);
+    const target = byEnvId.get(match.id);
     if (!target) {
       const ids = entries.map((e) => e.id).filter((id) => typeof id === "string");
       problems.push(
-        `${name}: there is no pbx "${match[1]!.toLowerCase().replaceAll("_", "-")}" in the file` +
+        `${name}: there is no pbx "${match.id.toLowerCase().replaceAll("_", "-")}" in the file` +
           ` (pbx ids: ${ids.length > 0 ? ids.join(", ") : "none"})`,
       );
       continue;
     }
-    const field = match[2]!.toLowerCase() as EnvField;
-    setField(target, field, value, name, problems);
+    setField(target, match.field, value, name, problems);
   }
   return problems;
+}
+
+/** The variable as a field of a mapping inside a pbx entry: preferably of a pbx the file has. */
+function groupMatch(name: string, byEnvId: ReadonlyMap<string, unknown>): EnvMatch | undefined {
+  let first: EnvMatch | undefined;
+  for (const { group, pattern } of GROUP_ENV_VARS) {
+    const m = pattern.exec(name);
+    if (!m) continue;
+    const match = { id: m[1]!, field: m[2]!.toLowerCase(), group };
+    if (byEnvId.has(match.id)) return match;
+    first ??= match;
+  }
+  return first;
 }

@@ -16,14 +16,15 @@ import {
   type User,
   type UserSettings,
 } from "../domain/directory.js";
+import type { PbxEntry } from "../pbx/driver-descriptor.js";
+import { type DriverSettings, driverDescriptor } from "../pbx/drivers.js";
 import { DEFAULT_EXTENSION_PATTERN, type EndpointRules } from "../pbx/endpoints.js";
 import { applyEnvOverrides } from "./env.js";
 import { at, formatIssue } from "./problems.js";
 import {
   type ConfigFile,
   DEFAULT_AUTH,
-  DEFAULT_PORTS,
-  DEFAULT_RECORDING_DIRECTORIES,
+  DEFAULT_HISTORY_RETENTION_DAYS,
   DEFAULT_RECORDING_STORE,
   DEFAULT_RETENTION_DAYS,
   type Driver,
@@ -32,23 +33,11 @@ import {
 } from "./schema.js";
 import { crossCheck } from "./validate.js";
 
-export interface PbxConnectionConfig {
-  id: string;
-  driver: Driver;
-  host: string;
-  port: number;
-  username?: string;
-  secret?: string;
-  trunks: string[];
-  extensionPattern?: string;
-  ivr?: { context: string; exten: string };
-  /** driver ari: the Stasis application name (default `callsight`). */
-  app?: string;
-  /** driver ari: the optional AMI companion link on the same host (port default 5038). */
-  companion?: { port: number; username: string; secret: string };
-  /** driver esl: the directory domain for `user/<ext>@<domain>` dial strings (default: FreeSWITCH's default domain). */
-  domain?: string;
-}
+/**
+ * A `pbx` entry with its defaults: the keys every entry has, and its driver's own settings (ARI's `app` and
+ * `companion`, ESL's `domain`: see each driver's `descriptor.ts`), present only on that driver's entries.
+ */
+export type PbxConnectionConfig = PbxEntry<Driver> & Partial<DriverSettings>;
 
 /**
  * The directory part of the file (departments, users and their switches) in the file's own form.
@@ -75,6 +64,10 @@ export interface CallsightConfig {
     beepSeconds: number;
     /** Per-department retention and beep, overriding the global values for that department's users. */
     departments: Record<string, { retentionDays?: number; beepSeconds?: number }>;
+  };
+  history: {
+    /** Ended calls are kept this many days (default 90). */
+    retentionDays: number;
   };
   auth: {
     /** Failed authentications an address may make per window before it gets 429 (default 20). */
@@ -196,26 +189,21 @@ function settingsOf(user: ConfigFile["users"][number]): UserSettings {
 }
 
 function build(file: string, data: ConfigFile): CallsightConfig {
-  const pbx: PbxConnectionConfig[] = data.pbx.map((p) => ({
-    id: p.id,
-    driver: p.driver,
-    host: p.host,
-    port: p.port ?? DEFAULT_PORTS[p.driver],
-    ...(p.username !== undefined && { username: p.username }),
-    ...(p.secret !== undefined && { secret: p.secret }),
-    trunks: p.trunks,
-    ...(p.extensionPattern !== undefined && { extensionPattern: p.extensionPattern }),
-    ...(p.ivr !== undefined && { ivr: { context: p.ivr.context, exten: p.ivr.exten } }),
-    ...(p.driver === "ari" && { app: p.app ?? "callsight" }),
-    ...(p.domain !== undefined && { domain: p.domain }),
-    ...(p.companion !== undefined && {
-      companion: {
-        port: p.companion.port ?? DEFAULT_PORTS.ami,
-        username: p.companion.username ?? "",
-        secret: p.companion.secret ?? "",
-      },
-    }),
-  }));
+  const pbx: PbxConnectionConfig[] = data.pbx.map((p) => {
+    const driver = descriptorOf(p.driver);
+    return {
+      id: p.id,
+      driver: p.driver,
+      host: p.host,
+      port: p.port ?? driver.defaultPort,
+      ...(p.username !== undefined && { username: p.username }),
+      ...(p.secret !== undefined && { secret: p.secret }),
+      trunks: p.trunks,
+      ...(p.extensionPattern !== undefined && { extensionPattern: p.extensionPattern }),
+      ...(p.ivr !== undefined && { ivr: { context: p.ivr.context, exten: p.ivr.exten } }),
+      ...driver.config?.settings(p),
+    };
+  });
   const document: DirectoryDocument = {
     monitoringRoles: data.monitoringRoles,
     departments: data.departments,
@@ -227,12 +215,13 @@ function build(file: string, data: ConfigFile): CallsightConfig {
     directory: buildDirectory(document, pbx[0]!.id),
     document,
     recording: {
-      directory: data.recording?.directory ?? DEFAULT_RECORDING_DIRECTORIES[pbx[0]!.driver],
+      directory: data.recording?.directory ?? descriptorOf(pbx[0]!.driver).defaultRecordingDirectory,
       store: data.recording?.store ?? DEFAULT_RECORDING_STORE,
       retentionDays: data.recording?.retentionDays ?? DEFAULT_RETENTION_DAYS,
       beepSeconds: data.recording?.beepSeconds ?? 0,
       departments: data.recording?.departments ?? {},
     },
+    history: { retentionDays: data.history?.retentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS },
     auth: {
       failureLimit: data.auth?.failureLimit ?? DEFAULT_AUTH.failureLimit,
       failureWindowSeconds: data.auth?.failureWindowSeconds ?? DEFAULT_AUTH.failureWindowSeconds,
@@ -242,6 +231,13 @@ function build(file: string, data: ConfigFile): CallsightConfig {
       ? { allowedOrigins: data.http.allowedOrigins.map((o) => new URL(o).origin) }
       : {},
   };
+}
+
+/** The schema only lets the registry's ids through. */
+function descriptorOf(id: Driver) {
+  const driver = driverDescriptor(id);
+  if (!driver) throw new Error(`no descriptor for PBX driver "${id}"`);
+  return driver;
 }
 
 function buildDirectory(doc: DirectoryDocument, onlyPbx: string): Directory {

@@ -4,20 +4,11 @@
 
 import { z } from "zod";
 import { OPERATIONS, RECORDING_POLICIES, ROLES } from "../domain/directory.js";
+import { DRIVER_IDS, type DriverConfigShape, type Driver as DriverId, PBX_DRIVERS } from "../pbx/drivers.js";
 
-export const DRIVERS = ["ami", "ari", "esl"] as const;
-export type Driver = (typeof DRIVERS)[number];
-
-/** The port each driver's control interface listens on by default. */
-export const DEFAULT_PORTS: Record<Driver, number> = { ami: 5038, ari: 8088, esl: 8021 };
-
-/** Where the PBX writes recordings when the file does not say. */
-export const DEFAULT_RECORDING_DIRECTORIES: Record<Driver, string> = {
-  ami: "/var/spool/asterisk/monitor",
-  // ARI's recordings resource writes into Asterisk's recording directory, not MixMonitor's.
-  ari: "/var/spool/asterisk/recording",
-  esl: "/var/lib/freeswitch/recordings",
-};
+/** The valid `driver:` values: the ids of the drivers in `src/pbx/drivers.ts`. */
+export const DRIVERS = DRIVER_IDS;
+export type Driver = DriverId;
 
 export const DEFAULT_MONITORING_ROLES = ["supervisor", "admin"] as const;
 
@@ -35,21 +26,8 @@ const nonEmpty = z.string().min(1);
 
 export const ivrShape = { context: nonEmpty, exten: nonEmpty };
 
-/** driver esl: the FreeSWITCH directory domain for `user/<ext>@<domain>` dial strings (a host name or an address). */
-export const ESL_DOMAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-export const ESL_DOMAIN_TEXT = 'a directory domain of letters, digits, ".", "_" and "-"';
-
-export const ARI_APP = /^[A-Za-z0-9._-]+$/;
-export const ARI_APP_TEXT = 'a Stasis application name of letters, digits, ".", "_" and "-"';
-
-/** The optional AMI link of an ARI pbx (same host); username and secret may come from the environment. */
-export const companionShape = {
-  port: z.number().int().min(1).max(65535).optional(),
-  username: nonEmpty.optional(),
-  secret: nonEmpty.optional(),
-};
-
-export const pbxShape = {
+/** The keys of a `pbx` entry whatever its driver. */
+const commonPbxShape = {
   id: z.string().regex(PBX_ID, PBX_ID_TEXT),
   driver: z.enum(DRIVERS),
   host: nonEmpty,
@@ -59,16 +37,29 @@ export const pbxShape = {
   trunks: z.array(nonEmpty).default([]),
   extensionPattern: z.string().optional(),
   ivr: z.strictObject(ivrShape).optional(),
-  /** driver ari: the Stasis application Callsight registers (default `callsight`). */
-  app: z.string().regex(ARI_APP, ARI_APP_TEXT).optional(),
-  /** driver ari: an AMI link for what ARI lacks (parking, presence, MixMonitor, ChanSpy, Redirect, DBPut). */
-  companion: z.strictObject(companionShape).optional(),
-  /**
-   * driver esl: the FreeSWITCH directory domain of the users Callsight dials (`user/<ext>@<domain>` for
-   * listen / whisper / barge, pickup and parked pickup). Default: none, i.e. FreeSWITCH's default domain.
-   */
-  domain: z.string().regex(ESL_DOMAIN, ESL_DOMAIN_TEXT).optional(),
 };
+
+/**
+ * Each driver's own keys (its descriptor's `config.shape`, e.g. ARI's `app` and `companion`), in the
+ * order of the registry. Which driver may use them is checked in `validate.ts`.
+ */
+function driverPbxShape(): DriverConfigShape {
+  const shape: Record<string, z.core.SomeType> = {};
+  for (const driver of PBX_DRIVERS) {
+    const own: z.ZodRawShape = driver.config?.shape ?? {};
+    for (const [key, schema] of Object.entries(own)) {
+      if (Object.hasOwn(commonPbxShape, key) || Object.hasOwn(shape, key)) {
+        throw new Error(`PBX driver ${driver.id}: the pbx key "${key}" is already taken`);
+      }
+      shape[key] = schema;
+    }
+  }
+  return shape as DriverConfigShape;
+}
+
+const driverShape = driverPbxShape();
+
+export const pbxShape = { ...commonPbxShape, ...driverShape };
 
 export const departmentShape = {
   id: z.string().regex(DEPARTMENT_ID, DEPARTMENT_ID_TEXT),
@@ -119,6 +110,14 @@ export const recordingShape = {
     .optional(),
 };
 
+/** How long the call history keeps a call, unless the file says otherwise. */
+export const DEFAULT_HISTORY_RETENTION_DAYS = 90;
+
+/** The call history (GET /v1/history, the board's Recent panel): how many days of calls it keeps. */
+export const historyShape = {
+  retentionDays: z.number().int().min(1).max(3650).optional(),
+};
+
 export const DEFAULT_AUTH = { failureLimit: 20, failureWindowSeconds: 60 } as const;
 
 /** Failed-authentication limits per client address; the reverse proxies whose X-Forwarded-For is believed. */
@@ -150,6 +149,7 @@ export const rootShape = {
   monitoringRoles: z.array(z.enum(ROLES)).default([...DEFAULT_MONITORING_ROLES]),
   pbx: z.array(z.strictObject(pbxShape)).min(1),
   recording: z.strictObject(recordingShape).optional(),
+  history: z.strictObject(historyShape).optional(),
   auth: z.strictObject(authShape).optional(),
   http: z.strictObject(httpShape).optional(),
   departments: z.array(z.strictObject(departmentShape)).min(1),
@@ -167,8 +167,9 @@ export const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
   ["", Object.keys(rootShape)],
   ["pbx", Object.keys(pbxShape)],
   ["pbx.ivr", Object.keys(ivrShape)],
-  ["pbx.companion", Object.keys(companionShape)],
+  ...objectKeys("pbx", driverShape),
   ["recording", Object.keys(recordingShape)],
+  ["history", Object.keys(historyShape)],
   ["auth", Object.keys(authShape)],
   ["http", Object.keys(httpShape)],
   ["departments", Object.keys(departmentShape)],
@@ -176,10 +177,37 @@ export const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
   ["users.operations", Object.keys(operationsShape)],
 ]);
 
+/** The schema inside `.optional()` / `.default()`. */
+function unwrap(schema: z.core.SomeType): z.core.SomeType {
+  let inner = schema;
+  while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault) inner = inner.unwrap();
+  return inner;
+}
+
+/** `[path.key, its keys]` for each key of `shape` that holds a mapping (ARI's `companion`). */
+function objectKeys(path: string, shape: z.ZodRawShape): [string, string[]][] {
+  return Object.entries(shape).flatMap(([key, schema]) => {
+    const inner = unwrap(schema);
+    return inner instanceof z.ZodObject
+      ? [[`${path}.${key}`, Object.keys(inner.shape)] as [string, string[]]]
+      : [];
+  });
+}
+
+/** The keys of `shape` (and of mappings inside it) that hold strings or lists of strings. */
+function stringKeys(shape: z.ZodRawShape): string[] {
+  return Object.entries(shape).flatMap(([key, schema]) => {
+    const inner = unwrap(schema);
+    if (inner instanceof z.ZodObject) return stringKeys(inner.shape);
+    const item = inner instanceof z.ZodArray ? unwrap(inner.element) : inner;
+    return item instanceof z.ZodString ? [key] : [];
+  });
+}
+
 /**
  * Keys whose values are strings even when they look like numbers (`extension: 1001`, `id: 1001`,
  * `pickupDelegates: [1002]`, `secret: 1234`). The loader keeps the digits exactly as written,
- * so `extension: 0123` stays "0123".
+ * so `extension: 0123` stays "0123". The drivers' string keys (`app`, `domain`) come from their shapes.
  */
 export const STRING_KEYS: ReadonlySet<string> = new Set([
   "id",
@@ -187,8 +215,6 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "extension",
   "pbx",
   "host",
-  "app",
-  "domain",
   "username",
   "secret",
   "context",
@@ -202,4 +228,5 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "pickupDelegates",
   "trustedProxies",
   "allowedOrigins",
+  ...stringKeys(driverShape),
 ]);

@@ -4,8 +4,10 @@
 // These run on the parsed data whether or not it passed the schema, reading only the values
 // that have the right type, so that one run reports every problem in the file.
 
+import type { ConfigCheckContext } from "../pbx/driver-descriptor.js";
+import { driverDescriptor, PBX_DRIVERS } from "../pbx/drivers.js";
 import { DEFAULT_EXTENSION_PATTERN } from "../pbx/endpoints.js";
-import { companionEnvVarName, envVarName } from "./env.js";
+import { envVarName } from "./env.js";
 import { at, formatPath, type Path } from "./problems.js";
 import { EXTENSION } from "./schema.js";
 
@@ -51,6 +53,38 @@ interface PbxFacts {
   trunks: Set<string>;
 }
 
+/**
+ * What the entry's driver needs (its credentials, its own check) and keys of other drivers it sets
+ * (`only for driver ari`). An unknown driver is the schema's to report: it needs nothing here.
+ */
+function driverProblems(entry: Rec, i: number, id: string | undefined): string[] {
+  const problems: string[] = [];
+  const driver = entry.driver;
+  const descriptor = typeof driver === "string" ? driverDescriptor(driver) : undefined;
+  const orSet = (field: string, group?: string) =>
+    id !== undefined ? ` (or set ${envVarName(id, field, group)})` : "";
+  for (const key of descriptor?.credentials ?? []) {
+    if (entry[key] !== undefined) continue;
+    problems.push(at(["pbx", i, key], `missing (driver ${String(driver)} needs a ${key})${orSet(key)}`));
+  }
+  for (const other of PBX_DRIVERS) {
+    if (other.id === driver) continue;
+    for (const key of Object.keys(other.config?.shape ?? {})) {
+      if (entry[key] !== undefined) {
+        problems.push(
+          at(["pbx", i, key], `only for driver ${other.id} (this pbx uses driver ${String(driver)})`),
+        );
+      }
+    }
+  }
+  const ctx: ConfigCheckContext = {
+    problem: (path, message) => at(["pbx", i, ...path], message),
+    orSet,
+  };
+  problems.push(...(descriptor?.config?.check?.(entry, ctx) ?? []));
+  return problems;
+}
+
 export function crossCheck(raw: unknown): string[] {
   const problems: string[] = [];
   if (!isRecord(raw)) return problems;
@@ -72,31 +106,7 @@ export function crossCheck(raw: unknown): string[] {
         problems.push(at(["pbx", i, "extensionPattern"], `invalid regular expression: ${reason}`));
       }
     }
-    const driver = entry.driver;
-    const required =
-      driver === "ami" || driver === "ari" ? ["username", "secret"] : driver === "esl" ? ["secret"] : [];
-    for (const key of required) {
-      if (entry[key] !== undefined) continue;
-      const hint = id !== undefined ? ` (or set ${envVarName(id, key as "username" | "secret")})` : "";
-      problems.push(at(["pbx", i, key], `missing (driver ${String(driver)} needs a ${key})${hint}`));
-    }
-    // `app` and `companion` belong to ARI; the companion's credentials may come from the environment.
-    for (const key of ["app", "companion"]) {
-      if (entry[key] !== undefined && driver !== "ari") {
-        problems.push(at(["pbx", i, key], `only for driver ari (this pbx uses driver ${String(driver)})`));
-      }
-    }
-    // `domain` is the FreeSWITCH directory domain: only the ESL driver dials `user/<ext>@<domain>`.
-    if (entry.domain !== undefined && driver !== "esl") {
-      problems.push(at(["pbx", i, "domain"], `only for driver esl (this pbx uses driver ${String(driver)})`));
-    }
-    if (driver === "ari" && isRecord(entry.companion)) {
-      for (const key of ["username", "secret"] as const) {
-        if (entry.companion[key] !== undefined) continue;
-        const hint = id !== undefined ? ` (or set ${companionEnvVarName(id, key)})` : "";
-        problems.push(at(["pbx", i, "companion", key], `missing (the AMI companion needs a ${key})${hint}`));
-      }
-    }
+    problems.push(...driverProblems(entry, i, id));
     if (id !== undefined && pbxIds.add(id, ["pbx", i, "id"], `duplicate pbx id "${id}"`)) {
       pbxs.set(id, { pattern, trunks: new Set(list(entry.trunks).filter((t) => typeof t === "string")) });
     }

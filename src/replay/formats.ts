@@ -1,48 +1,27 @@
-// Trace formats the replay understands. Each driver contributes the reader for its own format.
+// Trace formats the replay understands: each driver's captures (its descriptor's `readTrace`, under the
+// driver's id) and normalized events as JSON lines (`events`).
 
 import { readFileSync } from "node:fs";
 import type { PbxEvent } from "../domain/events.js";
-import { readAmiTrace } from "../pbx/asterisk-ami/trace.js";
-import { readAriTrace } from "../pbx/asterisk-ari/trace.js";
-import type { EndpointClassifier } from "../pbx/endpoints.js";
-import { readEslTrace } from "../pbx/freeswitch-esl/trace.js";
+import type { TraceRead, TraceReadOptions } from "../pbx/driver-descriptor.js";
+import { PBX_DRIVERS } from "../pbx/drivers.js";
 import { parseEvent } from "./event-schema.js";
 
-export interface TraceReadOptions {
-  pbx: string;
-  classifier?: EndpointClassifier;
-}
-
-export interface TraceRead {
-  events: PbxEvent[];
-  /** Lines or frames that could not be read, with why. */
-  problems: string[];
-  /** Source events that carry nothing Callsight uses, by name, when the format reports it. */
-  unknown?: Record<string, number>;
-}
+export type { TraceRead, TraceReadOptions } from "../pbx/driver-descriptor.js";
 
 type Reader = (bytes: Buffer, options: TraceReadOptions) => TraceRead;
 
-const readers: Record<string, Reader> = {
-  ari: (bytes, options) => readAriTrace(bytes, options),
-  esl: (bytes, options) => readEslTrace(bytes, options),
-  events: readEventsJsonl,
-  ami: (bytes, options) => {
-    const r = readAmiTrace(bytes, options.pbx, options.classifier);
-    return {
-      events: r.events,
-      problems: r.malformed.map((m) => `${m.reason}: ${JSON.stringify(m.sample)}`),
-      unknown: r.counters.unknown,
-    };
-  },
-};
+const readers: ReadonlyMap<string, Reader> = new Map<string, Reader>([
+  ...PBX_DRIVERS.map((d): [string, Reader] => [d.id, (bytes, options) => d.readTrace(bytes, options)]),
+  ["events", readEventsJsonl],
+]);
 
-export const TRACE_FORMATS = Object.keys(readers);
+export const TRACE_FORMATS = [...readers.keys()];
 
 export class UnknownFormatError extends Error {}
 
 export function readTrace(path: string, format: string, options: TraceReadOptions): TraceRead {
-  const reader = readers[format];
+  const reader = readers.get(format);
   if (!reader) {
     throw new UnknownFormatError(`unknown trace format "${format}" (known: ${TRACE_FORMATS.join(", ")})`);
   }

@@ -1,4 +1,4 @@
-// Property tests for mustRecord against design.md's recording rule: a call must be recorded when
+// Property tests for mustRecord against docs/design.md, "The recording rule": a call must be recorded when
 // any user on it has `recording: all`, or has `recording: external` and the call has an external
 // party; `because` lists exactly those users.
 
