@@ -125,6 +125,7 @@ export class AmiSimulator {
         this.commandsCache ??= loadCommandTemplates(this.library);
         return this.commandsCache;
       },
+      scenario: (name) => this.library.scenario(name),
       emit: (fields, inst) => this.emit(fields, inst),
     };
     this.actions = new AmiActions({

@@ -12,7 +12,10 @@ const q = (name: string, dataType = "string", required = false): Param => [name,
 const RESOURCES: Record<string, { description: string; ops: Op[] }> = {
   asterisk: {
     description: "Asterisk resources",
-    ops: [["/asterisk/info", "GET", "getInfo", "AsteriskInfo", [q("only")]]],
+    ops: [
+      ["/asterisk/info", "GET", "getInfo", "AsteriskInfo", [q("only")]],
+      ["/asterisk/variable", "POST", "setGlobalVar", "void", [q("variable", "string", true), q("value")]],
+    ],
   },
   endpoints: {
     description: "Endpoint resources",

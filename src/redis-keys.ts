@@ -95,6 +95,34 @@ export function recordingKeys(prefix: string) {
     onDemand: `${base}on-demand`,
     /** Hash: `<pbx>\0<callId>` -> the user who started an on-demand recording. */
     onDemandMarks: `${base}on-demand-marks`,
+    /** String with a TTL: a link to play or download one recording, by the SHA-256 of its grant (api/recordings/audio.ts). */
+    grant: (hash: string) => `${base}grant:${hash}`,
+  };
+}
+
+/** The call history (history-store.ts): one row per ended call, indexed by start time and per user. */
+export function historyKeys(prefix: string) {
+  const base = `${prefix}history:`;
+  return {
+    /** String (JSON, expires after the retention): the row of one call; `row` is `<pbx>:<call id>`. */
+    row: (row: string) => `${base}call:${row}`,
+    /** Sorted set of row ids by the call's start time. */
+    byDate: `${base}by-date`,
+    /** Sorted set of row ids by start time, per user who was a party of the call. */
+    byUser: (user: string) => `${base}by-user:${user}`,
+  };
+}
+
+/** Users' chosen statuses with an end time (api/status/until-store.ts). */
+export function statusKeys(prefix: string) {
+  const base = `${prefix}status:`;
+  return {
+    /** Hash: user id -> the status set with an end time, as JSON (UntilEntry). */
+    until: `${base}until`,
+    /** Sorted set of user ids by when their status is due to go back to available (ms; moved on while one instance carries it out). */
+    due: `${base}due`,
+    /** Channel: the id of a user whose end time was set, cleared or carried out. */
+    changed: `${base}changed`,
   };
 }
 
@@ -127,6 +155,8 @@ export function keyFamilies(prefix: string): Record<string, readonly string[]> {
   const c = commandKeys(prefix, any);
   const r = recordingKeys(prefix);
   const b = bullKeys(prefix);
+  const st = statusKeys(prefix);
+  const h = historyKeys(prefix);
   return {
     directory: [d.directory, d.changed],
     auth: [a.tokens, a.lastUsed, a.revoked, `${a.failures}**`],
@@ -143,7 +173,10 @@ export function keyFamilies(prefix: string): Record<string, readonly string[]> {
       r.enqueued(any),
       r.onDemand,
       r.onDemandMarks,
+      r.grant(any),
     ],
+    status: [st.until, st.due, st.changed],
     bull: [`${b.prefix}:${b.queue}:**`],
+    history: [h.row(`${any}:**`), h.byDate, h.byUser(any)],
   };
 }

@@ -1,4 +1,4 @@
-// The documentation names `callsight.yaml` settings as `recording.<key>`, `auth.<key>` or `http.<key>`: each one it names must be a key
+// The documentation names `callsight.yaml` settings as `recording.<key>`, `history.<key>`, `auth.<key>` or `http.<key>`: each one it names must be a key
 // the configuration accepts (a misspelt name in a README sends operators to a setting that is refused).
 
 import { readdirSync, readFileSync } from "node:fs";
@@ -21,13 +21,13 @@ function markdownFiles(entry: string): string[] {
   );
 }
 
-/** Every `recording.<path>`, `auth.<path>` and `http.<path>` the docs name, with where (not Asterisk's `http.conf`). */
+/** Every `recording.<path>`, `history.<path>`, `auth.<path>` and `http.<path>` the docs name, with where (not Asterisk's `http.conf`). */
 function namedSettings(): { key: string; where: string }[] {
   const out: { key: string; where: string }[] = [];
   for (const file of DOCS.flatMap(markdownFiles)) {
     const lines = readFileSync(file, "utf8").split("\n");
     lines.forEach((line, i) => {
-      for (const m of line.matchAll(/`((?:recording|auth|http)(?:\.[A-Za-z<>_-]+)+)`/g))
+      for (const m of line.matchAll(/`((?:recording|history|auth|http)(?:\.[A-Za-z<>_-]+)+)`/g))
         if (!EVENT_NAMES.has(m[1] as string) && !(m[1] as string).endsWith(".conf"))
           out.push({ key: m[1] as string, where: `${file}:${i + 1}` });
     });

@@ -22,9 +22,11 @@ import {
   DEFAULT_PREFIX,
   directoryKeys,
   eventKeys,
+  historyKeys,
   keyFamilies,
   leaseKeys,
   recordingKeys,
+  statusKeys,
 } from "../src/redis-keys.js";
 import { type RunningServer, startServer } from "../src/runtime/start.js";
 import { waitFor } from "./ami/helpers.js";
@@ -98,6 +100,17 @@ describe("the Redis key families", () => {
       "callsight:recordings:on-demand-marks",
     ]);
     expect(bullKeys(p)).toEqual({ prefix: "callsight:bull", queue: "callsight-recordings" });
+    expect(statusKeys(p)).toEqual({
+      until: "callsight:status:until",
+      due: "callsight:status:due",
+      changed: "callsight:status:changed",
+    });
+    const h = historyKeys(p);
+    expect([h.row("main:1795373398.81"), h.byDate, h.byUser("1001")]).toEqual([
+      "callsight:history:call:main:1795373398.81",
+      "callsight:history:by-date",
+      "callsight:history:by-user:1001",
+    ]);
   });
 
   it("recognise what they build, and nothing else under the prefix", () => {
@@ -107,6 +120,9 @@ describe("the Redis key families", () => {
     expect(familyOf(p, "callsight:auth:failures:::1")).toBe("auth");
     expect(familyOf(p, "callsight:bull:callsight-recordings:42:logs")).toBe("bull");
     expect(familyOf(p, "callsight:recordings:by-user:1001")).toBe("recordings");
+    expect(familyOf(p, "callsight:history:call:main:1795373398.81")).toBe("history");
+    expect(familyOf(p, "callsight:history:by-user:1001")).toBe("history");
+    expect(familyOf(p, "callsight:status:due")).toBe("status");
     expect(familyOf(p, "callsight:sessions:abc")).toBeUndefined();
     expect(familyOf(p, "callsight:lease:main:owner")).toBeUndefined();
     expect(familyOf(p, "callsight:bull:other-queue:1")).toBeUndefined();
@@ -200,6 +216,9 @@ describe("a running server's keys", () => {
     for (let i = 0; i < 200 && (await index.list({})).length === 0; i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(await index.list({})).toHaveLength(1);
+    // The call's history row (every instance writes it when the call ends).
+    await server.callsight.historyRecorder.idle();
+    expect(await server.callsight.history.list()).toHaveLength(1);
 
     const keys: string[] = [];
     let cursor = "0";

@@ -1,12 +1,13 @@
 // The AMI actions the simulator answers, with the real Asterisk's replies and error messages: Login,
-// Logoff, Ping, Events, Filter, the list actions, Originate, Redirect, (Stop)MixMonitor, DBPut/DBDel
-// and Hangup. Anything else gets Asterisk's "Invalid/unknown command"; before Login, everything but
+// Logoff, Ping, Events, Filter, the list actions, Originate, Redirect, (Stop)MixMonitor, DBPut/DBDel,
+// Setvar (setvar.ts) and Hangup. Anything else gets Asterisk's "Invalid/unknown command"; before Login, everything but
 // Login, Logoff and Challenge is "Permission denied".
 
 import { serialize } from "../ami-trace.js";
 import { hangupChannel, playMixMonitor, playRedirect, playStopMixMonitor } from "./channel-commands.js";
 import type { AmiCore } from "./command-kit.js";
 import type { ActionHeaders, AmiConnection } from "./connection.js";
+import { originateExten } from "./dial.js";
 import { fullyBootedEvent, originateResponseEvent } from "./events.js";
 import {
   coreShowChannels,
@@ -17,6 +18,7 @@ import {
   status,
 } from "./list-actions.js";
 import { originateApplication } from "./originate.js";
+import { setvar } from "./setvar.js";
 import type { SimStats } from "./types.js";
 
 /** What the actions read and record on the simulator. */
@@ -111,6 +113,9 @@ export class AmiActions {
       case "stopmixmonitor":
         this.stopMixMonitor(s, id, h);
         return;
+      case "setvar":
+        setvar(host.core, s, id, h);
+        return;
       case "dbput": {
         const family = h.get("family");
         const key = h.get("key");
@@ -180,8 +185,9 @@ export class AmiActions {
   }
 
   /**
-   * Async Originate of an application on a phone: queued at once, its OriginateResponse later (a
-   * Failure one when the phone is unknown or unavailable, or the application has nothing to act on).
+   * Async Originate of an application, or of an extension (click-to-call, dial.ts), on a phone: queued at
+   * once, its OriginateResponse later (a Failure one when the phone is unknown or unavailable, or the
+   * application has nothing to act on).
    */
   private originate(s: AmiConnection, id: string | undefined, h: ActionHeaders): void {
     const core = this.host.core;
@@ -192,14 +198,20 @@ export class AmiActions {
     }
     const app = h.get("application") ?? "";
     const data = h.get("data") ?? "";
-    if (!app) {
-      s.error(id, "Originate with Exten is not simulated; use Application");
+    const exten = h.get("exten") ?? "";
+    const context = h.get("context") ?? "";
+    if (!app && !(exten && context)) {
+      s.error(id, "Originate needs an Application, or an Exten and a Context");
       return;
     }
     s.success(id, "Originate successfully queued");
     const ext = channel.startsWith("PJSIP/") ? channel.slice("PJSIP/".length) : "";
     const known = core.extensions.includes(ext) && core.state.devices.get(channel) !== "UNAVAILABLE";
-    const started = known && originateApplication(core, app, ext, data, h.get("callerid"), id);
+    const started =
+      known &&
+      (app
+        ? originateApplication(core, app, ext, data, h.get("callerid"), id)
+        : originateExten(core, ext, context, exten, h.get("callerid"), id));
     if (!started) {
       core.emit(
         originateResponseEvent({

@@ -5,7 +5,15 @@
 // are hung up.
 
 import type { CommandTemplates, RoleChannel } from "../ami-commands.js";
-import { type Fields, get, type IdAllocator, Rewriter, set, type TraceEvent } from "../ami-trace.js";
+import {
+  type Fields,
+  get,
+  type IdAllocator,
+  Rewriter,
+  type Scenario,
+  set,
+  type TraceEvent,
+} from "../ami-trace.js";
 import type { ReplayEngine } from "../replay-engine.js";
 import { hangupEvents, originateResponseEvent } from "./events.js";
 import { type AmiLiveState, SNAPSHOT_KEYS, snapshotFields } from "./live-state.js";
@@ -21,6 +29,8 @@ export interface AmiCore {
   /** The pace of command sequences, read when one plays. */
   commandTimeScale(): number;
   templates(): CommandTemplates;
+  /** A captured call by name or prefix (`01`), as the trace library reads it. */
+  scenario(name: string): Scenario;
   emit(fields: Fields, inst?: Instance): void;
 }
 

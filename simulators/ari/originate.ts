@@ -1,8 +1,8 @@
 // POST /channels on the ARI server: the supervisor's phone originated as trace 10a shows it
 // (ChannelCreated Down, Dial, Ringing, Up, Dial ANSWER), ringing as long as `ringTime` says, then
 // StasisStart in the app, or Callsight's dialplan: `pickup` (trace 09's pickup), `parked` (trace 08's
-// retrieval) or `takeover` (trace 09's shape); with nothing there the dialplan application fails and
-// the phone hangs up.
+// retrieval) or `takeover` (trace 09's shape), or a phone or number in the PBX's own dialplan
+// (click-to-call, dial-tail.ts); with nothing there the dialplan application fails and the phone hangs up.
 
 import {
   type AriChannel,
@@ -12,6 +12,7 @@ import {
 } from "../../src/pbx/asterisk-ari/types.js";
 import { AriRewriter, type AriTraceEvent, type AriTraceLibrary, endpointOf } from "../ari-trace.js";
 import { type AriCore, newChannelSnapshot } from "./core.js";
+import { dialTail } from "./dial-tail.js";
 import { HttpFailure } from "./http.js";
 import { pickupTail, retrieveTail, takeOverTail } from "./join-tails.js";
 import type { Step } from "./types.js";
@@ -117,6 +118,8 @@ function afterAnswer(
   if (q.extension === "pickup" && pickupTail(core, c, variables.CALLSIGHT_TARGET ?? "")) return;
   if (q.extension === "parked" && retrieveTail(core, c, variables.CALLSIGHT_SPACE ?? "")) return;
   if (q.extension === "takeover" && takeOverTail(core, c, variables.CALLSIGHT_TARGET ?? "")) return;
+  // Click-to-call: a phone or an outside number, dialled in the PBX's own dialplan (dial-tail.ts).
+  if (q.extension && dialTail(core, c, q.extension)) return;
   // Nothing to pick up / unknown extension: the dialplan application fails and hangs up.
   core.events.emit({
     type: "ChannelDialplan",

@@ -1,9 +1,10 @@
 // The ARI server's REST routes under /ari: the swagger api-docs, asterisk/info, the resync GETs
 // (channels, bridges, endpoints, deviceStates) and the operations Callsight calls (originate, snoop,
-// continue, record, play, hang up, Stasis bridges, stop a live recording). Every request is logged;
-// a bad login is 401, an unknown route 404.
+// continue, record, play, hang up, Stasis bridges, stop a live recording, set a variable). Every
+// request is logged; a bad login is 401, an unknown route 404.
 
 import type http from "node:http";
+import { formatAriTime } from "../../src/pbx/asterisk-ari/types.js";
 import { apiDeclaration, resourceListing } from "../ari-swagger.js";
 import { endpointOf } from "../ari-trace.js";
 import { type AriCore, liveChannel } from "./core.js";
@@ -96,6 +97,12 @@ function route(
       if (id === "info")
         return [200, { system: { version: "GIT-master-callsight-sim", entity_id: "02:fc:00:00:00:01" } }];
       throw new HttpFailure(404, "Not found");
+    case "POST asterisk/:id":
+      if (id === "variable") {
+        setGlobalVariable(core, q);
+        return [204];
+      }
+      throw new HttpFailure(404, "Not found");
     case "GET channels":
       return [200, core.state.channelSnapshots()];
     case "GET channels/:id":
@@ -153,5 +160,48 @@ function route(
         return [204];
       }
       throw new HttpFailure(404, "Resource not found");
+  }
+}
+
+/** Asterisk's device state names, as DEVICE_STATE accepts them. */
+const DEVICE_STATES = new Set([
+  "UNKNOWN",
+  "NOT_INUSE",
+  "INUSE",
+  "BUSY",
+  "INVALID",
+  "UNAVAILABLE",
+  "RINGING",
+  "RINGINUSE",
+  "ONHOLD",
+]);
+
+/**
+ * POST /asterisk/variable: a global variable, or a dialplan function when the name ends in `)`. Of those
+ * the simulator knows the two a user's status is kept in: DEVICE_STATE(Custom:…) changes the device state
+ * (DeviceStateChanged, when it changed); PRESENCE_STATE(CustomPresence:…) is accepted and, as on Asterisk,
+ * reported on no ARI event (only the AMI companion sees presence).
+ */
+function setGlobalVariable(core: AriCore, q: Record<string, string>): void {
+  const variable = q.variable ?? "";
+  if (!variable) throw new HttpFailure(400, "Variable name is required");
+  const device = /^DEVICE_STATE\((Custom:[^)]+)\)$/i.exec(variable);
+  if (device) {
+    const state = (q.value ?? "").trim().toUpperCase();
+    if (!DEVICE_STATES.has(state)) throw new HttpFailure(400, "Failed to set variable");
+    const name = device[1] as string;
+    if (core.state.devices.get(name) === state) return;
+    core.events.emit({
+      type: "DeviceStateChanged",
+      timestamp: formatAriTime(Date.now()),
+      device_state: { name, state },
+    });
+    return;
+  }
+  const presence = /^PRESENCE_STATE\(CustomPresence:[^)]+\)$/i.exec(variable);
+  if (presence) {
+    const state = (q.value ?? "").split(",")[0]?.toLowerCase() ?? "";
+    if (!["not_set", "unavailable", "available", "away", "xa", "chat", "dnd"].includes(state))
+      throw new HttpFailure(400, "Failed to set variable");
   }
 }

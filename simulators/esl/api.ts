@@ -1,6 +1,6 @@
 // The api commands the ESL simulator runs (for `api` and `bgapi` alike), with FreeSWITCH's reply
 // texts: status, show, sofia status, valet_info, uuid_getvar, uuid_kill, uuid_transfer, uuid_record,
-// uuid_hold, originate, db and hupall. Anything else is "Command not found".
+// uuid_hold, originate, db, global_getvar and hupall. Anything else is "Command not found".
 
 import { hangupLeg, hold, record, transfer } from "./call-commands.js";
 import { type EslCore, splitArgs } from "./command-kit.js";
@@ -40,6 +40,8 @@ export function runApi(core: EslCore, commandLine: string): Promise<string> {
       return Promise.resolve(hold(core, args.slice(1)));
     case "originate":
       return originate(core, commandLine.trim().slice("originate".length).trim());
+    case "global_getvar":
+      return Promise.resolve(args[1] === "domain" ? core.domain : "");
     case "db":
       return Promise.resolve(dbCommand(core.db, args.slice(1).join(" ")));
     case "hupall":

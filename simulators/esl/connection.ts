@@ -1,7 +1,8 @@
 // One inbound event socket client of the ESL simulator, served as mod_event_socket does: auth/request
 // on connect, `auth <password>` (a wrong one is answered, then disconnected with the ClueCon notice),
 // `event json|plain <names>` subscriptions (CUSTOM with subclasses, ALL), `noevents`, `exit`,
-// `api` (api/response) and `bgapi` (command/reply with the Job-UUID now, BACKGROUND_JOB later).
+// `api` (api/response), `bgapi` (command/reply with the Job-UUID now, BACKGROUND_JOB later) and
+// `sendevent` (the event goes to every subscriber).
 // Commands are handled one at a time, in order, as the switch does per connection.
 
 import { randomUUID } from "node:crypto";
@@ -165,6 +166,19 @@ export class EslConnection {
             _body: body,
           });
         });
+        return;
+      }
+      case "sendevent": {
+        // mod_event_socket fires the event with the headers that follow (Event-Subclass for CUSTOM) to
+        // every subscriber, this socket included, and answers with the event's UUID.
+        const name = arg.trim().split(/\s+/)[0]?.toUpperCase() ?? "";
+        if (!name) {
+          this.reply("-ERR invalid event");
+          return;
+        }
+        const uuid = randomUUID();
+        this.reply(`+OK ${uuid}`);
+        this.host.emit({ Command: `sendevent ${name}`, ...headers, "Event-Name": name, "Event-UUID": uuid });
         return;
       }
       default:

@@ -3,15 +3,17 @@
 //   &eavesdrop(<uuid>)         -> 10a/10b/10c: the spy leg (listen, whisper or barge by its variables)
 //   &intercept([-bleg] <uuid>) -> 09: the picker's phone answers the caller, the ringing leg goes away
 //   &valet_park(<lot> <space>) -> 08 (the new leg rung as in 09): the retriever's phone gets the parked call
+//   <destination> XML <ctx>   -> click-to-call (dial.ts): the phone answers, then dials the destination
 // The api reply (`+OK <uuid>` of the new leg) comes when that leg answers.
 
 import type { MonitoringMode } from "../../src/domain/directory.js";
 import { eavesdropMode } from "../../src/pbx/freeswitch-esl/eavesdrop.js";
 import { str } from "../esl-trace.js";
 import { type EslCore, newLegRewriter, playOnCall, splitArgs, splitVariables, steps } from "./command-kit.js";
+import { dial as clickToCall } from "./dial.js";
 import type { SpySession, Step } from "./types.js";
 
-/** `originate [{vars}]<dial string> &<app>(<data>)`: a phone of ours, one of the three applications. */
+/** `originate [{vars}]<dial string> &<app>(<data>)` (one of the three applications) or `<destination> XML <context>`. */
 export function originate(core: EslCore, spec: string): Promise<string> {
   const { vars, rest } = splitVariables(spec);
   const parts = splitArgs(rest);
@@ -19,6 +21,8 @@ export function originate(core: EslCore, spec: string): Promise<string> {
   const app = parts[1] ?? "";
   const ext = /^(?:user|sofia\/[^/]+)\/(?:sip:)?([^@/]+)/.exec(dial)?.[1];
   if (!ext || !core.extensions.includes(ext)) return Promise.resolve("-ERR SUBSCRIBER_ABSENT\n");
+  // Click-to-call: an extension or a number, dialled in the XML dialplan once the phone answers.
+  if (app && !app.startsWith("&")) return clickToCall(core, ext, app);
   const m = /^&(\w+)\((.*)\)$/.exec(app);
   if (!m) return Promise.resolve("-ERR DESTINATION_OUT_OF_ORDER\n");
   const [, name, data = ""] = m;

@@ -11,6 +11,7 @@ import type { RecordingOutbox } from "../recording/outbox.js";
 import type { RecordingIndex } from "../recording/recording-index.js";
 import type { RecordingQueue } from "../recording/recording-queue.js";
 import type { RecordingService } from "../recording/recording-service.js";
+import { RecordingStore } from "../recording/recording-store.js";
 import type { Callsight } from "../runtime/callsight.js";
 import type { AuditLog } from "../stores/audit-log.js";
 import { AdminService } from "./admin/admin-service.js";
@@ -23,12 +24,16 @@ import { boardRoutes } from "./board/routes.js";
 import { STREAM_SOCKET_OPTIONS, streamSocketErrorHandler } from "./board/viewer-socket.js";
 import { opsMetrics } from "./health/metrics.js";
 import { opsRoutes } from "./health/routes.js";
+import { historyRoutes } from "./history/routes.js";
 import { handleErrors, redisUnavailableAs503, v1Area } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { OperationsService } from "./operations/operations-service.js";
 import { operationRoutes } from "./operations/routes.js";
+import { audioRoute, type GrantOptions, type PlaybackDeps, RecordingGrants } from "./recordings/audio.js";
 import { recordingRoutes } from "./recordings/routes.js";
 import { checkWebSocketOrigin, securityHeaders } from "./security.js";
+import { statusRoutes } from "./status/routes.js";
+import { StatusService, type StatusServiceOptions } from "./status/status-service.js";
 
 export interface ApiOptions {
   callsight: Callsight;
@@ -47,17 +52,25 @@ export interface ApiOptions {
   server?: Server;
   /** Failed-authentication limits (default: the configuration's `auth`). */
   auth?: AuthSettings;
+  /** Users' statuses: the clock, how often end times are looked for, who carries them out (status/). */
+  status?: Partial<Pick<StatusServiceOptions, "now" | "pollMs" | "claimMs" | "isOwner">>;
   recording?: {
     service: RecordingService;
     queue: RecordingQueue;
     index: RecordingIndex;
     outbox?: RecordingOutbox;
+    /** Where the audio is played from (default: the configuration's `recording.store`). */
+    store?: RecordingStore;
+    /** How long play and download links last (recordings/audio.ts). */
+    grants?: GrantOptions;
   };
 }
 
 export interface Api {
   app: FastifyInstance;
   hub: BoardHub;
+  /** Users' chosen statuses (status/status-service.ts). */
+  status: StatusService;
   /** Every route the server declares (pages, API, WebSocket), as registered. */
   routes: readonly { method: string; url: string }[];
   close(): Promise<void>;
@@ -108,8 +121,24 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   callsight.onDirectoryChange(() => hub.directoryChanged());
   const heartbeat = setInterval(() => hub.heartbeat(), options.heartbeatMs ?? 15_000);
   heartbeat.unref();
+  // A user's chosen status: set on the PBX, shown as the PBX reports it, set back when its end time passes.
+  const status = new StatusService(callsight, audit, {
+    prefix: tokens.prefix,
+    tell: (viewer, message) => hub.tell(viewer, message),
+    logger: options.logger,
+    ...options.status,
+  });
+  await status.start();
 
   const recording = options.recording;
+  const playback: PlaybackDeps | undefined = recording && {
+    index: recording.index,
+    store: recording.store ?? new RecordingStore(callsight.config.recording.store),
+    grants: new RecordingGrants(tokens.redis, tokens.prefix, recording.grants),
+    audit,
+    tokens,
+    directory: () => callsight.directory,
+  };
   const metrics = opsMetrics(callsight, hub, recording);
 
   // The board and the admin console: static pages whose scripts read everything through the API.
@@ -158,10 +187,20 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       onSlow: (event) => metrics.slowViewer(event),
     });
     operationRoutes(v1, operations);
+    statusRoutes(v1, status, options.status?.now);
     auditRoutes(v1, audit);
+    historyRoutes(v1, callsight.history, () => callsight.directory);
     adminRoutes(v1, admin, tokens, audit);
-    if (recording) recordingRoutes(v1, recording.index, recording.queue, () => callsight.directory);
+    if (recording) recordingRoutes(v1, recording.index, recording.queue, () => callsight.directory, playback);
   });
+  // The audio of a recording, for an <audio src> that cannot send the bearer token: outside the token's
+  // scope, on a short-lived link for one recording that the authenticated POST .../play or /download issues.
+  if (playback) {
+    await app.register(async (media) => {
+      media.setErrorHandler(redisUnavailableAs503(v1Area));
+      audioRoute(media, playback);
+    });
+  }
 
   // On a server listening since before the start: it takes the requests once every route is in place.
   if (server) {
@@ -172,9 +211,11 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   return {
     app,
     hub,
+    status,
     routes,
     async close() {
       clearInterval(heartbeat);
+      await status.close();
       auth.close();
       hub.close();
       await app.close();

@@ -201,6 +201,7 @@ function build(file: string, data: ConfigFile): CallsightConfig {
       trunks: p.trunks,
       ...(p.extensionPattern !== undefined && { extensionPattern: p.extensionPattern }),
       ...(p.ivr !== undefined && { ivr: { context: p.ivr.context, exten: p.ivr.exten } }),
+      ...(p.dialContext !== undefined && { dialContext: p.dialContext }),
       ...driver.config?.settings(p),
     };
   });

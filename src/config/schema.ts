@@ -4,6 +4,7 @@
 
 import { z } from "zod";
 import { OPERATIONS, RECORDING_POLICIES, ROLES } from "../domain/directory.js";
+import { DIALPLAN_CONTEXT } from "../pbx/dial-request.js";
 import { DRIVER_IDS, type DriverConfigShape, type Driver as DriverId, PBX_DRIVERS } from "../pbx/drivers.js";
 
 /** The valid `driver:` values: the ids of the drivers in `src/pbx/drivers.ts`. */
@@ -24,6 +25,8 @@ export const EXTENSION_TEXT = "a string of digits";
 
 const nonEmpty = z.string().min(1);
 
+export const DIAL_CONTEXT_TEXT = 'a dialplan context of letters, digits, "_", "." and "-"';
+
 export const ivrShape = { context: nonEmpty, exten: nonEmpty };
 
 /** The keys of a `pbx` entry whatever its driver. */
@@ -37,6 +40,8 @@ const commonPbxShape = {
   trunks: z.array(nonEmpty).default([]),
   extensionPattern: z.string().optional(),
   ivr: z.strictObject(ivrShape).optional(),
+  /** Click-to-call dials in this dialplan context (default: Asterisk `from-internal`, FreeSWITCH `default`). */
+  dialContext: z.string().regex(DIALPLAN_CONTEXT, DIAL_CONTEXT_TEXT).optional(),
 };
 
 /**
@@ -222,6 +227,7 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "directory",
   "store",
   "extensionPattern",
+  "dialContext",
   "trunks",
   "devices",
   "departments",

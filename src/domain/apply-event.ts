@@ -3,7 +3,7 @@
 
 import { type ApplyContext, touchLeg } from "./apply-context.js";
 import type { CallBook } from "./call-book.js";
-import { partyOf, updateParty } from "./calls.js";
+import { legKey, partyOf, updateParty } from "./calls.js";
 import type { PbxEvent } from "./events.js";
 import { startMonitoring, stopMonitoring } from "./monitoring-sessions.js";
 import { recordingChanged } from "./recordings.js";
@@ -31,6 +31,7 @@ export function applyEvent(e: PbxEvent, book: CallBook, presence: UserPresence, 
       const leg = book.known(e.pbx, e.leg);
       if (leg && leg.state !== "up") {
         leg.state = "ringing";
+        book.ring(leg);
         touchLeg(leg, ctx);
       }
       return;
@@ -46,16 +47,20 @@ export function applyEvent(e: PbxEvent, book: CallBook, presence: UserPresence, 
     case "dial.ended":
     case "leg.redirected":
     case "call.transferred":
-      // Informational: the leg and bridge events that follow carry the state changes.
+      // Informational: the leg and bridge events that follow carry the state changes. The call history
+      // keeps who was busy and who transferred the call.
       for (const id of legsNamedBy(e)) {
         const leg = book.known(e.pbx, id);
         if (leg) touchLeg(leg, ctx);
       }
+      if (e.type === "dial.ended" && e.status === "busy") book.busy(e.pbx, e.callee);
+      if (e.type === "call.transferred" && e.success) book.transferred(e);
       return;
     case "call.pickedUp": {
       const picker = book.known(e.pbx, e.picker);
       const target = book.known(e.pbx, e.target);
       if (picker && target && picker.callId !== target.callId) book.moveLeg(picker, target.callId, ctx);
+      if (picker && target) book.pickedUp(picker, target, e.at);
       if (picker) touchLeg(picker, ctx);
       return;
     }
@@ -90,7 +95,11 @@ export function applyEvent(e: PbxEvent, book: CallBook, presence: UserPresence, 
     case "call.parked": {
       const leg = book.known(e.pbx, e.leg);
       if (!leg) return;
-      leg.parked = { lot: e.lot, space: e.space };
+      leg.parked = { lot: e.lot, space: e.space, at: e.at };
+      // Who parked it: the user on the leg the PBX names as the parker, if the model knows it.
+      const parker = e.parker === undefined ? undefined : book.legs.get(legKey(e.pbx, e.parker));
+      const by = parker?.user ?? parker?.reachedUser;
+      if (by !== undefined) leg.parked.by = by;
       touchLeg(leg, ctx);
       return;
     }

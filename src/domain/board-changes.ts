@@ -3,7 +3,14 @@
 import { type Directory, shareDepartment, type User } from "./directory.js";
 import type { ModelChange } from "./live-model.js";
 import type { PbxLink } from "./pbx-links.js";
-import type { BoardView, MonitoringView, ParkedCallView, PersonView, ViewerRights } from "./visibility.js";
+import type {
+  BoardView,
+  DepartmentName,
+  MonitoringView,
+  ParkedCallView,
+  PersonView,
+  ViewerRights,
+} from "./visibility.js";
 import { isAdmin } from "./visibility.js";
 
 export type BoardDelta =
@@ -12,7 +19,9 @@ export type BoardDelta =
   | { op: "monitoring"; monitoring: MonitoringView[] }
   | { op: "parked"; parked: ParkedCallView[] }
   | { op: "may"; may: ViewerRights }
-  | { op: "links"; links: readonly PbxLink[] };
+  | { op: "links"; links: readonly PbxLink[] }
+  /** The names of the departments the board now names (a person came or went, or a name changed). */
+  | { op: "departments"; departments: readonly DepartmentName[] };
 
 /** Users whose presence or calls a batch of model changes touches. */
 export function touchedUsers(changes: readonly ModelChange[]): Set<string> {
@@ -160,21 +169,27 @@ export function diffBoard(
     deltas.push({ op: "may", may: after.may });
   if (before?.links !== after.links && json(before?.links ?? []) !== json(after.links))
     deltas.push({ op: "links", links: after.links });
+  if (
+    before?.departments !== after.departments &&
+    json(before?.departments ?? []) !== json(after.departments)
+  )
+    deltas.push({ op: "departments", departments: after.departments });
   return deltas;
 }
 
 /** Applies deltas to a view (what a client does; also lets tests check that deltas add up). */
 export function applyBoardDeltas(view: BoardView, deltas: readonly BoardDelta[]): BoardView {
   const people = new Map(view.people.map((p) => [p.id, p]));
-  let { monitoring, parked, may, links } = view;
+  let { monitoring, parked, may, links, departments } = view;
   for (const d of deltas) {
     if (d.op === "person") people.set(d.person.id, d.person);
     else if (d.op === "person-removed") people.delete(d.id);
     else if (d.op === "monitoring") monitoring = d.monitoring;
     else if (d.op === "parked") parked = d.parked;
     else if (d.op === "links") links = d.links;
+    else if (d.op === "departments") departments = d.departments;
     else may = d.may;
   }
   const order = [...people.values()];
-  return { viewer: view.viewer, may, people: order, monitoring, parked, links };
+  return { viewer: view.viewer, may, people: order, departments, monitoring, parked, links };
 }

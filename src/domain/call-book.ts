@@ -2,10 +2,21 @@
 // and how calls start, absorb one another and end as legs appear, move, answer and hang up.
 
 import { type ApplyContext, touchLeg } from "./apply-context.js";
-import { type CallView, callView } from "./call-view.js";
-import { type Call, type Leg, legKey, legOnHold, legRings, partyOf, rememberParty } from "./calls.js";
+import { type CallView, callView, endedCallView } from "./call-view.js";
+import {
+  type Call,
+  type CallTransfer,
+  type Leg,
+  legKey,
+  legOnHold,
+  legRings,
+  type Party,
+  partyOf,
+  rememberParty,
+  sameParty,
+} from "./calls.js";
 import type { DeviceIndex } from "./directory.js";
-import type { LegCreated, SnapshotLeg } from "./events.js";
+import type { CallTransferred, LegCreated, SnapshotLeg } from "./events.js";
 import { stopMonitoring } from "./monitoring-sessions.js";
 import type { LegActivity } from "./user-presence.js";
 
@@ -138,8 +149,17 @@ export class CallBook {
     this.setReachedUser(leg);
     const call = this.callFor(pbx, e.callId, at);
     call.legs.add(leg.id);
-    if (!leg.outgoing && call.originator === undefined) call.originator = leg.id;
+    if (!leg.outgoing && call.originator === undefined) {
+      call.originator = leg.id;
+      call.caller = partyOf(leg);
+    }
     rememberParty(call, partyOf(leg));
+    // Offered to this phone (the board shows it ringing); a blind transfer waiting for its target has one.
+    if (leg.outgoing) {
+      rememberParty(call, partyOf(leg), "rang");
+      const waiting = call.transfers.find((t) => t.kind === "blind" && t.to === undefined && t.at <= at);
+      if (waiting) waiting.to = partyOf(leg);
+    }
     touchLeg(leg, ctx);
     return leg;
   }
@@ -168,10 +188,72 @@ export class CallBook {
         talkers: [],
         monitoring: [],
         recorded: false,
+        rang: [],
+        busy: [],
+        pickups: [],
+        transfers: [],
       };
       this.callsById.set(key, call);
     }
     return call;
+  }
+
+  /** A leg's phone rings: the call was offered to its party (the call history's "rang"). */
+  ring(leg: Leg): void {
+    const call = this.callOf(leg);
+    if (call && !leg.monitors) rememberParty(call, partyOf(leg), "rang");
+  }
+
+  /** A dialled leg answered busy. */
+  busy(pbx: string, id: string): void {
+    const leg = this.legsById.get(legKey(pbx, id));
+    const call = leg && this.callOf(leg);
+    if (leg && call) rememberParty(call, partyOf(leg), "busy");
+  }
+
+  /** `picker` took the call ringing on `target` (after the picker's leg joined that call). */
+  pickedUp(picker: Leg, target: Leg, at: number): void {
+    const call = this.callOf(picker);
+    if (!call) return;
+    const by = partyOf(picker);
+    const from = partyOf(target);
+    if (call.pickups.some((p) => sameParty(p.by, by) && p.from !== undefined && sameParty(p.from, from)))
+      return;
+    call.pickups.push({ at, by, from });
+  }
+
+  /**
+   * A successful transfer, on the call that goes on (the transferee's). An attended transfer's target is the
+   * one other party answered on it; a blind transfer's is the next leg the call offers (see createLeg).
+   */
+  transferred(e: CallTransferred): void {
+    const transferer = this.legsById.get(legKey(e.pbx, e.transferer));
+    const transferee = e.transferee ? this.legsById.get(legKey(e.pbx, e.transferee)) : undefined;
+    const call = (transferee && this.callOf(transferee)) ?? (transferer && this.callOf(transferer));
+    if (!call) return;
+    const by = transferer ? partyOf(transferer) : undefined;
+    const known = call.transfers.some(
+      (t) =>
+        t.at === e.at &&
+        t.kind === e.kind &&
+        (by === undefined || (t.by !== undefined && sameParty(t.by, by))),
+    );
+    if (known) return;
+    const transfer: CallTransfer = { at: e.at, kind: e.kind };
+    if (by) transfer.by = by;
+    if (e.kind === "attended") {
+      const targets: Party[] = [];
+      for (const c of new Set([call, transferer && this.callOf(transferer)])) {
+        for (const id of c?.legs ?? []) {
+          const l = this.legsById.get(legKey(e.pbx, id));
+          if (!l || l === transferer || l === transferee || l.monitors || l.state !== "up") continue;
+          const p = partyOf(l);
+          if (!targets.some((t) => sameParty(t, p))) targets.push(p);
+        }
+      }
+      if (targets.length === 1) transfer.to = targets[0] as Party;
+    }
+    call.transfers.push(transfer);
   }
 
   answer(leg: Leg, at: number): void {
@@ -218,6 +300,10 @@ export class CallBook {
         if (old.recorded) target.recorded = true;
         if (target.answeredAt === undefined && old.answeredAt !== undefined)
           target.answeredAt = old.answeredAt;
+        // What the call history reads goes on with the call it joined.
+        for (const p of old.rang) rememberParty(target, p, "rang");
+        for (const p of old.busy) rememberParty(target, p, "busy");
+        for (const t of old.transfers) if (!target.transfers.includes(t)) target.transfers.push(t);
       } else {
         ctx.touchedCalls.add(oldKey);
       }
@@ -265,7 +351,7 @@ export class CallBook {
     for (const s of call.monitoring) s.endedAt ??= at;
     this.callsById.delete(callKey);
     ctx.touchedCalls.delete(callKey);
-    if (!monitoringOnly) ctx.ended.push(this.viewOf(call));
+    if (!monitoringOnly) ctx.ended.push(endedCallView(call, this.legsById));
   }
 
   /** The users bridged with a leg in its call are reported (their hold state may have changed). */

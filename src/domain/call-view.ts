@@ -3,7 +3,9 @@
 import {
   type Call,
   type CallDirection,
+  type CallPickup,
   type CallState,
+  type CallTransfer,
   callDirection,
   callState,
   isOutside,
@@ -44,7 +46,22 @@ export interface CallView {
   recording: boolean;
   recorded: boolean;
   parked?: { lot: string; space: string };
+  /** When the model saw the call parked (absent when it learned the park from a PBX snapshot). */
+  parkedAt?: number;
+  /** The user who parked it, when the PBX named the parker's leg and that leg was a user's. */
+  parkedBy?: string;
   monitoring: MonitoringSession[];
+  // What the call history reads, on the view of an ended call only (endedCallView).
+  /** Who started the call (its originator's party), when one did. */
+  caller?: Party;
+  /** The parties the call was offered to (their phone rang), answered or not; what the call history reads. */
+  rang?: Party[];
+  /** The parties who answered busy. */
+  busy?: Party[];
+  /** Directed pickups: who took the call ringing on whose phone. */
+  pickups?: CallPickup[];
+  /** Successful transfers. */
+  transfers?: CallTransfer[];
 }
 
 /** The view of a call now; `legs` are the model's legs (keyed by `legKey`). */
@@ -86,6 +103,21 @@ export function callView(call: Call, legs: ReadonlyMap<string, Leg>): CallView {
   if (call.answeredAt !== undefined) view.answeredAt = call.answeredAt;
   if (call.endedAt !== undefined) view.endedAt = call.endedAt;
   const parked = members.find((l) => l.parked)?.parked;
-  if (parked) view.parked = { ...parked };
+  if (parked) {
+    view.parked = { lot: parked.lot, space: parked.space };
+    if (parked.at !== undefined) view.parkedAt = parked.at;
+    if (parked.by !== undefined) view.parkedBy = parked.by;
+  }
+  return view;
+}
+
+/** The view of a call that just ended, with what the call history reads (callers, rings, pickups, transfers). */
+export function endedCallView(call: Call, legs: ReadonlyMap<string, Leg>): CallView {
+  const view = callView(call, legs);
+  if (call.caller) view.caller = { ...call.caller };
+  view.rang = call.rang.map((p) => ({ ...p }));
+  view.busy = call.busy.map((p) => ({ ...p }));
+  view.pickups = call.pickups.map((p) => structuredClone(p));
+  view.transfers = call.transfers.map((t) => structuredClone(t));
   return view;
 }

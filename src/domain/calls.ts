@@ -22,7 +22,8 @@ export interface Leg extends LegEndpoint {
   /** Set on the leg whose side pressed hold (Asterisk) or was put on hold (FreeSWITCH). */
   held: boolean;
   bridge?: string;
-  parked?: { lot: string; space: string };
+  /** Set while the leg waits in a parking lot: where, since when and (when the PBX said) which user parked it. */
+  parked?: { lot: string; space: string; at?: number; by?: string };
   recording: boolean;
   /** Recording files seen stopping on this leg (a PBX may report them as running at a resync). */
   stoppedRecordings?: string[];
@@ -51,6 +52,23 @@ export interface MonitoringSession {
   endedAt?: number;
 }
 
+/** Someone picked up a call ringing on another phone (directed pickup). */
+export interface CallPickup {
+  at: number;
+  /** The picker. */
+  by: Party;
+  /** Whose ringing phone it was. */
+  from?: Party;
+}
+
+/** The call was handed on: `by` transferred it, `to` took it over (when the model could tell). */
+export interface CallTransfer {
+  at: number;
+  kind: "blind" | "attended";
+  by?: Party;
+  to?: Party;
+}
+
 export interface Call {
   pbx: string;
   id: string;
@@ -67,6 +85,14 @@ export interface Call {
   monitoring: MonitoringSession[];
   /** Whether any leg was recorded at some point. */
   recorded: boolean;
+  /** The originator's party, kept after its leg is gone (the call history names the caller). */
+  caller?: Party;
+  /** The parties whose phone the call was offered to or rang (whether or not they answered). */
+  rang: Party[];
+  /** The parties who answered busy. */
+  busy: Party[];
+  pickups: CallPickup[];
+  transfers: CallTransfer[];
 }
 
 export function legKey(pbx: string, id: string): string {
@@ -91,7 +117,10 @@ export function sameParty(a: Party, b: Party): boolean {
   return a.external === b.external && a.number === b.number;
 }
 
-export function rememberParty(call: Call, party: Party, list: "history" | "talkers" = "history"): void {
+/** The lists of parties a call keeps. */
+export type PartyList = "history" | "talkers" | "rang" | "busy";
+
+export function rememberParty(call: Call, party: Party, list: PartyList = "history"): void {
   const parties = call[list];
   const known = parties.find((p) => sameParty(p, party));
   if (!known) parties.push({ ...party });
@@ -100,7 +129,8 @@ export function rememberParty(call: Call, party: Party, list: "history" | "talke
 
 /** A party's number or name became known later (an outbound trunk leg learns the dialled number). */
 export function updateParty(call: Call, before: Party, after: Party): void {
-  for (const list of ["history", "talkers"] as const) {
+  if (call.caller && sameParty(call.caller, before)) call.caller = { ...after };
+  for (const list of ["history", "talkers", "rang", "busy"] as const) {
     const parties = call[list];
     const index = parties.findIndex((p) => sameParty(p, before));
     if (index < 0) {

@@ -14,8 +14,20 @@ export const OPERATIONS = [
   "whisper",
   "barge",
   "takeOver",
+  "dial",
+  "dialExternal",
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
+/**
+ * The switches of click-to-call: `dial` allows it, `dialExternal` also allows outside numbers
+ * (dial-right.ts). They decide on a call that is not there yet, so `authorize` (permissions.ts) takes the
+ * other switches only: the call operations.
+ */
+export const DIAL_SWITCHES = ["dial", "dialExternal"] as const;
+export type CallOperation = Exclude<Operation, (typeof DIAL_SWITCHES)[number]>;
+export const CALL_OPERATIONS: readonly CallOperation[] = OPERATIONS.filter(
+  (op): op is CallOperation => !(DIAL_SWITCHES as readonly string[]).includes(op),
+);
 export type MonitoringMode = "listen" | "whisper" | "barge";
 export const MONITORING_MODES: readonly MonitoringMode[] = ["listen", "whisper", "barge"];
 
@@ -74,6 +86,8 @@ export function defaultSettings(): UserSettings {
       whisper: false,
       barge: false,
       takeOver: false,
+      dial: true,
+      dialExternal: false,
     },
     recording: "off",
   };

@@ -6,15 +6,19 @@
 
 import type { Operation } from "./directory.js";
 
-export type OperationName = Operation | "recordStart" | "recordStop";
+/** `dialExternal` is no operation of its own: it widens what `dial` may call (see SWITCHED_OPERATIONS). */
+export type OperationName = Exclude<Operation, "dialExternal"> | "recordStart" | "recordStop";
 
 /** The board's button for an operation. */
 export interface OperationButton {
   label: string;
-  /** The button's accessible name: `{who}` is "<name>'s call", `{space}` a parking space. */
+  /** The button's accessible name: `{who}` is "<name>'s call", `{name}` the person, `{space}` a parking space. */
   title?: string;
-  /** Where it shows: on a ringing call, on a call being talked (up or held), or on a parked call. */
-  on: "ringing" | "talking" | "parked";
+  /**
+   * Where it shows: on a ringing call, on a call being talked (up or held), on a parked call, or on the
+   * person's tile itself, whatever they are doing (`person`: click-to-call).
+   */
+  on: "ringing" | "talking" | "parked" | "person";
   /** On whose calls: the viewer's own, colleagues', or both. */
   whose: "mine" | "others" | "any";
   /** The right (`may`, visibility.ts) it needs; on the viewer's own call `mineFree` needs none. */
@@ -22,16 +26,16 @@ export interface OperationButton {
   mineFree?: boolean;
   /** Only while the call is recorded (true) or not (false). */
   recording?: boolean;
-  /** What the request names: the person whose call it is, or the call's id. */
-  sends: "target" | "call";
+  /** What the request names: the person whose call it is, the call's id, or the person to call (`to`). */
+  sends: "target" | "call" | "to";
 }
 
 export interface OperationEntry {
   name: OperationName;
   path: string;
   summary: string;
-  /** What the body must name: the user whose call it is, a call id, or either. */
-  needs: "target" | "call" | "either";
+  /** What the body must name: the user whose call it is, a call id, either, or whom to call (`to`). */
+  needs: "target" | "call" | "either" | "to";
   /**
    * Who may: `operations.<switch>` (with a monitoring role where `monitoring`), or "recording" (one's own
    * call; others' with a monitoring role).
@@ -178,6 +182,22 @@ export const OPERATION_TABLE: readonly OperationEntry[] = [
       sends: "call",
     },
   },
+  {
+    name: "dial",
+    path: "call",
+    summary:
+      "click-to-call: ring my phone, and once I answer dial a colleague or a number as my extension (outside numbers need dialExternal)",
+    needs: "to",
+    permission: { switch: "dial", monitoring: false },
+    button: {
+      label: "Call",
+      title: "Call {name}",
+      on: "person",
+      whose: "others",
+      may: "dial",
+      sends: "to",
+    },
+  },
 ];
 
 /** Path -> operation. A Map: a path segment such as `constructor` or `__proto__` is no operation. */
@@ -186,8 +206,12 @@ export const OPERATION_BY_PATH: ReadonlyMap<string, OperationEntry> = new Map(
 );
 
 /** The operations a switch allows, with whether they need a monitoring role too. */
-export const SWITCHED_OPERATIONS: readonly { switch: Operation; monitoring: boolean }[] =
-  OPERATION_TABLE.flatMap((entry) => (entry.permission === "recording" ? [] : [entry.permission]));
+export const SWITCHED_OPERATIONS: readonly { switch: Operation; monitoring: boolean }[] = [
+  ...OPERATION_TABLE.flatMap((entry) => (entry.permission === "recording" ? [] : [entry.permission])),
+  // No operation of its own: it lets `dial` call outside numbers too (dial-right.ts). The board reads it
+  // from `may` to say so by the number box.
+  { switch: "dialExternal", monitoring: false },
+];
 
 export const OPERATION_BY_NAME: ReadonlyMap<OperationName, OperationEntry> = new Map(
   OPERATION_TABLE.map((entry) => [entry.name, entry]),

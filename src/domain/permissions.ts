@@ -7,9 +7,10 @@
 // viewer sees that person's calls (Sight, from the board's rules in visibility.ts); otherwise it is the
 // same whatever the target is doing. A refusal names a call id only when the viewer gave it.
 
-import { type Directory, type Operation, shareDepartment, type User } from "./directory.js";
+import { type CallOperation, type Directory, shareDepartment, type User } from "./directory.js";
 import type { CallView } from "./live-model.js";
 import { OPERATION_BY_NAME } from "./operation-table.js";
+import { pickupRelation } from "./pickup-right.js";
 import { type BoardView, isAdmin } from "./visibility.js";
 
 export type RefusalReason =
@@ -23,7 +24,10 @@ export type RefusalReason =
   | "call-not-ringing"
   | "call-not-answered"
   | "call-not-parked"
-  | "no-call";
+  | "no-call"
+  // Click-to-call (dial-right.ts): `to` is no usable number (400), or an outside number V may not dial (403).
+  | "invalid-target"
+  | "external-not-allowed";
 
 export type Decision = { allowed: true } | { allowed: false; reason: RefusalReason; message: string };
 
@@ -68,7 +72,7 @@ function refuse(reason: RefusalReason, message: string): Decision {
 }
 
 /** Listen, whisper, barge and take over need a monitoring role (the operation table says which). */
-function needsMonitoringRole(operation: Operation): boolean {
+function needsMonitoringRole(operation: CallOperation): boolean {
   const entry = OPERATION_BY_NAME.get(operation);
   return entry !== undefined && entry.permission !== "recording" && entry.permission.monitoring;
 }
@@ -76,7 +80,7 @@ function needsMonitoringRole(operation: Operation): boolean {
 export function authorize(
   directory: Directory,
   viewerId: string,
-  operation: Operation,
+  operation: CallOperation,
   target: OperationTarget,
   sight: Sight,
 ): Decision {
@@ -129,13 +133,13 @@ function rightsOn(
   v: User,
   t: User | undefined,
   named: string,
-  operation: Exclude<Operation, "parkedPickup">,
+  operation: Exclude<CallOperation, "parkedPickup">,
   admin: boolean,
 ): Decision | undefined {
   if (admin) return t ? undefined : refuse("unknown-target", `no user ${named}`);
   switch (operation) {
     case "pickup":
-      if (t && (shareDepartment(v, t) || t.settings.pickupDelegates.includes(v.id))) return undefined;
+      if (t && pickupRelation(v, t)) return undefined;
       return refuse(
         "not-a-pickup-delegate",
         `${named} shares no department with ${v.id} and has not made ${v.id} a pickup delegate`,

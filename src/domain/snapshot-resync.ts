@@ -3,7 +3,7 @@
 
 import type { ApplyContext } from "./apply-context.js";
 import type { CallBook } from "./call-book.js";
-import { legKey } from "./calls.js";
+import { type Leg, legKey } from "./calls.js";
 import type { PbxSnapshot } from "./events.js";
 import { resyncRecordings } from "./recordings.js";
 import type { UserPresence } from "./user-presence.js";
@@ -12,6 +12,13 @@ export function resync(s: PbxSnapshot, book: CallBook, presence: UserPresence, c
   const present = new Set(s.legs.map((l) => l.leg));
   for (const leg of [...book.legs.values()]) {
     if (leg.pbx === s.pbx && !present.has(leg.id)) book.removeLeg(leg, s.at, ctx);
+  }
+  // A snapshot lists parked calls without when or by whom: what the model saw of a park that is still
+  // the same (leg, lot and space) is kept.
+  const parkedBefore = new Map<string, NonNullable<Leg["parked"]>>();
+  for (const sl of s.legs) {
+    const parked = book.legs.get(legKey(s.pbx, sl.leg))?.parked;
+    if (parked) parkedBefore.set(sl.leg, parked);
   }
   const fresh = new Set<string>();
   for (const sl of s.legs) {
@@ -37,7 +44,10 @@ export function resync(s: PbxSnapshot, book: CallBook, presence: UserPresence, c
   }
   for (const p of s.parked) {
     const leg = book.legs.get(legKey(s.pbx, p.leg));
-    if (leg) leg.parked = { lot: p.lot, space: p.space };
+    if (!leg) continue;
+    const known = parkedBefore.get(p.leg);
+    leg.parked =
+      known && known.lot === p.lot && known.space === p.space ? { ...known } : { lot: p.lot, space: p.space };
   }
   if (s.recordings) resyncRecordings(book, s, new Map(s.recordings.map((r) => [r.leg, r.file])));
   for (const r of s.reachability) presence.setReachability(s.pbx, r.endpoint, r.reachable, ctx.touchedUsers);

@@ -6,6 +6,7 @@ import type { CallView, LiveModel } from "./live-model.js";
 import { SWITCHED_OPERATIONS } from "./operation-table.js";
 import { identifiesAsParty, type SeenParty, seenParty } from "./party-visibility.js";
 import type { PbxLink } from "./pbx-links.js";
+import { mayPickUpCallsOf } from "./pickup-right.js";
 import type { Presence } from "./presence.js";
 
 export type { SeenParty } from "./party-visibility.js";
@@ -20,6 +21,12 @@ export interface PersonCallView {
   direction?: CallView["direction"];
   remote?: SeenParty[];
   recording?: boolean;
+  /**
+   * Who calls, on a ringing call shown only by rule P (the viewer may pick it up, the callee shows their
+   * calls): the call's parties that are not ringing (usually one), colleagues as rule 3's other end allows.
+   * With details the callers are in `remote` instead.
+   */
+  callers?: SeenParty[];
 }
 
 export interface PersonView {
@@ -28,7 +35,7 @@ export interface PersonView {
   extension: string;
   departments: string[];
   presence: Presence;
-  /** Present when the viewer may see this person's calls (rule 2). */
+  /** Present when the viewer may see this person's calls (rule 2), or their ringing calls (rule P). */
   calls?: PersonCallView[];
 }
 
@@ -44,9 +51,18 @@ export interface ParkedCallView {
   call: string;
   lot: string;
   space: string;
+  /** Since when it waits: when it was parked (the call's start when only a PBX snapshot told of the park). */
   since: number;
   /** The parked party, when the viewer may see the call's details. */
   party?: SeenParty;
+  /** The user who parked it, when known and identifiable (rule 3's other end; oneself and admins: always). */
+  by?: { user: string; name: string };
+}
+
+/** A department named on the board (by a person's `departments`): its id and its name. */
+export interface DepartmentName {
+  id: string;
+  name: string;
 }
 
 /**
@@ -62,6 +78,8 @@ export interface BoardView {
   viewer: string;
   may: ViewerRights;
   people: PersonView[];
+  /** The departments the people on this board belong to, in directory order (names for their ids). */
+  departments: readonly DepartmentName[];
   monitoring: MonitoringView[];
   parked: ParkedCallView[];
   /** The link to each PBX: whether what the board shows is live (it names no user: everyone gets it). */
@@ -88,6 +106,15 @@ export function canSeeCalls(v: User, t: User): boolean {
 export function canSeeCallDetails(v: User, t: User): boolean {
   if (v.id === t.id || isAdmin(v)) return true;
   return canSeeCalls(v, t) && t.settings.showMyCalls;
+}
+
+/**
+ * Rule P: may V see who calls T on T's ringing calls (and those calls), whatever rule 2 says? When V sees T
+ * (rule 1), may pick up T's ringing calls (O1, pickup-right.ts) and T shows their calls. Only ringing calls.
+ */
+export function canSeeRingingCallers(v: User, t: User): boolean {
+  if (v.id === t.id || isAdmin(v)) return true;
+  return canSeePresence(v, t) && mayPickUpCallsOf(v, t) && t.settings.showMyCalls;
 }
 
 /** Rule 3, the other end: may V see who colleague U is when U is a party of a call V sees? (Admins: always.) */
@@ -121,13 +148,17 @@ export function viewFor(
   if (!viewer) return undefined;
   const at = moment.forDirectory(directory);
   const people: PersonView[] = [];
+  const named = new Set<string>();
   // Presence needs a shared department (rule 1) except for oneself and admins: only those are candidates.
   for (const t of candidatesFor(directory, viewer)) {
     if (!canSeePresence(viewer, t)) continue;
     const seeCalls = canSeeCalls(viewer, t);
     const details = seeCalls && canSeeCallDetails(viewer, t);
     const full = viewer.id === t.id || isAdmin(viewer);
-    people.push(at.person(t, full ? 3 : seeCalls ? (details ? 2 : 1) : 0));
+    // Rule P adds to presence only: with rule 2 it needs showMyCalls, and then rule 3 gives the details.
+    const ringing = !seeCalls && canSeeRingingCallers(viewer, t);
+    people.push(at.person(t, full ? 3 : seeCalls ? (details ? 2 : 1) : ringing ? RINGING_CALLERS : 0));
+    for (const d of t.departments) named.add(d);
   }
   const monitoring: MonitoringView[] = [];
   for (const call of at.monitoredCalls) {
@@ -146,6 +177,7 @@ export function viewFor(
     viewer: viewer.id,
     may: rightsOf(viewer, directory),
     people,
+    departments: departmentNames(directory, named),
     monitoring,
     parked: parkedFor(viewer, directory, at.parkedCalls),
     links: at.links,
@@ -164,8 +196,12 @@ export function rightsOf(viewer: User, directory: Directory): ViewerRights {
   return { ...may, recordOthers: admin || monitors };
 }
 
-/** 0: presence only, 1: with calls, 2: with call details (colleagues as rule 3 allows), 3: in full (oneself, admins). */
-type Rights = 0 | 1 | 2 | 3;
+/**
+ * 0: presence only, 1: with calls, 2: with call details (colleagues as rule 3 allows), 3: in full (oneself,
+ * admins), 4 (RINGING_CALLERS): presence and the ringing calls with their callers (rule P).
+ */
+type Rights = 0 | 1 | 2 | 3 | typeof RINGING_CALLERS;
+const RINGING_CALLERS = 4;
 
 /** What changed since an earlier moment (see BoardMoment). */
 export interface BoardCarryOver {
@@ -208,7 +244,13 @@ export class BoardMoment {
   readonly monitoredCalls: readonly CallView[];
   readonly parkedCalls: readonly CallView[];
   readonly links: readonly PbxLink[];
-  private readonly people: Map<string, PersonView>[] = [new Map(), new Map(), new Map(), new Map()];
+  private readonly people: Map<string, PersonView>[] = [
+    new Map(),
+    new Map(),
+    new Map(),
+    new Map(),
+    new Map(),
+  ];
   private directory: Directory;
 
   constructor(
@@ -257,7 +299,11 @@ export class BoardMoment {
         departments: [...t.departments],
         presence: this.model.presenceOf(t.id),
       };
-      if (rights > 0) person.calls = callsOfPerson(this.model.callsOfUser(t.id), t, rights, this.directory);
+      if (rights === RINGING_CALLERS) {
+        const ringing = ringingCallsOf(this.model.callsOfUser(t.id), t, this.directory);
+        if (ringing.length > 0) person.calls = ringing;
+      } else if (rights > 0)
+        person.calls = callsOfPerson(this.model.callsOfUser(t.id), t, rights, this.directory);
       built.set(t.id, person);
     }
     return person;
@@ -319,6 +365,47 @@ function callsOfPerson(
   return out;
 }
 
+/**
+ * Rule P: a person's ringing legs, each with who calls (the call's legs that are not theirs and not ringing:
+ * other phones a ring group rings are not callers), colleagues as rule 3's other end allows.
+ */
+function ringingCallsOf(calls: readonly CallView[], t: User, directory: Directory): PersonCallView[] {
+  const out: PersonCallView[] = [];
+  for (const call of calls) {
+    for (const leg of call.legs) {
+      if (leg.user !== t.id || leg.state !== "ringing") continue;
+      const callers = call.legs
+        .filter((l) => l.user !== t.id && l.state !== "ringing")
+        .map((l) => seenParty(directory, l, false));
+      out.push({ state: leg.state, since: leg.since, callers });
+    }
+  }
+  return out;
+}
+
+const departmentLists = new WeakMap<Directory, Map<string, readonly DepartmentName[]>>();
+
+/**
+ * The names of departments `ids`, in directory order (ids the directory does not know are left out). One
+ * list per directory and set of ids, shared by every view that names the same departments.
+ */
+function departmentNames(directory: Directory, ids: ReadonlySet<string>): readonly DepartmentName[] {
+  let lists = departmentLists.get(directory);
+  if (!lists) {
+    lists = new Map();
+    departmentLists.set(directory, lists);
+  }
+  const key = [...ids].sort().join("\u0000");
+  let list = lists.get(key);
+  if (!list) {
+    list = [...directory.departments.values()]
+      .filter((d) => ids.has(d.id))
+      .map((d) => ({ id: d.id, name: d.name }));
+    lists.set(key, list);
+  }
+  return list;
+}
+
 /** Parked calls are offered to those who may pick them up: parked from their department(s). */
 function parkedFor(viewer: User, directory: Directory, calls: readonly CallView[]): ParkedCallView[] {
   const out: ParkedCallView[] = [];
@@ -336,10 +423,14 @@ function parkedFor(viewer: User, directory: Directory, calls: readonly CallView[
       call: call.id,
       lot: call.parked.lot,
       space: call.parked.space,
-      since: call.startedAt,
+      since: call.parkedAt ?? call.startedAt,
     };
     const details = isAdmin(viewer) || internal.some((u) => canSeeCallDetails(viewer, u));
     if (details && parked) view.party = seenParty(directory, parked, isAdmin(viewer));
+    // Who parked it: a colleague, named as rule 3's other end allows (like a monitoring session's supervisor).
+    const parker = call.parkedBy === undefined ? undefined : directory.users.get(call.parkedBy);
+    if (parker && (parker.id === viewer.id || canIdentifyParty(viewer, parker)))
+      view.by = { user: parker.id, name: parker.name };
     out.push(view);
   }
   return out;

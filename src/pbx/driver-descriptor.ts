@@ -23,6 +23,8 @@ export interface PbxEntry<Id extends string = string> {
   trunks: string[];
   extensionPattern?: string;
   ivr?: { context: string; exten: string };
+  /** Where click-to-call dials (the PBX's internal dialplan context); default by PBX kind (dial-request.ts). */
+  dialContext?: string;
 }
 
 export type Credential = "username" | "secret";

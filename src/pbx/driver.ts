@@ -78,6 +78,38 @@ export interface TakeOverRequest {
   callerId?: string;
 }
 
+/** What a user may choose as their status: the PBX's lamps and every other tool show the same. */
+export const USER_STATUSES = ["available", "away", "dnd"] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+/**
+ * Set a user's chosen status on the PBX, where the phones' lamps and the dialplan read it (Asterisk:
+ * `CustomPresence:<ext>` and `Custom:DND<ext>`; FreeSWITCH: the db, the `callsight::dnd` event and a
+ * PRESENCE_IN). The board shows it once the PBX reports it back, as when the phone's feature code set it.
+ */
+export interface StatusRequest {
+  extension: string;
+  status: UserStatus;
+  /** A short note shown with it (the PBX's presence message); absent: none. */
+  note?: string;
+}
+
+/**
+ * Click-to-call: ring the caller's phone first; once it answers, its leg dials `destination` in the PBX's
+ * dialplan (`context`) as the caller's extension, as if they had dialled it on the phone.
+ */
+export interface DialRequest {
+  /** The caller's phone, rung first (e.g. `PJSIP/1001`). */
+  callerEndpoint: string;
+  /** What that leg dials once answered: an extension, or a number (digits, an optional leading `+`). */
+  destination: string;
+  /** The PBX's internal dialplan context, where the phone's own calls are dialled (`pbx.dialContext`). */
+  context: string;
+  /** The dialled call's caller id: the caller's extension and name. */
+  callerIdNumber: string;
+  callerIdName?: string;
+}
+
 /**
  * A call command as data: what the operations layer asks, what the cluster relay carries to the PBX's
  * owner, and what each driver carries out in one case of its `execute`.
@@ -89,7 +121,9 @@ export type PbxCommand =
   | { op: "sendToIvr"; req: IvrRequest }
   | { op: "startRecording"; req: RecordingRequest }
   | { op: "stopRecording"; req: { leg: string } }
-  | { op: "takeOver"; req: TakeOverRequest };
+  | { op: "takeOver"; req: TakeOverRequest }
+  | { op: "dial"; req: DialRequest }
+  | { op: "setStatus"; req: StatusRequest };
 
 export const PBX_COMMANDS: ReadonlySet<PbxCommand["op"]> = new Set<PbxCommand["op"]>([
   "monitor",
@@ -99,6 +133,8 @@ export const PBX_COMMANDS: ReadonlySet<PbxCommand["op"]> = new Set<PbxCommand["o
   "startRecording",
   "stopRecording",
   "takeOver",
+  "dial",
+  "setStatus",
 ]);
 
 /**

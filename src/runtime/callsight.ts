@@ -3,6 +3,7 @@
 
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { StatusBook } from "../api/status/status-book.js";
 import { settleWithin } from "../cluster/bounded.js";
 import { type CallsightConfig, type DirectoryDocument, directoryFromDocument } from "../config/load.js";
 import type { Directory } from "../domain/directory.js";
@@ -10,6 +11,8 @@ import type { PbxEvent } from "../domain/events.js";
 import { LiveModel, type ModelChange } from "../domain/live-model.js";
 import type { PbxDriver } from "../pbx/driver.js";
 import { DirectoryStore, type StoredDirectory } from "../stores/directory-store.js";
+import { HistoryStore } from "../stores/history-store.js";
+import { HistoryRecorder } from "./history-recorder.js";
 
 export type ModelListener = (changes: ModelChange[], events: readonly PbxEvent[]) => void;
 
@@ -23,7 +26,12 @@ export interface CallsightOptions {
 
 export class Callsight {
   readonly model: LiveModel;
+  /** Each extension's chosen status and note as its PBX reports them (api/status/), from the first event on. */
+  readonly statuses = new StatusBook();
   readonly store: DirectoryStore;
+  /** The call history (every ended call, written by every instance; the store keeps one row per call). */
+  readonly history: HistoryStore;
+  readonly historyRecorder: HistoryRecorder;
   private stored: StoredDirectory;
   private current: Directory;
   private readonly listeners = new Set<ModelListener>();
@@ -39,6 +47,14 @@ export class Callsight {
     // The board tells viewers about each PBX link; users of a PBX not connected yet show offline.
     this.model = new LiveModel(this.current, { links: options.drivers.map((d) => d.pbx) });
     this.store = new DirectoryStore(options.redis, options.prefix);
+    this.history = new HistoryStore(options.redis, options.prefix, {
+      retentionDays: options.config.history.retentionDays,
+    });
+    this.historyRecorder = new HistoryRecorder({
+      store: this.history,
+      logger: options.logger,
+      users: () => [...this.current.users.keys()],
+    });
     for (const driver of options.drivers) driver.onEvents((events) => this.apply(events));
   }
 
@@ -88,10 +104,12 @@ export class Callsight {
     const stored = await this.store.seed(this.options.config.document);
     this.useStored(stored);
     this.unsubscribe = await this.store.subscribe((s) => this.useStored(s));
+    this.historyRecorder.start();
     for (const driver of this.options.drivers) driver.start();
   }
 
   async stop(): Promise<void> {
+    this.historyRecorder.stop();
     await Promise.all([
       ...this.options.drivers.map((d) => d.stop()),
       // Bounded: with Redis away the subscription's goodbye may never be answered.
@@ -106,9 +124,11 @@ export class Callsight {
       else if (event.type === "pbx.connection" && event.state !== "up") this.resyncedAt.delete(event.pbx);
       for (const c of this.model.apply(event)) changes.push(c);
     }
+    this.statuses.observe(events);
     this.counters.events += events.length;
     this.counters.batches++;
     if (changes.length === 0 && events.length === 0) return;
+    this.historyRecorder.observe(changes);
     for (const l of this.listeners) l(changes, events);
   }
 

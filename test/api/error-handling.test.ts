@@ -237,6 +237,7 @@ describe("error handling and the OpenAPI document", () => {
     const list = doc.paths["/v1/recordings"].get;
     expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
       "call",
+      "department",
       "from",
       "limit",
       "to",

@@ -7,7 +7,7 @@ import pino, { type Logger } from "pino";
 import WebSocket from "ws";
 import type { AuthSettings } from "../../src/api/auth/authenticate.js";
 import { TokenStore } from "../../src/api/auth/token-store.js";
-import { type Api, buildApi } from "../../src/api/server.js";
+import { type Api, type ApiOptions, buildApi } from "../../src/api/server.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { PbxEvent } from "../../src/domain/events.js";
 import type { PbxDriver } from "../../src/pbx/driver.js";
@@ -51,6 +51,8 @@ export async function startHarness(
     auth?: AuthSettings;
     /** The token store's clock (token expiry). */
     now?: () => number;
+    /** Users' statuses: clock, poll interval, who carries end times out (api/status/). */
+    status?: ApiOptions["status"];
   } = {},
 ): Promise<Harness> {
   const { redis, prefix: fresh } = await testRedis();
@@ -74,6 +76,7 @@ export async function startHarness(
     heartbeatMs: 60_000,
     ...(options.viewerBufferBytes !== undefined ? { viewerBufferBytes: options.viewerBufferBytes } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.status ? { status: options.status } : {}),
   });
   await api.app.listen({ host: "127.0.0.1", port: 0 });
   const port = (api.app.server.address() as AddressInfo).port;

@@ -14,6 +14,8 @@ export interface Pbx {
   driver: PbxDriver;
   /** Starts the inbound call 05 answered by Bob (1002), paused while they talk. */
   call(): { resume(): void; done: Promise<unknown> };
+  /** What the simulated PBX was asked so far, one line each (AMI actions, ARI requests, ESL commands). */
+  asked(): string[];
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,14 @@ export async function ami(): Promise<Pbx> {
   return {
     driver,
     call: () => sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 }),
+    asked: () =>
+      sim.actionLog.map(
+        (a) =>
+          `${a.action}${Object.entries(a.headers)
+            .filter(([k]) => k !== "action" && k !== "actionid")
+            .map(([k, v]) => ` ${k}=${v}`)
+            .join("")}`,
+      ),
     stop: () => sim.stop(),
   };
 }
@@ -60,6 +70,7 @@ export async function ari(): Promise<Pbx> {
   return {
     driver,
     call: () => sim.startCall("05-inbound-answered", { pauseAt: "answered", timeScale: 0.05 }),
+    asked: () => sim.requestLog.map((r) => `${r.method} ${r.path} ${new URLSearchParams(r.query)}`),
     stop: () => sim.stop(),
   };
 }
@@ -78,6 +89,13 @@ export async function esl(): Promise<Pbx> {
   return {
     driver,
     call: () => sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 }),
+    asked: () =>
+      sim.commandLog.map(
+        (c) =>
+          `${c.command}${Object.entries(c.headers)
+            .map(([k, v]) => ` ${k}=${v}`)
+            .join("")}`,
+      ),
     stop: () => sim.stop(),
   };
 }

@@ -282,6 +282,23 @@ describe("the command relay", () => {
     await owner.unserve();
   });
 
+  it("relays a user's status (setStatus) as data, note and all, to the owner's driver", async () => {
+    const prefix = fresh();
+    const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner" });
+    const follower = new CommandRelay({ redis, prefix, pbx: "main", instance: "follower" });
+    const driver = new ScriptedDriver("main");
+    driver.start();
+    owner.serve((cmd) => driver.execute(cmd));
+    const req = { extension: "1002", status: "away" as const, note: "Lunch, back at 2 – zurück" };
+    expect(await follower.send({ op: "setStatus", req })).toEqual({
+      status: "accepted",
+      detail: `setStatus by driver ${driver.id}`,
+    });
+    expect(driver.commands).toEqual([{ op: "setStatus", req }]);
+    await owner.unserve();
+    follower.close();
+  });
+
   it("answers once the PBX took the command; what became of it follows on the same answers' list", async () => {
     const prefix = fresh();
     const owner = new CommandRelay({ redis, prefix, pbx: "main", instance: "owner" });

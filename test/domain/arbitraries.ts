@@ -2,6 +2,7 @@
 // applying random (but mostly PBX-plausible) sequences of normalized events.
 
 import fc from "fast-check";
+import { type HistoryRow, historyRow } from "../../src/domain/call-history.js";
 import type { Party } from "../../src/domain/calls.js";
 import {
   type Department,
@@ -55,6 +56,8 @@ function settingsArb(others: string[]): fc.Arbitrary<UserSettings> {
       s.sharePresence = r.sharePresence;
       s.pickupDelegates = r.pickupDelegates;
       s.operations = {
+        // Switches this generator does not vary (click-to-call's) keep their defaults.
+        ...s.operations,
         pickup: r.pickup,
         parkedPickup: r.parkedPickup,
         sendToIvr: r.sendToIvr,
@@ -157,7 +160,8 @@ type Op =
       leg: number;
     }
   | { k: "leg.bridged"; leg: number; bridge: number; call: number }
-  | { k: "call.parked"; leg: number; space: number }
+  /** `parker`: the leg the PBX names as the parker, if it does (any leg ever created). */
+  | { k: "call.parked"; leg: number; space: number; parker: number | undefined }
   | { k: "call.unparked"; leg: number }
   | { k: "monitoring.stopped"; leg: number }
   | { k: "leg.identity"; leg: number; number: string; name: string }
@@ -227,6 +231,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       k: fc.constant("call.parked" as const),
       leg: idx,
       space: fc.integer({ min: 701, max: 720 }),
+      parker: fc.option(idx, { nil: undefined }),
     }),
   },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("call.unparked" as const), leg: idx }) },
@@ -451,7 +456,16 @@ export function interpret(directory: Directory, ops: readonly Op[]): PbxEvent[] 
         const leg = pick(legs, op.leg);
         if (!leg) break;
         at += 1000;
-        emit({ type: "call.parked", pbx: PBX, at, leg: leg.id, lot: "default", space: String(op.space) });
+        const parker = op.parker === undefined ? undefined : pick(legs, op.parker);
+        emit({
+          type: "call.parked",
+          pbx: PBX,
+          at,
+          leg: leg.id,
+          lot: "default",
+          space: String(op.space),
+          ...(parker ? { parker: parker.id } : {}),
+        });
         break;
       }
       case "call.unparked": {
@@ -515,6 +529,24 @@ export function eventsArb(directory: Directory, maxOps = 25): fc.Arbitrary<PbxEv
   return fc.array(opArb, { maxLength: maxOps }).map((ops) => interpret(directory, ops));
 }
 
+/** A call that is still ringing: an outside or a colleague's call to a colleague who has not answered. */
+const ringingCallOpArb: fc.Arbitrary<Op> = fc.record({
+  k: fc.constant("call" as const),
+  from: idx,
+  to: idx,
+  external: fc.constantFrom(-1 as const, 0 as const),
+  number: externalNumberArb,
+  outcome: fc.constant("ringing" as const),
+  mobile: fc.boolean(),
+});
+
+/** Random events, then one or two calls that are still ringing at the end. */
+export function ringingEventsArb(directory: Directory, maxOps = 25): fc.Arbitrary<PbxEvent[]> {
+  return fc
+    .tuple(fc.array(opArb, { maxLength: maxOps }), fc.array(ringingCallOpArb, { minLength: 1, maxLength: 2 }))
+    .map(([ops, ringing]) => interpret(directory, [...ops, ...ringing]));
+}
+
 export function buildModel(directory: Directory, events: readonly PbxEvent[]): LiveModel {
   const model = new LiveModel(directory);
   for (const e of events) model.apply(e);
@@ -527,10 +559,56 @@ export interface Scenario {
   model: LiveModel;
 }
 
-/** A random directory and a live model built from random events about its users. */
-export function scenarioArb(maxOps = 25): fc.Arbitrary<Scenario> {
-  return directoryArb().chain((directory) =>
-    eventsArb(directory, maxOps).map((events) => {
+/**
+ * Directories where rule P (who calls, on a ringing call the viewer may pick up) matters often: most users
+ * see colleagues' presence but not their calls, share their presence, show their calls and have the pickup
+ * switch on.
+ */
+export function ringingDirectoryArb(): fc.Arbitrary<Directory> {
+  return directoryArb().chain((directory) => {
+    const users = [...directory.users.values()];
+    const often = fc.oneof(
+      { weight: 3, arbitrary: fc.constant(true) },
+      { weight: 1, arbitrary: fc.constant(false) },
+    );
+    const tweak = fc.record({
+      noCalls: often,
+      presence: often,
+      sharePresence: often,
+      showMyCalls: often,
+      pickup: often,
+    });
+    return fc.tuple(...users.map(() => tweak)).map((tweaks) =>
+      makeDirectory(
+        [...directory.departments.values()],
+        users.map((u, i) => {
+          const t = tweaks[i]!;
+          return {
+            ...u,
+            settings: {
+              ...u.settings,
+              calls: t.noCalls ? false : u.settings.calls,
+              presence: t.presence || u.settings.presence,
+              sharePresence: t.sharePresence || u.settings.sharePresence,
+              showMyCalls: t.showMyCalls || u.settings.showMyCalls,
+              operations: { ...u.settings.operations, pickup: t.pickup },
+            },
+          };
+        }),
+        directory.monitoringRoles,
+      ),
+    );
+  });
+}
+
+/** A random directory (by default from directoryArb) and a live model built from random events about its users. */
+export function scenarioArb(
+  maxOps = 25,
+  directories: fc.Arbitrary<Directory> = directoryArb(),
+  events: (directory: Directory, maxOps: number) => fc.Arbitrary<PbxEvent[]> = eventsArb,
+): fc.Arbitrary<Scenario> {
+  return directories.chain((directory) =>
+    events(directory, maxOps).map((events) => {
       const scenario: Scenario = { directory, events, model: buildModel(directory, events) };
       // Readable counterexamples: the directory's users and the events, not the model's internals.
       Object.defineProperty(scenario, fc.toStringMethod, {
@@ -646,7 +724,7 @@ export function callViewArb(directory: Directory): fc.Arbitrary<CallView> {
 // Settings changes (for the stream and resume properties): each is a new directory.
 
 export type SettingsChange =
-  | { f: "showMyCalls" | "presence" | "calls" | "sharePresence" | "parkedPickup"; value: boolean }
+  | { f: "showMyCalls" | "presence" | "calls" | "sharePresence" | "parkedPickup" | "pickup"; value: boolean }
   | { f: "departments"; value: string[] }
   | { f: "role"; value: Role }
   | { f: "monitoringRoles"; value: Role[] }
@@ -664,6 +742,7 @@ export const changeArb: fc.Arbitrary<SettingsChange> = fc.oneof(
         "calls" as const,
         "sharePresence" as const,
         "parkedPickup" as const,
+        "pickup" as const,
       ),
       value: fc.boolean(),
     }),
@@ -708,8 +787,134 @@ export function withChange(directory: Directory, userId: string, change: Setting
       next.departments = known.length > 0 ? known : [departments[0]!.id];
     } else if (change.f === "role") next.role = change.value;
     else if (change.f === "parkedPickup") settings.operations.parkedPickup = change.value;
+    else if (change.f === "pickup") settings.operations.pickup = change.value;
     else settings[change.f] = change.value;
     users.push(next);
   }
   return makeDirectory(departments, users, directory.monitoringRoles);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ended calls (for the call history): random events as above, a few transfers and calls answered busy,
+// then every leg hangs up, so that every call ends and becomes a history row.
+
+type HistoryExtra =
+  | { k: "transfer"; call: number; to: number; kind: "blind" | "attended" }
+  | { k: "busy"; from: number; to: number };
+
+const historyExtraArb: fc.Arbitrary<HistoryExtra> = fc.oneof(
+  fc.record({
+    k: fc.constant("transfer" as const),
+    call: idx,
+    to: idx,
+    kind: fc.constantFrom("blind" as const, "attended" as const),
+  }),
+  fc.record({ k: fc.constant("busy" as const), from: idx, to: idx }),
+);
+
+export interface HistoryScenario {
+  directory: Directory;
+  events: PbxEvent[];
+  /** One per call that ended, in the order they ended. */
+  rows: HistoryRow[];
+}
+
+/** Applies `base`, then the extras, then hangs up every leg left; the rows are the ended calls'. */
+function endEveryCall(directory: Directory, base: readonly PbxEvent[], extras: readonly HistoryExtra[]) {
+  const model = new LiveModel(directory);
+  const events: PbxEvent[] = [];
+  const rows: HistoryRow[] = [];
+  let at = base.at(-1)?.at ?? T0;
+  let seq = 0;
+  const apply = (e: PbxEvent) => {
+    events.push(e);
+    for (const c of model.apply(e)) if (c.kind === "call-ended") rows.push(historyRow(c.call));
+  };
+  const hangup = (leg: string) => {
+    at += 1000;
+    apply({ type: "leg.hangup", pbx: PBX, at, leg, cause: 16, causeText: "Normal Clearing" });
+  };
+  const userLeg = (callId: string, user: User, outgoing: boolean): string => {
+    const leg = `H${++seq}`;
+    at += 1000;
+    const endpoint = `PJSIP/${user.extension}`;
+    apply({
+      type: "leg.created",
+      pbx: PBX,
+      at,
+      leg,
+      callId,
+      channel: `${endpoint}-${leg}`,
+      endpoint,
+      side: "internal",
+      number: user.extension,
+      name: user.name,
+      outgoing,
+    });
+    return leg;
+  };
+  const answered = (leg: string) => {
+    at += 1000;
+    apply({ type: "leg.answered", pbx: PBX, at, leg });
+  };
+  for (const e of base) apply(e);
+  const users = [...directory.users.values()];
+  for (const x of extras) {
+    if (x.k === "busy") {
+      const caller = users[x.from % users.length] as User;
+      const callee = users[x.to % users.length] as User;
+      const callId = `HC${++seq}`;
+      const a = userLeg(callId, caller, false);
+      const b = userLeg(callId, callee, true);
+      at += 1000;
+      apply({ type: "dial.ended", pbx: PBX, at, caller: a, callee: b, status: "busy" });
+      hangup(b);
+      hangup(a);
+      continue;
+    }
+    const calls = model.activeCalls().filter((c) => c.legs.length >= 2);
+    const call = calls[x.call % Math.max(1, calls.length)];
+    if (!call) continue;
+    const transferer =
+      call.legs.find((l) => l.user !== undefined) ?? (call.legs[0] as (typeof call.legs)[number]);
+    const transferee = call.legs.find((l) => l !== transferer);
+    const target = users[x.to % users.length] as User;
+    if (x.kind === "attended") answered(userLeg(call.id, target, true));
+    at += 1000;
+    apply({
+      type: "call.transferred",
+      pbx: PBX,
+      at,
+      kind: x.kind,
+      transferer: transferer.leg,
+      ...(transferee ? { transferee: transferee.leg } : {}),
+      destination: target.extension,
+      success: true,
+    });
+    hangup(transferer.leg);
+    if (x.kind === "blind") answered(userLeg(call.id, target, true));
+  }
+  // Every call ends: its party legs, then whatever is left on users' phones (supervisors' spy legs).
+  for (const leg of model.activeCalls().flatMap((c) => c.legs.map((l) => l.leg))) hangup(leg);
+  for (const u of users) for (const leg of model.legsOfUser(u.id).map((l) => l.id)) hangup(leg);
+  return { events, rows };
+}
+
+/** A random directory and the history rows of random calls that all ended. */
+export function historyScenarioArb(maxOps = 20): fc.Arbitrary<HistoryScenario> {
+  return directoryArb().chain((directory) =>
+    fc
+      .tuple(fc.array(opArb, { maxLength: maxOps }), fc.array(historyExtraArb, { maxLength: 4 }))
+      .map(([ops, extras]) => {
+        const scenario: HistoryScenario = {
+          directory,
+          ...endEveryCall(directory, interpret(directory, ops), extras),
+        };
+        Object.defineProperty(scenario, fc.toStringMethod, {
+          enumerable: false,
+          value: () => describeScenario(scenario),
+        });
+        return scenario;
+      }),
+  );
 }

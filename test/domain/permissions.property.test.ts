@@ -1,4 +1,5 @@
-// Property tests for authorize against an oracle written from design.md's operation rules:
+// Property tests for authorize against an oracle written from docs/design.md, "Rules for operations"
+// (take over follows the listen/whisper/barge rule):
 // - pickup of T's ringing call: V.operations.pickup and (same department or V in
 //   T.pickupDelegates), and the call is ringing.
 // - parked-call pickup: V.operations.parkedPickup, parked call from V's department(s).
@@ -15,11 +16,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  CALL_OPERATIONS,
+  type CallOperation,
   type Directory,
   defaultSettings,
   makeDirectory,
-  OPERATIONS,
-  type Operation,
   type Role,
   type User,
 } from "../../src/domain/directory.js";
@@ -45,7 +46,12 @@ interface Expectation {
   violations: { condition: string; reasons: RefusalReason[] }[];
 }
 
-function oracle(directory: Directory, viewerId: string, op: Operation, target: OperationTarget): Expectation {
+function oracle(
+  directory: Directory,
+  viewerId: string,
+  op: CallOperation,
+  target: OperationTarget,
+): Expectation {
   const violations: Expectation["violations"] = [];
   const fail = (condition: string, ...reasons: RefusalReason[]) => violations.push({ condition, reasons });
   const v = directory.users.get(viewerId);
@@ -132,7 +138,7 @@ const caseArb = directoryArb().chain((directory) => {
         { weight: 9, arbitrary: fc.constantFrom(...ids) },
         { weight: 1, arbitrary: fc.constant("ghost") },
       ),
-      op: fc.constantFrom(...OPERATIONS),
+      op: fc.constantFrom(...CALL_OPERATIONS),
       call: fc.option(callViewArb(directory), { freq: 6 }),
       targetKind: fc.constantFrom("user", "user", "user", "user", "none", "unknown"),
       pick: fc.nat(),
@@ -179,7 +185,7 @@ describe("authorize (design.md operation rules)", () => {
 
   it("agrees with the oracle on calls taken from random live models", () => {
     fc.assert(
-      fc.property(scenarioArb(), fc.constantFrom(...OPERATIONS), fc.nat(), (s, op, pick) => {
+      fc.property(scenarioArb(), fc.constantFrom(...CALL_OPERATIONS), fc.nat(), (s, op, pick) => {
         const calls = s.model.activeCalls();
         for (const v of s.directory.users.values()) {
           for (const call of calls) {
@@ -200,7 +206,7 @@ describe("authorize (design.md operation rules)", () => {
 
   // A viewer whose board does not show the target's calls (and no call ids).
   const BLIND: Sight = { callsOf: () => false, call: () => false };
-  const ON_USERS: Operation[] = ["pickup", "sendToIvr", "listen", "whisper", "barge", "takeOver"];
+  const ON_USERS: CallOperation[] = ["pickup", "sendToIvr", "listen", "whisper", "barge", "takeOver"];
 
   it("a refusal is the same whatever the target's call, for a viewer who does not see their calls", () => {
     fc.assert(

@@ -1,28 +1,41 @@
-// Property tests for viewFor against an oracle written from docs (design.md, "Rules that decide
+// Property tests for viewFor against an oracle written from docs (docs/design.md, "Rules that decide
 // what a viewer sees"). The oracle deliberately does not use canSee* from src.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { historyFor } from "../../src/domain/call-history.js";
 import { defaultSettings, makeDirectory, type Role, type User } from "../../src/domain/directory.js";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { type CallView, LiveModel } from "../../src/domain/live-model.js";
 import { type BoardView, viewFor } from "../../src/domain/visibility.js";
-import { PBX, type Scenario, scenarioArb, T0 } from "./arbitraries.js";
+import {
+  historyScenarioArb,
+  PBX,
+  ringingDirectoryArb,
+  ringingEventsArb,
+  type Scenario,
+  scenarioArb,
+  T0,
+} from "./arbitraries.js";
 import {
   admin,
+  forbiddenInHistoryRow,
   forbiddenInMonitoring,
   forbiddenInPerson,
   mayCalls,
   mayDetails,
+  mayHaveRow,
   mayIdentify,
+  mayPickUp,
   mayPresence,
+  mayRingingCallers,
   maySeeSession,
   shareDept,
 } from "./rules-oracle.js";
 
 const RUNS = { numRuns: 300 };
 
-// ---- the oracle, from design.md (rules-oracle.ts) -------------------------------------------------
+// ---- the oracle, from docs/design.md (rules-oracle.ts) --------------------------------------------
 
 interface ActiveSession {
   call: string;
@@ -133,13 +146,17 @@ describe("viewFor: people (rules 1 and 5)", () => {
 });
 
 describe("viewFor: calls (rule 2)", () => {
-  it("never lists calls for a person rule 2 forbids", () => {
+  it("never lists calls for a person rule 2 forbids (but their ringing calls where rule P allows)", () => {
     fc.assert(
       fc.property(scenarioArb(), (s) => {
         for (const v of viewers(s)) {
           for (const p of board(s, v).people) {
             const t = s.directory.users.get(p.id) as User;
-            if (!mayCalls(v, t)) expect(p.calls, `${v.id} must not see ${t.id}'s calls`).toBeUndefined();
+            if (mayCalls(v, t)) continue;
+            if (!mayRingingCallers(v, t))
+              expect(p.calls, `${v.id} must not see ${t.id}'s calls`).toBeUndefined();
+            for (const entry of p.calls ?? [])
+              expect(entry.state, `${v.id} sees ${t.id}'s call`).toBe("ringing");
           }
         }
       }),
@@ -178,7 +195,11 @@ describe("viewFor: call details (rule 3)", () => {
             for (const entry of p.calls ?? []) {
               for (const k of DETAIL_KEYS)
                 expect(k in entry, `${v.id} sees ${k} of ${t.id}'s call`).toBe(false);
-              expect(Object.keys(entry).sort()).toEqual(["since", "state"]);
+              // Who calls, on a ringing call only, by rule P.
+              const p = mayRingingCallers(v, t) && entry.state === "ringing";
+              expect(Object.keys(entry).sort()).toEqual(
+                p ? ["callers", "since", "state"] : ["since", "state"],
+              );
             }
           }
         }
@@ -223,6 +244,103 @@ describe("viewFor: call details (rule 3)", () => {
       }),
       RUNS,
     );
+  });
+});
+
+/** The callers of T's ringing leg as rule P shows them to V: the call's other legs that are not ringing. */
+function expectedCallers(s: Scenario, v: User, call: CallView, t: User): unknown[] {
+  return call.legs
+    .filter((l) => l.user !== t.id && l.state !== "ringing")
+    .map((l) => {
+      const u = l.user === undefined ? undefined : s.directory.users.get(l.user);
+      if (!l.external && l.user !== undefined && !mayIdentify(v, u)) return { external: false };
+      return {
+        number: l.number,
+        external: l.external,
+        ...(l.user ? { user: l.user } : {}),
+        ...(l.name ? { name: l.name } : {}),
+      };
+    });
+}
+
+describe("viewFor: who calls, on a ringing call the viewer may pick up (rule P)", () => {
+  const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
+  // Mostly viewers who see presence but not calls, with the pickup switch on: rule P's ground.
+  const ringing = scenarioArb(25, ringingDirectoryArb(), ringingEventsArb);
+
+  it("shows a person's ringing calls, each with its callers, exactly when rule P adds to rule 1", () => {
+    fc.assert(
+      fc.property(ringing, (s) => {
+        const calls = s.model.activeCalls();
+        for (const v of viewers(s)) {
+          for (const p of board(s, v).people) {
+            const t = s.directory.users.get(p.id) as User;
+            if (mayCalls(v, t) || !mayRingingCallers(v, t)) continue;
+            const ringing = calls.flatMap((c) =>
+              c.legs.filter((l) => l.user === t.id && l.state === "ringing").map(() => c),
+            );
+            if (ringing.length === 0) {
+              expect(p.calls, `${t.id} rings nowhere: ${v.id} sees no call of theirs`).toBeUndefined();
+              continue;
+            }
+            expect(p.calls?.length, `${v.id} sees ${t.id}'s ringing calls`).toBe(ringing.length);
+            expect(sorted((p.calls ?? []).map((e) => sorted(e.callers ?? [])))).toEqual(
+              sorted(ringing.map((c) => sorted(expectedCallers(s, v, c, t)))),
+            );
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("a viewer without the pickup right never gets a ringing call's caller unless rule 3 gives it", () => {
+    fc.assert(
+      fc.property(ringing, (s) => {
+        for (const v of viewers(s)) {
+          for (const p of board(s, v).people) {
+            const t = s.directory.users.get(p.id) as User;
+            if (mayDetails(v, t) || mayPickUp(v, t)) continue;
+            for (const entry of p.calls ?? []) {
+              expect(entry.callers, `${v.id} may not pick up for ${t.id}`).toBeUndefined();
+              expect(entry.remote, `${v.id} may not see ${t.id}'s details`).toBeUndefined();
+            }
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("with showMyCalls off, nobody but the callee and admins gets who calls them", () => {
+    fc.assert(
+      fc.property(ringing, (s) => {
+        for (const v of viewers(s)) {
+          if (admin(v)) continue;
+          for (const p of board(s, v).people) {
+            const t = s.directory.users.get(p.id) as User;
+            if (t.id === v.id || t.settings.showMyCalls) continue;
+            for (const entry of p.calls ?? []) {
+              expect(Object.keys(entry).sort(), `${v.id} on ${t.id}'s call`).toEqual(["since", "state"]);
+            }
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("random models do ring people whose callers only rule P shows (generator sanity)", () => {
+    const samples = fc.sample(ringing, { numRuns: 200, seed: 11 });
+    const withP = samples.filter((s) =>
+      viewers(s).some((v) =>
+        board(s, v).people.some((p) => {
+          const t = s.directory.users.get(p.id) as User;
+          return !mayCalls(v, t) && (p.calls ?? []).some((e) => (e.callers ?? []).length > 0);
+        }),
+      ),
+    ).length;
+    expect(withP).toBeGreaterThan(40);
   });
 });
 
@@ -487,6 +605,51 @@ describe("viewFor: monitoring sessions (rule 4)", () => {
   });
 });
 
+describe("viewFor: parked calls (who parked it, since when)", () => {
+  /** For each leg parked by the last park event that named it: when, and the user on the parker's leg then. */
+  function parks(s: Scenario): Map<string, { at: number; by?: string }> {
+    const live = new Map<string, string | undefined>();
+    const out = new Map<string, { at: number; by?: string }>();
+    for (const e of s.events) {
+      if (e.type === "leg.created") {
+        const u = [...s.directory.users.values()].find((x) => x.extension === e.number);
+        live.set(e.leg, e.side === "internal" ? u?.id : undefined);
+      } else if (e.type === "leg.hangup") live.delete(e.leg);
+      else if (e.type === "call.parked" && live.has(e.leg)) {
+        const by = e.parker === undefined ? undefined : live.get(e.parker);
+        out.set(e.leg, { at: e.at, ...(by !== undefined ? { by } : {}) });
+      }
+    }
+    return out;
+  }
+
+  it("names who parked it exactly when rule 3's other end lets the viewer identify them, and waits since the park", () => {
+    let named = 0;
+    fc.assert(
+      fc.property(scenarioArb(), (s) => {
+        const parked = parks(s);
+        for (const v of viewers(s)) {
+          for (const pc of board(s, v).parked) {
+            const call = s.model.call(PBX, pc.call);
+            const leg = call?.legs.find((l) => l.state === "parked");
+            expect(leg, `${pc.call} has a parked leg`).toBeDefined();
+            const park = parked.get(leg?.leg ?? "");
+            expect(pc.since, `${pc.call} waits since it was parked`).toBe(park?.at);
+            const by = park?.by === undefined ? undefined : s.directory.users.get(park.by);
+            const shown = by !== undefined && (by.id === v.id || mayIdentify(v, by));
+            expect(pc.by, `${v.id} on who parked ${pc.call}`).toEqual(
+              shown ? { user: by.id, name: by.name } : undefined,
+            );
+            if (pc.by) named++;
+          }
+        }
+      }),
+      RUNS,
+    );
+    expect(named).toBeGreaterThan(0);
+  });
+});
+
 describe("viewFor: no leak of external numbers", () => {
   function externalNumbers(calls: CallView[], except: (c: CallView) => boolean): Set<string> {
     const out = new Set<string>();
@@ -508,9 +671,18 @@ describe("viewFor: no leak of external numbers", () => {
           const others = [...s.directory.users.values()].filter((t) => t.id !== v.id);
           if (others.some((t) => mayDetails(v, t))) continue;
           // The viewer's own calls are theirs to see in full (rule 5): a number that is also on one of
-          // them may legitimately appear.
+          // them may legitimately appear. So may the callers (legs not ringing) of a call that rings
+          // someone whose ringing calls' callers rule P shows the viewer.
           const own = (c: CallView) => c.parties.some((p) => p.user === v.id);
           const mine = externalNumbers(calls, (c) => !own(c));
+          for (const c of calls) {
+            const ringsForV = c.legs.some((l) => {
+              const t = l.user === undefined ? undefined : s.directory.users.get(l.user);
+              return l.state === "ringing" && t !== undefined && t.id !== v.id && mayRingingCallers(v, t);
+            });
+            if (ringsForV)
+              for (const l of c.legs) if (l.external && l.state !== "ringing") mine.add(l.number);
+          }
           const numbers = [...externalNumbers(calls, own)].filter((n) => !mine.has(n));
           const json = JSON.stringify(board(s, v));
           for (const n of numbers) {
@@ -522,5 +694,35 @@ describe("viewFor: no leak of external numbers", () => {
       { numRuns: 500 },
     );
     expect(checked).toBeGreaterThan(0);
+  });
+});
+
+describe("the call history: a viewer's row follows the board's rules", () => {
+  it("never carries a row, a detail, a colleague or an outside number the rules forbid; gives every row they allow", () => {
+    const seen = { rows: 0, withoutDetails: 0, hidden: 0, pickups: 0, transfers: 0, missed: 0, busy: 0 };
+    fc.assert(
+      fc.property(historyScenarioArb(), (s) => {
+        for (const row of s.rows) {
+          seen.rows++;
+          if (row.pickups.length > 0) seen.pickups++;
+          if (row.transfers.length > 0) seen.transfers++;
+          if (row.parties.some((p) => p.missed)) seen.missed++;
+          if (row.parties.some((p) => p.busy)) seen.busy++;
+          for (const v of s.directory.users.values()) {
+            const view = historyFor(s.directory, v, row);
+            expect(view !== undefined, `${v.id} gets ${row.id}`).toBe(mayHaveRow(s.directory, v, row));
+            if (!view) continue;
+            expect(forbiddenInHistoryRow(s.directory, v, row, view)).toEqual([]);
+            if (view.person) seen.withoutDetails++;
+            if (view.parties?.some((p) => !p.external && p.user === undefined && p.number === undefined))
+              seen.hidden++;
+          }
+        }
+      }),
+      RUNS,
+    );
+    // Generator sanity: the runs did meet rows seen without details, hidden colleagues, pickups, transfers,
+    // missed and busy calls.
+    for (const [what, count] of Object.entries(seen)) expect(count, what).toBeGreaterThan(0);
   });
 });

@@ -10,6 +10,7 @@ import {
   type EslConnectionHandlers,
 } from "../../src/pbx/freeswitch-esl/connection.js";
 import { ESL_EVENTS } from "../../src/pbx/freeswitch-esl/driver.js";
+import { ESL_EVENT_INTEREST } from "../../src/pbx/freeswitch-esl/event-interest.js";
 import type { EslEvent } from "../../src/pbx/freeswitch-esl/frame-parser.js";
 import { sleep, waitFor } from "../ami/helpers.js";
 import { apiResponse, type FakeEsl, fakeEsl, jsonEvent, reply } from "./helpers.js";
@@ -138,6 +139,26 @@ describe("EslConnection", () => {
     expect(await job.result).toBe("+OK 7391a800\n");
     // Job results are not events; other events are.
     expect(events.map((e) => e["Event-Name"])).toEqual(["CHANNEL_ANSWER"]);
+  });
+
+  it("a job's result reaches it also when the connection skips what translate() ignores (BACKGROUND_JOB is one)", async () => {
+    const { fake, connect } = await setup({}, { interest: ESL_EVENT_INTEREST });
+    fake.handler = (command, headers, socket) => {
+      if (!command.startsWith("bgapi ")) return fakeDefault(command, headers);
+      const job = headers["Job-UUID"] ?? "";
+      setTimeout(
+        () =>
+          socket.write(
+            jsonEvent({ "Event-Name": "BACKGROUND_JOB", "Job-UUID": job, _body: "+OK f73dd610\n" }),
+          ),
+        20,
+      );
+      return reply(`+OK Job-UUID: ${job}`, `Job-UUID: ${job}\n`);
+    };
+    const conn = await connect();
+    const job = conn.bgapi("originate {origination_caller_id_number=1001}user/1001 1002 XML default");
+    await job.accepted;
+    expect(await job.result).toBe("+OK f73dd610\n");
   });
 
   it("pending commands and jobs fail at once when the connection drops, and are never sent again", async () => {

@@ -91,6 +91,8 @@ const scenarios: Record<string, GoldenScenario> = {
     calls: [{ direction: "inbound", answered: true, parties: [WIRELESS, { user: "1002" }] }],
     presence: { "1002": ["available", "ringing", "on-call", "available"] },
   },
+  // Callsight's setStatus (status-db.ts) for 1005: DND with a note, away with a note, available; no call.
+  "21-status": { calls: [], presence: { "1005": ["available", "dnd", "away", "available"] } },
 };
 
 describe("golden replay of the real FreeSWITCH ESL captures", () => {

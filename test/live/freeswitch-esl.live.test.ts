@@ -8,6 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PersonView } from "../../src/domain/visibility.js";
 import { liveUsers } from "./support/callsight.js";
+import { dialScenarios } from "./support/dial-scenarios.js";
 import {
   audioIn as audioInto,
   everShown,
@@ -24,6 +25,7 @@ import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-s
 import { until } from "./support/processes.js";
 import { onCallWith } from "./support/scenarios.js";
 import { SippEndpoint } from "./support/sipp.js";
+import { freeswitchStatus, statusScenarios } from "./support/status-scenarios.js";
 import { LiveViewer } from "./support/viewer.js";
 
 describe("FreeSWITCH 1.11 over ESL, live", () => {
@@ -409,6 +411,9 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
   });
 
   describe("from the phones", () => phoneScenarios(live));
+  describe("click-to-call", () => dialScenarios(live));
+  describe("my status", () =>
+    statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: freeswitchStatus(site.pbx) })));
   describe("the recording policy in the dialplan", () => recordingScenarios(live));
   // Last: FreeSWITCH is killed and started again.
   describe("faults", () => faultScenarios(live));

@@ -1,6 +1,7 @@
 // The board for the size of the company, in a real headless Chromium: 500 generated colleagues in
-// department sections, search, sort by presence, a compact mode, a phone-width layout, keyboard use,
-// announcements for screen readers, opt-in desktop notifications and a second language.
+// department sections (titled with their names), search (by department name too), sort by presence, a
+// compact mode, a phone-width layout, keyboard use, announcements for screen readers, opt-in desktop
+// notifications and a second language.
 
 import { existsSync, readFileSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -17,7 +18,9 @@ const PER_DEPARTMENT = 50;
 function bigDirectory(): string {
   const example = readFileSync("callsight.example.yaml", "utf8");
   // Support's recording settings name a department this directory does not have.
-  const head = example.slice(0, example.search(/^departments:/m)).replace(/^ {4}support: .*$/m, "    d1: { retentionDays: 730 }");
+  const head = example
+    .slice(0, example.search(/^departments:/m))
+    .replace(/^ {4}support: .*$/m, "    d1: { retentionDays: 730 }");
   const lines = ["departments:"];
   for (let d = 0; d < DEPARTMENTS; d++) lines.push(`  - { id: d${d}, name: "Department ${d}" }`);
   lines.push(
@@ -120,6 +123,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the board for 500 col
     // The viewer's own department comes first.
     expect(await page.locator("section.department").first().getAttribute("data-department")).toBe("d0");
     expect(await page.textContent('section[data-department="d3"] h3')).toContain("50 of 50");
+    // Sections are titled with the department's name, not its id.
+    expect(await page.textContent('section[data-department="d3"] h3')).toMatch(/^Department 3 /);
     await page.context().close();
   }, 30_000);
 
@@ -130,6 +135,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the board for 500 col
     await page.keyboard.type("2042");
     await page.waitForFunction(() => document.querySelectorAll("[data-user]").length === 1);
     expect(await page.getAttribute("[data-user]", "data-user")).toBe("2042");
+    // By the department's name (the board has it from the view), and by its id.
+    await page.fill("#search", "Department 7");
+    await page.waitForFunction(() => document.querySelectorAll("[data-user]").length === 50);
+    expect(await page.locator('section[data-department="d7"] [data-user]').count()).toBe(50);
     await page.fill("#search", "d7");
     await page.waitForFunction(() => document.querySelectorAll("[data-user]").length === 50);
     await page.fill("#search", "nobody-like-this");

@@ -171,8 +171,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     const { page } = await open("1001");
     const inbound = sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 });
     await page.waitForSelector('[data-user="1002"].p-on-call');
+    // The buttons on Bob's call (his tile also has Call, click-to-call: test/web/board-dial.test.ts).
     const buttons = async () =>
-      page.$$eval('[data-user="1002"] button', (bs) => bs.map((b) => b.textContent ?? ""));
+      page.$$eval('[data-user="1002"] .call button', (bs) => bs.map((b) => b.textContent ?? ""));
     // An agent may send the call to the IVR, but not listen, whisper or barge: no such buttons.
     expect(await buttons()).toEqual(["To IVR"]);
     // The admin makes Alice a supervisor who may listen: her page (no reload) gets the button.

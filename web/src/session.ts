@@ -35,10 +35,19 @@ export interface ApiError {
   problems?: unknown[];
 }
 
-export async function api<T>(token: string, method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+export async function api<T>(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiAnswer<T>> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const parsed = (await res.json().catch(() => ({}))) as T | ApiError;
   return { status: res.status, body: parsed, ok: res.ok };
 }

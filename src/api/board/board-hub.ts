@@ -61,7 +61,7 @@ export class BoardHub {
   private readonly graceMs: number;
   private readonly logSize: number;
   /** Messages sent to viewers, by type (one per connection). */
-  readonly sent = { snapshot: 0, delta: 0, heartbeat: 0, operation: 0 };
+  readonly sent = { snapshot: 0, delta: 0, heartbeat: 0, operation: 0, status: 0 };
   /** The last flush's moment: its person views are reused for people nothing has changed since. */
   private lastMoment: BoardMoment | undefined;
   /** Users touched since `lastMoment` was built (flushes that built no view leave them here). */

@@ -4,6 +4,7 @@
 
 import type { BoardDelta } from "../../domain/board-changes.js";
 import type { BoardView } from "../../domain/visibility.js";
+import type { StatusView } from "../status/status-view.js";
 
 /** What /v1/stream sends (the web board reads the same type). */
 export type BoardMessage =
@@ -20,7 +21,12 @@ export type BoardMessage =
       action: string;
       result: "joined" | "refused" | "timed-out";
       message?: string;
-    };
+    }
+  /**
+   * Chosen statuses (status, note, end time) of people this viewer may see (rule 1), as their PBX reports
+   * them (api/status/): only the people named changed, or with `full` this is everyone the viewer may see.
+   */
+  | { type: "status"; full?: boolean; people: StatusView[] };
 
 /**
  * JSON of view parts that never change once built (person views), by identity, for the flush that made

@@ -3,6 +3,7 @@
 // board does not), and name the legs the command acts on. One entry per operation; the operations service
 // runs the command and audits it.
 
+import { authorizeDial, type DialRules } from "../../domain/dial-right.js";
 import type { Directory, MonitoringMode, User } from "../../domain/directory.js";
 import type { CallView } from "../../domain/live-model.js";
 import type { OperationName } from "../../domain/operation-table.js";
@@ -23,6 +24,8 @@ export interface OperationRequest {
   pbx?: string;
   /** For send to IVR: which leg to send (default: the outside party). */
   leg?: string;
+  /** For click-to-call: a colleague's user id, or a phone number. */
+  to?: string;
 }
 
 export interface OperationContext {
@@ -36,10 +39,15 @@ export interface OperationContext {
   callOfUser(user: string, legState: (state: string) => boolean): CallView | undefined;
   callById(req: OperationRequest): CallView | undefined;
   ivrOf(pbx: string): { context: string; exten: string };
+  /** Where click-to-call dials on a PBX, and what that PBX calls an extension. */
+  dialOf(pbx: string): DialRules & { context: string };
   monitoringBeep: boolean;
 }
 
-/** A refusal, or the command for the call's PBX (given the phone an operation rings for a user there). */
+/**
+ * A refusal, or the command for the call's PBX (given the phone an operation rings for a user there). A
+ * command that starts a call (click-to-call) has no call yet: its `callId` is empty.
+ */
 export type Prepared =
   | { refusal: Exclude<Decision, { allowed: true }> }
   | { pbx: string; callId: string; command: (endpointOf: (user: User) => string) => PbxCommand };
@@ -234,4 +242,25 @@ export const OPERATION_COMMANDS: Record<OperationName, Preparer> = {
   },
   recordStart: recording,
   recordStop: recording,
+  dial: (ctx) => {
+    const { viewer } = ctx;
+    const dial = ctx.dialOf(viewer.pbx);
+    const decision = authorizeDial(ctx.directory, viewer.id, ctx.req.to ?? "", dial);
+    if (!decision.allowed) return { refusal: decision };
+    // The viewer's phone on their own PBX rings first; the destination is dialled there, as them.
+    return {
+      pbx: viewer.pbx,
+      callId: "",
+      command: (endpointOf) => ({
+        op: "dial",
+        req: {
+          callerEndpoint: endpointOf(viewer),
+          destination: decision.destination,
+          context: dial.context,
+          callerIdNumber: viewer.extension,
+          callerIdName: viewer.name,
+        },
+      }),
+    };
+  },
 };

@@ -13,6 +13,7 @@ import type { CommandOutcome, LaterOutcome, PbxCommand, PbxDriver } from "../../
 import type { Callsight } from "../../runtime/callsight.js";
 import type { AuditLog } from "../../stores/audit-log.js";
 import { OPERATION_COMMANDS, type OperationRequest } from "./commands.js";
+import { dialSettingsOf } from "./dial-settings.js";
 
 export type { OperationName, OperationRequest };
 
@@ -34,6 +35,8 @@ const CONFLICT: ReadonlySet<string> = new Set([
   "no-call",
 ]);
 const NOT_FOUND: ReadonlySet<string> = new Set(["unknown-target", "unknown-call", "unknown-viewer"]);
+/** What the request names is no usable value (click-to-call's `to`). */
+const BAD_REQUEST: ReadonlySet<string> = new Set(["invalid-target"]);
 
 export interface OperationsOptions {
   /** Beep to the supervisor when monitoring starts. */
@@ -66,7 +69,9 @@ export class OperationsService {
         ? { target: req.target }
         : req.call !== undefined
           ? { target: `call:${req.call}` }
-          : {};
+          : req.to !== undefined
+            ? { target: req.to }
+            : {};
     const entry = await this.audit.append({
       actor: viewerId,
       action: operation,
@@ -139,6 +144,7 @@ export class OperationsService {
       callById: (r) => this.callById(r),
       ivrOf: (pbx) =>
         this.callsight.config.pbx.find((p) => p.id === pbx)?.ivr ?? { context: "ivr", exten: "s" },
+      dialOf: (pbx) => dialSettingsOf(this.callsight.config.pbx.find((p) => p.id === pbx)),
       monitoringBeep: this.options.monitoringBeep,
     });
     if ("refusal" in prepared) return fromDecision(prepared.refusal);
@@ -211,7 +217,13 @@ export class OperationsService {
 }
 
 function refused(reason: RefusalReason, message: string): OperationResult {
-  const httpStatus = NOT_FOUND.has(reason) ? 404 : CONFLICT.has(reason) ? 409 : 403;
+  const httpStatus = BAD_REQUEST.has(reason)
+    ? 400
+    : NOT_FOUND.has(reason)
+      ? 404
+      : CONFLICT.has(reason)
+        ? 409
+        : 403;
   return { httpStatus, body: { status: "refused", reason, message } };
 }
 

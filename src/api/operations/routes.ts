@@ -11,6 +11,13 @@ export const operationBody = z.strictObject({
   call: z.string().min(1).optional().describe("a call id (parked pickup, recording)"),
   pbx: z.string().min(1).optional(),
   leg: z.string().min(1).optional().describe("send to IVR: the leg to send (default: the outside party)"),
+  to: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe("call: whom to call, a colleague's user id or a phone number (digits, optional leading +)"),
 });
 
 export function operationRoutes(app: FastifyInstance, service: OperationsService): void {
@@ -32,7 +39,9 @@ export function operationRoutes(app: FastifyInstance, service: OperationsService
           ? "call"
           : need === "either" && !body.call && !body.target
             ? "call"
-            : undefined;
+            : need === "to" && !body.to
+              ? "to"
+              : undefined;
     if (missing) {
       return reply.code(400).send({
         error: "invalid-request",

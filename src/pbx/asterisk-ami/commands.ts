@@ -1,9 +1,12 @@
 // The AMI driver's call commands as AMI actions (ChanSpy, Bridge, PickupChan, ParkedCall by Originate;
-// Redirect; MixMonitor), one case per command of the PbxCommand union. An Originate is accepted once
+// Redirect; MixMonitor; Setvar for a user's status), one case per command of the PbxCommand union. An Originate is accepted once
 // Asterisk queued it; its OriginateResponse says `later` what became of it.
 
+import { statusVariables, usableStatusExtension } from "../asterisk/status.js";
+import { asteriskCallerId, unusableDial } from "../dial-request.js";
 import type {
   CommandOutcome,
+  DialRequest,
   IvrRequest,
   LaterOutcome,
   MonitorRequest,
@@ -11,6 +14,7 @@ import type {
   PbxCommand,
   PickupRequest,
   RecordingRequest,
+  StatusRequest,
   TakeOverRequest,
 } from "../driver.js";
 import { type CommandHandlers, dispatchCommand } from "../driver.js";
@@ -78,6 +82,25 @@ export class AmiCommands implements CommandHandlers {
     });
   }
 
+  /**
+   * Click-to-call: the caller's phone is originated into the dialplan (`Context`, `Exten`, priority 1) with
+   * the caller's own caller id; once it answers, Asterisk runs the destination there as for a call the
+   * phone dialled (its hooks, its trunk routes). The OriginateResponse (the phone answered, or not) is
+   * `later`; the dialled party ringing and answering reach the board as the call's own events.
+   */
+  dial(req: DialRequest): Promise<CommandOutcome> {
+    const unusable = unusableDial(req);
+    if (unusable) return Promise.resolve(unusable);
+    return this.originate({
+      Channel: req.callerEndpoint,
+      Context: req.context,
+      Exten: req.destination,
+      Priority: "1",
+      CallerID: asteriskCallerId(req),
+      Async: "true",
+    });
+  }
+
   pickup(req: PickupRequest): Promise<CommandOutcome> {
     const target = this.ctx.channelOf.get(req.targetLeg);
     if (!target) return Promise.resolve(unknownLeg(req.targetLeg));
@@ -124,6 +147,27 @@ export class AmiCommands implements CommandHandlers {
     const channel = this.ctx.channelOf.get(req.leg);
     if (!channel) return Promise.resolve(unknownLeg(req.leg));
     return this.ctx.action("StopMixMonitor", { Channel: channel });
+  }
+
+  /**
+   * A user's status: `Setvar` of `PRESENCE_STATE(CustomPresence:<ext>)` and `DEVICE_STATE(Custom:DND<ext>)`,
+   * without a channel (Asterisk writes the dialplan functions), as the `*78` / `*79` feature codes do
+   * (asterisk/status.ts). Asterisk reports both back (PresenceStateChange, DeviceStateChange): that is
+   * what the board shows.
+   */
+  async setStatus(req: StatusRequest): Promise<CommandOutcome> {
+    if (!usableStatusExtension(req.extension))
+      return {
+        status: "refused",
+        reason: "invalid-argument",
+        message: `unusable extension ${req.extension}`,
+      };
+    let outcome: CommandOutcome = { status: "accepted" };
+    for (const { variable, value } of statusVariables(req)) {
+      outcome = await this.ctx.action("Setvar", { Variable: variable, Value: value });
+      if (outcome.status !== "accepted") return outcome;
+    }
+    return { status: "accepted", detail: `${req.extension} ${req.status}` };
   }
 
   /**

@@ -5,12 +5,17 @@
 //   pickupParked    originate into the dialplan: `parked` runs ParkedCall(<lot>,<space>)
 //   sendToIvr       POST /channels/{id}/continue in Stasis, else the AMI companion's Redirect
 //   start/stop rec  snoop + POST /channels/{snoop}/record, or the AMI companion's MixMonitor
+//   dial            POST /channels: the caller's phone, then the destination in the PBX's own dialplan
+//   setStatus       POST /asterisk/variable of PRESENCE_STATE(CustomPresence:<ext>) and DEVICE_STATE(Custom:DND<ext>)
 // plus the recording policy, which only the companion can write (DBPut). Every HTTP error becomes a
 // CommandOutcome (command-outcomes.ts); no command throws.
 
 import { randomBytes } from "node:crypto";
+import { statusVariables, usableStatusExtension } from "../asterisk/status.js";
+import { asteriskCallerId, unusableDial } from "../dial-request.js";
 import type {
   CommandOutcome,
+  DialRequest,
   IvrRequest,
   MonitorRequest,
   ParkedPickupRequest,
@@ -18,6 +23,7 @@ import type {
   PickupRequest,
   RecordingPolicyTable,
   RecordingRequest,
+  StatusRequest,
   TakeOverRequest,
 } from "../driver.js";
 import { type CommandHandlers, dispatchCommand } from "../driver.js";
@@ -132,6 +138,44 @@ export class AriCommands implements CommandHandlers {
       signal,
       `pick up ${name}`,
     );
+  }
+
+  /**
+   * Click-to-call: POST /channels rings the caller's phone with the caller's own caller id and, once it
+   * answers, sends it to `extension` in the PBX's internal `context` (not Callsight's): the destination
+   * is dialled as if the phone had dialled it. No Stasis and no companion; the dialled party ringing and
+   * answering reach the board as the call's own events.
+   */
+  async dial(req: DialRequest): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    const unusable = unusableDial(req);
+    if (unusable) return unusable;
+    const channelId = `callsight-dial-${randomBytes(6).toString("hex")}`;
+    try {
+      await this.ctx.http.post("/channels", {
+        query: {
+          endpoint: req.callerEndpoint,
+          extension: req.destination,
+          context: req.context,
+          priority: 1,
+          callerId: asteriskCallerId(req),
+          channelId,
+          timeout: this.ctx.originateTimeoutSec,
+        },
+        signal,
+      });
+    } catch (err) {
+      return failure(err, {
+        400: `${req.callerEndpoint} could not be called`,
+        404: `${req.callerEndpoint} does not exist`,
+      });
+    }
+    return {
+      status: "accepted",
+      leg: channelId,
+      detail: `calling ${req.callerEndpoint}, then ${req.destination}@${req.context}`,
+    };
   }
 
   /** Parked pickup: the picker's phone is originated into `parked`, which runs ParkedCall(lot,space). */
@@ -279,6 +323,32 @@ export class AriCommands implements CommandHandlers {
         : "Callsight did not start a recording on this leg; a MixMonitor started in the dialplan can only be " +
           "stopped through AMI (configure the AMI companion, pbx.companion)",
     };
+  }
+
+  /**
+   * A user's status: ARI sets a global variable with POST /asterisk/variable, and Asterisk writes a
+   * variable whose name ends in `)` through the dialplan function it names, so the two functions the
+   * `*78` / `*79` feature codes write are set here as there (asterisk/status.ts; checked live on
+   * Asterisk 22). PUT /deviceStates/{name} would not do: it only controls ARI's own `Stasis:` devices.
+   * ARI reports the DND lamp back (DeviceStateChanged); the presence state only the AMI companion does.
+   */
+  async setStatus(req: StatusRequest): Promise<CommandOutcome> {
+    const signal = this.ctx.sessionSignal();
+    if (!signal) return notConnected();
+    if (!usableStatusExtension(req.extension))
+      return {
+        status: "refused",
+        reason: "invalid-argument",
+        message: `unusable extension ${req.extension}`,
+      };
+    for (const { variable, value } of statusVariables(req)) {
+      try {
+        await this.ctx.http.post("/asterisk/variable", { query: { variable, value }, signal });
+      } catch (err) {
+        return failure(err, { 400: `Asterisk refused to set ${variable}` });
+      }
+    }
+    return { status: "accepted", detail: `${req.extension} ${req.status}` };
   }
 
   /**

@@ -16,6 +16,7 @@ import { ConnectionSupervisor } from "../connection-supervisor.js";
 import type {
   CommandHandlers,
   CommandOutcome,
+  DialRequest,
   DriverStatus,
   IvrRequest,
   MonitorRequest,
@@ -25,6 +26,7 @@ import type {
   PickupRequest,
   RecordingPolicyTable,
   RecordingRequest,
+  StatusRequest,
   TakeOverRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
@@ -225,6 +227,14 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
 
   takeOver(req: TakeOverRequest): Promise<CommandOutcome> {
     return this.commands.takeOver(req);
+  }
+
+  setStatus(req: StatusRequest): Promise<CommandOutcome> {
+    return this.commands.setStatus(req);
+  }
+
+  dial(req: DialRequest): Promise<CommandOutcome> {
+    return this.commands.dial(req);
   }
 
   pickup(req: PickupRequest): Promise<CommandOutcome> {

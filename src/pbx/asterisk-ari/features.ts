@@ -110,6 +110,13 @@ export const FEATURES: readonly FeatureSupport[] = [
     ariWithCompanion: "yes (companion DBPut)",
     ariComplete: false,
   },
+  {
+    feature: "A user's status set by Callsight (available / away / DND, a note)",
+    ami: "yes (Setvar PRESENCE_STATE / DEVICE_STATE)",
+    ari: "partial: set with POST /asterisk/variable (PRESENCE_STATE / DEVICE_STATE); only the DND lamp comes back to the board, not away or the note",
+    ariWithCompanion: "yes (ARI sets; the companion reports the presence state)",
+    ariComplete: false,
+  },
 ];
 
 /** What an ARI PBX without an AMI companion cannot do, one line each (for the start-up log). */

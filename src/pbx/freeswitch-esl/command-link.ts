@@ -39,6 +39,18 @@ export class EslCommandLink {
     }
   }
 
+  /** `sendevent <name>` with headers: accepted once FreeSWITCH fired it, failed on `-ERR` or a lost link. */
+  async sendEvent(name: string, headers: readonly [string, string][]): Promise<CommandOutcome> {
+    const conn = this.o.connection();
+    if (!conn || conn.closed) return { status: "failed", message: "ESL not connected" };
+    try {
+      const reply = await conn.sendEvent(name, Object.fromEntries(headers), this.o.commandTimeoutMs);
+      return { status: "accepted", detail: reply.replace(/^\+OK\s*/, "") || reply };
+    } catch (err) {
+      return { status: "failed", message: (err as Error).message };
+    }
+  }
+
   /**
    * bgapi: accepted once FreeSWITCH takes the job; the job's result (the phone answered, or why not) is what
    * became of it `later`: `+OK` joined, `-ERR …` refused, no result within `jobTimeoutMs` timed out.

@@ -7,25 +7,32 @@
 //   sendToIvr      api uuid_transfer <uuid> <exten> XML <context>                           (trace 07)
 //   start/stop rec api uuid_record <uuid> start|stop <dir>/<file with the call id>          (trace 11)
 //   takeOver       api uuid_transfer <other> 'bridge:user/<sup>@<domain>' inline
+//   dial           bgapi originate {origination_caller_id_*=<caller>}user/<caller>@<domain> <destination> XML <context>
+//   setStatus      api db insert|delete callsight_dnd / callsight_status / callsight_status_note, then
+//                  sendevent CUSTOM callsight::dnd and sendevent PRESENCE_IN (status-db.ts)
 // A bgapi originate is accepted once FreeSWITCH takes the job; its result says `later` what became of it
 // (command-link.ts).
 
 import path from "node:path";
 import type { Logger } from "pino";
 import type { PbxEvent } from "../../domain/events.js";
+import { callerIdName, unusableDial } from "../dial-request.js";
 import type {
   CommandOutcome,
+  DialRequest,
   IvrRequest,
   MonitorRequest,
   ParkedPickupRequest,
   PbxCommand,
   PickupRequest,
   RecordingRequest,
+  StatusRequest,
   TakeOverRequest,
 } from "../driver.js";
 import { type CommandHandlers, dispatchCommand } from "../driver.js";
 import type { EslCommandLink } from "./command-link.js";
 import { eavesdropVariables, SPY_TARGET_VARIABLE } from "./eavesdrop.js";
+import { statusDbCommands, statusEvents, usableStatusKey } from "./status-db.js";
 import type { EslTranslator } from "./translate.js";
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -63,7 +70,7 @@ export interface EslCommandContext {
   /** What the live events told about calls: a ringing leg's caller, parked calls, running recordings. */
   calls: Pick<EslTranslator, "originatorOf" | "parkedIn" | "isRecording">;
   /** api and bgapi on the live connection. */
-  link: Pick<EslCommandLink, "api" | "background">;
+  link: Pick<EslCommandLink, "api" | "background" | "sendEvent">;
   /** Directory domain for `user/<ext>@<domain>` dial strings; none: FreeSWITCH's default domain. */
   domain: string | undefined;
   /** Directory on the FreeSWITCH host where uuid_record writes. */
@@ -77,6 +84,8 @@ export interface EslCommandContext {
 export class EslCommands implements CommandHandlers {
   /** Recording paths started by startRecording, per leg. */
   private readonly recordings = new Map<string, string>();
+  /** FreeSWITCH's global `domain`, once asked (for presence when the pbx entry names no domain). */
+  private defaultDomain: string | undefined;
   private readonly stops: RecordingStopWaiters;
 
   constructor(private readonly ctx: EslCommandContext) {
@@ -131,6 +140,28 @@ export class EslCommands implements CommandHandlers {
     const dial = this.dialString(req.supervisorEndpoint);
     if (!dial) return Promise.resolve(invalid(`supervisor endpoint ${req.supervisorEndpoint}`));
     return this.ctx.link.api(`uuid_transfer ${other} 'bridge:${dial}' inline`);
+  }
+
+  /**
+   * Click-to-call: originate rings the caller's phone as the caller (origination_caller_id_*, which the
+   * dialplan reads as `${caller_id_number}`) and, once it answers, transfers its leg to the destination
+   * in the internal context of the XML dialplan, as if the phone had dialled it. The job's result (the
+   * phone answered, or not) is `later`; the dialled party's leg is the call's own events.
+   */
+  dial(req: DialRequest): Promise<CommandOutcome> {
+    const unusable = unusableDial(req);
+    if (unusable) return Promise.resolve(unusable);
+    const dial = this.dialString(req.callerEndpoint);
+    if (!dial) return Promise.resolve(invalid(`caller endpoint ${req.callerEndpoint}`));
+    const vars = originateVariables({
+      origination_caller_id_number: req.callerIdNumber,
+      origination_caller_id_name: callerIdName(req),
+      // A phone's own calls carry their directory domain; an originated leg has none unless told (the
+      // project's dialplan keys its monitoring hash on it: dialplan/freeswitch/callsight.xml).
+      domain_name: this.ctx.domain,
+      originate_timeout: "30",
+    });
+    return this.ctx.link.background(`originate ${vars}${dial} ${req.destination} XML ${req.context}`);
   }
 
   pickup(req: PickupRequest): Promise<CommandOutcome> {
@@ -201,6 +232,39 @@ export class EslCommands implements CommandHandlers {
     }
     stopped?.cancel();
     return outcome;
+  }
+
+  /**
+   * A user's status, where the dialplan and the phones read it (status-db.ts): the db first (DND, status,
+   * note), then the callsight::dnd event the `*78` / `*79` codes fire and a PRESENCE_IN for the phones'
+   * lamps. The driver reads both events back, so the board shows what FreeSWITCH announced.
+   */
+  async setStatus(req: StatusRequest): Promise<CommandOutcome> {
+    if (!usableStatusKey(req.extension)) return invalid(`extension ${req.extension}`);
+    for (const command of statusDbCommands(req)) {
+      const outcome = await this.ctx.link.api(command);
+      if (outcome.status !== "accepted") return outcome;
+    }
+    const domain = await this.presenceDomain();
+    if (typeof domain !== "string") return domain;
+    for (const { name, headers } of statusEvents(req, domain)) {
+      const outcome = await this.ctx.link.sendEvent(name, headers);
+      if (outcome.status !== "accepted") return outcome;
+    }
+    return { status: "accepted", detail: `${req.extension} ${req.status}` };
+  }
+
+  /** The domain of the users' presence (`<ext>@<domain>`): the configured one, else FreeSWITCH's `domain`. */
+  private async presenceDomain(): Promise<string | CommandOutcome> {
+    if (this.ctx.domain) return this.ctx.domain;
+    if (this.defaultDomain) return this.defaultDomain;
+    const outcome = await this.ctx.link.api("global_getvar domain");
+    if (outcome.status !== "accepted") return outcome;
+    const domain = (outcome.detail ?? "").trim();
+    if (!domain || /\s/.test(domain))
+      return { status: "failed", message: "FreeSWITCH has no `domain` variable: set the pbx entry's domain" };
+    this.defaultDomain = domain;
+    return domain;
   }
 
   /** Before listeners see `events`: forgets the recording paths of legs that hung up or a snapshot no longer lists. */

@@ -150,6 +150,17 @@ export class EslConnection {
     return reply;
   }
 
+  /**
+   * `sendevent <name>` with these headers: FreeSWITCH fires the event to every subscriber (this socket
+   * too, when it listens to it). Resolves with the Reply-Text (`+OK <Event-UUID>`); rejects on `-ERR`.
+   */
+  async sendEvent(name: string, headers: Record<string, string>, timeoutMs?: number): Promise<string> {
+    const { frame } = await this.send(`sendevent ${name}`, headers, timeoutMs);
+    const reply = frame.headers["Reply-Text"] ?? "";
+    if (reply.startsWith("-ERR")) throw new EslCommandError(`sendevent ${name}`, reply);
+    return reply;
+  }
+
   /** Says goodbye (`exit`, best effort) and closes the socket. */
   async close(): Promise<void> {
     if (this.isClosed || !this.socket) return;
@@ -358,7 +369,12 @@ export class EslConnection {
     const interest = this.options.interest;
     if (interest && type === "text/event-json") {
       const name = peekEventName(body);
-      if (name !== undefined && (interest.ignore.has(name) || interest.skip?.(name, body))) {
+      // A bgapi job's result is the connection's own business (below), whatever translate() ignores.
+      if (
+        name !== undefined &&
+        name !== "BACKGROUND_JOB" &&
+        (interest.ignore.has(name) || interest.skip?.(name, body))
+      ) {
         this.handlers.skipped?.(name);
         return;
       }

@@ -10,6 +10,7 @@ import { type BackoffOptions, ConnectionSupervisor } from "../connection-supervi
 import type {
   CommandHandlers,
   CommandOutcome,
+  DialRequest,
   DriverStatus,
   IvrRequest,
   MonitorRequest,
@@ -19,6 +20,7 @@ import type {
   PickupRequest,
   RecordingPolicyTable,
   RecordingRequest,
+  StatusRequest,
   TakeOverRequest,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
@@ -209,6 +211,14 @@ export class FreeswitchEslDriver implements PbxDriver, CommandHandlers {
 
   takeOver(req: TakeOverRequest): Promise<CommandOutcome> {
     return this.commands.takeOver(req);
+  }
+
+  setStatus(req: StatusRequest): Promise<CommandOutcome> {
+    return this.commands.setStatus(req);
+  }
+
+  dial(req: DialRequest): Promise<CommandOutcome> {
+    return this.commands.dial(req);
   }
 
   pickup(req: PickupRequest): Promise<CommandOutcome> {

@@ -21,6 +21,13 @@ export const DND_EXTENSION_HEADER = "callsight-extension";
 export const DND_STATE_HEADER = "callsight-dnd";
 /** The db realm the feature codes keep DND in (`callsight_dnd/<extension>` = on), listed at a resync. */
 export const DND_REALM = "callsight_dnd";
+/**
+ * Headers of the PRESENCE_IN Callsight fires when a user's status is set (status-db.ts): the status as
+ * chosen (`available`, `away`, `dnd`) and the note. They say exactly what was chosen, whatever the rpid and
+ * the status text (what the phones show) would otherwise be read as.
+ */
+export const STATUS_HEADER = "callsight-status";
+export const STATUS_NOTE_HEADER = "callsight-note";
 
 /** One registration of an endpoint: its SIP Call-ID and the phone's contact address (`host:port`). */
 export interface RegistrationEntry {
@@ -96,6 +103,13 @@ export function parseDndList(body: string | undefined, problems: string[]): stri
     .filter((s) => s !== "");
 }
 
+/** `sip:1001@example.com` or `1001@example.com` -> `1001`. */
+function userOf(from: string): string {
+  const user = from.startsWith("sip:") ? from.slice(4) : from;
+  const atSign = user.indexOf("@");
+  return atSign >= 0 ? user.slice(0, atSign) : user;
+}
+
 export class EslPresence {
   /** Endpoint -> its registrations, by Call-ID. */
   private readonly registrations = new Map<string, Map<string, RegistrationEntry>>();
@@ -156,6 +170,10 @@ export class EslPresence {
 
   /** A presence a phone published (PRESENCE_IN without a channel, proto `sip`). */
   presence(e: EslEvent, at: number, out: PbxEvent[]): void {
+    if (hdr(e, STATUS_HEADER) !== undefined) {
+      this.chosenStatus(e, at, out);
+      return;
+    }
     // Channel presence (a phone's line state, `proto: any`) and parking-lot presence (`proto: park`) are
     // derived from legs and valet events; only a presence a user published says what they chose.
     const proto = hdr(e, "proto") ?? "";
@@ -163,10 +181,7 @@ export class EslPresence {
       this.ignored();
       return;
     }
-    const from = hdr(e, "from") ?? hdr(e, "login") ?? "";
-    let user = from.startsWith("sip:") ? from.slice(4) : from;
-    const atSign = user.indexOf("@");
-    if (atSign >= 0) user = user.slice(0, atSign);
+    const user = userOf(hdr(e, "from") ?? hdr(e, "login") ?? "");
     const status = hdr(e, "status") ?? "";
     const state = userPresence(hdr(e, "rpid") ?? "", status);
     if (!user || !state) {
@@ -180,6 +195,29 @@ export class EslPresence {
       type: "presence.state",
       extension: user,
       state,
+      ...(message ? { message } : {}),
+    });
+  }
+
+  /**
+   * A status Callsight set (its PRESENCE_IN, status-db.ts). DND is the DND switch, reported by the
+   * callsight::dnd event that goes with it, so a status `dnd` is the chosen presence `available` with its
+   * note: `*79` on the phone then ends it, as it does on Asterisk.
+   */
+  private chosenStatus(e: EslEvent, at: number, out: PbxEvent[]): void {
+    const status = hdr(e, STATUS_HEADER)?.trim().toLowerCase();
+    const extension = userOf(hdr(e, "from") ?? hdr(e, "login") ?? "");
+    if (!extension || (status !== "available" && status !== "away" && status !== "dnd")) {
+      this.ignored();
+      return;
+    }
+    const message = hdr(e, STATUS_NOTE_HEADER)?.trim() ?? "";
+    out.push({
+      pbx: this.pbx,
+      at,
+      type: "presence.state",
+      extension,
+      state: status === "away" ? "away" : "available",
       ...(message ? { message } : {}),
     });
   }

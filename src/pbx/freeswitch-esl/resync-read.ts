@@ -5,6 +5,7 @@
 //   show registrations as json registered phones
 //   valet_info                 parked calls
 //   db list/callsight_dnd      extensions with DND on (dialplan/freeswitch/callsight.xml's *78 / *79)
+//   db list/callsight_status   statuses set through Callsight, then each one's status and note (status-db.ts)
 //   uuid_exists <uuid>         each channel `show channels` listed: FreeSWITCH writes its channel table
 //                              through a queue, so a channel that hung up a moment ago (its CHANNEL_HANGUP
 //                              gone to no one, or read before the list and dropped) can still be listed
@@ -19,6 +20,7 @@ import type { EslConnection } from "./connection.js";
 import { eavesdropMode } from "./eavesdrop.js";
 import { DND_REALM, dndListAnswered } from "./presence.js";
 import { parseRows } from "./resync.js";
+import { readStatuses, type StoredStatus } from "./status-db.js";
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
@@ -28,6 +30,8 @@ export interface ResyncReplies {
   registrations?: string;
   valet?: string;
   dnd?: string;
+  /** The statuses kept in the db (undefined: FreeSWITCH did not answer the list). */
+  statuses?: StoredStatus[];
   /** Channels `show channels` listed that FreeSWITCH no longer has. */
   ended: Set<string>;
   /** `uuid_buglist` of each answered channel (an error text where it failed). */
@@ -52,12 +56,13 @@ export async function readResync(
       return undefined;
     });
   const channelsP = conn.api("show channels as json", { timeoutMs, onReply: o.onChannelsReply });
-  const [channels, calls, registrations, valet, dnd] = await Promise.all([
+  const [channels, calls, registrations, valet, dnd, statuses] = await Promise.all([
     channelsP,
     optional("show calls as json"),
     optional("show registrations as json"),
     optional("valet_info"),
     optional(`db list/${DND_REALM}`),
+    readStatuses(conn, timeoutMs),
   ]);
   const ended = await endedChannels(conn, channels, timeoutMs);
   const spyModes = await readSpyModes(conn, channels, ended, timeoutMs);
@@ -71,6 +76,7 @@ export async function readResync(
     ...(registrations !== undefined ? { registrations } : {}),
     ...(valet !== undefined ? { valet } : {}),
     ...(dnd !== undefined ? { dnd } : {}),
+    ...(statuses !== undefined ? { statuses } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 //   show registrations as json -> registered phones (reg_user, url `sofia/<profile>/sip:…`, token)
 //   valet_info                 -> parked calls (`<lot name=…><extension uuid=…>5901</extension>`)
 //   db list/callsight_dnd      -> extensions with DND on (the dialplan's *78 / *79 keep it there)
+//   db callsight_status        -> statuses set through Callsight: the chosen presence and its note
 //   uuid_buglist <uuid>        -> the recordings running on an answered leg (`session_record` media bugs)
 // Replies that are `-ERR …` (a module not loaded) count as empty, and say so in `problems`.
 
@@ -19,6 +20,7 @@ import {
   parseChannelName,
 } from "./channel-identity.js";
 import { parseDndList, type RegistrationEntry, registrationDevice } from "./presence.js";
+import { type StoredStatus, snapshotPresence } from "./status-db.js";
 
 export interface EslResyncInput {
   pbx: string;
@@ -34,6 +36,8 @@ export interface EslResyncInput {
   valet?: string;
   /** The body of `db list/callsight_dnd`. */
   dnd?: string;
+  /** The statuses kept in the db (status-db.ts `readStatuses`). */
+  statuses?: readonly StoredStatus[];
   /** Channels the list still has that FreeSWITCH no longer does (`uuid_exists` false): not legs. */
   ended?: ReadonlySet<string>;
   /**
@@ -245,7 +249,7 @@ export function buildEslSnapshot(input: EslResyncInput): EslResync {
       type: "pbx.snapshot",
       legs: [...legs.values()],
       reachability,
-      presence: [],
+      presence: snapshotPresence(input.statuses ?? []),
       dnd: parseDndList(input.dnd, problems).map((extension) => ({ extension, on: true })),
       parked,
       ...(recordings ? { recordings } : {}),

@@ -6,6 +6,7 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
+import { dialScenarios } from "./dial-scenarios.js";
 import { until } from "./processes.js";
 import {
   onCallWith,
@@ -16,6 +17,7 @@ import {
   withRecordingPolicy,
 } from "./scenarios.js";
 import { SippEndpoint } from "./sipp.js";
+import { asteriskStatus, statusScenarios } from "./status-scenarios.js";
 import { LiveViewer } from "./viewer.js";
 
 export function describeAsterisk(driver: "ami" | "ari"): void {
@@ -228,6 +230,10 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       expect(before.state).toBe("up");
       await pbx.hangupAll();
     });
+
+    describe("click-to-call", () => dialScenarios(() => ({ site, admin })));
+    describe("my status", () =>
+      statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: asteriskStatus(site.pbx) })));
 
     it("send to IVR: the outside caller leaves the agent and waits in the IVR", async () => {
       const { phones, carrier, callsight, pbx } = site;

@@ -86,6 +86,8 @@ export async function startAsteriskSite(
             secret: pbx.ami.secret,
             trunks: ["carrier"],
             ivr: { context: "ivr", exten: "s" },
+            // The live dialplan's phones dial in [internal] (test/live/asterisk/extensions.conf).
+            dialContext: "internal",
           }
         : {
             id: "main",
@@ -96,6 +98,8 @@ export async function startAsteriskSite(
             secret: pbx.ari.secret,
             trunks: ["carrier"],
             ivr: { context: "ivr", exten: "s" },
+            // The live dialplan's phones dial in [internal] (test/live/asterisk/extensions.conf).
+            dialContext: "internal",
             companion: { port: pbx.ports.ami, username: pbx.ami.username, secret: pbx.ami.secret },
           };
     callsight = await LiveCallsight.create({

@@ -14,7 +14,8 @@ export function presenceChanges(before: BoardView | undefined, after: BoardView)
   const lines: string[] = [];
   for (const p of after.people) {
     const was = previous.get(p.id);
-    if (was !== undefined && was !== p.presence) lines.push(t("announce.changed", { name: p.name, presence: presenceText(p.presence) }));
+    if (was !== undefined && was !== p.presence)
+      lines.push(t("announce.changed", { name: p.name, presence: presenceText(p.presence) }));
   }
   if (lines.length === 0) return undefined;
   const named = lines.slice(0, MAX_NAMED);

@@ -12,7 +12,8 @@ import { BUTTONS, opButton, partyText } from "./tiles.js";
 function linkText(link: PbxLink): string | undefined {
   if (link.state === "connecting") return t("link.connecting", { pbx: link.pbx });
   if (link.state === "down") {
-    const at = link.since === undefined ? "" : t("link.since", { time: new Date(link.since).toLocaleTimeString() });
+    const at =
+      link.since === undefined ? "" : t("link.since", { time: new Date(link.since).toLocaleTimeString() });
     return t("link.down", { pbx: link.pbx, at });
   }
   return undefined;
@@ -63,8 +64,13 @@ export function renderParked(view: BoardView): void {
   byId("parked-section").hidden = view.parked.length === 0;
   byId("parked").replaceChildren(
     ...view.parked.map((pc) => {
-      const row = element("div", `${pc.lot}/${pc.space} · ${pc.party ? partyText(pc.party) : t("parked.call")} · `);
+      const by = pc.by ? ` · ${t("parked.by", { name: pc.by.name })}` : "";
+      const row = element(
+        "div",
+        `${pc.lot}/${pc.space} · ${pc.party ? partyText(pc.party) : t("parked.call")}${by} · `,
+      );
       row.dataset.call = pc.call;
+      if (pc.by) row.dataset.parkedBy = pc.by.user;
       row.append(sinceSpan(pc.since), " ");
       for (const { entry, button: b } of BUTTONS) {
         if (b.on === "parked" && view.may[b.may]) {

@@ -7,9 +7,13 @@ import { applyBoardDeltas } from "../../../src/domain/board-changes.js";
 import type { BoardView } from "../../../src/domain/visibility.js";
 import { api, byId, element, forgetToken, signIn } from "../session.js";
 import { announce, presenceChanges } from "./announce.js";
+import { renderDial, wireDial } from "./dial.js";
 import { forgetLists, renderLinks, renderMonitoring, renderParked } from "./lists.js";
+import { decorateTiles, loadStatuses, renderMyStatus, statusMessage, wireMyStatus } from "./my-status.js";
 import { notifyRinging, wireNotifications } from "./notify.js";
 import { renderPeople } from "./people.js";
+import { recentBoardChanged, renderRecent } from "./recent.js";
+import { renderRecordings, startRecordings } from "./recordings.js";
 import { saveLayout, state, tickSince } from "./state.js";
 import { LANGUAGES, type Language, language, setLanguage, t, translatePage } from "./strings.js";
 import { operationOutcome } from "./tiles.js";
@@ -33,6 +37,9 @@ function render(): void {
   const me = view.people.find((p) => p.id === view.viewer);
   byId("who").textContent = me ? `${me.name} (${me.extension})` : view.viewer;
   renderPeople(view);
+  renderDial(view);
+  renderMyStatus(view);
+  decorateTiles();
   renderMonitoring(view);
   renderParked(view);
 }
@@ -42,10 +49,14 @@ function showView(next: BoardView): void {
   state.view = next;
   announce(presenceChanges(before, next));
   notifyRinging(before, next);
+  recentBoardChanged(before, next);
   scheduleRender();
 }
 
-function setStatus(key: "status.live" | "status.reconnecting" | "status.tokenRefused" | "status.notConnected", reason?: string): void {
+function setStatus(
+  key: "status.live" | "status.reconnecting" | "status.tokenRefused" | "status.notConnected",
+  reason?: string,
+): void {
   const status = byId("status");
   status.dataset.i18n = key;
   status.textContent = reason ?? t(key);
@@ -57,12 +68,16 @@ function connect(): void {
     q.set("session", state.session);
     q.set("seq", String(state.seq));
   }
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/stream?${q}`);
+  const ws = new WebSocket(
+    `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/stream?${q}`,
+  );
   let opened = false;
   ws.onopen = () => {
     opened = true;
     setStatus("status.live");
     state.retryMs = 500;
+    // Status messages sent while this page was away were not received: read them all again.
+    void loadStatuses().then(scheduleRender, () => undefined);
   };
   ws.onmessage = (ev: MessageEvent<string>) => {
     const msg = JSON.parse(ev.data) as BoardMessage;
@@ -72,10 +87,17 @@ function connect(): void {
       showView(msg.view);
     } else if (msg.type === "operation") {
       // What became of an operation this viewer asked for (the 202 only said the PBX took it).
-      operationOutcome(msg.operation, `${msg.action}: ${msg.result}${msg.message ? ` — ${msg.message}` : ""}`);
+      operationOutcome(
+        msg.operation,
+        `${msg.action}: ${msg.result}${msg.message ? ` — ${msg.message}` : ""}`,
+      );
     } else if (msg.type === "delta" && state.view) {
       state.seq = msg.seq;
       showView(applyBoardDeltas(state.view, msg.deltas));
+    } else if (msg.type === "status") {
+      // Statuses (note, end time) of people this viewer may see, as their PBX reported them.
+      statusMessage(msg);
+      scheduleRender();
     }
   };
   const refused = (why: string) => {
@@ -146,6 +168,8 @@ function wireToolbar(): void {
     setLanguage(lang.value as Language);
     translatePage();
     forgetLists();
+    renderRecent();
+    renderRecordings();
     scheduleRender();
   });
   wireNotifications();
@@ -153,6 +177,8 @@ function wireToolbar(): void {
 
 translatePage();
 wireToolbar();
+wireMyStatus(scheduleRender);
+wireDial();
 signIn((token) => {
   state.token = token;
   void (async () => {
@@ -165,6 +191,7 @@ signIn((token) => {
       return;
     }
     connect();
+    startRecordings();
   })();
 });
 // Call timers tick without rebuilding anything.

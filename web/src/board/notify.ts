@@ -9,7 +9,11 @@ import { partyText } from "./tiles.js";
 const STORAGE_KEY = "callsight-notify";
 
 export function notificationsWanted(): boolean {
-  return localStorage.getItem(STORAGE_KEY) === "on" && "Notification" in window && Notification.permission === "granted";
+  return (
+    localStorage.getItem(STORAGE_KEY) === "on" &&
+    "Notification" in window &&
+    Notification.permission === "granted"
+  );
 }
 
 export function wireNotifications(): void {
@@ -48,7 +52,8 @@ export function notifyRinging(before: BoardView | undefined, after: BoardView): 
   if (!notificationsWanted()) return;
   for (const person of newlyRinging(before, after)) {
     const call = person.calls?.find((c) => c.state === "ringing");
-    const caller = call?.remote?.map(partyText).join(", ");
+    // With details the caller is among `remote`; on a call shown only because it may be picked up, `callers`.
+    const caller = (call?.remote ?? call?.callers)?.map(partyText).join(", ");
     new Notification(t("notify.title", { name: person.name }), {
       body: caller ? t("notify.body", { caller }) : t("notify.bodyUnknown"),
       tag: `callsight-ringing-${person.id}`,

@@ -5,10 +5,9 @@
 import type { Presence } from "../../../src/domain/presence.js";
 import type { BoardView, PersonView } from "../../../src/domain/visibility.js";
 import { byId, element } from "../session.js";
-import { language } from "./strings.js";
 import { state } from "./state.js";
-import { t } from "./strings.js";
-import { personTile } from "./tiles.js";
+import { language, t } from "./strings.js";
+import { departmentName, personTile } from "./tiles.js";
 
 /** Sorting by presence: who needs attention first, then who can take a call, then the rest. */
 const PRESENCE_ORDER: Record<Presence, number> = {
@@ -24,6 +23,7 @@ const PRESENCE_ORDER: Record<Presence, number> = {
 interface CachedTile {
   person: PersonView;
   may: BoardView["may"];
+  departments: BoardView["departments"];
   language: string;
   tile: HTMLElement;
 }
@@ -32,20 +32,29 @@ const tiles = new Map<string, CachedTile>();
 
 function tileFor(view: BoardView, person: PersonView): HTMLElement {
   const cached = tiles.get(person.id);
-  if (cached && cached.person === person && cached.may === view.may && cached.language === language())
+  if (
+    cached &&
+    cached.person === person &&
+    cached.may === view.may &&
+    cached.departments === view.departments &&
+    cached.language === language()
+  )
     return cached.tile;
   const tile = personTile(view, person);
-  tiles.set(person.id, { person, may: view.may, language: language(), tile });
+  tiles.set(person.id, { person, may: view.may, departments: view.departments, language: language(), tile });
   return tile;
 }
 
-export function matches(person: PersonView, query: string): boolean {
+/** Whether the search matches a person's name, extension, or one of their departments' names or ids. */
+export function matches(view: BoardView, person: PersonView, query: string): boolean {
   if (!query) return true;
   const q = query.toLocaleLowerCase();
   return (
     person.name.toLocaleLowerCase().includes(q) ||
     person.extension.includes(q) ||
-    person.departments.some((d) => d.toLocaleLowerCase().includes(q))
+    person.departments.some(
+      (d) => d.toLocaleLowerCase().includes(q) || departmentName(view, d).toLocaleLowerCase().includes(q),
+    )
   );
 }
 
@@ -80,24 +89,34 @@ function sections(view: BoardView, people: PersonView[]): Map<string, PersonView
 }
 
 /** Reuses a section element per department (so focus and scroll survive updates). */
-const sectionElements = new Map<string, { section: HTMLElement; grid: HTMLElement; count: HTMLElement }>();
+const sectionElements = new Map<
+  string,
+  { section: HTMLElement; grid: HTMLElement; count: HTMLElement; name: Text }
+>();
 
-function sectionFor(department: string): { section: HTMLElement; grid: HTMLElement; count: HTMLElement } {
+function sectionFor(
+  view: BoardView,
+  department: string,
+): { section: HTMLElement; grid: HTMLElement; count: HTMLElement } {
   let entry = sectionElements.get(department);
   if (!entry) {
     const section = element("section", undefined, "department");
     section.dataset.department = department;
     const id = `dep-${department.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-    const title = element("h3", department || t("section.other"));
+    const title = element("h3");
     title.id = id;
     section.setAttribute("aria-labelledby", id);
+    const name = document.createTextNode("");
     const count = element("span", undefined, "count");
-    title.append(" ", count);
+    title.append(name, " ", count);
     const grid = element("div", undefined, "people");
     section.append(title, grid);
-    entry = { section, grid, count };
+    entry = { section, grid, count, name };
     sectionElements.set(department, entry);
   }
+  // The department's name, as the view names it (it may change with the directory, or the language).
+  const title = department ? departmentName(view, department) : t("section.other");
+  if (entry.name.data !== title) entry.name.data = title;
   return entry;
 }
 
@@ -113,13 +132,16 @@ function placeChildren(parent: HTMLElement, children: readonly HTMLElement[]): v
 export function renderPeople(view: BoardView): void {
   const container = byId("people");
   container.classList.toggle("compact", state.compact);
-  const shown = view.people.filter((p) => matches(p, state.search)).sort(compare);
+  const shown = view.people.filter((p) => matches(view, p, state.search)).sort(compare);
   const bySection = sections(view, shown);
   const all = sections(view, view.people);
   const elements: HTMLElement[] = [];
   for (const [department, people] of bySection) {
-    const { section, grid, count } = sectionFor(department);
-    count.textContent = t("people.count", { shown: people.length, total: all.get(department)?.length ?? people.length });
+    const { section, grid, count } = sectionFor(view, department);
+    count.textContent = t("people.count", {
+      shown: people.length,
+      total: all.get(department)?.length ?? people.length,
+    });
     placeChildren(
       grid,
       people.map((p) => tileFor(view, p)),

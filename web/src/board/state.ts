@@ -20,7 +20,10 @@ const LAYOUT_KEY = "callsight-board-layout";
 
 function savedLayout(): Pick<BoardState, "sort" | "compact"> {
   try {
-    const saved = JSON.parse(localStorage.getItem(LAYOUT_KEY) ?? "{}") as { sort?: unknown; compact?: unknown };
+    const saved = JSON.parse(localStorage.getItem(LAYOUT_KEY) ?? "{}") as {
+      sort?: unknown;
+      compact?: unknown;
+    };
     return { sort: saved.sort === "presence" ? "presence" : "name", compact: saved.compact === true };
   } catch {
     return { sort: "name", compact: false };

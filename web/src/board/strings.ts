@@ -25,6 +25,7 @@ const EN = {
   "notify.body": "Call from {caller}",
   "notify.bodyUnknown": "You can pick it up from the board.",
   "call.onACall": "on a call",
+  "call.from": "call from {caller}",
   "call.colleague": "a colleague",
   "call.unknown": "unknown",
   "call.rec": "● rec",
@@ -40,8 +41,11 @@ const EN = {
   "monitoring.row": "{by} {mode} on {target} · {since}",
   "parked.title": "Parked calls",
   "parked.call": "parked call",
-  "link.connecting": "Connecting to PBX {pbx}… Until it answers, its people show offline and their calls are not shown.",
-  "link.down": "The link to PBX {pbx} is down{at}. Its calls and presence shown are the last known and may be stale.",
+  "parked.by": "parked by {name}",
+  "link.connecting":
+    "Connecting to PBX {pbx}… Until it answers, its people show offline and their calls are not shown.",
+  "link.down":
+    "The link to PBX {pbx} is down{at}. Its calls and presence shown are the last known and may be stale.",
   "link.since": " since {time}",
   "announce.changed": "{name}: {presence}",
   "announce.more": "and {count} more changes",
@@ -53,6 +57,52 @@ const EN = {
   "presence.ringing": "ringing",
   "presence.on-hold": "on hold",
   "presence.on-call": "on a call",
+  "myStatus.title": "My status",
+  "myStatus.label": "Status",
+  "myStatus.available": "Available",
+  "myStatus.away": "Away",
+  "myStatus.dnd": "Do not disturb",
+  "myStatus.note": "Note",
+  "myStatus.notePlaceholder": "e.g. In a meeting",
+  "myStatus.until": "Until",
+  "myStatus.untilTime": "until {time}",
+  "myStatus.set": "Set",
+  "myStatus.sent": "Sent to the phone system: {status}. The board shows it once the phone system confirms.",
+  "myStatus.failed": "Your status could not be set: {reason}",
+  "recordings.title": "Recordings",
+  "recordings.department": "Department",
+  "recordings.allDepartments": "All departments",
+  "recordings.refresh": "Refresh",
+  "recordings.date": "Date",
+  "recordings.parties": "Parties",
+  "recordings.duration": "Duration",
+  "recordings.actions": "Actions",
+  "recordings.none": "No recordings you may play.",
+  "recordings.hidden": "details not shown",
+  "recordings.play": "Play",
+  "recordings.download": "Download",
+  "recordings.playLabel": "Play the recording of {when}",
+  "recordings.downloadLabel": "Download the recording of {when}",
+  "recordings.playing": "Recording of {when}",
+  "recordings.failed": "The recordings could not be loaded: {status}",
+  "recordings.linkFailed": "The recording could not be opened: {status}",
+  "recordings.playFailed": "The recording stopped playing (its link may have expired): press Play again.",
+  "dial.title": "Call",
+  "dial.label": "Colleague or number",
+  "dial.placeholder": "e.g. 1002 or +49 30 1234567",
+  "dial.call": "Call",
+  "dial.empty": "Type an extension or a phone number to call.",
+  "dial.internalOnly": "Your phone rings first. Colleagues and internal extensions only.",
+  "dial.anyNumber": "Your phone rings first, then the number is dialled as your extension.",
+  "recent.title": "Recent calls",
+  "recent.none": "No calls yet.",
+  "recent.failed": "Recent calls could not be loaded.",
+  "recent.missed": "missed",
+  "recent.busy": "busy",
+  "recent.notAnswered": "not answered",
+  "recent.talked": "talked {duration}",
+  "recent.pickedUp": "picked up by {who}",
+  "recent.transferred": "transferred to {who}",
 } satisfies Record<string, string>;
 
 export type StringKey = keyof typeof EN;
@@ -79,6 +129,7 @@ const DE: Record<StringKey, string> = {
   "notify.body": "Anruf von {caller}",
   "notify.bodyUnknown": "Sie können ihn auf der Tafel übernehmen.",
   "call.onACall": "im Gespräch",
+  "call.from": "Anruf von {caller}",
   "call.colleague": "ein Kollege",
   "call.unknown": "unbekannt",
   "call.rec": "● Aufn.",
@@ -94,6 +145,7 @@ const DE: Record<StringKey, string> = {
   "monitoring.row": "{by} {mode} bei {target} · {since}",
   "parked.title": "Geparkte Anrufe",
   "parked.call": "geparkter Anruf",
+  "parked.by": "geparkt von {name}",
   "link.connecting":
     "Verbinde mit TK-Anlage {pbx}… Bis sie antwortet, erscheinen ihre Personen offline und ihre Anrufe fehlen.",
   "link.down":
@@ -109,9 +161,60 @@ const DE: Record<StringKey, string> = {
   "presence.ringing": "klingelt",
   "presence.on-hold": "hält",
   "presence.on-call": "im Gespräch",
+  "myStatus.title": "Mein Status",
+  "myStatus.label": "Status",
+  "myStatus.available": "Verfügbar",
+  "myStatus.away": "Abwesend",
+  "myStatus.dnd": "Nicht stören",
+  "myStatus.note": "Notiz",
+  "myStatus.notePlaceholder": "z. B. In einer Besprechung",
+  "myStatus.until": "Bis",
+  "myStatus.untilTime": "bis {time}",
+  "myStatus.set": "Setzen",
+  "myStatus.sent":
+    "An die TK-Anlage gesendet: {status}. Die Tafel zeigt ihn, sobald die TK-Anlage ihn bestätigt.",
+  "myStatus.failed": "Ihr Status konnte nicht gesetzt werden: {reason}",
+  "recordings.title": "Aufnahmen",
+  "recordings.department": "Abteilung",
+  "recordings.allDepartments": "Alle Abteilungen",
+  "recordings.refresh": "Aktualisieren",
+  "recordings.date": "Datum",
+  "recordings.parties": "Beteiligte",
+  "recordings.duration": "Dauer",
+  "recordings.actions": "Aktionen",
+  "recordings.none": "Keine Aufnahmen, die Sie abspielen dürfen.",
+  "recordings.hidden": "Details nicht sichtbar",
+  "recordings.play": "Abspielen",
+  "recordings.download": "Herunterladen",
+  "recordings.playLabel": "Aufnahme vom {when} abspielen",
+  "recordings.downloadLabel": "Aufnahme vom {when} herunterladen",
+  "recordings.playing": "Aufnahme vom {when}",
+  "recordings.failed": "Die Aufnahmen konnten nicht geladen werden: {status}",
+  "recordings.linkFailed": "Die Aufnahme konnte nicht geöffnet werden: {status}",
+  "recordings.playFailed":
+    "Die Wiedergabe wurde unterbrochen (der Link ist vielleicht abgelaufen): bitte erneut abspielen.",
+  "dial.title": "Anrufen",
+  "dial.label": "Kollege oder Nummer",
+  "dial.placeholder": "z. B. 1002 oder +49 30 1234567",
+  "dial.call": "Anrufen",
+  "dial.empty": "Geben Sie eine Nebenstelle oder Telefonnummer ein.",
+  "dial.internalOnly": "Ihr Telefon klingelt zuerst. Nur Kollegen und interne Nebenstellen.",
+  "dial.anyNumber": "Ihr Telefon klingelt zuerst, dann wird die Nummer mit Ihrer Nebenstelle gewählt.",
+  "recent.title": "Letzte Anrufe",
+  "recent.none": "Noch keine Anrufe.",
+  "recent.failed": "Die letzten Anrufe konnten nicht geladen werden.",
+  "recent.missed": "verpasst",
+  "recent.busy": "besetzt",
+  "recent.notAnswered": "nicht angenommen",
+  "recent.talked": "Gespräch {duration}",
+  "recent.pickedUp": "übernommen von {who}",
+  "recent.transferred": "weitergeleitet an {who}",
 };
 
-export const LANGUAGES = { en: { name: "English", strings: EN }, de: { name: "Deutsch", strings: DE } } as const;
+export const LANGUAGES = {
+  en: { name: "English", strings: EN },
+  de: { name: "Deutsch", strings: DE },
+} as const;
 export type Language = keyof typeof LANGUAGES;
 
 const STORAGE_KEY = "callsight-language";
@@ -155,7 +258,8 @@ export function presenceText(presence: Presence): string {
 /** Fills every `data-i18n` element's text (and `data-i18n-placeholder`, `data-i18n-label`) of the page. */
 export function translatePage(root: ParentNode = document): void {
   document.documentElement.lang = current;
-  for (const el of root.querySelectorAll<HTMLElement>("[data-i18n]")) el.textContent = t(el.dataset.i18n as StringKey);
+  for (const el of root.querySelectorAll<HTMLElement>("[data-i18n]"))
+    el.textContent = t(el.dataset.i18n as StringKey);
   for (const el of root.querySelectorAll<HTMLInputElement>("[data-i18n-placeholder]"))
     el.placeholder = t(el.dataset.i18nPlaceholder as StringKey);
   for (const el of root.querySelectorAll<HTMLElement>("[data-i18n-label]"))

@@ -40,9 +40,15 @@ export async function operate(operation: string, body: Record<string, string>): 
 }
 
 /** The operation table's buttons, in its order. */
-export const BUTTONS = OPERATION_TABLE.flatMap((entry) => (entry.button ? [{ entry, button: entry.button }] : []));
+export const BUTTONS = OPERATION_TABLE.flatMap((entry) =>
+  entry.button ? [{ entry, button: entry.button }] : [],
+);
 
-export function opButton(entry: OperationEntry, body: Record<string, string>, title: string | undefined): HTMLButtonElement {
+export function opButton(
+  entry: OperationEntry,
+  body: Record<string, string>,
+  title: string | undefined,
+): HTMLButtonElement {
   return button(entry.button!.label, () => void operate(entry.path, body), title);
 }
 
@@ -53,22 +59,46 @@ function callButtons(view: BoardView, person: PersonView, call: PersonCallView):
   const who = `${person.name}'s call`;
   const out: HTMLButtonElement[] = [];
   for (const { entry, button: b } of BUTTONS) {
-    if (b.on === "parked" || (b.on === "ringing" ? call.state !== "ringing" : !talking)) continue;
+    if (b.on === "parked" || b.on === "person") continue;
+    if (b.on === "ringing" ? call.state !== "ringing" : !talking) continue;
     if ((b.whose === "mine" && !mine) || (b.whose === "others" && mine)) continue;
     if (!view.may[b.may] && !(mine && b.mineFree)) continue;
     if (b.recording !== undefined && b.recording !== (call.recording === true)) continue;
     if (b.sends === "call" && !call.call) continue;
-    const body: Record<string, string> = b.sends === "call" ? { call: call.call ?? "" } : { target: person.id };
+    const body: Record<string, string> =
+      b.sends === "call" ? { call: call.call ?? "" } : { target: person.id };
     out.push(opButton(entry, body, b.title?.replace("{who}", who)));
   }
   return out;
 }
 
+/** The buttons on a person's tile itself, whatever they are doing (click-to-call on colleagues). */
+function personButtons(view: BoardView, person: PersonView): HTMLButtonElement[] {
+  const mine = person.id === view.viewer;
+  const out: HTMLButtonElement[] = [];
+  for (const { entry, button: b } of BUTTONS) {
+    if (b.on !== "person") continue;
+    if ((b.whose === "mine" && !mine) || (b.whose === "others" && mine)) continue;
+    if (!view.may[b.may] && !(mine && b.mineFree)) continue;
+    const body: Record<string, string> = b.sends === "to" ? { to: person.id } : { target: person.id };
+    out.push(opButton(entry, body, b.title?.replace("{name}", person.name)));
+  }
+  return out;
+}
+
+/** The names of the departments the view names, by id (an id the view does not name stays an id). */
+export function departmentName(view: BoardView, id: string): string {
+  return view.departments.find((d) => d.id === id)?.name ?? id;
+}
+
 function callLine(view: BoardView, person: PersonView, c: PersonCallView): HTMLElement {
   const state = t(`callState.${c.state}` as StringKey);
+  // Details (rule 3); or, on a ringing call the viewer may pick up, only who calls (rule P); or nothing.
   const text = c.remote
     ? `${c.direction ? t(`direction.${c.direction}` as StringKey) : ""} · ${c.remote.map(partyText).join(", ") || "…"} · ${state} `
-    : `${t("call.onACall")} · ${state} `;
+    : c.callers
+      ? `${t("call.from", { caller: c.callers.map(partyText).join(", ") || t("call.unknown") })} · ${state} `
+      : `${t("call.onACall")} · ${state} `;
   const row = element("div", text, `call call-${c.state}`);
   row.append(sinceSpan(c.since));
   if (c.recording) row.append(element("span", ` ${t("call.rec")}`, "rec"));
@@ -88,8 +118,14 @@ export function personTile(view: BoardView, p: PersonView): HTMLElement {
   card.setAttribute("aria-label", `${p.name}, ${presenceText(p.presence)}`);
   const head = element("div", undefined, "head");
   head.append(element("span", p.name, "name"), element("span", p.extension, "ext"));
-  card.append(head, element("div", p.departments.join(", "), "deps"));
+  card.append(head, element("div", p.departments.map((d) => departmentName(view, d)).join(", "), "deps"));
   card.append(element("div", presenceText(p.presence), "presence"));
+  const actions = personButtons(view, p);
+  if (actions.length > 0) {
+    const bar = element("div", undefined, "actions person-actions");
+    bar.append(...actions);
+    card.append(bar);
+  }
   for (const c of p.calls ?? []) card.append(callLine(view, p, c));
   return card;
 }
