@@ -1,0 +1,635 @@
+// Capture tool (issue 17), FreeSWITCH side: starts a real FreeSWITCH (../shared/pbx build) in a
+// temporary folder with ./freeswitch/freeswitch.xml (mod_callcenter queue sales@default, agents 1001 and
+// 1002 as user/<ext>), records the raw ESL byte stream of a session that sent `event json ALL` and the
+// api commands of a second (control) session, plays the phones and the carrier with sipp (the live
+// suite's scenarios), and writes test/fixtures/queues/freeswitch/<scenario>.{esl.txt,control.txt,md}.
+// Run: node test/live/capture/run.mjs freeswitch [scenario…]   (see README.md)
+
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { extractPbx } from "../support/pbx-builds.js";
+import { freePort, freeUdpRange, type Spawned, spawnLogged, stopAll, until } from "../support/processes.js";
+import { SippEndpoint } from "../support/sipp.js";
+
+const run = promisify(execFile);
+const HERE = new URL("./freeswitch/", import.meta.url).pathname;
+const FIXTURES = new URL("../../fixtures/queues/freeswitch/", import.meta.url).pathname;
+const PHONES = ["1001", "1002", "1003", "1004", "1005", "1006"];
+const NAMES: Record<string, string> = {
+  "1001": "Alice Sales",
+  "1002": "Bob Sales",
+  "1003": "Carol Sales",
+  "1004": "Dave Support",
+  "1005": "Erin Support",
+  "1006": "Frank Support",
+};
+const DOMAIN = "capture.callsight.test";
+const PASSWORD = "capture-esl-secret";
+const CARRIER_NUMBER = "15551234567";
+const CARRIER_NAME = "WIRELESS CALLER";
+const QUEUE_DID = "15559990400";
+
+class CaptureFreeSwitch {
+  process?: Spawned;
+  ports = { sip: 0, external: 0, esl: 0, carrier: 0, phones: {} as Record<string, number>, rtpStart: 0 };
+  constructor(
+    readonly dir: string,
+    readonly root: string,
+    readonly work: string,
+  ) {}
+
+  static async create(dir: string): Promise<CaptureFreeSwitch> {
+    const fs = new CaptureFreeSwitch(
+      dir,
+      join(await extractPbx("freeswitch", dir), "freeswitch"),
+      join(dir, "fs"),
+    );
+    for (const p of PHONES) fs.ports.phones[p] = await freePort();
+    fs.ports.sip = await freePort();
+    fs.ports.external = await freePort();
+    fs.ports.esl = await freePort();
+    fs.ports.carrier = await freePort();
+    fs.ports.rtpStart = await freeUdpRange(200);
+    for (const d of ["conf", "log", "run", "db", "rec", "storage", "cache", "sounds"])
+      await mkdir(join(fs.work, d), { recursive: true });
+    const config = (await readFile(join(HERE, "freeswitch.xml"), "utf8"))
+      .replaceAll("@DOMAIN@", DOMAIN)
+      .replaceAll("@SIP_PORT@", String(fs.ports.sip))
+      .replaceAll("@EXT_PORT@", String(fs.ports.external))
+      .replaceAll("@ESL_PORT@", String(fs.ports.esl))
+      .replaceAll("@ESL_PASSWORD@", PASSWORD)
+      .replaceAll("@CARRIER@", String(fs.ports.carrier))
+      .replaceAll("@RTP_START@", String(fs.ports.rtpStart))
+      .replaceAll("@RTP_END@", String(fs.ports.rtpStart + 198))
+      .replace(/@PHONE_(\d+)@/g, (_, ext: string) => String(fs.ports.phones[ext]));
+    const left = /@[A-Z_0-9]+@/.exec(config);
+    if (left) throw new Error(`freeswitch.xml: placeholder ${left[0]} not filled in`);
+    await writeFile(join(fs.work, "conf", "freeswitch.xml"), config);
+    return fs;
+  }
+
+  async start(): Promise<void> {
+    const r = this.root;
+    const w = this.work;
+    this.process = await spawnLogged(
+      "freeswitch",
+      join(r, "bin/freeswitch"),
+      [
+        "-nonat",
+        "-nc",
+        "-nf",
+        "-base",
+        r,
+        "-conf",
+        join(w, "conf"),
+        "-log",
+        join(w, "log"),
+        "-run",
+        join(w, "run"),
+        "-db",
+        join(w, "db"),
+        "-mod",
+        join(r, "lib/freeswitch/mod"),
+        "-recordings",
+        join(w, "rec"),
+        "-storage",
+        join(w, "storage"),
+        "-cache",
+        join(w, "cache"),
+        "-temp",
+        join(w, "cache"),
+        "-sounds",
+        join(w, "sounds"),
+      ],
+      { dir: this.dir },
+    );
+    await until(
+      async () => {
+        if (this.process?.child.exitCode !== null)
+          throw new Error(`freeswitch exited: ${(await this.process?.log())?.slice(-2000)}`);
+        return (await this.api("status").catch(() => "")).includes("is ready");
+      },
+      "FreeSWITCH ready",
+      60_000,
+      250,
+    );
+  }
+
+  async api(command: string): Promise<string> {
+    const { stdout } = await run(
+      join(this.root, "bin/fs_cli"),
+      ["-H", "127.0.0.1", "-P", String(this.ports.esl), "-p", PASSWORD, "-x", command],
+      { timeout: 20_000 },
+    );
+    return stdout;
+  }
+
+  async channelCount(): Promise<number> {
+    const out = await this.api("show channels as json");
+    return (JSON.parse(out.trim() || "{}") as { row_count?: number }).row_count ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.process) return;
+    if (this.process.child.exitCode === null) await this.api("fsctl shutdown").catch(() => undefined);
+    await this.process.stop(8000);
+  }
+}
+
+/** An ESL session: every byte received is kept; frames are parsed (headers, then a Content-Length body). */
+class EslSession {
+  readonly chunks: Buffer[] = [];
+  private socket!: Socket;
+  private buf = Buffer.alloc(0);
+  private replies: Array<(frame: { headers: Record<string, string>; body: string; raw: string }) => void> =
+    [];
+  transcript: string[] = [];
+
+  static async open(port: number, events?: string): Promise<EslSession> {
+    const s = new EslSession();
+    s.socket = connect(port, "127.0.0.1");
+    s.socket.on("data", (d: Buffer) => s.onData(d));
+    await new Promise<void>((resolve, reject) => {
+      s.socket.once("connect", () => resolve());
+      s.socket.once("error", reject);
+    });
+    await s.command(`auth ${PASSWORD}`, false);
+    if (events) await s.command(`event ${events}`, false);
+    return s;
+  }
+
+  private onData(d: Buffer): void {
+    this.chunks.push(d);
+    this.buf = Buffer.concat([this.buf, d]);
+    for (;;) {
+      const end = this.buf.indexOf("\n\n");
+      if (end < 0) return;
+      const head = this.buf.subarray(0, end).toString("utf8");
+      const headers: Record<string, string> = {};
+      for (const line of head.split("\n")) {
+        const i = line.indexOf(": ");
+        if (i > 0) headers[line.slice(0, i)] = line.slice(i + 2);
+      }
+      const len = Number(headers["Content-Length"] ?? 0);
+      if (this.buf.length < end + 2 + len) return;
+      const body = this.buf.subarray(end + 2, end + 2 + len).toString("utf8");
+      const raw = this.buf.subarray(0, end + 2 + len).toString("utf8");
+      this.buf = this.buf.subarray(end + 2 + len);
+      const type = headers["Content-Type"];
+      if (type === "auth/request") continue;
+      if (type === "command/reply" || type === "api/response") this.replies.shift()?.({ headers, body, raw });
+    }
+  }
+
+  async command(text: string, record = true): Promise<string> {
+    const reply = new Promise<{ headers: Record<string, string>; body: string; raw: string }>((r) =>
+      this.replies.push(r),
+    );
+    if (record) this.transcript.push(`>>> ${text}\n\n`);
+    this.socket.write(`${text}\n\n`);
+    const frame = await Promise.race([reply, new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
+    if (!frame) {
+      if (record) this.transcript.push("<<< (no reply within 15 s)\n\n");
+      return "";
+    }
+    if (record) this.transcript.push(`<<< ${frame.raw}\n\n`);
+    return frame.body || frame.headers["Reply-Text"] || "";
+  }
+
+  api(command: string): Promise<string> {
+    return this.command(`api ${command}`);
+  }
+
+  async close(): Promise<void> {
+    this.socket.end("exit\n\n");
+    await new Promise((r) => setTimeout(r, 200));
+    this.socket.destroy();
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+interface Ctx {
+  fs: CaptureFreeSwitch;
+  phones: Record<string, SippEndpoint>;
+  carrier: SippEndpoint;
+  control: EslSession;
+  log: (line: string) => void;
+  sleep: (ms: number, why?: string) => Promise<void>;
+}
+
+type EslEvent = Record<string, string>;
+
+interface Scenario {
+  name: string;
+  title: string;
+  done: string[];
+  expected: string[];
+  checks: Array<[string, (events: EslEvent[]) => boolean]>;
+  run: (c: Ctx) => Promise<void>;
+}
+
+const cc = (e: EslEvent, action: string) =>
+  e["Event-Subclass"] === "callcenter::info" && e["CC-Action"] === action;
+
+async function agentsReady(c: Ctx): Promise<void> {
+  // Config-loaded agents keep their state across calls; make both Available + Waiting before a call.
+  for (const a of ["1001@default", "1002@default"]) {
+    await c.control.api(`callcenter_config agent set status ${a} Available`);
+    await c.control.api(`callcenter_config agent set state ${a} Waiting`);
+  }
+  await c.control.api("callcenter_config queue list agents sales@default");
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: "30-callcenter-answered",
+    title:
+      "Carrier call to mod_callcenter queue sales@default (ring-all, agents user/1001 and user/1002); 1001 answers",
+    done: [
+      "Control session: agents 1001@default and 1002@default set `Available` / `Waiting`; `callcenter_config queue list agents sales@default`.",
+      "sipp UAS 1001 rings 4 s, then answers; sipp UAS 1002 rings until cancelled.",
+      `sipp UAC "carrier" (${CARRIER_NAME} <${CARRIER_NUMBER}>) calls DID ${QUEUE_DID} on the external profile: \`answer\`, \`callcenter sales@default\`; the caller's sipp hangs up (BYE) 8 s after the queue answered it, i.e. ~4 s after the agent answered.`,
+      "Control session: `callcenter_config queue list members sales@default` and `… list agents` while the call waits.",
+    ],
+    expected: [
+      "One inbound external call from 15551234567 on DID 15559990400 enters the Sales queue sales@default and waits (answered by FreeSWITCH, hearing the queue's music): a waiting queue call, not a talking one.",
+      "Both agents are offered the call at once (ring-all): their phones 1001 and 1002 ring through originated `user/<ext>` legs.",
+      "1001 answers after ~4 s: the member is bridged to agent 1001 (waited ~4 s); 1002's offer is withdrawn (not a missed call of Bob's own).",
+      "~4 s of talk; the carrier hangs up; the agent goes to wrap-up and then back to Waiting; all idle.",
+    ],
+    checks: [
+      ["callcenter::info member-queue-start", (e) => e.some((x) => cc(x, "member-queue-start"))],
+      ["callcenter::info agent-offering x2", (e) => e.filter((x) => cc(x, "agent-offering")).length >= 2],
+      [
+        "callcenter::info bridge-agent-start for 1001@default",
+        (e) => e.some((x) => cc(x, "bridge-agent-start") && x["CC-Agent"] === "1001@default"),
+      ],
+      ["callcenter::info member-queue-end", (e) => e.some((x) => cc(x, "member-queue-end"))],
+    ],
+    async run(c) {
+      await agentsReady(c);
+      await c.phones["1001"]!.answer({ ringMs: 4000 });
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${QUEUE_DID}`);
+      const call = await c.carrier.call(QUEUE_DID, [{ pauseMs: 8000 }, { hangup: true }]);
+      await c.sleep(2000, "agents ringing");
+      c.log("control: list members / agents (call waiting)");
+      await c.control.api("callcenter_config queue list members sales@default");
+      await c.control.api("callcenter_config queue list agents sales@default");
+      c.log(`carrier sipp rc=${await call.done}`);
+      for (const p of ["1001", "1002"]) await c.phones[p]!.finish(5000);
+    },
+  },
+  {
+    name: "31-callcenter-abandoned",
+    title:
+      "Carrier call to queue sales@default; the agents ring, nobody answers, the caller hangs up after 6 s (abandoned)",
+    done: [
+      "Control session: agents set `Available` / `Waiting`.",
+      "sipp UAS 1001 and 1002 ring until cancelled.",
+      `sipp UAC "carrier" calls DID ${QUEUE_DID} (answered by the queue), waits 6 s, hangs up (BYE).`,
+      "Control session: `callcenter_config queue list members sales@default` while waiting and after the call; agents listed after the call.",
+    ],
+    expected: [
+      "An inbound external call from 15551234567 waits in sales@default; both agents' phones ring (ring-all).",
+      "Nobody answers; after ~6 s the caller hangs up: an ABANDONED queue call (waited ~6 s), not a missed call of a particular agent, and not answered even though the caller's leg was answered by the queue.",
+      "The agents' ringing legs are cancelled; both phones return to idle; the agents go back to Waiting; the queue is empty.",
+    ],
+    checks: [
+      ["callcenter::info member-queue-start", (e) => e.some((x) => cc(x, "member-queue-start"))],
+      [
+        "callcenter::info member-queue-end with CC-Cause Cancel",
+        (e) => e.some((x) => cc(x, "member-queue-end") && x["CC-Cause"] === "Cancel"),
+      ],
+      ["no bridge-agent-start", (e) => !e.some((x) => cc(x, "bridge-agent-start"))],
+    ],
+    async run(c) {
+      await agentsReady(c);
+      await c.phones["1001"]!.answer("ring-until-cancelled");
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${QUEUE_DID}`);
+      const call = await c.carrier.call(QUEUE_DID, [{ pauseMs: 6000 }, { hangup: true }]);
+      await c.sleep(3000, "waiting in the queue");
+      c.log("control: list members (call waiting)");
+      await c.control.api("callcenter_config queue list members sales@default");
+      c.log(`carrier sipp rc=${await call.done}`);
+      for (const p of ["1001", "1002"]) await c.phones[p]!.finish(5000);
+      await c.sleep(1000);
+      await c.control.api("callcenter_config queue list members sales@default");
+      await c.control.api("callcenter_config queue list agents sales@default");
+    },
+  },
+  {
+    name: "32-callcenter-agent-status",
+    title:
+      "mod_callcenter agent management via callcenter_config: status and state changes, agent 1003 added to and removed from the queue",
+    done: [
+      "No calls. Control session (api commands), ~1 s apart:",
+      "`callcenter_config queue list agents sales@default`;",
+      "`agent set status 1001@default 'On Break'`; `agent set status 1001@default Available`;",
+      "`agent set status 1002@default 'Available (On Demand)'`; `agent set state 1002@default Idle`; `agent set state 1002@default Waiting`;",
+      "`agent add 1003@default callback`; `agent set contact 1003@default [call_timeout=20]user/1003@capture.callsight.test`; `tier add sales@default 1003@default 1 1`; `agent set status 1003@default Available`; `queue list agents`;",
+      "`agent set status 1003@default 'Logged Out'`; `tier del sales@default 1003@default`; `agent del 1003@default`; `queue list agents`, `queue list tiers`;",
+      "errors: `agent set status 1009@default Available` (no such agent), `agent set status 1001@default Lunch` (invalid status), `agent set state 1001@default Sleeping` (invalid state);",
+      "`agent set status 1002@default Available` (back to normal).",
+    ],
+    expected: [
+      "Alice (1001) goes on break (not available for queue calls though still an agent of sales@default), then is available again.",
+      "Bob (1002) becomes available on demand, his state moves Idle -> Waiting (ready for a call).",
+      "Carol (1003) is created as an agent, joins sales@default as a tier, logs in (Available), then logs out (Logged Out), leaves the queue and is deleted: she is no longer an agent.",
+      "The three invalid commands are refused (-ERR) and change nothing.",
+      "No call and no channel at any point.",
+    ],
+    checks: [
+      [
+        "agent-status-change 1001@default On Break",
+        (e) =>
+          e.some(
+            (x) =>
+              cc(x, "agent-status-change") &&
+              x["CC-Agent"] === "1001@default" &&
+              x["CC-Agent-Status"] === "On Break",
+          ),
+      ],
+      [
+        "agent-state-change 1002@default Idle",
+        (e) =>
+          e.some(
+            (x) =>
+              cc(x, "agent-state-change") &&
+              x["CC-Agent"] === "1002@default" &&
+              x["CC-Agent-State"] === "Idle",
+          ),
+      ],
+      [
+        "agent-status-change 1003@default Logged Out",
+        (e) =>
+          e.some(
+            (x) =>
+              cc(x, "agent-status-change") &&
+              x["CC-Agent"] === "1003@default" &&
+              x["CC-Agent-Status"] === "Logged Out",
+          ),
+      ],
+    ],
+    async run(c) {
+      const step = async (cmd: string) => {
+        c.log(`control: ${cmd}`);
+        await c.control.api(`callcenter_config ${cmd}`);
+        await c.sleep(1000);
+      };
+      await step("queue list agents sales@default");
+      await step("agent set status 1001@default 'On Break'");
+      await step("agent set status 1001@default Available");
+      await step("agent set status 1002@default 'Available (On Demand)'");
+      await step("agent set state 1002@default Idle");
+      await step("agent set state 1002@default Waiting");
+      await step("agent add 1003@default callback");
+      await step(`agent set contact 1003@default [call_timeout=20]user/1003@${DOMAIN}`);
+      await step("tier add sales@default 1003@default 1 1");
+      await step("agent set status 1003@default Available");
+      await step("queue list agents sales@default");
+      await step("agent set status 1003@default 'Logged Out'");
+      await step("tier del sales@default 1003@default");
+      await step("agent del 1003@default");
+      await step("queue list agents sales@default");
+      await step("queue list tiers sales@default");
+      await step("agent set status 1009@default Available");
+      await step("agent set status 1001@default Lunch");
+      await step("agent set state 1001@default Sleeping");
+      await step("agent set status 1002@default Available");
+    },
+  },
+];
+
+function parseEsl(bytes: Buffer): EslEvent[] {
+  const out: EslEvent[] = [];
+  let buf = bytes;
+  for (;;) {
+    const end = buf.indexOf("\n\n");
+    if (end < 0) break;
+    const headers: Record<string, string> = {};
+    for (const line of buf.subarray(0, end).toString("utf8").split("\n")) {
+      const i = line.indexOf(": ");
+      if (i > 0) headers[line.slice(0, i)] = line.slice(i + 2);
+    }
+    const len = Number(headers["Content-Length"] ?? 0);
+    const body = buf.subarray(end + 2, end + 2 + len).toString("utf8");
+    buf = buf.subarray(end + 2 + len);
+    if (headers["Content-Type"] === "text/event-json") {
+      try {
+        out.push(JSON.parse(body) as EslEvent);
+      } catch {
+        /* not an event */
+      }
+    }
+  }
+  return out;
+}
+
+const KEYS = [
+  "Unique-ID",
+  "Channel-Name",
+  "Call-Direction",
+  "Answer-State",
+  "Channel-Call-State",
+  "Caller-Caller-ID-Number",
+  "Caller-Destination-Number",
+  "Other-Leg-Unique-ID",
+  "Application",
+  "Application-Data",
+  "Hangup-Cause",
+  "CC-Action",
+  "CC-Queue",
+  "CC-Agent",
+  "CC-Agent-Status",
+  "CC-Agent-State",
+  "CC-Member-UUID",
+  "CC-Member-Session-UUID",
+  "CC-Member-CID-Number",
+  "CC-Count",
+  "CC-Selection",
+  "CC-Cause",
+  "CC-Hangup-Cause",
+  "CC-Agent-UUID",
+  "CC-Agent-Called-Time",
+  "CC-Agent-Answered-Time",
+  "CC-Member-Joined-Time",
+  "CC-Member-Leaving-Time",
+];
+const SKIP = new Set([
+  "HEARTBEAT",
+  "RE_SCHEDULE",
+  "API",
+  "CODEC",
+  "CHANNEL_STATE",
+  "PRESENCE_IN",
+  "MESSAGE_QUERY",
+  "CALL_UPDATE",
+  "RECV_RTCP_MESSAGE",
+  "SEND_RTCP_MESSAGE",
+]);
+
+function summarize(events: EslEvent[]) {
+  const name = (e: EslEvent) =>
+    e["Event-Name"] === "CUSTOM" ? `CUSTOM ${e["Event-Subclass"]}` : (e["Event-Name"] ?? "?");
+  const t0 = Number(events.find((e) => !SKIP.has(e["Event-Name"] ?? ""))?.["Event-Date-Timestamp"] ?? 0);
+  const key = events
+    .filter((e) => !SKIP.has(e["Event-Name"] ?? ""))
+    .map((e) => {
+      const t = ((Number(e["Event-Date-Timestamp"]) - t0) / 1e6).toFixed(3).padStart(7);
+      const fields = KEYS.filter((k) => e[k] !== undefined && e[k] !== "")
+        .map(
+          (k) =>
+            `${k === "Unique-ID" ? "UUID" : k}=${k.endsWith("UUID") || k === "Unique-ID" ? e[k]!.slice(0, 8) : e[k]}`,
+        )
+        .join(" ");
+      return `+${t} ${name(e).padEnd(28)} ${fields}`;
+    });
+  const m = new Map<string, number>();
+  for (const e of events) m.set(name(e), (m.get(name(e)) ?? 0) + 1);
+  const counts = [...m]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([n, c]) => `${n} ${c}`)
+    .join(", ");
+  const channels = events
+    .filter((e) => e["Event-Name"] === "CHANNEL_CREATE")
+    .map((e) => {
+      const h = events.find(
+        (x) => x["Event-Name"] === "CHANNEL_HANGUP_COMPLETE" && x["Unique-ID"] === e["Unique-ID"],
+      );
+      return `| ${e["Channel-Name"]} | ${e["Unique-ID"]} | ${e["Call-Direction"]} | ${e["Caller-Caller-ID-Name"] ?? ""} <${e["Caller-Caller-ID-Number"] ?? ""}> | ${e["Caller-Destination-Number"] ?? ""} | ${h?.["Hangup-Cause"] ?? "(none)"} |`;
+    });
+  return { key, counts, channels };
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const list = wanted.length ? SCENARIOS.filter((s) => wanted.some((w) => s.name.startsWith(w))) : SCENARIOS;
+  if (!list.length) throw new Error(`no scenario matches ${wanted.join(" ")}`);
+  const dir = await mkdtemp(join(tmpdir(), "capture-freeswitch-"));
+  const fs = await CaptureFreeSwitch.create(dir);
+  try {
+    await fs.start();
+    const phones: Record<string, SippEndpoint> = {};
+    for (const p of PHONES)
+      phones[p] = new SippEndpoint(p, NAMES[p] ?? p, fs.ports.phones[p] ?? 0, dir, () => fs.ports.sip);
+    const carrier = new SippEndpoint(
+      CARRIER_NUMBER,
+      CARRIER_NAME,
+      fs.ports.carrier,
+      dir,
+      () => fs.ports.external,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const s of list) {
+      console.log(`== ${s.name}`);
+      const start = Date.now();
+      const timeline: string[] = [];
+      const log = (line: string) => {
+        const l = `t+${((Date.now() - start) / 1000).toFixed(2).padStart(6)}s  ${line}`;
+        timeline.push(l);
+        console.log(l);
+      };
+      const esl = await EslSession.open(fs.ports.esl, "json ALL");
+      const control = await EslSession.open(fs.ports.esl);
+      log("capture running (ESL event json ALL; control session: api commands)");
+      const c: Ctx = {
+        fs,
+        phones,
+        carrier,
+        control,
+        log,
+        sleep: async (ms, why) => {
+          log(`sleep ${(ms / 1000).toFixed(1)}s${why ? ` (${why})` : ""}`);
+          await new Promise((r) => setTimeout(r, ms));
+        },
+      };
+      let error: unknown;
+      try {
+        await s.run(c);
+        await until(async () => (await fs.channelCount()) === 0, "no channels left", 30_000, 250);
+      } catch (err) {
+        error = err;
+        log(`ERROR ${(err as Error).message}`);
+      }
+      await c.sleep(2000, "trailing events");
+      log("stopping capture");
+      await esl.close();
+      await control.close();
+      const bytes = esl.bytes();
+      const events = parseEsl(bytes);
+      const sum = summarize(events);
+      await writeFile(join(FIXTURES, `${s.name}.esl.txt`), bytes);
+      await writeFile(join(FIXTURES, `${s.name}.control.txt`), control.transcript.join(""));
+      const checks = s.checks.map(([what, f]) => `- [${f(events) ? "x" : " "}] ${what}`);
+      const md = `# ${s.name}: ${s.title}
+
+Files: \`${s.name}.esl.txt\` (raw ESL byte stream of a session that sent \`auth\` and \`event json ALL\`; frames use \`\\n\` line ends and Content-Length bodies), \`${s.name}.control.txt\` (the api commands sent on a second ESL session and the raw replies). Captured on FreeSWITCH 1.11.2 (../shared/pbx build) with \`node test/live/capture/run.mjs freeswitch ${s.name}\`; configuration \`test/live/capture/freeswitch/freeswitch.xml\` (queue \`sales@default\`, strategy ring-all; callback agents \`1001@default\`, \`1002@default\` with contact \`[call_timeout=20]user/<ext>@${DOMAIN}\`; DID ${QUEUE_DID} -> \`answer\`, \`callcenter sales@default\`).
+
+## What was done
+
+${s.done.map((d, i) => `${i + 1}. ${d}`).join("\n")}
+
+## Expected outcome
+
+${s.expected.map((d) => `- ${d}`).join("\n")}
+
+## Observed in this capture (checked by hand against the .esl.txt)
+
+OBSERVED-PLACEHOLDER
+
+## Timeline (capture tool log)
+
+\`\`\`
+${timeline.join("\n")}
+\`\`\`
+
+## Channels (CHANNEL_CREATE -> CHANNEL_HANGUP_COMPLETE)
+
+| Channel-Name | Unique-ID | Call-Direction | Caller ID | Destination | Hangup-Cause |
+|---|---|---|---|---|---|
+${sum.channels.join("\n")}
+
+## Key events in order (subset: no HEARTBEAT, RE_SCHEDULE, API, CODEC, CHANNEL_STATE, CALL_UPDATE, PRESENCE_IN, MESSAGE_QUERY; UUIDs shortened)
+
+\`\`\`
+${sum.key.join("\n")}
+\`\`\`
+
+## Event counts (${events.length} events, ${bytes.length} bytes)
+
+${sum.counts}
+
+## Automatic checks against the capture
+
+${checks.join("\n")}
+`;
+      await writeFile(join(FIXTURES, `${s.name}.md`), md);
+      console.log(`   ${events.length} ESL events (${bytes.length} bytes); checks:\n${checks.join("\n")}`);
+      if (error) console.log(`   scenario error: ${(error as Error).message}`);
+      for (const p of Object.values(phones)) await p.stop();
+      await carrier.stop();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    await fs.stop().catch(() => undefined);
+    await stopAll();
+    if (!process.env.CAPTURE_KEEP) await rm(dir, { recursive: true, force: true });
+    else console.log(`kept ${dir}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
