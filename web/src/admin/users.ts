@@ -3,6 +3,7 @@
 // Every change goes through the admin API, is validated there with the rules of callsight.yaml, reaches
 // every running instance and is written to the audit log; boards follow live.
 
+import { type Operation, OPERATIONS as SWITCHES_OF_A_USER } from "../../../src/domain/directory.js";
 import { type ApiError, api, button, byId, element } from "../session.js";
 import { type DirectoryAnswer, problemText, say, signedOut, state, type UserEntry } from "./common.js";
 
@@ -17,15 +18,20 @@ const SWITCHES = [
   ["sharePresence", "Share my presence", "My colleagues may see my status at all."],
 ] as const;
 
-const OPERATIONS = [
-  ["pickup", "Pick up a ringing call"],
-  ["parkedPickup", "Pick up a parked call"],
-  ["sendToIvr", "Send a call to the IVR"],
-  ["listen", "Listen"],
-  ["whisper", "Whisper"],
-  ["barge", "Barge in"],
-  ["takeOver", "Take over a call"],
-] as const;
+/** A label for every switch (domain/directory.ts): the compiler asks for one when a switch is added. */
+const OPERATION_LABELS: Record<Operation, string> = {
+  pickup: "Pick up a ringing call",
+  parkedPickup: "Pick up a parked call",
+  sendToIvr: "Send a call to the IVR",
+  listen: "Listen",
+  whisper: "Whisper",
+  barge: "Barge in",
+  takeOver: "Take over a call",
+  dial: "Call from the board",
+  dialExternal: "Call outside numbers from the board",
+};
+
+const OPERATIONS = SWITCHES_OF_A_USER.map((op) => [op, OPERATION_LABELS[op]] as const);
 
 const RECORDING = [
   ["off", "Off"],
