@@ -21,8 +21,9 @@ export function wireDial(): void {
       to.focus();
       return;
     }
-    void operate("call", { to: number }).then(() => {
-      to.value = "";
+    // A refused number stays in the box, to be corrected.
+    void operate("call", { to: number }).then((taken) => {
+      if (taken) to.value = "";
     });
   });
 }

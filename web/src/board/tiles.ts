@@ -25,7 +25,8 @@ export function operationOutcome(operation: string, text: string): void {
   byId("message").textContent = text;
 }
 
-export async function operate(operation: string, body: Record<string, string>): Promise<void> {
+/** Asks for an operation and says on the page what became of it; true when the PBX took it (202). */
+export async function operate(operation: string, body: Record<string, string>): Promise<boolean> {
   const answer = await api<{ status?: string; message?: string; operation?: string }>(
     state.token,
     "POST",
@@ -37,6 +38,7 @@ export async function operate(operation: string, body: Record<string, string>): 
   const known = id ? outcomes.get(id) : undefined;
   const status = `${out.status ?? answer.status}${out.message ? ` — ${out.message}` : ""}`;
   byId("message").textContent = known ?? t("operation.sent", { operation, status });
+  return answer.ok;
 }
 
 /** The operation table's buttons, in its order. */
