@@ -2,20 +2,14 @@
 // driver) on the AMI simulator. Calls are replayed by the simulated Asterisk, settings are changed through
 // the admin API and the admin console, and supervisor buttons on the page reach the PBX as AMI actions.
 
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import pino from "pino";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { existsSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AmiSimulator } from "../../simulators/ami-simulator.js";
-import { parseConfig } from "../../src/config/load.js";
-import { type RunningServer, startServer } from "../../src/runtime/start.js";
+import type { AmiSimulator } from "../../simulators/ami-simulator.js";
+import type { RunningServer } from "../../src/runtime/start.js";
 import { waitFor } from "../ami/helpers.js";
-import { tempDir } from "../recording/helpers.js";
-import { testRedis } from "../support/redis.js";
+import { CHROMIUM, type SimulatedSite, startSimulatedSite } from "./simulated-site.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Playwright waits up to 30 s by default: below the tests' limits instead, so that a stuck wait says what it was. */
 const PAGE_WAIT_MS = 5000;
 const CALLER = "15551234567";
@@ -25,7 +19,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
   let sim: AmiSimulator;
   let server: RunningServer;
   let browser: Browser;
-  let tmp: { dir: string; remove(): Promise<void> };
+  let site: SimulatedSite;
   const tokens = new Map<string, string>();
 
   async function token(user: string): Promise<string> {
@@ -69,50 +63,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
 
   beforeAll(async () => {
-    tmp = await tempDir("board-live");
-    sim = new AmiSimulator({ commandTimeScale: 0.05 });
-    const { port } = await sim.start({ port: 0, username: "callsight", secret: "s3cret" });
-    const { url, prefix, redis } = await testRedis();
-    redis.disconnect();
-    const config = parseConfig(readFileSync("callsight.example.yaml", "utf8"), "callsight.example.yaml", {
-      CALLSIGHT_PBX_MAIN_PORT: String(port),
-      CALLSIGHT_PBX_MAIN_USERNAME: "callsight",
-      CALLSIGHT_PBX_MAIN_SECRET: "s3cret",
-    });
-    config.recording.directory = join(tmp.dir, "spool");
-    config.recording.store = join(tmp.dir, "store");
-    await mkdir(config.recording.directory, { recursive: true });
-    server = await startServer({
-      config,
-      redisUrl: url,
-      prefix,
-      host: "127.0.0.1",
-      port: 0,
-      logger: pino({ level: "silent" }),
-      outboxPath: join(tmp.dir, "outbox.jsonl"),
-      recordingGraceMs: 60_000,
-    });
-    await waitFor(() => server.callsight.drivers[0]?.status().connected, "AMI connected", 10_000);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    site = await startSimulatedSite("board-live");
+    ({ sim, server, browser } = site);
   }, 30_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await sim?.stop();
-    await tmp?.remove();
+    await site?.stop();
   });
 
   it("Alice sees Bob on a simulated call without the caller; the admin turns Bob's Show My Calls on and her page shows the caller live", async () => {

@@ -3,20 +3,13 @@
 // server writes it to the simulated Asterisk (Setvar of PRESENCE_STATE and DEVICE_STATE), whose events
 // come back — and only then does his tile (and Alice's view of it) show dnd with the note and the time.
 
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import pino from "pino";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { existsSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AmiSimulator } from "../../simulators/ami-simulator.js";
-import { parseConfig } from "../../src/config/load.js";
-import { type RunningServer, startServer } from "../../src/runtime/start.js";
-import { waitFor } from "../ami/helpers.js";
-import { tempDir } from "../recording/helpers.js";
-import { testRedis } from "../support/redis.js";
+import type { AmiSimulator } from "../../simulators/ami-simulator.js";
+import type { RunningServer } from "../../src/runtime/start.js";
+import { CHROMIUM, type SimulatedSite, startSimulatedSite } from "./simulated-site.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PAGE_WAIT_MS = 5000;
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
@@ -25,7 +18,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
     let sim: AmiSimulator;
     let server: RunningServer;
     let browser: Browser;
-    let tmp: { dir: string; remove(): Promise<void> };
+    let site: SimulatedSite;
 
     async function open(user: string): Promise<{ page: Page; frames: string[]; errors: string[] }> {
       const page = await browser.newPage();
@@ -41,47 +34,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
     }
 
     beforeAll(async () => {
-      tmp = await tempDir("board-status");
-      sim = new AmiSimulator({ commandTimeScale: 0.05 });
-      const { port } = await sim.start({ port: 0, username: "callsight", secret: "s3cret" });
-      const { url, prefix, redis } = await testRedis();
-      redis.disconnect();
-      const config = parseConfig(readFileSync("callsight.example.yaml", "utf8"), "callsight.example.yaml", {
-        CALLSIGHT_PBX_MAIN_PORT: String(port),
-        CALLSIGHT_PBX_MAIN_USERNAME: "callsight",
-        CALLSIGHT_PBX_MAIN_SECRET: "s3cret",
-      });
-      config.recording.directory = join(tmp.dir, "spool");
-      config.recording.store = join(tmp.dir, "store");
-      await mkdir(config.recording.directory, { recursive: true });
-      server = await startServer({
-        config,
-        redisUrl: url,
-        prefix,
-        host: "127.0.0.1",
-        port: 0,
-        logger: pino({ level: "silent" }),
-        outboxPath: join(tmp.dir, "outbox.jsonl"),
-        recordingGraceMs: 60_000,
-      });
-      await waitFor(() => server.callsight.drivers[0]?.status().connected, "AMI connected", 10_000);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--no-first-run",
-          "--disable-background-networking",
-        ],
-      });
+      site = await startSimulatedSite("board-status");
+      ({ sim, server, browser } = site);
     }, 30_000);
 
     afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-      await sim?.stop();
-      await tmp?.remove();
+      await site?.stop();
     });
 
     it("Bob sets DND with a note and an end time: his tile and Alice's show dnd once the PBX reports it", async () => {
