@@ -144,6 +144,16 @@ export function applyEvent(e: PbxEvent, book: CallBook, presence: UserPresence, 
     case "presence.dnd":
       presence.setDnd(e.pbx, e.extension, e.on, ctx.touchedUsers);
       return;
+    case "queue.callerJoined": {
+      const leg = book.known(e.pbx, e.leg);
+      const call = leg && book.callOf(leg);
+      if (call) call.queue ??= e.queue;
+      return;
+    }
+    case "queue.callerLeft":
+    case "queue.answered":
+    case "queue.member":
+      return;
     case "pbx.snapshot":
       resync(e, book, presence, ctx);
       return;

@@ -262,6 +262,17 @@ export class CallBook {
     leg.answeredAt = at;
     const call = this.callOf(leg);
     if (!call || leg.monitors) return;
+    // The caller's own leg answered by the PBX (a queue or an IVR answering it to play music or a prompt)
+    // does not answer the call: a party other than the caller has to.
+    if (leg.id === call.originator) {
+      if (call.answeredAt !== undefined) rememberParty(call, partyOf(leg), "talkers");
+      return;
+    }
+    this.answeredBy(call, leg, at);
+  }
+
+  /** A party other than the caller answered: the call is answered, and the caller speaks from now on too. */
+  private answeredBy(call: Call, leg: Leg, at: number): void {
     if (call.answeredAt === undefined) call.answeredAt = at;
     // The caller speaks once anyone answers, whether or not its own leg reports an answer.
     const caller = call.originator ? this.legsById.get(legKey(call.pbx, call.originator)) : undefined;
@@ -304,6 +315,7 @@ export class CallBook {
         for (const p of old.rang) rememberParty(target, p, "rang");
         for (const p of old.busy) rememberParty(target, p, "busy");
         for (const t of old.transfers) if (!target.transfers.includes(t)) target.transfers.push(t);
+        target.queue ??= old.queue;
       } else {
         ctx.touchedCalls.add(oldKey);
       }
@@ -312,10 +324,10 @@ export class CallBook {
     target.legs.add(leg.id);
     // The call it joins changed even when the event was about another leg (a spy leg bridging in).
     touchLeg(leg, ctx);
-    if (leg.state === "up" && target.answeredAt === undefined) target.answeredAt = leg.answeredAt;
     if (leg.recording) target.recorded = true;
     rememberParty(target, partyOf(leg));
-    if (leg.state === "up" && !leg.monitors) rememberParty(target, partyOf(leg), "talkers");
+    if (leg.state === "up" && !leg.monitors && leg.id !== target.originator)
+      this.answeredBy(target, leg, leg.answeredAt ?? leg.createdAt);
   }
 
   removeLeg(leg: Leg, at: number, ctx: ApplyContext): void {

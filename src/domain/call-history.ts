@@ -32,6 +32,11 @@ export interface PartyOutcome {
   missed?: true;
   /** They answered busy. */
   busy?: true;
+  /**
+   * Their phone rang and a colleague the call was offered to at the same time or next took it (a ring
+   * group, a hunt group, a queue): not a call they missed.
+   */
+  answeredElsewhere?: true;
 }
 
 export type HistoryParty = Party & PartyOutcome;
@@ -71,6 +76,8 @@ export interface HistoryRow {
   pickups: HistoryPickup[];
   transfers: HistoryTransfer[];
   recorded: boolean;
+  /** The queue the caller waited in, when the call came through one. */
+  queue?: string;
 }
 
 /** The id of the row of a call. */
@@ -85,13 +92,21 @@ function has(list: readonly Party[] | undefined, p: Party): boolean {
 /** The row of a call that ended (the `call-ended` change's view, which carries rings, pickups and transfers). */
 export function historyRow(call: CallView): HistoryRow {
   const endedAt = call.endedAt ?? call.startedAt;
+  // A party the call was offered to answered it (a picker was not offered it: the phone it took it from missed it).
+  const takenByOffered = call.talkers.some(
+    (t) => has(call.rang, t) && !(call.caller && sameParty(call.caller, t)),
+  );
   const parties = call.parties.map((p): HistoryParty => {
     const row: HistoryParty = { ...p };
     if (call.caller && sameParty(call.caller, p)) row.caller = true;
     if (has(call.talkers, p)) row.talked = true;
     else if (has(call.busy, p)) row.busy = true;
     // An outside number that did not answer is not someone's missed call.
-    else if (!row.caller && !p.external && has(call.rang, p)) row.missed = true;
+    else if (!row.caller && !p.external && has(call.rang, p)) {
+      if (takenByOffered) row.answeredElsewhere = true;
+      // A queue call nobody took is the queue's (abandoned), not each agent's missed call.
+      else if (call.queue === undefined) row.missed = true;
+    }
     return row;
   });
   const caller = call.caller;
@@ -118,6 +133,7 @@ export function historyRow(call: CallView): HistoryRow {
     recorded: call.recorded,
   };
   if (call.answeredAt !== undefined) row.answeredAt = call.answeredAt;
+  if (call.queue !== undefined) row.queue = call.queue;
   return row;
 }
 
@@ -146,6 +162,7 @@ export interface SeenHistoryRow {
   call?: string;
   direction?: CallDirection;
   recorded?: boolean;
+  queue?: string;
   parties?: SeenHistoryParty[];
   pickups?: { at: number; by: SeenParty; from?: SeenParty }[];
   transfers?: { at: number; kind: HistoryTransfer["kind"]; by?: SeenParty; to?: SeenParty }[];
@@ -157,6 +174,7 @@ function outcomeOf(p: PartyOutcome): PartyOutcome {
   if (p.talked) out.talked = true;
   if (p.missed) out.missed = true;
   if (p.busy) out.busy = true;
+  if (p.answeredElsewhere) out.answeredElsewhere = true;
   return out;
 }
 
@@ -200,6 +218,7 @@ export function historyFor(directory: Directory, viewer: User, row: HistoryRow):
   seen.call = row.call;
   seen.direction = row.direction;
   seen.recorded = row.recorded;
+  if (row.queue !== undefined) seen.queue = row.queue;
   seen.parties = row.parties.map((p) => ({ ...see(p), ...outcomeOf(p) }));
   seen.pickups = row.pickups.map((p) => {
     const out: { at: number; by: SeenParty; from?: SeenParty } = { at: p.at, by: see(p.by) };

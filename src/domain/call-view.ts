@@ -62,6 +62,8 @@ export interface CallView {
   pickups?: CallPickup[];
   /** Successful transfers. */
   transfers?: CallTransfer[];
+  /** The queue the caller waited in, when it came through one. */
+  queue?: string;
 }
 
 /** The view of a call now; `legs` are the model's legs (keyed by `legKey`). */
@@ -119,5 +121,6 @@ export function endedCallView(call: Call, legs: ReadonlyMap<string, Leg>): CallV
   view.busy = call.busy.map((p) => ({ ...p }));
   view.pickups = call.pickups.map((p) => structuredClone(p));
   view.transfers = call.transfers.map((t) => structuredClone(t));
+  if (call.queue !== undefined) view.queue = call.queue;
   return view;
 }

@@ -93,6 +93,8 @@ export interface Call {
   busy: Party[];
   pickups: CallPickup[];
   transfers: CallTransfer[];
+  /** The queue the caller first waited in (app_queue, mod_callcenter), as the PBX names it. */
+  queue?: string;
 }
 
 export function legKey(pbx: string, id: string): string {
@@ -193,7 +195,11 @@ export function callState(call: Call, legs: ReadonlyMap<string, Leg>): CallState
   const members = partyLegs(call, legs);
   if (members.some((l) => l.parked)) return "parked";
   const up = members.filter((l) => l.state === "up");
-  if (up.length === 0 || call.answeredAt === undefined) return "ringing";
+  if (up.length === 0) return "ringing";
+  // A caller the PBX answered (a queue's music) while the call is offered to phones: still ringing. A caller
+  // alone with the PBX (an IVR, voicemail) is up.
+  if (call.answeredAt === undefined && members.some((l) => l.id !== call.originator && legRings(l)))
+    return "ringing";
   if (up.every((l) => legOnHold(l, legs, call))) return "held";
   return "up";
 }

@@ -198,6 +198,65 @@ export const dndChangedSchema = z.object({
   on: z.boolean(),
 });
 
+// Queues (Asterisk app_queue, FreeSWITCH mod_callcenter). A queue is named as the PBX names it (`400`,
+// `sales@default`); an agent as the PBX names the member (`Local/1001@from-queue/n`, `1001@default`), with
+// the directory extension when the PBX's name shows it.
+const queueName = z.string().min(1);
+const agent = {
+  /** The PBX's own name for the member (Asterisk interface, FreeSWITCH agent). */
+  agent: z.string().min(1),
+  /** The extension of the member's phone, when the PBX's names show it. */
+  extension: z.string().min(1).optional(),
+};
+
+/** A caller started waiting in a queue. */
+export const queueCallerJoinedSchema = z.object({
+  ...base,
+  type: z.literal("queue.callerJoined"),
+  queue: queueName,
+  /** The caller's leg. */
+  leg,
+  /** 1 = next to be served. */
+  position: z.number().int().positive().optional(),
+});
+
+/** A caller stopped waiting: `abandoned` when the caller hung up while waiting, else `left` (taken, timed out…). */
+export const queueCallerLeftSchema = z.object({
+  ...base,
+  type: z.literal("queue.callerLeft"),
+  queue: queueName,
+  leg,
+  reason: z.enum(["abandoned", "left"]),
+});
+
+/** An agent took a waiting caller. */
+export const queueAnsweredSchema = z.object({
+  ...base,
+  ...agent,
+  type: z.literal("queue.answered"),
+  queue: queueName,
+  /** The caller's leg. */
+  leg,
+  /** The agent's phone leg, when the PBX names it. */
+  agentLeg: leg.optional(),
+});
+
+/**
+ * A queue member's state changed. Without `queue`: the agent in every queue it serves (FreeSWITCH keeps an
+ * agent's status across queues). A field left out is unchanged.
+ */
+export const queueMemberSchema = z.object({
+  ...base,
+  ...agent,
+  type: z.literal("queue.member"),
+  queue: queueName.optional(),
+  name: z.string().optional(),
+  /** Logged in (a member of the queue, static or dynamic) or not. */
+  loggedIn: z.boolean().optional(),
+  paused: z.boolean().optional(),
+  pauseReason: z.string().optional(),
+});
+
 export const snapshotLegSchema = z.object({
   ...endpoint,
   leg,
@@ -260,6 +319,10 @@ export const pbxEventSchema = z.discriminatedUnion("type", [
   deviceReachabilitySchema,
   presenceStateChangedSchema,
   dndChangedSchema,
+  queueCallerJoinedSchema,
+  queueCallerLeftSchema,
+  queueAnsweredSchema,
+  queueMemberSchema,
   pbxSnapshotSchema,
   pbxConnectionSchema,
 ]);

@@ -31,6 +31,10 @@ import {
   pbxEventSchema,
   type pbxSnapshotSchema,
   type presenceStateChangedSchema,
+  type queueAnsweredSchema,
+  type queueCallerJoinedSchema,
+  type queueCallerLeftSchema,
+  type queueMemberSchema,
   type recordingStartedSchema,
   type recordingStoppedSchema,
   type snapshotLegSchema,
@@ -62,6 +66,10 @@ export type DeviceReachability = z.infer<typeof deviceReachabilitySchema>;
 export type PresenceStateChanged = z.infer<typeof presenceStateChangedSchema>;
 /** A do-not-disturb switch separate from presence (Asterisk `Custom:DND<ext>`). */
 export type DndChanged = z.infer<typeof dndChangedSchema>;
+export type QueueCallerJoined = z.infer<typeof queueCallerJoinedSchema>;
+export type QueueCallerLeft = z.infer<typeof queueCallerLeftSchema>;
+export type QueueAnswered = z.infer<typeof queueAnsweredSchema>;
+export type QueueMember = z.infer<typeof queueMemberSchema>;
 export type SnapshotLeg = z.infer<typeof snapshotLegSchema>;
 /** What the PBX says is true right now: replaces everything the model knew about this PBX. */
 export type PbxSnapshot = z.infer<typeof pbxSnapshotSchema>;

@@ -35,7 +35,13 @@ export function resync(s: PbxSnapshot, book: CallBook, presence: UserPresence, c
       // knew ringing from the resync (it saw it ring until the link was lost).
       const answered = Math.min(sl.answeredAt ?? (known ? s.at : created), s.at);
       book.answer(leg, Math.max(answered, leg.createdAt));
-      if (call && !leg.monitors && leg.answeredAt !== undefined && leg.answeredAt < (call.answeredAt ?? 0))
+      if (
+        call &&
+        !leg.monitors &&
+        leg.id !== call.originator &&
+        leg.answeredAt !== undefined &&
+        leg.answeredAt < (call.answeredAt ?? 0)
+      )
         call.answeredAt = leg.answeredAt;
     } else if (sl.state === "ringing") leg.state = "ringing";
     book.setBridge(leg, sl.bridge);

@@ -203,8 +203,9 @@ describe("calls learned from a resync keep the PBX's times", () => {
     ]);
     const c1 = model.call(P, "C1");
     expect(c1?.startedAt).toBe(T0);
-    // Alice's leg has no answer time: it counts from its creation, the earliest answer of the call.
-    expect(c1?.answeredAt).toBe(T0);
+    // Answered when Bob answered, as the PBX says; Alice's own leg (the caller's) does not answer the call.
+    expect(c1?.answeredAt).toBe(T0 + 9000);
+    expect(c1?.state).toBe("up");
     expect(model.leg(P, "B")?.answeredAt).toBe(T0 + 9000);
     expect(Object.fromEntries(c1?.legs.map((l) => [l.leg, l.since]) ?? [])).toEqual({ A: T0, B: T0 + 1000 });
     expect(model.call(P, "C2")?.startedAt).toBe(at);
@@ -240,6 +241,8 @@ describe("calls learned from a resync keep the PBX's times", () => {
     expect(model.call(P, "C1")?.startedAt).toBe(T0);
     expect(model.call(P, "C1")?.legs[0]?.since).toBe(T0);
     expect(model.call(P, "C9")?.startedAt).toBe(at);
-    expect(model.call(P, "C9")?.answeredAt).toBe(at);
+    // Bob alone with the PBX (an IVR, voicemail): up, but no colleague answered it.
+    expect(model.call(P, "C9")?.answeredAt).toBeUndefined();
+    expect(model.call(P, "C9")?.state).toBe("up");
   });
 });

@@ -1,5 +1,7 @@
 // The AMI events Callsight reads nothing from, and how the frame parser skips them unparsed.
 
+import { AMI_IGNORED_QUEUE_EVENTS } from "./translate-queues.js";
+
 /** Events Callsight reads nothing from. They are expected and not counted as unknown. */
 export const IGNORED_EVENTS: ReadonlySet<string> = new Set([
   "VarSet",
@@ -40,6 +42,7 @@ export const IGNORED_EVENTS: ReadonlySet<string> = new Set([
   "UserEvent",
   "MixMonitorMute",
   "ParkedCallSwap",
+  ...AMI_IGNORED_QUEUE_EVENTS,
 ]);
 
 /** Ignored events that still matter when they carry one of these markers. */

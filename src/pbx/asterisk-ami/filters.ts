@@ -1,6 +1,8 @@
 // The AMI Filter expressions a session sends after login, so that Asterisk only sends the events
 // translate.ts reads: a whitelist (the default), a blacklist, none, or an operator's own list.
 
+import { AMI_QUEUE_EVENTS } from "./translate-queues.js";
+
 /**
  * Positive (whitelist) filters: only what translate.ts reads reaches the session. Asterisk matches
  * each filter as a regular expression against the whole event text, so `Variable: MIXMONITOR_FILENAME`
@@ -38,6 +40,7 @@ export const AMI_WHITELIST_FILTERS: readonly string[] = [
   "Event: DeviceStateChange",
   "Event: PeerStatus",
   "Event: PresenceStateChange",
+  ...AMI_QUEUE_EVENTS.map((name) => `Event: ${name}`),
   "Variable: MIXMONITOR_FILENAME",
   "Application: ChanSpy",
   "!Event: HangupRequest",

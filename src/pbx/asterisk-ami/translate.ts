@@ -21,6 +21,7 @@ import { EndpointClassifier } from "../endpoints.js";
 import { type ChannelSnapshot, nameOf, snapshotOf, timestampOf } from "./channel-snapshot.js";
 import { IGNORED_EVENTS } from "./event-names.js";
 import type { AmiFrame } from "./frame-parser.js";
+import { AmiQueueTranslation } from "./translate-queues.js";
 
 export { PLUMBING, splitChannelName } from "../asterisk/channels.js";
 // The translator's public vocabulary, wherever it lives now.
@@ -49,6 +50,7 @@ export class AmiTranslator {
   private readonly spyModes = new Map<string, MonitoringMode>();
   private readonly recordingFiles = new Map<string, string>();
   private readonly reachable = new Map<string, boolean>();
+  private readonly queues = new AmiQueueTranslation();
   private readonly classifier: EndpointClassifier;
   /** `unknown` is keyed by event names from the wire: no prototype, so `Event: toString` counts like any other. */
   readonly counters: TranslatorCounters = { frames: 0, events: 0, ignored: 0, unknown: Object.create(null) };
@@ -73,6 +75,7 @@ export class AmiTranslator {
     this.spyModes.clear();
     this.recordingFiles.clear();
     this.reachable.clear();
+    this.queues.reset();
   }
 
   translate(f: AmiFrame): PbxEvent[] {
@@ -313,6 +316,7 @@ export class AmiTranslator {
         break;
       }
       default:
+        if (this.queues.translate(name, f, base, out)) break;
         if (name === "VarSet" && f.Variable === MIXMONITOR_FILENAME && f.Uniqueid) {
           this.recordingFiles.set(f.Uniqueid, f.Value ?? "");
         } else if (name === "Newexten" && f.Application === "ChanSpy" && f.Uniqueid) {

@@ -10,6 +10,7 @@
 //   fact                               owner            ARI-side inference (translator option)
 //   call.parked / call.unparked        companion        parkingFromBridges: off
 //   presence.state                     companion        (ARI has none)
+//   queue.*                            companion        queuePausesFromDevices: off
 //   monitoring.* from ChanSpy          companion        ChanSpy at resync: off
 //   recording.* from MixMonitor        companion        mixMonitorFromVarset: off
 //   presence.dnd, device.reachability  ARI              (companion's dropped)
@@ -33,6 +34,7 @@ import type {
   RecordingStarted,
 } from "../../domain/events.js";
 import { AsteriskAmiDriver } from "../asterisk-ami/driver.js";
+import { AMI_QUEUE_EVENTS } from "../asterisk-ami/translate-queues.js";
 import type { BackoffOptions } from "../connection-supervisor.js";
 import type { CommandOutcome, DriverStatus, IvrRequest, RecordingPolicyTable } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
@@ -56,6 +58,7 @@ export const COMPANION_FILTERS: readonly string[] = [
   "Event: ChanSpyStop",
   "Application: ChanSpy",
   "Event: OriginateResponse",
+  ...AMI_QUEUE_EVENTS.map((name) => `Event: ${name}`),
 ];
 
 /** The normalized facts the companion reports; everything else it produces is dropped. */
@@ -67,6 +70,10 @@ export const COMPANION_FACTS: ReadonlySet<PbxEventType> = new Set<PbxEventType>(
   "monitoring.stopped",
   "recording.started",
   "recording.stopped",
+  "queue.callerJoined",
+  "queue.callerLeft",
+  "queue.answered",
+  "queue.member",
 ]);
 
 export interface AmiCompanionOptions {

@@ -105,7 +105,9 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
     this.translator = new AriTranslator(
       options.pbx,
       options.classifier,
-      companion ? { parkingFromBridges: false, mixMonitorFromVarset: false } : {},
+      companion
+        ? { parkingFromBridges: false, mixMonitorFromVarset: false, queuePausesFromDevices: false }
+        : {},
       this.now,
     );
     if (companion) {

@@ -1,9 +1,10 @@
 // Devices as ARI reports them: endpoint, peer and contact states (reachability), device states (DND
-// lamps, reachability, parking spaces turning INUSE).
+// lamps, reachability, parking spaces turning INUSE, queue members' pauses).
 
 import type { PbxEvent } from "../../domain/events.js";
 import { isPartyChannel } from "../asterisk/channels.js";
 import { deviceReachable, dndExtension, dndOn, peerReachable } from "../asterisk/devices.js";
+import { memberExtension, pauseDevice, pausedFromDeviceState } from "../asterisk/queues.js";
 import type { AriEvent } from "./types.js";
 
 export class AriDevices {
@@ -16,6 +17,7 @@ export class AriDevices {
   constructor(
     private readonly pbx: string,
     private readonly freshSpaces: string[],
+    private readonly queuePauses: boolean,
   ) {}
 
   reset(): void {
@@ -27,6 +29,21 @@ export class AriDevices {
     const extension = dndExtension(device);
     if (extension !== undefined) {
       if (extension) out.push({ pbx: this.pbx, at, type: "presence.dnd", extension, on: dndOn(state) });
+      return;
+    }
+    const pause = pauseDevice(device);
+    if (pause) {
+      const paused = pausedFromDeviceState(state);
+      if (!this.queuePauses || paused === undefined) return;
+      const extension = memberExtension(pause.agent);
+      out.push({
+        pbx: this.pbx,
+        at,
+        type: "queue.member",
+        ...pause,
+        ...(extension ? { extension } : {}),
+        paused,
+      });
       return;
     }
     if (device.startsWith("park:")) {

@@ -121,15 +121,41 @@ export class AriCallState {
       callId: id,
       hangupRequested: false,
     });
-    const outgoing = isOutgoing(snapshot);
+    out.push(this.legCreated(snapshot, ch.id, id, createdAt, side, number, isOutgoing(snapshot)));
+    return true;
+  }
+
+  /**
+   * A dialled phone's channel the model already has in a call of its own joins its caller's call: it rang
+   * before the Dial event naming it arrived (a ring group's Local half reports its Dial late), so it could
+   * not be held back until then. Announced again with the caller's call; the model moves it there.
+   */
+  joinCallerCall(ch: AriChannel, callId: string, at: number, out: PbxEvent[]): void {
+    const known = this.channels.get(ch.id);
+    if (!known?.leg || known.callId !== ch.id || callId === ch.id) return;
+    this.moveCall(known, callId);
+    if (!this.callStarts.has(callId)) this.callStarts.set(callId, at);
+    out.push(this.legCreated(ch, ch.id, callId, at, known.side, known.number, true));
+  }
+
+  private legCreated(
+    snapshot: AriChannel,
+    leg: string,
+    callId: string,
+    at: number,
+    side: "internal" | "external",
+    number: string,
+    outgoing: boolean,
+  ): PbxEvent {
+    const { endpoint } = splitChannelName(snapshot.name);
     const exten = snapshot.dialplan?.exten ?? "";
     const dialled = !outgoing && exten && exten !== "s" ? exten : undefined;
-    out.push({
+    return {
       pbx: this.pbx,
-      at: createdAt,
+      at,
       type: "leg.created",
-      leg: ch.id,
-      callId: id,
+      leg,
+      callId,
       channel: snapshot.name,
       endpoint,
       side,
@@ -137,8 +163,7 @@ export class AriCallState {
       ...nameOf(snapshot),
       outgoing,
       ...(dialled ? { dialled } : {}),
-    });
-    return true;
+    };
   }
 
   forget(id: string): void {

@@ -59,6 +59,11 @@ export interface AriTranslatorOptions {
    * AMI companion reports `MixMonitorStart`/`MixMonitorStop`.
    */
   mixMonitorFromVarset?: boolean;
+  /**
+   * Report queue members' pauses from the `Queue:<queue>_pause_<member>` device states (ARI has no queue
+   * events). Turn off when an AMI companion reports app_queue's events.
+   */
+  queuePausesFromDevices?: boolean;
 }
 
 export interface AriTranslatorCounters {
@@ -88,7 +93,7 @@ export class AriTranslator {
     private readonly now: () => number = () => 0,
   ) {
     this.s = new AriCallState(pbx, classifier ?? new EndpointClassifier());
-    this.devices = new AriDevices(pbx, this.s.freshSpaces);
+    this.devices = new AriDevices(pbx, this.s.freshSpaces, options.queuePausesFromDevices ?? true);
     this.parkingFromBridges = options.parkingFromBridges ?? true;
     this.mixMonitorFromVarset = options.mixMonitorFromVarset ?? true;
   }
@@ -346,6 +351,8 @@ export class AriTranslator {
       return;
     }
     const status = e.dialstatus ?? "";
+    if (!wasPending && status === "" && callerCall !== undefined)
+      this.s.joinCallerCall(peer, callerCall, at, out);
     if (caller && wasPending) {
       const set = this.s.dialled.get(caller.id) ?? new Set<string>();
       set.add(peer.id);

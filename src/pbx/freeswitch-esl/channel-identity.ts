@@ -23,6 +23,8 @@ export interface ChannelFacts {
   dialedUser?: string;
   otherType?: string;
   otherUuid?: string;
+  /** On a mod_callcenter agent's leg: the waiting caller's channel it was originated for. */
+  queueMember?: string;
 }
 
 export interface IdentityRules {
@@ -137,6 +139,8 @@ export function factsOf(e: EslEvent, other = false): ChannelFacts {
   setIf(f, "dialedUser", hdr(e, "variable_dialed_user"));
   setIf(f, "otherType", hdr(e, "Other-Type"));
   setIf(f, "otherUuid", hdr(e, "Other-Leg-Unique-ID"));
+  if (hdr(e, "variable_cc_side") === "agent")
+    setIf(f, "queueMember", hdr(e, "variable_cc_member_session_uuid"));
   return f;
 }
 

@@ -3,6 +3,7 @@
 
 import { type EslEvent, hdr } from "./frame-parser.js";
 import { DND_SUBCLASS } from "./presence.js";
+import { CALLCENTER_SUBCLASS } from "./translate-callcenter.js";
 
 /**
  * The `event json` subscription. Not `ALL`: on the captured traces `ALL` is 1,017 events for 14
@@ -34,6 +35,7 @@ export const ESL_EVENTS: readonly string[] = [
   "sofia::expire",
   "valet_parking::info", //  parked (hold), retrieved (bridge), gave up (exit)
   DND_SUBCLASS, //           DND on / off from the dialplan's feature codes (*78 / *79, callsight.xml)
+  CALLCENTER_SUBCLASS, //    queues (mod_callcenter): callers waiting, taken, abandoned; agents' status
 ];
 
 /** Events Callsight reads nothing from. They are expected and not counted as unknown. */

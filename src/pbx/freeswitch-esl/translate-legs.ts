@@ -56,6 +56,8 @@ export class EslLegs {
     const uuid = hdr(e, "Unique-ID");
     if (!uuid || this.gone.has(uuid)) return undefined;
     const known = this.legs.get(uuid);
+    if (known?.leg && known.outgoing && known.originator === undefined && known.callId === uuid)
+      this.joinQueueCaller(known, e, at, out);
     if (known) return known.leg ? known : undefined;
     const leg = this.create(factsOf(e), undefined, at, out);
     if (leg) {
@@ -84,7 +86,13 @@ export class EslLegs {
       });
       return undefined;
     }
-    const originator = id.outgoing && f.otherType === "originator" && f.otherUuid ? f.otherUuid : undefined;
+    // An originated leg belongs to the call it was originated for; a queue agent's leg (mod_callcenter
+    // originates it with no Other-Leg) to its waiting caller's.
+    const originator = !id.outgoing
+      ? undefined
+      : f.otherType === "originator" && f.otherUuid
+        ? f.otherUuid
+        : f.queueMember;
     const callId =
       inheritCall ?? (originator ? (this.legs.get(originator)?.callId ?? originator) : f.callUuid || f.uuid);
     const leg: KnownLeg = {
@@ -124,6 +132,34 @@ export class EslLegs {
       });
     }
     return leg;
+  }
+
+  /**
+   * A queue agent's leg first seen without its mod_callcenter variables (CHANNEL_OUTGOING comes before
+   * CHANNEL_CREATE) joins its waiting caller's call once an event names the caller: announced again with
+   * that call, which the model moves it into.
+   */
+  private joinQueueCaller(known: KnownLeg, e: EslEvent, at: number, out: PbxEvent[]): void {
+    const f = factsOf(e);
+    if (!f.queueMember) return;
+    const id = legIdentity(f, this.rules);
+    if (!id) return;
+    known.originator = f.queueMember;
+    known.callId = this.legs.get(f.queueMember)?.callId ?? f.queueMember;
+    this.noteCall(known.callId);
+    out.push({
+      pbx: this.pbx,
+      at,
+      type: "leg.created",
+      leg: known.uuid,
+      callId: known.callId,
+      channel: id.channel,
+      endpoint: id.endpoint,
+      side: id.side,
+      number: id.number,
+      ...(id.name ? { name: id.name } : {}),
+      outgoing: true,
+    });
   }
 
   noteCall(callId: string): void {

@@ -31,6 +31,7 @@ import { IGNORED_EVENTS, timestampOf } from "./event-interest.js";
 import { type EslEvent, hdr } from "./frame-parser.js";
 import { dialStatus, hangupCause } from "./hangup-causes.js";
 import { EslPresence, type RegistrationEntry } from "./presence.js";
+import { CALLCENTER_SUBCLASS, CallcenterTranslation } from "./translate-callcenter.js";
 import { EslLegs, type KnownLeg } from "./translate-legs.js";
 import { EslParking } from "./translate-parking.js";
 
@@ -81,6 +82,8 @@ export class EslTranslator {
   private readonly parking: EslParking;
   /** Registrations, published presence and DND. */
   private readonly presence: EslPresence;
+  /** Queues (mod_callcenter). */
+  private readonly callcenter = new CallcenterTranslation();
   private readonly rules: IdentityRules;
   private readonly now: () => number;
   readonly counters: EslTranslatorCounters = {
@@ -112,6 +115,7 @@ export class EslTranslator {
     this.intercepts.clear();
     this.parking.reset();
     this.presence.reset();
+    this.callcenter.reset();
   }
 
   get identityRules(): IdentityRules {
@@ -374,6 +378,9 @@ export class EslTranslator {
     switch (sub) {
       case "valet_parking::info":
         this.parking.info(this.s.ensure(e, at, out), e, at, out);
+        break;
+      case CALLCENTER_SUBCLASS:
+        this.callcenter.translate(e, { pbx: this.pbx, at }, out);
         break;
       default: {
         const key = `CUSTOM::${sub}`;

@@ -45,14 +45,20 @@ function when(at: number): string {
   return sameDay ? time : `${d.toLocaleDateString(language())} ${time}`;
 }
 
-type Outcome = "missed" | "busy" | "notAnswered" | "answered";
+type Outcome = "missed" | "busy" | "notAnswered" | "answered" | "answeredElsewhere" | "abandoned";
 
 /** What became of the call, for this viewer: theirs, else the colleague's it is shown as, else the call's. */
 function outcomeOf(row: SeenHistoryRow, viewer: string): { outcome: Outcome; highlight: boolean } {
   const me = row.parties?.find((p) => p.user === viewer);
-  const mine: Pick<SeenHistoryParty, "caller" | "talked" | "missed" | "busy"> | undefined = me ?? row.person;
+  const mine:
+    | Pick<SeenHistoryParty, "caller" | "talked" | "missed" | "busy" | "answeredElsewhere">
+    | undefined = me ?? row.person;
   if (mine?.missed) return { outcome: "missed", highlight: true };
+  if (mine?.answeredElsewhere) return { outcome: "answeredElsewhere", highlight: false };
   if (mine?.busy && !row.answered) return { outcome: "busy", highlight: false };
+  // A queue call nobody took: the caller gave up waiting; the queue's, not an agent's missed call.
+  if (!row.answered && row.queue !== undefined && !me?.caller)
+    return { outcome: "abandoned", highlight: false };
   if (!row.answered) {
     // Nobody answered: a missed call, but for whoever made it.
     if (me?.caller) return { outcome: "notAnswered", highlight: false };
