@@ -15,6 +15,7 @@ import {
   extensionStateList,
   parkedCallsList,
   presenceStateList,
+  queueStatusList,
   status,
 } from "./list-actions.js";
 import { originateApplication } from "./originate.js";
@@ -100,6 +101,9 @@ export class AmiActions {
         return;
       case "parkedcalls":
         parkedCallsList(s, id, state);
+        return;
+      case "queuestatus":
+        queueStatusList(s, id);
         return;
       case "originate":
         this.originate(s, id, h);

@@ -1,5 +1,5 @@
 // The AMI list actions the simulator answers from its live state, item by item as Asterisk does:
-// CoreShowChannels, Status, ExtensionStateList, DeviceStateList, PresenceStateList, ParkedCalls.
+// CoreShowChannels, Status, ExtensionStateList, DeviceStateList, PresenceStateList, ParkedCalls, QueueStatus.
 
 import type { Fields } from "../ami-trace.js";
 import type { ActionHeaders, AmiConnection } from "./connection.js";
@@ -111,4 +111,9 @@ function hms(ms: number): string {
   const s = Math.floor(ms / 1000);
   const pad = (n: number): string => String(n).padStart(2, "0");
   return `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+}
+
+/** QueueStatus: the simulated PBX has no queues (no QueueParams), as an Asterisk without queues.conf answers. */
+export function queueStatusList(s: AmiConnection, id: string | undefined): void {
+  s.list(id, "Queue status will follow", "QueueStatusComplete", []);
 }

@@ -12,6 +12,7 @@ import {
   failedRecording,
   historyRow,
   pbxConnection,
+  queuePanel,
   recording,
   recordingId,
   statusResponses,
@@ -187,6 +188,23 @@ export function openApiDocument(): Record<string, unknown> {
                 type: "object",
                 required: ["history"],
                 properties: { history: { type: "array", items: historyRow } },
+              }),
+            },
+            ...errors,
+          },
+        },
+      },
+      "/v1/queues": {
+        get: {
+          summary:
+            "the panels of the queues the caller's departments own (admins: all): callers waiting, agents, the day's counters",
+          responses: {
+            "200": {
+              description: "the panels, in directory order",
+              content: json({
+                type: "object",
+                required: ["queues"],
+                properties: { queues: { type: "array", items: queuePanel } },
               }),
             },
             ...errors,

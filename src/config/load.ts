@@ -69,6 +69,8 @@ export interface CallsightConfig {
     /** Ended calls are kept this many days (default 90). */
     retentionDays: number;
   };
+  /** The site's IANA time zone (default UTC): where the queues' days start. */
+  timeZone: string;
   auth: {
     /** Failed authentications an address may make per window before it gets 429 (default 20). */
     failureLimit: number;
@@ -223,6 +225,7 @@ function build(file: string, data: ConfigFile): CallsightConfig {
       departments: data.recording?.departments ?? {},
     },
     history: { retentionDays: data.history?.retentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS },
+    timeZone: data.timeZone ?? "UTC",
     auth: {
       failureLimit: data.auth?.failureLimit ?? DEFAULT_AUTH.failureLimit,
       failureWindowSeconds: data.auth?.failureWindowSeconds ?? DEFAULT_AUTH.failureWindowSeconds,
@@ -243,7 +246,11 @@ function descriptorOf(id: Driver) {
 
 function buildDirectory(doc: DirectoryDocument, onlyPbx: string): Directory {
   // Validation guarantees a pbx on every user when there is more than one.
-  const departments: Department[] = doc.departments.map((d) => ({ id: d.id, name: d.name }));
+  const departments: Department[] = doc.departments.map((d) => ({
+    id: d.id,
+    name: d.name,
+    ...(d.queues?.length ? { queues: d.queues.map((q) => ({ pbx: q.pbx ?? onlyPbx, name: q.name })) } : {}),
+  }));
   const users: User[] = doc.users.map((u) => {
     const userPbx = u.pbx ?? onlyPbx;
     return {

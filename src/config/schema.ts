@@ -66,9 +66,18 @@ const driverShape = driverPbxShape();
 
 export const pbxShape = { ...commonPbxShape, ...driverShape };
 
+/** A queue or ring group of the PBX, by the PBX's own name (`400`, `sales@default`). */
+export const departmentQueueShape = {
+  name: nonEmpty,
+  /** Needed when there is more than one PBX. */
+  pbx: z.string().optional(),
+};
+
 export const departmentShape = {
   id: z.string().regex(DEPARTMENT_ID, DEPARTMENT_ID_TEXT),
   name: nonEmpty,
+  /** The PBX queues this department owns: their panel is on its people's boards. */
+  queues: z.array(z.strictObject(departmentQueueShape)).optional(),
 };
 
 export const operationsShape = Object.fromEntries(OPERATIONS.map((op) => [op, z.boolean().optional()])) as {
@@ -150,7 +159,22 @@ export const httpShape = {
     .optional(),
 };
 
+/** Whether Intl knows an IANA time zone name. */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const rootShape = {
+  /** The site's time zone (IANA name): where a day starts for the queues' day counters. Default UTC. */
+  timeZone: z
+    .string()
+    .refine(isTimeZone, "unknown time zone (an IANA name such as Europe/Berlin)")
+    .optional(),
   monitoringRoles: z.array(z.enum(ROLES)).default([...DEFAULT_MONITORING_ROLES]),
   pbx: z.array(z.strictObject(pbxShape)).min(1),
   recording: z.strictObject(recordingShape).optional(),
@@ -178,6 +202,7 @@ export const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
   ["auth", Object.keys(authShape)],
   ["http", Object.keys(httpShape)],
   ["departments", Object.keys(departmentShape)],
+  ["departments.queues", Object.keys(departmentQueueShape)],
   ["users", Object.keys(userShape)],
   ["users.operations", Object.keys(operationsShape)],
 ]);

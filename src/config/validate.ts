@@ -124,6 +124,7 @@ export function crossCheck(raw: unknown): string[] {
     ) {
       departments.add(id);
     }
+    if (isRecord(entry)) problems.push(...queueProblems(entry, i, pbxs, onlyPbx));
   });
 
   // Users: ids first, so that pickup delegates may name users further down the file.
@@ -199,5 +200,42 @@ export function crossCheck(raw: unknown): string[] {
     });
   });
 
+  return problems;
+}
+
+/** A department's queues: each on a known PBX (named when there are several), none listed twice. */
+function queueProblems(
+  department: Record<string, unknown>,
+  i: number,
+  pbxs: ReadonlyMap<string, unknown>,
+  onlyPbx: string | undefined,
+): string[] {
+  const problems: string[] = [];
+  const seen = new Seen(problems);
+  list(department.queues).forEach((queue, j) => {
+    if (!isRecord(queue)) return;
+    const here: Path = ["departments", i, "queues", j];
+    const name = str(queue.name);
+    let pbx = onlyPbx;
+    if (typeof queue.pbx === "string") {
+      if (pbxs.has(queue.pbx)) pbx = queue.pbx;
+      else {
+        problems.push(
+          at([...here, "pbx"], `unknown pbx "${queue.pbx}" (pbx ids: ${[...pbxs.keys()].join(", ")})`),
+        );
+        return;
+      }
+    } else if (pbx === undefined && pbxs.size > 1) {
+      problems.push(
+        at(
+          [...here, "pbx"],
+          `missing (needed when there is more than one pbx: ${[...pbxs.keys()].join(", ")})`,
+        ),
+      );
+      return;
+    }
+    if (name !== undefined && pbx !== undefined)
+      seen.add(`${pbx}\u0000${name}`, [...here, "name"], `queue "${name}" of pbx ${pbx} is listed twice`);
+  });
   return problems;
 }

@@ -153,6 +153,7 @@ export function applyEvent(e: PbxEvent, book: CallBook, presence: UserPresence, 
     case "queue.callerLeft":
     case "queue.answered":
     case "queue.member":
+    case "queue.snapshot":
       return;
     case "pbx.snapshot":
       resync(e, book, presence, ctx);

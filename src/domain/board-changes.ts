@@ -9,6 +9,7 @@ import type {
   MonitoringView,
   ParkedCallView,
   PersonView,
+  QueueView,
   ViewerRights,
 } from "./visibility.js";
 import { isAdmin } from "./visibility.js";
@@ -21,7 +22,9 @@ export type BoardDelta =
   | { op: "may"; may: ViewerRights }
   | { op: "links"; links: readonly PbxLink[] }
   /** The names of the departments the board now names (a person came or went, or a name changed). */
-  | { op: "departments"; departments: readonly DepartmentName[] };
+  | { op: "departments"; departments: readonly DepartmentName[] }
+  /** The queue panels, whole (a caller came or went, an agent paused, a counter moved). */
+  | { op: "queues"; queues: QueueView[] };
 
 /** Users whose presence or calls a batch of model changes touches. */
 export function touchedUsers(changes: readonly ModelChange[]): Set<string> {
@@ -174,13 +177,14 @@ export function diffBoard(
     json(before?.departments ?? []) !== json(after.departments)
   )
     deltas.push({ op: "departments", departments: after.departments });
+  if (json(before?.queues ?? []) !== json(after.queues)) deltas.push({ op: "queues", queues: after.queues });
   return deltas;
 }
 
 /** Applies deltas to a view (what a client does; also lets tests check that deltas add up). */
 export function applyBoardDeltas(view: BoardView, deltas: readonly BoardDelta[]): BoardView {
   const people = new Map(view.people.map((p) => [p.id, p]));
-  let { monitoring, parked, may, links, departments } = view;
+  let { monitoring, parked, may, links, departments, queues } = view;
   for (const d of deltas) {
     if (d.op === "person") people.set(d.person.id, d.person);
     else if (d.op === "person-removed") people.delete(d.id);
@@ -188,8 +192,9 @@ export function applyBoardDeltas(view: BoardView, deltas: readonly BoardDelta[])
     else if (d.op === "parked") parked = d.parked;
     else if (d.op === "links") links = d.links;
     else if (d.op === "departments") departments = d.departments;
+    else if (d.op === "queues") queues = d.queues;
     else may = d.may;
   }
   const order = [...people.values()];
-  return { viewer: view.viewer, may, people: order, departments, monitoring, parked, links };
+  return { viewer: view.viewer, may, people: order, departments, monitoring, parked, links, queues };
 }

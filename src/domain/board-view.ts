@@ -6,8 +6,10 @@ import type { CallView } from "./live-model.js";
 import type { SeenParty } from "./party-visibility.js";
 import type { PbxLink } from "./pbx-links.js";
 import type { Presence } from "./presence.js";
+import type { QueueView } from "./queue-view.js";
 
 export type { SeenParty } from "./party-visibility.js";
+export type { QueueAgentView, QueueCallerView, QueueView } from "./queue-view.js";
 
 export interface PersonCallView {
   /** This person's leg state in the call. */
@@ -82,4 +84,6 @@ export interface BoardView {
   parked: ParkedCallView[];
   /** The link to each PBX: whether what the board shows is live (it names no user: everyone gets it). */
   links: readonly PbxLink[];
+  /** The panels of the queues the viewer's departments own (rule Q, queue-view.ts). */
+  queues: QueueView[];
 }

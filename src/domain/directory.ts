@@ -59,9 +59,17 @@ export interface User {
   settings: UserSettings;
 }
 
+/** A PBX queue (app_queue, mod_callcenter) a department owns, by the PBX's own name. */
+export interface QueueRef {
+  pbx: string;
+  name: string;
+}
+
 export interface Department {
   id: string;
   name: string;
+  /** The queues whose panel its people see. */
+  queues?: readonly QueueRef[];
 }
 
 export interface Directory {

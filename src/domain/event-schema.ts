@@ -257,6 +257,37 @@ export const queueMemberSchema = z.object({
   pauseReason: z.string().optional(),
 });
 
+/**
+ * What the PBX says its queues are right now (a resync): each queue's waiting callers and logged-in members.
+ * A queue of this PBX not listed has none. The day's counters are the model's own and stay.
+ */
+export const queueSnapshotSchema = z.object({
+  ...base,
+  type: z.literal("queue.snapshot"),
+  queues: z.array(
+    z.object({
+      queue: queueName,
+      callers: z.array(
+        z.object({
+          leg,
+          position: z.number().int().positive().optional(),
+          /** Waiting since (ms since epoch), when the PBX says. */
+          since: z.number().optional(),
+        }),
+      ),
+      members: z.array(
+        z.object({
+          ...agent,
+          name: z.string().optional(),
+          paused: z.boolean(),
+          pauseReason: z.string().optional(),
+          pausedSince: z.number().optional(),
+        }),
+      ),
+    }),
+  ),
+});
+
 export const snapshotLegSchema = z.object({
   ...endpoint,
   leg,
@@ -323,6 +354,7 @@ export const pbxEventSchema = z.discriminatedUnion("type", [
   queueCallerLeftSchema,
   queueAnsweredSchema,
   queueMemberSchema,
+  queueSnapshotSchema,
   pbxSnapshotSchema,
   pbxConnectionSchema,
 ]);

@@ -35,6 +35,7 @@ import {
   type queueCallerJoinedSchema,
   type queueCallerLeftSchema,
   type queueMemberSchema,
+  type queueSnapshotSchema,
   type recordingStartedSchema,
   type recordingStoppedSchema,
   type snapshotLegSchema,
@@ -70,6 +71,7 @@ export type QueueCallerJoined = z.infer<typeof queueCallerJoinedSchema>;
 export type QueueCallerLeft = z.infer<typeof queueCallerLeftSchema>;
 export type QueueAnswered = z.infer<typeof queueAnsweredSchema>;
 export type QueueMember = z.infer<typeof queueMemberSchema>;
+export type QueueSnapshot = z.infer<typeof queueSnapshotSchema>;
 export type SnapshotLeg = z.infer<typeof snapshotLegSchema>;
 /** What the PBX says is true right now: replaces everything the model knew about this PBX. */
 export type PbxSnapshot = z.infer<typeof pbxSnapshotSchema>;

@@ -7,11 +7,12 @@ import { newApplyContext } from "./apply-context.js";
 import { applyEvent } from "./apply-event.js";
 import { CallBook, usersOfCall } from "./call-book.js";
 import type { CallView } from "./call-view.js";
-import { type Call, isMonitoringCall, type Leg, legKey } from "./calls.js";
+import { type Call, isMonitoringCall, type Leg, legKey, type Party, partyOf } from "./calls.js";
 import { DeviceIndex, type Directory } from "./directory.js";
 import type { PbxEvent } from "./events.js";
 import { type PbxLink, PbxLinks } from "./pbx-links.js";
 import type { Presence } from "./presence.js";
+import { type DayOf, QueueBook, type QueueState } from "./queue-book.js";
 import { type PresenceChange, UserPresence } from "./user-presence.js";
 
 export type { CallView, LegView } from "./call-view.js";
@@ -26,11 +27,15 @@ export type ModelChange =
    */
   | { kind: "call-gone"; pbx: string; id: string; users: string[] }
   /** The link to a followed PBX came up or went down (see pbx-links.ts). */
-  | { kind: "link"; link: PbxLink };
+  | { kind: "link"; link: PbxLink }
+  /** A queue's callers, agents or day's counters changed (see queue-book.ts). */
+  | { kind: "queue"; pbx: string; name: string };
 
 export interface LiveModelOptions {
   /** PBXes whose connection is followed: each starts `connecting`, with its users offline until it answers. */
   links?: readonly string[];
+  /** The day a time falls on, for the queues' day counters (default: the UTC day). */
+  dayOf?: DayOf;
 }
 
 export interface ModelCounters {
@@ -43,12 +48,14 @@ export class LiveModel {
   private readonly book: CallBook;
   private readonly links: PbxLinks;
   private readonly presence: UserPresence;
+  private readonly queues: QueueBook;
   readonly counters: ModelCounters = { applied: 0, unknownLeg: 0 };
 
   constructor(directory: Directory, options: LiveModelOptions = {}) {
     const devices = new DeviceIndex(directory);
     this.book = new CallBook(devices, this.counters);
     this.links = new PbxLinks(options.links);
+    this.queues = new QueueBook(options.dayOf);
     this.presence = new UserPresence(directory, devices, this.links, (user) => this.book.activityOf(user));
   }
 
@@ -69,6 +76,7 @@ export class LiveModel {
       this.presence.touchUsersOn(event.pbx, ctx.touchedUsers);
     applyEvent(event, this.book, this.presence, ctx);
     const changes: ModelChange[] = link ? [{ kind: "link", link }] : [];
+    for (const q of this.queues.apply(event)) changes.push({ kind: "queue", pbx: q.pbx, name: q.name });
     for (const key of ctx.touchedCalls) {
       const call = this.book.calls.get(key);
       if (!call) continue;
@@ -83,6 +91,22 @@ export class LiveModel {
     for (const g of ctx.gone) changes.push({ kind: "call-gone", pbx: g.pbx, id: g.id, users: g.users });
     changes.push(...this.presence.changes(ctx.touchedUsers));
     return changes;
+  }
+
+  /** A queue's state, or undefined when no event named it yet. */
+  queueState(pbx: string, name: string): QueueState | undefined {
+    return this.queues.state(pbx, name);
+  }
+
+  /** The party on a leg, while the leg exists. */
+  partyOfLeg(pbx: string, leg: string): Party | undefined {
+    const l = this.book.legs.get(legKey(pbx, leg));
+    return l ? partyOf(l) : undefined;
+  }
+
+  /** A new day began (the caller's clock): queues' day counters start again. */
+  rollQueueDay(now: number): ModelChange[] {
+    return this.queues.rollDay(now).map((q) => ({ kind: "queue", pbx: q.pbx, name: q.name }));
   }
 
   /** How much the model holds: legs and calls (monitoring sessions' own calls included). */

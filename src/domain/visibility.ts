@@ -16,6 +16,7 @@ import { SWITCHED_OPERATIONS } from "./operation-table.js";
 import { identifiesAsParty, seenParty } from "./party-visibility.js";
 import type { PbxLink } from "./pbx-links.js";
 import { mayPickUpCallsOf } from "./pickup-right.js";
+import { queuesFor } from "./queue-view.js";
 
 export type {
   BoardView,
@@ -24,6 +25,7 @@ export type {
   ParkedCallView,
   PersonCallView,
   PersonView,
+  QueueView,
   SeenParty,
   ViewerRights,
 } from "./board-view.js";
@@ -123,6 +125,7 @@ export function viewFor(
     monitoring,
     parked: parkedFor(viewer, directory, at.parkedCalls),
     links: at.links,
+    queues: queuesFor(viewer, directory, model),
   };
 }
 

@@ -9,6 +9,7 @@ import { type CallsightConfig, type DirectoryDocument, directoryFromDocument } f
 import type { Directory } from "../domain/directory.js";
 import type { PbxEvent } from "../domain/events.js";
 import { LiveModel, type ModelChange } from "../domain/live-model.js";
+import { dayIn } from "../domain/queue-book.js";
 import type { PbxDriver } from "../pbx/driver.js";
 import { DirectoryStore, type StoredDirectory } from "../stores/directory-store.js";
 import { HistoryStore } from "../stores/history-store.js";
@@ -37,6 +38,8 @@ export class Callsight {
   private readonly listeners = new Set<ModelListener>();
   private readonly directoryListeners = new Set<(d: Directory) => void>();
   private unsubscribe: (() => Promise<void>) | undefined;
+  /** Checks each minute whether a new day began for the queues' day counters. */
+  private dayTimer: ReturnType<typeof setInterval> | undefined;
   readonly counters = { events: 0, batches: 0 };
   /** Per PBX: when the model last applied a snapshot, while the connection has stayed up since. */
   private readonly resyncedAt = new Map<string, number>();
@@ -45,7 +48,10 @@ export class Callsight {
     this.current = options.config.directory;
     this.stored = { version: 0, document: options.config.document };
     // The board tells viewers about each PBX link; users of a PBX not connected yet show offline.
-    this.model = new LiveModel(this.current, { links: options.drivers.map((d) => d.pbx) });
+    this.model = new LiveModel(this.current, {
+      links: options.drivers.map((d) => d.pbx),
+      dayOf: dayIn(options.config.timeZone),
+    });
     this.store = new DirectoryStore(options.redis, options.prefix);
     this.history = new HistoryStore(options.redis, options.prefix, {
       retentionDays: options.config.history.retentionDays,
@@ -105,11 +111,14 @@ export class Callsight {
     this.useStored(stored);
     this.unsubscribe = await this.store.subscribe((s) => this.useStored(s));
     this.historyRecorder.start();
+    this.dayTimer = setInterval(() => this.publish(this.model.rollQueueDay(Date.now()), []), 60_000);
+    this.dayTimer.unref();
     for (const driver of this.options.drivers) driver.start();
   }
 
   async stop(): Promise<void> {
     this.historyRecorder.stop();
+    clearInterval(this.dayTimer);
     await Promise.all([
       ...this.options.drivers.map((d) => d.stop()),
       // Bounded: with Redis away the subscription's goodbye may never be answered.
@@ -127,6 +136,10 @@ export class Callsight {
     this.statuses.observe(events);
     this.counters.events += events.length;
     this.counters.batches++;
+    this.publish(changes, events);
+  }
+
+  private publish(changes: ModelChange[], events: readonly PbxEvent[]): void {
     if (changes.length === 0 && events.length === 0) return;
     this.historyRecorder.observe(changes);
     for (const l of this.listeners) l(changes, events);

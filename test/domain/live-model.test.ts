@@ -1186,6 +1186,23 @@ const DUPLICATES: DuplicateCase[] = [
     }),
   },
   {
+    type: "queue.snapshot",
+    name: "queue.snapshot",
+    setup: inboundToCarol,
+    event: () => ({
+      type: "queue.snapshot",
+      pbx: P,
+      at: tick(),
+      queues: [
+        {
+          queue: "400",
+          callers: [{ leg: "X", position: 1 }],
+          members: [{ agent: "Local/1003@from-queue/n", extension: "1003", paused: true, pauseReason: "Lunch" }],
+        },
+      ],
+    }),
+  },
+  {
     type: "queue.member",
     name: "queue.member",
     setup: () => [],

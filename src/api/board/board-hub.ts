@@ -13,6 +13,7 @@ import {
 } from "../../domain/board-changes.js";
 import type { Directory } from "../../domain/directory.js";
 import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
+import { queueOwners, queueViewers } from "../../domain/queue-view.js";
 import { BoardMoment, type BoardView, callKey, viewFor } from "../../domain/visibility.js";
 import {
   type BoardMessage,
@@ -55,6 +56,9 @@ export class BoardHub {
   private everyoneDirty = false;
   /** A PBX link changed: every viewer is told, whoever they see. */
   private linksDirty = false;
+  /** Departments whose queues changed: their people (and admins) get the queue panels again. */
+  private readonly dirtyDepartments = new Set<string>();
+  private queueViewersDirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly pace: FlushPace;
   private lastFlushAt = 0;
@@ -168,10 +172,16 @@ export class BoardHub {
         this.callJson.delete(key);
         this.changedCalls.set(key, undefined);
       } else if (c.kind === "link") this.linksDirty = true;
+      else if (c.kind === "queue") {
+        const owners = queueOwners(this.directory(), c.pbx, c.name);
+        for (const d of owners) this.dirtyDepartments.add(d);
+        return owners.length > 0;
+      }
       return true;
     });
     if (real.length === 0) return;
     for (const user of touchedUsers(real)) this.dirtyUsers.add(user);
+    this.queueViewersDirty ||= this.dirtyDepartments.size > 0;
     this.schedule();
   }
 
@@ -218,6 +228,11 @@ export class BoardHub {
       this.everyoneDirty || this.linksDirty
         ? undefined
         : new Set(affectedViewers(directory, this.dirtyUsers, viewers));
+    if (affected && this.queueViewersDirty) {
+      for (const id of queueViewers(directory, this.dirtyDepartments, viewers)) affected.add(id);
+    }
+    this.dirtyDepartments.clear();
+    this.queueViewersDirty = false;
     // One view per viewer and one moment per flush, however many sessions and viewers there are. People
     // untouched since the last flush keep their person views, so diffs skip them by identity.
     if (this.everyoneDirty) {

@@ -22,7 +22,7 @@ import { AmiCommands } from "./commands.js";
 import { type AmiFilterSetting, filterList } from "./filters.js";
 import type { AmiFrame } from "./frame-parser.js";
 import { astdbPolicyStorage } from "./policy-astdb.js";
-import { buildSnapshot, monitoringFromChannels, recordingsFromStatus } from "./resync.js";
+import { buildSnapshot, monitoringFromChannels, queuesFromStatus, recordingsFromStatus } from "./resync.js";
 import { readResync } from "./resync-read.js";
 import { AmiSession } from "./session.js";
 import { AMI_FRAME_INTEREST, AmiTranslator } from "./translate.js";
@@ -273,7 +273,7 @@ export class AsteriskAmiDriver implements PbxDriver {
       this.translator.reset();
       this.channelOf.clear();
       const at = this.now();
-      const { channels, devices, presence, parked, status } = await readResync(session, {
+      const { channels, devices, presence, parked, status, queues } = await readResync(session, {
         pbx: this.pbx,
         timeoutMs: o.resyncTimeoutMs ?? 30_000,
         log: this.log,
@@ -296,6 +296,8 @@ export class AsteriskAmiDriver implements PbxDriver {
       if (recordings) snapshot.recordings = recordings;
       const out: PbxEvent[] = [snapshot];
       for (const e of monitoringFromChannels(this.pbx, at, channels.items, snapshot.legs)) out.push(e);
+      const queueSnapshot = queuesFromStatus(this.pbx, at, queues?.items);
+      if (queueSnapshot) out.push(queueSnapshot);
       out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
       this.supervisor.markUp(this.now());
       buffering = false;

@@ -6,6 +6,7 @@
 //   ParkedCalls                             parked calls
 //   Status (Variables: MIXMONITOR_FILENAME) the recordings running: MixMonitors that began (or ended)
 //                                           while the link was down included
+//   QueueStatus                             queues: members (paused, with reason) and waiting callers
 
 import type { Logger } from "pino";
 import { STATUS_VARIABLES } from "./resync.js";
@@ -18,6 +19,7 @@ export interface AmiResyncLists {
   presence?: AmiListResult;
   parked?: AmiListResult;
   status?: AmiListResult;
+  queues?: AmiListResult;
 }
 
 /** Reads the resync lists in parallel. Only CoreShowChannels must answer; a lost session fails it all. */
@@ -36,12 +38,13 @@ export async function readResync(
       return undefined;
     }
   };
-  const [channels, devices, presence, parked, status] = await Promise.all([
+  const [channels, devices, presence, parked, status, queues] = await Promise.all([
     session.list("CoreShowChannels", {}, { timeoutMs }),
     optional("DeviceStateList"),
     optional("PresenceStateList"),
     optional("ParkedCalls"),
     optional("Status", { Variables: STATUS_VARIABLES }),
+    optional("QueueStatus"),
   ]);
-  return { channels, devices, presence, parked, status };
+  return { channels, devices, presence, parked, status, queues };
 }

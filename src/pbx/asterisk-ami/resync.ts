@@ -4,8 +4,9 @@
 //   PresenceStateList -> PresenceStateChange items (CustomPresence:<ext>)
 //   ParkedCalls       -> ParkedCall items (Parkee* snapshot, Parkinglot, ParkingSpace)
 //   Status (Variables: MIXMONITOR_FILENAME) -> Status items: the recordings running (see recordingsFromStatus)
+//   QueueStatus       -> QueueParams / QueueMember / QueueEntry items: a `queue.snapshot` (see queuesFromStatus)
 
-import type { MonitoringStarted, PbxSnapshot, SnapshotLeg } from "../../domain/events.js";
+import type { MonitoringStarted, PbxSnapshot, QueueSnapshot, SnapshotLeg } from "../../domain/events.js";
 import { isPartyChannel, PLUMBING, splitChannelName, unknownToEmpty } from "../asterisk/channels.js";
 import { chanSpySessions } from "../asterisk/chanspy.js";
 import {
@@ -16,6 +17,7 @@ import {
   presentityExtension,
 } from "../asterisk/devices.js";
 import { markHolders } from "../asterisk/hold.js";
+import { memberExtension } from "../asterisk/queues.js";
 import { MIXMONITOR_FILENAME } from "../asterisk/recording.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { snapshotOf } from "./channel-snapshot.js";
@@ -178,4 +180,57 @@ export function channelAgeSeconds(value: string | undefined): number | undefined
   const text = value?.trim() ?? "";
   if (!/^\d+(:\d{1,2}){0,2}$/.test(text)) return undefined;
   return text.split(":").reduce((total, part) => total * 60 + Number(part), 0);
+}
+
+/**
+ * The queues as `QueueStatus` lists them: every queue (`QueueParams`), its members (`QueueMember`: Location is
+ * the interface, Name the member's name, Paused / PausedReason / LastPause in epoch seconds) and its waiting
+ * callers (`QueueEntry`: Uniqueid, Position, Wait in seconds). Undefined without an answer.
+ */
+export function queuesFromStatus(
+  pbx: string,
+  at: number,
+  frames: readonly AmiFrame[] | undefined,
+): QueueSnapshot | undefined {
+  if (!frames) return undefined;
+  const queues = new Map<string, QueueSnapshot["queues"][number]>();
+  const queueOf = (name: string) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = { queue: name, callers: [], members: [] };
+      queues.set(name, q);
+    }
+    return q;
+  };
+  for (const f of frames) {
+    const name = f.Queue ?? "";
+    if (!name) continue;
+    if (f.Event === "QueueParams") queueOf(name);
+    else if (f.Event === "QueueMember") {
+      const agent = f.Location ?? f.Interface ?? "";
+      if (!agent) continue;
+      const extension = memberExtension(agent, f.StateInterface ?? "");
+      const paused = f.Paused === "1";
+      const reason = f.PausedReason ?? "";
+      const lastPause = Number.parseInt(f.LastPause ?? "", 10);
+      queueOf(name).members.push({
+        agent,
+        ...(extension ? { extension } : {}),
+        ...(f.Name || f.MemberName ? { name: (f.Name || f.MemberName) as string } : {}),
+        paused,
+        ...(paused && reason ? { pauseReason: reason } : {}),
+        ...(paused && lastPause > 0 ? { pausedSince: lastPause * 1000 } : {}),
+      });
+    } else if (f.Event === "QueueEntry") {
+      if (!f.Uniqueid) continue;
+      const position = Number.parseInt(f.Position ?? "", 10);
+      const wait = Number.parseInt(f.Wait ?? "", 10);
+      queueOf(name).callers.push({
+        leg: f.Uniqueid,
+        ...(position > 0 ? { position } : {}),
+        ...(wait >= 0 ? { since: at - wait * 1000 } : {}),
+      });
+    }
+  }
+  return { pbx, at, type: "queue.snapshot", queues: [...queues.values()] };
 }

@@ -74,6 +74,7 @@ export const COMPANION_FACTS: ReadonlySet<PbxEventType> = new Set<PbxEventType>(
   "queue.callerLeft",
   "queue.answered",
   "queue.member",
+  "queue.snapshot",
 ]);
 
 export interface AmiCompanionOptions {

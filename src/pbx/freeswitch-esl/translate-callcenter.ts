@@ -63,6 +63,22 @@ export class CallcenterTranslation {
         });
         return;
       }
+      case "agent-offering": {
+        // An agent offered a caller of this queue is one of its logged-in members (mod_callcenter tells of
+        // tiers only through `callcenter_config`: this is how events show who serves which queue).
+        const agent = hdr(e, "CC-Agent") ?? "";
+        if (!queue || !agent) return;
+        const extension = agentExtension(agent);
+        out.push({
+          ...base,
+          type: "queue.member",
+          queue,
+          agent,
+          ...(extension ? { extension } : {}),
+          loggedIn: true,
+        });
+        return;
+      }
       case "member-queue-end": {
         if (!queue || !member || !this.waiting.delete(member)) return;
         // BREAK_OUT: the caller hung up while waiting; a timeout or an exit key is leaving unanswered.
@@ -93,7 +109,7 @@ export class CallcenterTranslation {
         return;
       }
       default:
-        // members-count, agent-offering, bridge-agent-fail/-end, agent-state-change, agent-add…: the
+        // members-count, bridge-agent-fail/-end, agent-state-change, agent-add…: the
         // channels' own events already say who rings and who talks.
         return;
     }
