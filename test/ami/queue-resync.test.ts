@@ -10,6 +10,7 @@ import { LiveModel } from "../../src/domain/live-model.js";
 import { queuesFor } from "../../src/domain/queue-view.js";
 import { type AmiFrame, AmiFrameParser } from "../../src/pbx/asterisk-ami/frame-parser.js";
 import { queuesFromStatus } from "../../src/pbx/asterisk-ami/resync.js";
+import { AMI_FRAME_INTEREST } from "../../src/pbx/asterisk-ami/translate.js";
 import { readTrace } from "../../src/replay/formats.js";
 
 const dir = "test/fixtures/queues/asterisk";
@@ -65,6 +66,18 @@ describe("queuesFromStatus on real QueueStatus answers", () => {
       pauseReason: "Lunch",
       pausedSince: 1_796_593_868_000,
     });
+  });
+
+  it("the session's frame parser (which skips ignored events unparsed) lets every item and the list's end through", () => {
+    const text = readFileSync(`${dir}/32-queue-answered.control.txt`, "utf8");
+    const kept: AmiFrame[] = [];
+    new AmiFrameParser({ frame: (f) => kept.push(f), malformed: () => undefined }, undefined, {
+      banner: false,
+      interest: AMI_FRAME_INTEREST,
+    }).push(text.slice(text.indexOf("\n") + 1));
+    const events = (all: AmiFrame[]) => all.filter((f) => f.Event?.startsWith("Queue")).map((f) => f.Event);
+    expect(events(kept)).toEqual(events(controlFrames("32-queue-answered")));
+    expect(kept.some((f) => f.Event === "QueueStatusComplete")).toBe(true);
   });
 
   it("no answer: nothing is concluded (undefined), an empty answer: no queues", () => {

@@ -17,7 +17,11 @@ export const AMI_QUEUE_EVENTS = [
   "QueueMemberStatus",
 ] as const;
 
-/** app_queue events Callsight reads nothing from (the ring attempts show as dials on the channels). */
+/**
+ * app_queue events Callsight reads nothing from (the ring attempts show as dials on the channels). Not the
+ * items of the resync's `QueueStatus` list (QueueParams, QueueMember, QueueEntry, QueueStatusComplete): the
+ * frame parser skips ignored events unparsed, and the list would never see its end.
+ */
 export const AMI_IGNORED_QUEUE_EVENTS = [
   "AgentCalled",
   "AgentRingNoAnswer",
@@ -25,12 +29,6 @@ export const AMI_IGNORED_QUEUE_EVENTS = [
   "AgentDump",
   "QueueMemberPenalty",
   "QueueMemberRinginuse",
-  "QueueParams",
-  "QueueMember",
-  "QueueEntry",
-  "QueueStatusComplete",
-  "QueueSummary",
-  "QueueSummaryComplete",
 ] as const;
 
 const READ: ReadonlySet<string> = new Set(AMI_QUEUE_EVENTS);

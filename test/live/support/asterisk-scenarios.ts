@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
 import { dialScenarios } from "./dial-scenarios.js";
 import { until } from "./processes.js";
+import { queueScenarios, ringGroupScenario } from "./queue-scenarios.js";
 import {
   onCallWith,
   recordingsOf,
@@ -232,6 +233,11 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
     });
 
     describe("click-to-call", () => dialScenarios(() => ({ site, admin })));
+    describe("queues and ring groups (FreePBX style)", () => {
+      const live = () => ({ site, admin, queue: "400", did: "15559990400", ringGroupDid: "15559990600" });
+      queueScenarios(live);
+      ringGroupScenario(live);
+    });
     describe("my status", () =>
       statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: asteriskStatus(site.pbx) })));
 

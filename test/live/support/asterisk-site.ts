@@ -107,6 +107,7 @@ export async function startAsteriskSite(
       redisUrl: redis.url,
       pbx: pbxConfig,
       recordingDirectory: pbx.monitorDir,
+      salesQueues: ["400"],
       ...(users ? { users } : {}),
     });
     await callsight.start();

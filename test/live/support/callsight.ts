@@ -56,6 +56,8 @@ export interface CallsightOptions {
   pbx: Record<string, unknown>;
   recordingDirectory: string;
   users?: LiveUser[];
+  /** The PBX queues the Sales department owns (its panel: README "Queues and ring groups"). */
+  salesQueues?: string[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -81,7 +83,11 @@ export class LiveCallsight {
       pbx: [options.pbx],
       recording: { directory: options.recordingDirectory, store, retentionDays: 30, beepSeconds: 0 },
       departments: [
-        { id: "sales", name: "Sales" },
+        {
+          id: "sales",
+          name: "Sales",
+          ...(options.salesQueues?.length ? { queues: options.salesQueues.map((name) => ({ name })) } : {}),
+        },
         { id: "support", name: "Support" },
       ],
       users: options.users ?? liveUsers(),

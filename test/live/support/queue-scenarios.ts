@@ -1,0 +1,166 @@
+// Queues and ring groups on a real PBX (Asterisk's app_queue over AMI and over ARI with its companion,
+// FreeSWITCH's mod_callcenter over ESL), configured as FreePBX / FusionPBX configure them (README "Queues and
+// ring groups"). sipp plays the carrier and the agents' phones; everything is asserted through the API and
+// the stream: one call with its real parties, the members ringing, the waiting caller on the Sales queue's
+// panel (named only for those rule Q allows), who answered, the day's counters and the call history.
+
+import { expect, it } from "vitest";
+import type { QueueView } from "../../../src/domain/visibility.js";
+import type { LiveCallsight } from "./callsight.js";
+import { until } from "./processes.js";
+import type { SippEndpoint } from "./sipp.js";
+import { LiveViewer } from "./viewer.js";
+
+export interface QueueLive {
+  site: {
+    callsight: LiveCallsight;
+    phones: Record<string, SippEndpoint>;
+    carrier: SippEndpoint;
+    pbx: { hangupAll(): Promise<void> };
+  };
+  /** Sees everything. */
+  admin: LiveViewer;
+  /** The queue as the PBX names it, and the DID that reaches it. */
+  queue: string;
+  did: string;
+}
+
+const CALLER = "15551234567";
+
+const panelOf = (v: LiveViewer, queue: string): QueueView | undefined =>
+  v.view?.queues?.find((q) => q.queue === queue);
+
+export function queueScenarios(live: () => QueueLive): void {
+  it("a queue call: the caller waits (named for agents and supervisors only), both agents ring, Alice takes it", async () => {
+    const { site, admin, queue, did } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    const dave = await LiveViewer.connect(callsight, "1004"); // Sales supervisor
+    const carol = await LiveViewer.connect(callsight, "1003"); // Sales, not in the queue
+    const frank = await LiveViewer.connect(callsight, "1006"); // Support: no panel
+    try {
+      await admin.sees("the PBX link up", (v) => v.view?.links.every((l) => l.state === "up"));
+      const answered0 = panelOf(admin, queue)?.today.answered ?? 0;
+      const alice = await phones["1001"]!.answer({ ringMs: 3000 });
+      const bob = await phones["1002"]!.answer("ring-until-cancelled");
+      await carrier.call(did);
+      // Waiting: the supervisor sees who; a colleague outside the queue sees that someone waits.
+      const waiting = await dave.sees("a caller waiting in the queue", (v) => panelOf(v, queue)?.waiting[0]);
+      expect(waiting.caller?.number).toBe(CALLER);
+      const seenByCarol = await carol.sees("a caller waiting", (v) => panelOf(v, queue)?.waiting[0]);
+      expect(seenByCarol.caller).toBeUndefined();
+      // Both agents' phones ring for the one call.
+      await admin.sees("Alice and Bob ringing", (v) =>
+        ["1001", "1002"].every((u) => v.person(u)?.presence === "ringing"),
+      );
+      // Alice answers: one call, the outside caller with Alice (no Local channel), Bob back to available.
+      // (Bob's phone is in the call until the PBX has cancelled it.)
+      await admin.sees("Alice on the queue call, with the outside caller only", (v) =>
+        v
+          .person("1001")
+          ?.calls?.some(
+            (c) =>
+              c.state === "up" &&
+              c.direction === "inbound" &&
+              c.remote?.map((p) => p.number).join() === CALLER,
+          ),
+      );
+      await admin.sees("Bob available again", (v) => v.person("1002")?.presence === "available");
+      const during = await admin.sees("Alice on a queue call on the panel", (v) => {
+        const p = panelOf(v, queue);
+        return p?.waiting.length === 0 && p.agents.some((a) => a.user === "1001" && a.onQueueCall)
+          ? p
+          : undefined;
+      });
+      expect(during.today.answered).toBe(answered0 + 1);
+      expect(frank.view?.queues).toEqual([]);
+      expect(frank.everReceived(CALLER)).toBe(false);
+      await pbx.hangupAll();
+      expect(await alice.done).toBe(0);
+      expect(await bob.done).toBe(0);
+      // The history: one row, answered, through the queue; Bob's ringing was not a missed call of his.
+      const row = await until(async () => {
+        const { body } = await callsight.api("GET", "/v1/history?user=1002&limit=5", "admin");
+        return body.history?.find((r: { queue?: string }) => r.queue === queue);
+      }, "the queue call in the history");
+      expect(row.answered).toBe(true);
+      const outcome = (u: string) => row.parties.find((p: { user?: string }) => p.user === u);
+      expect(outcome("1001")).toMatchObject({ talked: true });
+      expect(outcome("1002")).toMatchObject({ answeredElsewhere: true });
+      expect(outcome("1002").missed).toBeUndefined();
+    } finally {
+      dave.close();
+      carol.close();
+      frank.close();
+    }
+  });
+
+  it("an abandoned queue call: nobody answers, the caller hangs up while waiting: abandoned, not answered", async () => {
+    const { site, admin, queue, did } = live();
+    const { phones, carrier, callsight } = site;
+    const abandoned0 = panelOf(admin, queue)?.today.abandoned ?? 0;
+    const alice = await phones["1001"]!.answer("ring-until-cancelled");
+    const bob = await phones["1002"]!.answer("ring-until-cancelled");
+    const caller = await carrier.call(did, [{ pauseMs: 4000 }, { hangup: true }]);
+    await admin.sees("a caller waiting", (v) => panelOf(v, queue)?.waiting.length === 1);
+    expect(await caller.done).toBe(0);
+    const after = await admin.sees("the caller gone, counted abandoned", (v) => {
+      const p = panelOf(v, queue);
+      return p?.waiting.length === 0 && p.today.abandoned === abandoned0 + 1 ? p : undefined;
+    });
+    expect(after.today.longestWaitMs).toBeGreaterThanOrEqual(3000);
+    await admin.sees("Alice and Bob available", (v) =>
+      ["1001", "1002"].every((u) => v.person(u)?.presence === "available"),
+    );
+    expect(await alice.done).toBe(0);
+    expect(await bob.done).toBe(0);
+    const row = await until(async () => {
+      const { body } = await callsight.api("GET", "/v1/history?user=1001&limit=5", "admin");
+      return body.history?.find(
+        (r: { queue?: string; answered: boolean }) => r.queue === queue && !r.answered,
+      );
+    }, "the abandoned call in the history");
+    expect(row.talkMs).toBe(0);
+    for (const u of ["1001", "1002"])
+      expect(row.parties.find((p: { user?: string }) => p.user === u)?.missed).toBeUndefined();
+  });
+}
+
+/** Ring group 600 (Asterisk: FreePBX ringall through Local/<ext>@from-ring-group/n). */
+export function ringGroupScenario(live: () => QueueLive & { ringGroupDid: string }): void {
+  it("a ring group: three phones ring for one call, Bob answers, the others were not missed", async () => {
+    const { site, admin, ringGroupDid } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    const alice = await phones["1001"]!.answer("ring-until-cancelled");
+    const bob = await phones["1002"]!.answer({ ringMs: 2000 });
+    const carol = await phones["1003"]!.answer("ring-until-cancelled");
+    await carrier.call(ringGroupDid);
+    await admin.sees("three phones ringing", (v) =>
+      ["1001", "1002", "1003"].every((u) => v.person(u)?.presence === "ringing"),
+    );
+    await admin.sees("Bob on the call, with the outside caller only", (v) =>
+      v
+        .person("1002")
+        ?.calls?.some(
+          (c) =>
+            c.state === "up" && c.direction === "inbound" && c.remote?.map((p) => p.number).join() === CALLER,
+        ),
+    );
+    await admin.sees("Alice and Carol available", (v) =>
+      ["1001", "1003"].every((u) => v.person(u)?.presence === "available"),
+    );
+    // One call only: nobody else is on a call.
+    expect(admin.view?.people.filter((p) => p.calls?.length).map((p) => p.id)).toEqual(["1002"]);
+    await pbx.hangupAll();
+    for (const run of [alice, bob, carol]) expect(await run.done).toBe(0);
+    const row = await until(async () => {
+      const { body } = await callsight.api("GET", "/v1/history?user=1003&limit=5", "admin");
+      return body.history?.find((r: { parties: { user?: string }[] }) =>
+        ["1001", "1002", "1003"].every((u) => r.parties.some((p) => p.user === u)),
+      );
+    }, "the ring-group call in the history");
+    const outcome = (u: string) => row.parties.find((p: { user?: string }) => p.user === u);
+    expect(outcome("1002")).toMatchObject({ talked: true });
+    expect(outcome("1001")).toMatchObject({ answeredElsewhere: true });
+    expect(outcome("1003")).toMatchObject({ answeredElsewhere: true });
+  });
+}
