@@ -23,6 +23,7 @@ import { phoneScenarios } from "./support/freeswitch-phones.js";
 import { recordingScenarios } from "./support/freeswitch-recording.js";
 import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
 import { until } from "./support/processes.js";
+import { queueScenarios, ringGroupScenario } from "./support/queue-scenarios.js";
 import { onCallWith } from "./support/scenarios.js";
 import { SippEndpoint } from "./support/sipp.js";
 import { freeswitchStatus, statusScenarios } from "./support/status-scenarios.js";
@@ -412,6 +413,17 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
 
   describe("from the phones", () => phoneScenarios(live));
   describe("click-to-call", () => dialScenarios(live));
+  describe("queues and ring groups (FusionPBX style)", () => {
+    const queues = () => ({
+      site,
+      admin,
+      queue: "sales@default",
+      did: "15559990400",
+      ringGroupDid: "15559990600",
+    });
+    queueScenarios(queues);
+    ringGroupScenario(queues);
+  });
   describe("my status", () =>
     statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: freeswitchStatus(site.pbx) })));
   describe("the recording policy in the dialplan", () => recordingScenarios(live));

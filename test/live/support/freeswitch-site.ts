@@ -77,6 +77,7 @@ export async function startFreeSwitchSite(options: FreeSwitchSiteOptions = {}): 
       },
       recordingDirectory: pbx.recordingsDir,
       ...(options.users ? { users: options.users } : {}),
+      salesQueues: ["sales@default"],
     });
     await callsight.start();
     const phones: Record<string, SippEndpoint> = {};
