@@ -1197,7 +1197,9 @@ const DUPLICATES: DuplicateCase[] = [
         {
           queue: "400",
           callers: [{ leg: "X", position: 1 }],
-          members: [{ agent: "Local/1003@from-queue/n", extension: "1003", paused: true, pauseReason: "Lunch" }],
+          members: [
+            { agent: "Local/1003@from-queue/n", extension: "1003", paused: true, pauseReason: "Lunch" },
+          ],
         },
       ],
     }),

@@ -12,6 +12,7 @@ import { forgetLists, renderLinks, renderMonitoring, renderParked } from "./list
 import { decorateTiles, loadStatuses, renderMyStatus, statusMessage, wireMyStatus } from "./my-status.js";
 import { notifyRinging, wireNotifications } from "./notify.js";
 import { renderPeople } from "./people.js";
+import { renderQueues } from "./queues.js";
 import { recentBoardChanged, renderRecent } from "./recent.js";
 import { renderRecordings, startRecordings } from "./recordings.js";
 import { saveLayout, state, tickSince } from "./state.js";
@@ -40,6 +41,7 @@ function render(): void {
   renderDial(view);
   renderMyStatus(view);
   decorateTiles();
+  renderQueues(view);
   renderMonitoring(view);
   renderParked(view);
 }
