@@ -19,6 +19,7 @@ import {
   status,
 } from "./list-actions.js";
 import { originateApplication } from "./originate.js";
+import { queuePause } from "./queues.js";
 import { setvar } from "./setvar.js";
 import type { SimStats } from "./types.js";
 
@@ -119,6 +120,9 @@ export class AmiActions {
         return;
       case "setvar":
         setvar(host.core, s, id, h);
+        return;
+      case "queuepause":
+        queuePause(host.core, s, id, h);
         return;
       case "dbput": {
         const family = h.get("family");

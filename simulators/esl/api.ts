@@ -1,8 +1,9 @@
 // The api commands the ESL simulator runs (for `api` and `bgapi` alike), with FreeSWITCH's reply
 // texts: status, show, sofia status, valet_info, uuid_getvar, uuid_kill, uuid_transfer, uuid_record,
-// uuid_hold, originate, db, global_getvar and hupall. Anything else is "Command not found".
+// uuid_hold, originate, db, global_getvar, callcenter_config (agent status) and hupall. Anything else is "Command not found".
 
 import { hangupLeg, hold, record, transfer } from "./call-commands.js";
+import { callcenterConfig } from "./callcenter.js";
 import { type EslCore, splitArgs } from "./command-kit.js";
 import { originate } from "./originate.js";
 import { show, sofiaStatus, valetInfo } from "./show.js";
@@ -44,6 +45,8 @@ export function runApi(core: EslCore, commandLine: string): Promise<string> {
       return Promise.resolve(args[1] === "domain" ? core.domain : "");
     case "db":
       return Promise.resolve(dbCommand(core.db, args.slice(1).join(" ")));
+    case "callcenter_config":
+      return Promise.resolve(callcenterConfig(core, args.slice(1)));
     case "hupall":
       for (const uuid of [...core.state.channels.keys()]) hangupLeg(core, uuid, args[1] ?? "MANAGER_REQUEST");
       return Promise.resolve("+OK hangup all channels\n");

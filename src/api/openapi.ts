@@ -12,13 +12,13 @@ import {
   failedRecording,
   historyRow,
   pbxConnection,
-  queuePanel,
   recording,
   recordingId,
   statusResponses,
 } from "./openapi/schemas.js";
 import { errorBody, errors, json, LIMIT, queryParameters } from "./openapi/shared.js";
 import { operationBody } from "./operations/routes.js";
+import { queuePaths } from "./queues/openapi.js";
 import { failedQuery, recordingsQuery } from "./recordings/routes.js";
 import { statusBody } from "./status/routes.js";
 
@@ -194,23 +194,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
-      "/v1/queues": {
-        get: {
-          summary:
-            "the panels of the queues the caller's departments own (admins: all): callers waiting, agents, the day's counters",
-          responses: {
-            "200": {
-              description: "the panels, in directory order",
-              content: json({
-                type: "object",
-                required: ["queues"],
-                properties: { queues: { type: "array", items: queuePanel } },
-              }),
-            },
-            ...errors,
-          },
-        },
-      },
+      ...queuePaths,
       "/v1/recordings": {
         get: {
           summary:

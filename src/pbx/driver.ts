@@ -111,6 +111,18 @@ export interface DialRequest {
 }
 
 /**
+ * Pause or unpause a member of a queue: app_queue `QueuePause` (with the reason), mod_callcenter's agent
+ * status (`On Break` / `Available`; FreeSWITCH keeps no reason). `agent` is the PBX's own name of the member
+ * (the interface, the agent), as its queue events and resync report it.
+ */
+export interface QueuePauseRequest {
+  queue: string;
+  agent: string;
+  paused: boolean;
+  reason?: string;
+}
+
+/**
  * A call command as data: what the operations layer asks, what the cluster relay carries to the PBX's
  * owner, and what each driver carries out in one case of its `execute`.
  */
@@ -123,7 +135,8 @@ export type PbxCommand =
   | { op: "stopRecording"; req: { leg: string } }
   | { op: "takeOver"; req: TakeOverRequest }
   | { op: "dial"; req: DialRequest }
-  | { op: "setStatus"; req: StatusRequest };
+  | { op: "setStatus"; req: StatusRequest }
+  | { op: "queuePause"; req: QueuePauseRequest };
 
 export const PBX_COMMANDS: ReadonlySet<PbxCommand["op"]> = new Set<PbxCommand["op"]>([
   "monitor",
@@ -135,6 +148,7 @@ export const PBX_COMMANDS: ReadonlySet<PbxCommand["op"]> = new Set<PbxCommand["o
   "takeOver",
   "dial",
   "setStatus",
+  "queuePause",
 ]);
 
 /**

@@ -49,7 +49,9 @@ describe("connect and resync", () => {
     expect(first?.type).toBe("pbx.snapshot");
     if (first?.type !== "pbx.snapshot") return;
     expect(first.legs).toHaveLength(2);
-    expect(h.events[1]).toMatchObject({ type: "pbx.connection", state: "up" });
+    // Then the queues as QueueStatus lists them (the simulated PBX has none), then the link is up.
+    expect(h.events[1]).toMatchObject({ type: "queue.snapshot", queues: [] });
+    expect(h.events[2]).toMatchObject({ type: "pbx.connection", state: "up" });
     const calls = h.model.activeCalls();
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ direction: "inbound", state: "up" });

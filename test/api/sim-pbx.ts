@@ -16,6 +16,13 @@ export interface Pbx {
   call(): { resume(): void; done: Promise<unknown> };
   /** What the simulated PBX was asked so far, one line each (AMI actions, ARI requests, ESL commands). */
   asked(): string[];
+  /**
+   * The PBX reports `extension` as a logged-in member of the Sales queue (`queue`), as the real one does:
+   * AMI QueueMemberAdded, ESL agent-offering. ARI reports no queue events (only its AMI companion would).
+   */
+  queueMember?(extension: string): void;
+  /** The Sales queue's name on this PBX. */
+  queue: string;
   stop(): Promise<void>;
 }
 
@@ -42,6 +49,18 @@ export async function ami(): Promise<Pbx> {
   return {
     driver,
     call: () => sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 }),
+    queue: "400",
+    queueMember: (ext) =>
+      sim.emitEvent([
+        ["Event", "QueueMemberAdded"],
+        ["Queue", "400"],
+        ["MemberName", `Member ${ext}`],
+        ["Interface", `Local/${ext}@from-queue/n`],
+        ["StateInterface", `hint:${ext}@ext-local`],
+        ["Membership", "dynamic"],
+        ["Paused", "0"],
+        ["PausedReason", ""],
+      ]),
     asked: () =>
       sim.actionLog.map(
         (a) =>
@@ -70,6 +89,7 @@ export async function ari(): Promise<Pbx> {
   return {
     driver,
     call: () => sim.startCall("05-inbound-answered", { pauseAt: "answered", timeScale: 0.05 }),
+    queue: "400",
     asked: () => sim.requestLog.map((r) => `${r.method} ${r.path} ${new URLSearchParams(r.query)}`),
     stop: () => sim.stop(),
   };
@@ -89,6 +109,15 @@ export async function esl(): Promise<Pbx> {
   return {
     driver,
     call: () => sim.startCall("05", { pauseAt: "answered", timeScale: 0.05 }),
+    queue: "sales@default",
+    queueMember: (ext) =>
+      sim.emitEvent({
+        "Event-Name": "CUSTOM",
+        "Event-Subclass": "callcenter::info",
+        "CC-Queue": "sales@default",
+        "CC-Action": "agent-offering",
+        "CC-Agent": `${ext}@default`,
+      }),
     asked: () =>
       sim.commandLog.map(
         (c) =>

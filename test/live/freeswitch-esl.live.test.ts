@@ -23,7 +23,7 @@ import { phoneScenarios } from "./support/freeswitch-phones.js";
 import { recordingScenarios } from "./support/freeswitch-recording.js";
 import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
 import { until } from "./support/processes.js";
-import { queueScenarios, ringGroupScenario } from "./support/queue-scenarios.js";
+import { queuePauseScenario, queueScenarios, ringGroupScenario } from "./support/queue-scenarios.js";
 import { onCallWith } from "./support/scenarios.js";
 import { SippEndpoint } from "./support/sipp.js";
 import { freeswitchStatus, statusScenarios } from "./support/status-scenarios.js";
@@ -422,6 +422,8 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
       ringGroupDid: "15559990600",
     });
     queueScenarios(queues);
+    // mod_callcenter keeps no reason: the agent's status is the pause.
+    queuePauseScenario(() => ({ ...queues(), pauseReason: () => "On Break" }));
     ringGroupScenario(queues);
   });
   describe("my status", () =>

@@ -150,69 +150,6 @@ export const historyRow = {
   },
 };
 
-/** A queue's panel as the viewer sees it (domain/queue-view.ts, rule Q). */
-export const queuePanel = {
-  type: "object",
-  required: ["department", "pbx", "queue", "waiting", "agents", "otherAgents", "today"],
-  properties: {
-    department: { type: "string", description: "the department that owns the queue" },
-    pbx: { type: "string" },
-    queue: { type: "string", description: "the PBX's name of the queue (`400`, `sales@default`)" },
-    waiting: {
-      type: "array",
-      description: "callers waiting, next first",
-      items: {
-        type: "object",
-        required: ["since"],
-        properties: {
-          position: { type: "integer" },
-          since: { type: "integer", description: "waiting since (ms since epoch)" },
-          caller: {
-            ...party,
-            description: "who waits: only for the queue's agents, the department's supervisors and admins",
-          },
-        },
-      },
-    },
-    agents: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["loggedIn", "paused", "onQueueCall"],
-        properties: {
-          user: {
-            type: "string",
-            description: "the user whose phone the member is (as rule 1 lets the caller see them)",
-          },
-          name: {
-            type: "string",
-            description: "the PBX's name of a member no user is known for (supervisors and admins)",
-          },
-          loggedIn: { type: "boolean" },
-          paused: { type: "boolean" },
-          pauseReason: { type: "string" },
-          pausedSince: { type: "integer" },
-          onQueueCall: { type: "boolean", description: "talking to a caller this queue gave them" },
-        },
-      },
-    },
-    otherAgents: {
-      type: "object",
-      description: "members the caller may not see, counted",
-      properties: { loggedIn: { type: "integer" }, paused: { type: "integer" } },
-    },
-    today: {
-      type: "object",
-      description: "since the start of the day in the configured timeZone",
-      properties: {
-        answered: { type: "integer" },
-        abandoned: { type: "integer", description: "callers who hung up while waiting" },
-        longestWaitMs: { type: "integer" },
-      },
-    },
-  },
-};
-
 export const recordingId = { name: "id", in: "path", required: true, schema: { type: "string" } };
 
 /** A link to a recording's audio (src/api/recordings/audio.ts). */

@@ -1,5 +1,5 @@
 // The AMI driver's call commands as AMI actions (ChanSpy, Bridge, PickupChan, ParkedCall by Originate;
-// Redirect; MixMonitor; Setvar for a user's status), one case per command of the PbxCommand union. An Originate is accepted once
+// Redirect; MixMonitor; Setvar for a user's status; QueuePause), one case per command of the PbxCommand union. An Originate is accepted once
 // Asterisk queued it; its OriginateResponse says `later` what became of it.
 
 import { statusVariables, usableStatusExtension } from "../asterisk/status.js";
@@ -13,6 +13,7 @@ import type {
   ParkedPickupRequest,
   PbxCommand,
   PickupRequest,
+  QueuePauseRequest,
   RecordingRequest,
   StatusRequest,
   TakeOverRequest,
@@ -168,6 +169,29 @@ export class AmiCommands implements CommandHandlers {
       if (outcome.status !== "accepted") return outcome;
     }
     return { status: "accepted", detail: `${req.extension} ${req.status}` };
+  }
+
+  /**
+   * A queue member paused (with the reason, as app_queue keeps it) or not: `QueuePause` on the member's
+   * interface. Asterisk reports it back (QueueMemberPause): that is what the panel shows. A member the queue
+   * does not have is refused ("Interface not found", test/fixtures/queues/asterisk/34).
+   */
+  async queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
+    const outcome = await this.ctx.action("QueuePause", {
+      Queue: req.queue,
+      Interface: req.agent,
+      Paused: req.paused ? "true" : "false",
+      Reason: req.paused && req.reason ? req.reason : undefined,
+    });
+    if (outcome.status === "failed" && /interface not found/i.test(outcome.message))
+      return {
+        status: "refused",
+        reason: "not-a-member",
+        message: `${req.agent} is not a member of queue ${req.queue}`,
+      };
+    return outcome.status === "accepted"
+      ? { status: "accepted", detail: `${req.agent} ${req.paused ? "paused" : "unpaused"} in ${req.queue}` }
+      : outcome;
   }
 
   /**

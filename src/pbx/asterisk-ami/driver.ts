@@ -12,6 +12,7 @@ import type {
   IvrRequest,
   PbxCommand,
   PbxDriver,
+  QueuePauseRequest,
   RecordingPolicyTable,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
@@ -154,6 +155,11 @@ export class AsteriskAmiDriver implements PbxDriver {
   /** Carries a command out as AMI actions (commands.ts): one case per command. */
   execute(command: PbxCommand): Promise<CommandOutcome> {
     return this.commands.execute(command);
+  }
+
+  /** AMI QueuePause (the ARI driver's companion uses it). */
+  queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
+    return this.commands.queuePause(req);
   }
 
   /** AMI Redirect of a channel by leg (the ARI driver's companion uses it). */

@@ -4,6 +4,7 @@
 //   pickup          originate into the dialplan: `pickup` runs PickupChan(<ringing channel>)
 //   pickupParked    originate into the dialplan: `parked` runs ParkedCall(<lot>,<space>)
 //   sendToIvr       POST /channels/{id}/continue in Stasis, else the AMI companion's Redirect
+//   queuePause      the AMI companion's QueuePause (ARI has no queue actions)
 //   start/stop rec  snoop + POST /channels/{snoop}/record, or the AMI companion's MixMonitor
 //   dial            POST /channels: the caller's phone, then the destination in the PBX's own dialplan
 //   setStatus       POST /asterisk/variable of PRESENCE_STATE(CustomPresence:<ext>) and DEVICE_STATE(Custom:DND<ext>)
@@ -21,6 +22,7 @@ import type {
   ParkedPickupRequest,
   PbxCommand,
   PickupRequest,
+  QueuePauseRequest,
   RecordingPolicyTable,
   RecordingRequest,
   StatusRequest,
@@ -54,6 +56,7 @@ export interface AriCommandContext {
     | "isMixMonitored"
     | "stopRecording"
     | "publishRecordingPolicy"
+    | "queuePause"
   >;
   /** Dialplan context with the `pickup`, `parked` and `takeover` extensions. */
   dialplanContext: string;
@@ -197,6 +200,23 @@ export class AriCommands implements CommandHandlers {
       signal,
       `retrieve ${req.lot}/${req.space}`,
     );
+  }
+
+  /** A queue member's pause: ARI has no queue actions, the AMI companion's QueuePause carries it. */
+  async queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
+    const companion = this.ctx.companion;
+    if (!companion)
+      return {
+        status: "refused",
+        reason: "needs-ami-companion",
+        message: "ARI has no queue actions: pausing a queue member needs the AMI companion (pbx.companion)",
+      };
+    if (!companion.connected)
+      return {
+        status: "failed",
+        message: "the AMI companion link is not connected: cannot pause the member",
+      };
+    return companion.queuePause(req);
   }
 
   /**

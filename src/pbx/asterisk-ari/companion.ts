@@ -36,7 +36,13 @@ import type {
 import { AsteriskAmiDriver } from "../asterisk-ami/driver.js";
 import { AMI_QUEUE_EVENTS } from "../asterisk-ami/translate-queues.js";
 import type { BackoffOptions } from "../connection-supervisor.js";
-import type { CommandOutcome, DriverStatus, IvrRequest, RecordingPolicyTable } from "../driver.js";
+import type {
+  CommandOutcome,
+  DriverStatus,
+  IvrRequest,
+  QueuePauseRequest,
+  RecordingPolicyTable,
+} from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
 
 /**
@@ -205,6 +211,11 @@ export class AmiCompanion {
   /** Whether a MixMonitor the companion saw is running on the leg. */
   isMixMonitored(leg: string): boolean {
     return this.mixMonitors.has(leg);
+  }
+
+  /** AMI QueuePause (ARI has no queue actions). */
+  queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
+    return this.ami.queuePause(req);
   }
 
   /** AMI Redirect of a channel that runs in the dialplan (ARI can only `continue` Stasis channels). */

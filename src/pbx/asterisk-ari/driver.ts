@@ -24,6 +24,7 @@ import type {
   PbxCommand,
   PbxDriver,
   PickupRequest,
+  QueuePauseRequest,
   RecordingPolicyTable,
   RecordingRequest,
   StatusRequest,
@@ -245,6 +246,10 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
 
   pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
     return this.commands.pickupParked(req);
+  }
+
+  queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
+    return this.commands.queuePause(req);
   }
 
   sendToIvr(req: IvrRequest): Promise<CommandOutcome> {

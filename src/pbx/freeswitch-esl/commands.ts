@@ -25,6 +25,7 @@ import type {
   ParkedPickupRequest,
   PbxCommand,
   PickupRequest,
+  QueuePauseRequest,
   RecordingRequest,
   StatusRequest,
   TakeOverRequest,
@@ -252,6 +253,20 @@ export class EslCommands implements CommandHandlers {
       if (outcome.status !== "accepted") return outcome;
     }
     return { status: "accepted", detail: `${req.extension} ${req.status}` };
+  }
+
+  /**
+   * A queue member paused or not: mod_callcenter's agent status (`On Break` / `Available`), which holds the
+   * agent in every queue it serves. FreeSWITCH keeps no pause reason. FreeSWITCH reports it back
+   * (`agent-status-change`): that is what the panel shows.
+   */
+  async queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
+    if (!/^[\w.@+-]+$/.test(req.agent)) return invalid(`agent ${req.agent}`);
+    const status = req.paused ? "On Break" : "Available";
+    const outcome = await this.ctx.link.api(`callcenter_config agent set status ${req.agent} '${status}'`);
+    if (outcome.status === "failed" && /agent not found/i.test(outcome.message))
+      return { status: "refused", reason: "not-a-member", message: `no agent ${req.agent}` };
+    return outcome.status === "accepted" ? { status: "accepted", detail: `${req.agent} ${status}` } : outcome;
   }
 
   /** The domain of the users' presence (`<ext>@<domain>`): the configured one, else FreeSWITCH's `domain`. */

@@ -18,6 +18,7 @@ import type {
   PbxCommand,
   PbxDriver,
   PickupRequest,
+  QueuePauseRequest,
   RecordingPolicyTable,
   RecordingRequest,
   StatusRequest,
@@ -227,6 +228,10 @@ export class FreeswitchEslDriver implements PbxDriver, CommandHandlers {
 
   pickupParked(req: ParkedPickupRequest): Promise<CommandOutcome> {
     return this.commands.pickupParked(req);
+  }
+
+  queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
+    return this.commands.queuePause(req);
   }
 
   sendToIvr(req: IvrRequest): Promise<CommandOutcome> {

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
 import { dialScenarios } from "./dial-scenarios.js";
 import { until } from "./processes.js";
-import { queueScenarios, ringGroupScenario } from "./queue-scenarios.js";
+import { queuePauseScenario, queueScenarios, ringGroupScenario } from "./queue-scenarios.js";
 import {
   onCallWith,
   recordingsOf,
@@ -236,6 +236,8 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
     describe("queues and ring groups (FreePBX style)", () => {
       const live = () => ({ site, admin, queue: "400", did: "15559990400", ringGroupDid: "15559990600" });
       queueScenarios(live);
+      // ARI has no queue actions: its AMI companion's QueuePause carries the pause, reason and all.
+      queuePauseScenario(() => ({ ...live(), pauseReason: (asked) => asked }));
       ringGroupScenario(live);
     });
     describe("my status", () =>

@@ -125,6 +125,32 @@ export function queueScenarios(live: () => QueueLive): void {
   });
 }
 
+/** Pausing through the API (after queueScenarios: the PBX has reported the queue's members by then). */
+export function queuePauseScenario(live: () => QueueLive & { pauseReason: (asked: string) => string }): void {
+  it("Alice pauses herself with a reason, the PBX takes her out of the queue; her supervisor unpauses her", async () => {
+    const { site, admin, queue, pauseReason } = live();
+    const { callsight } = site;
+    const path = `/v1/queues/${encodeURIComponent(queue)}/agents`;
+    const alice = () => panelOf(admin, queue)?.agents.find((a) => a.user === "1001");
+    await admin.sees("Alice a logged-in member", () => alice()?.loggedIn === true);
+    const paused = await callsight.api("PUT", `${path}/me`, "1001", { paused: true, reason: "Lunch" });
+    expect(paused.status).toBe(202);
+    const shown = await admin.sees("Alice paused on the panel, as the PBX reports it", () =>
+      alice()?.paused ? alice() : undefined,
+    );
+    expect(shown.pauseReason).toBe(pauseReason("Lunch"));
+    expect(shown.pausedSince).toBeGreaterThan(0);
+    // Bob may not unpause her; Dave, who supervises Sales, may.
+    expect((await callsight.api("PUT", `${path}/1001`, "1002", { paused: false })).status).toBe(403);
+    expect((await callsight.api("PUT", `${path}/1001`, "1004", { paused: false })).status).toBe(202);
+    await admin.sees("Alice available in the queue again", () => alice()?.paused === false);
+    const audit = await callsight.api("GET", "/v1/audit?action=queuePause&order=oldest", "admin");
+    expect(
+      audit.body.entries.map((e: { actor: string; outcome: string }) => `${e.actor} ${e.outcome}`),
+    ).toEqual(["1001 accepted", "1002 refused", "1004 accepted"]);
+  });
+}
+
 /** Ring group 600 (Asterisk: FreePBX ringall through Local/<ext>@from-ring-group/n). */
 export function ringGroupScenario(live: () => QueueLive & { ringGroupDid: string }): void {
   it("a ring group: three phones ring for one call, Bob answers, the others were not missed", async () => {
