@@ -230,6 +230,38 @@ describe("defaults", () => {
     });
   });
 
+  it("departments own queues by the PBX's name: on a known PBX, named when there are several, none twice", () => {
+    const users = 'users:\n  - { id: a, name: A, extension: "10", departments: [sales], pbx: main }\n';
+    const two = `${PBX}  - { id: other, driver: esl, host: 127.0.0.1, secret: x }\n`;
+    const config = parseConfig(
+      `${PBX}timeZone: Europe/Berlin\ndepartments:\n  - { id: sales, name: Sales, queues: [{ name: "400" }] }\n${users.replace(", pbx: main", "")}`,
+      "t.yaml",
+      {},
+    );
+    expect(config.directory.departments.get("sales")?.queues).toEqual([{ pbx: "main", name: "400" }]);
+    expect(config.timeZone).toBe("Europe/Berlin");
+    const problems = problemsOf(() =>
+      parseConfig(
+        `${two}timeZone: Mars/Olympus\ndepartments:\n  - { id: sales, name: Sales, queues: [{ name: "400" }, { name: "500", pbx: nowhere }, { name: "600", pbx: main }, { name: "600", pbx: main }] }\n${users}`,
+        "t.yaml",
+        {},
+      ),
+    ).problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^timeZone: unknown time zone/),
+        expect.stringMatching(
+          /^departments\[0\]\.queues\[0\]\.pbx: missing \(needed when there is more than one pbx/,
+        ),
+        expect.stringMatching(/^departments\[0\]\.queues\[1\]\.pbx: unknown pbx "nowhere"/),
+        expect.stringMatching(
+          /^departments\[0\]\.queues\[3\]\.name: queue "600" of pbx main is listed twice/,
+        ),
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
   it("rejects a retention for an unknown department or a retention that is not a positive integer", () => {
     const error = problemsOf(() =>
       parseConfig(
