@@ -28,6 +28,7 @@ import type { EndpointClassifier } from "../endpoints.js";
 import { EventListeners } from "../event-listeners.js";
 import { InputProblems } from "../input-problems.js";
 import { RecordingPolicySync } from "../recording-policy-sync.js";
+import { callcenterSnapshot, readCallcenter } from "./callcenter-resync.js";
 import { EslCommandLink } from "./command-link.js";
 import { EslCommands } from "./commands.js";
 import { EslAuthError, EslConnection } from "./connection.js";
@@ -341,6 +342,8 @@ export class FreeswitchEslDriver implements PbxDriver, CommandHandlers {
         registrations: resync.registrations,
       });
       const out: PbxEvent[] = [snapshot, ...resync.monitoring];
+      const callcenter = await readCallcenter(conn, o.resyncTimeoutMs ?? 30_000);
+      if (callcenter) out.push(callcenterSnapshot(this.pbx, at, callcenter));
       out.push({ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "up" });
       this.supervisor.markUp(this.now());
       phase = "live";

@@ -39,6 +39,10 @@ export function queueScenarios(live: () => QueueLive): void {
     const frank = await LiveViewer.connect(callsight, "1006"); // Support: no panel
     try {
       await admin.sees("the PBX link up", (v) => v.view?.links.every((l) => l.state === "up"));
+      // Before any queue call: the members as the PBX's resync lists them (QueueStatus; callcenter_config).
+      await admin.sees("Alice and Bob logged in to the queue", (v) =>
+        ["1001", "1002"].every((u) => panelOf(v, queue)?.agents.some((a) => a.user === u && a.loggedIn)),
+      );
       const answered0 = panelOf(admin, queue)?.today.answered ?? 0;
       const alice = await phones["1001"]!.answer({ ringMs: 3000 });
       const bob = await phones["1002"]!.answer("ring-until-cancelled");
