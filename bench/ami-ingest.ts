@@ -15,8 +15,15 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { measureFilterSaving } from "../simulators/ami-filter.js";
 import { pausePoint } from "../simulators/ami-simulator.js";
-import { freshInstance, Rewriter, sequentialIds, serialize, TraceLibrary } from "../simulators/ami-trace.js";
-import { defaultSettings, makeDirectory, type User } from "../src/domain/directory.js";
+import {
+  freshInstance,
+  Rewriter,
+  type Scenario,
+  sequentialIds,
+  serialize,
+  TraceLibrary,
+} from "../simulators/ami-trace.js";
+import { type Directory, defaultSettings, makeDirectory, type User } from "../src/domain/directory.js";
 import { LiveModel } from "../src/domain/live-model.js";
 import { AMI_WHITELIST_FILTERS } from "../src/pbx/asterisk-ami/driver.js";
 import { AmiFrameParser } from "../src/pbx/asterisk-ami/frame-parser.js";
@@ -59,15 +66,31 @@ function directory() {
 
 /** The event mix: every scenario's frames, `copies` times, each copy with fresh ids. */
 export function buildStream(copies: number, library = new TraceLibrary()): { bytes: Buffer; events: number } {
+  return buildScenarioStream(
+    copies,
+    library.names.map((name) => library.scenario(name)),
+  );
+}
+
+/**
+ * `round` (scenarios in order, repeats allowed) `copies` times, each scenario instance with fresh ids.
+ * `passes` (an AMI session filter on the frame's text) drops the frames a filtered session would not get.
+ */
+export function buildScenarioStream(
+  copies: number,
+  round: readonly Scenario[],
+  passes: (text: string) => boolean = () => true,
+): { bytes: Buffer; events: number } {
   const alloc = sequentialIds(1);
   const parts: string[] = [];
   let events = 0;
   for (let c = 0; c < copies; c++) {
-    for (const name of library.names) {
-      const s = library.scenario(name);
+    for (const s of round) {
       const rw = freshInstance(new Rewriter(), s.ids, alloc);
       for (const e of s.events) {
-        parts.push(serialize(rw.rewrite(e.fields)));
+        const text = serialize(rw.rewrite(e.fields));
+        if (!passes(text)) continue;
+        parts.push(text);
         events++;
       }
     }
@@ -114,10 +137,16 @@ async function blastServer(bytes: Buffer): Promise<{ port: number; close(): Prom
   };
 }
 
-async function runOurs(bytes: Buffer, expected: number): Promise<number> {
+/** `after` sees the model once the stream is in (sanity checks of a variant's mix). */
+export async function runOurs(
+  bytes: Buffer,
+  expected: number,
+  dir: Directory = directory(),
+  after?: (model: LiveModel) => void,
+): Promise<number> {
   const server = await blastServer(bytes);
   const translator = new AmiTranslator(PBX);
-  const model = new LiveModel(directory());
+  const model = new LiveModel(dir);
   let count = 0;
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
@@ -156,6 +185,7 @@ async function runOurs(bytes: Buffer, expected: number): Promise<number> {
   session.destroy();
   await server.close();
   if (count !== expected) throw new Error(`ours: ${count} events, expected ${expected}`);
+  after?.(model);
   return count / seconds;
 }
 
@@ -164,7 +194,7 @@ interface AsteriskManager {
   disconnect(): void;
 }
 
-async function runBaseline(bytes: Buffer, expected: number): Promise<number> {
+export async function runBaseline(bytes: Buffer, expected: number): Promise<number> {
   const server = await blastServer(bytes);
   const require = createRequire(import.meta.url);
   const Manager = require("asterisk-manager") as new (

@@ -17,7 +17,7 @@ import net from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { EslRewriter, EslTraceLibrary, serializeJsonEvent } from "../simulators/esl-trace.js";
-import { defaultSettings, makeDirectory, type User } from "../src/domain/directory.js";
+import { type Directory, defaultSettings, makeDirectory, type User } from "../src/domain/directory.js";
 import { LiveModel } from "../src/domain/live-model.js";
 import { EslConnection } from "../src/pbx/freeswitch-esl/connection.js";
 import { ESL_EVENTS } from "../src/pbx/freeswitch-esl/driver.js";
@@ -58,7 +58,7 @@ function directory() {
   return makeDirectory([{ id: "all", name: "All" }], users);
 }
 
-function subscribed(e: EslEvent): boolean {
+export function subscribed(e: EslEvent): boolean {
   const name = e["Event-Name"];
   if (name === "CUSTOM") return SUBSCRIBED_CUSTOM.has(String(e["Event-Subclass"]));
   return SUBSCRIBED.has(String(name));
@@ -70,9 +70,21 @@ export function buildEslStream(
   filter: (e: EslEvent) => boolean = () => true,
   library = new EslTraceLibrary(),
 ): { bytes: Buffer; events: number } {
+  return buildEslTemplateStream(
+    copies,
+    library.names.map((n) => library.rawEvents(n)),
+    filter,
+  );
+}
+
+/** `templates` (scenarios' raw events, in order, repeats allowed) `copies` times, each instance with fresh uuids. */
+export function buildEslTemplateStream(
+  copies: number,
+  templates: readonly (readonly EslEvent[])[],
+  filter: (e: EslEvent) => boolean = () => true,
+): { bytes: Buffer; events: number } {
   const parts: string[] = [];
   let events = 0;
-  const templates = library.names.map((n) => library.rawEvents(n));
   for (let c = 0; c < copies; c++) {
     for (const raw of templates) {
       const rw = new EslRewriter();
@@ -131,10 +143,16 @@ async function blastServer(bytes: Buffer): Promise<{ port: number; close(): Prom
   };
 }
 
-async function runOurs(bytes: Buffer, expected: number): Promise<number> {
+/** `after` sees the model once the stream is in (sanity checks of a variant's mix). */
+export async function runOurs(
+  bytes: Buffer,
+  expected: number,
+  dir: Directory = directory(),
+  after?: (model: LiveModel) => void,
+): Promise<number> {
   const server = await blastServer(bytes);
   const translator = new EslTranslator(PBX);
-  const model = new LiveModel(directory());
+  const model = new LiveModel(dir);
   let count = 0;
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
@@ -175,6 +193,7 @@ async function runOurs(bytes: Buffer, expected: number): Promise<number> {
   if (count !== expected) throw new Error(`ours: ${count} events, expected ${expected}`);
   if (model.activeCalls().length !== 0)
     throw new Error(`ours: ${model.activeCalls().length} calls left in the model`);
+  after?.(model);
   return count / seconds;
 }
 
@@ -192,7 +211,7 @@ function modesl(): {
   return { Connection: esl.Connection, Parser };
 }
 
-async function runModesl(bytes: Buffer, expected: number): Promise<number> {
+export async function runModesl(bytes: Buffer, expected: number): Promise<number> {
   const server = await blastServer(bytes);
   const { Connection } = modesl();
   let count = 0;
@@ -217,7 +236,7 @@ async function runModesl(bytes: Buffer, expected: number): Promise<number> {
   return count / seconds;
 }
 
-function gcFunction(): () => void {
+export function gcFunction(): () => void {
   v8.setFlagsFromString("--expose-gc");
   return vm.runInNewContext("gc") as () => void;
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { benchAmiIngest, type Figure } from "./ami-ingest.js";
 import { benchEslIngest } from "./esl-ingest.js";
 import { benchFanout } from "./fanout.js";
+import { benchAmiIngestQueues, benchEslIngestQueues } from "./ingest-queues.js";
 import { benchRecording } from "./recording.js";
 import { benchScale } from "./scale.js";
 
@@ -15,6 +16,8 @@ type Bench = (opts: { log: (line: string) => void }) => Promise<Record<string, F
 const BENCHES: [string, Bench][] = [
   ["ami-ingest", (opts) => benchAmiIngest(opts)],
   ["esl-ingest", (opts) => benchEslIngest(opts)],
+  ["ami-ingest-queues", (opts) => benchAmiIngestQueues(opts)],
+  ["esl-ingest-queues", (opts) => benchEslIngestQueues(opts)],
   ["recording", (opts) => benchRecording(opts)],
   ["fanout", (opts) => benchFanout(opts)],
   ["scale", (opts) => benchScale(opts)],
