@@ -5,6 +5,7 @@
 // are refused alike.
 
 import type { Directory, QueueRef, User } from "./directory.js";
+import { queueOwners } from "./queue-view.js";
 import { isAdmin } from "./visibility.js";
 
 export type QueueRefusal =
@@ -33,9 +34,7 @@ export function queuePauseRefusal(
   directory: Directory,
 ): QueueRefusal | undefined {
   if (isAdmin(viewer)) return undefined;
-  const owners = [...directory.departments.values()]
-    .filter((d) => d.queues?.some((q) => q.pbx === ref.pbx && q.name === ref.name))
-    .map((d) => d.id);
+  const owners = queueOwners(directory, ref.pbx, ref.name);
   const inOwner = (u: User) => u.departments.some((d) => owners.includes(d));
   if (!inOwner(viewer)) return { status: 404, reason: "unknown-queue", message: `no queue ${ref.name}` };
   if (target?.id === viewer.id) return undefined;

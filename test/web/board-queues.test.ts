@@ -7,18 +7,11 @@
 // counts an abandoned caller.
 
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import pino from "pino";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AmiSimulator } from "../../simulators/ami-simulator.js";
-import { parseConfig } from "../../src/config/load.js";
-import { type RunningServer, startServer } from "../../src/runtime/start.js";
-import { waitFor } from "../ami/helpers.js";
-import { tempDir } from "../recording/helpers.js";
-import { testRedis } from "../support/redis.js";
-import { CHROMIUM } from "./simulated-site.js";
+import type { AmiSimulator } from "../../simulators/ami-simulator.js";
+import type { RunningServer } from "../../src/runtime/start.js";
+import { CHROMIUM, type SimulatedSite, startSimulatedSite } from "./simulated-site.js";
 
 const PAGE_WAIT_MS = 5000;
 const CALLER = "15551234567";
@@ -84,60 +77,21 @@ function callerChannel(state: "Ring" | "Up", exten: string, context: string): Re
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
   "the queue panels, on the board in Chromium",
   () => {
+    let site: SimulatedSite;
     let sim: AmiSimulator;
     let server: RunningServer;
     let browser: Browser;
     let base: string;
-    let removeTemp: (() => Promise<void>) | undefined;
     const pages: Record<string, { page: Page; frames: string[] }> = {};
 
     beforeAll(async () => {
-      const tmp = await tempDir("board-queues");
-      removeTemp = tmp.remove;
-      sim = new AmiSimulator({ commandTimeScale: 0.05 });
-      const { port } = await sim.start({ port: 0, username: "callsight", secret: "s3cret" });
-      const { url, prefix, redis } = await testRedis();
-      redis.disconnect();
-      const config = parseConfig(queueConfig(), "callsight.example.yaml", {
-        CALLSIGHT_PBX_MAIN_PORT: String(port),
-        CALLSIGHT_PBX_MAIN_USERNAME: "callsight",
-        CALLSIGHT_PBX_MAIN_SECRET: "s3cret",
-      });
-      config.recording.directory = join(tmp.dir, "spool");
-      config.recording.store = join(tmp.dir, "store");
-      await mkdir(config.recording.directory, { recursive: true });
-      server = await startServer({
-        config,
-        redisUrl: url,
-        prefix,
-        host: "127.0.0.1",
-        port: 0,
-        logger: pino({ level: "silent" }),
-        outboxPath: join(tmp.dir, "outbox.jsonl"),
-        recordingGraceMs: 60_000,
-      });
+      site = await startSimulatedSite("board-queues", queueConfig());
+      ({ sim, server, browser } = site);
       base = server.url;
-      await waitFor(() => server.callsight.drivers[0]?.status().connected, "AMI connected", 10_000);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
     }, 30_000);
 
     afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-      await sim?.stop();
-      await removeTemp?.();
+      await site?.stop();
     });
 
     /** A live board page for `user`, recording every WebSocket frame it receives. */

@@ -22,13 +22,17 @@ export interface SimulatedSite {
   stop(): Promise<void>;
 }
 
-export async function startSimulatedSite(name: string): Promise<SimulatedSite> {
+/** `configText`: the directory to run on (default: the example file). */
+export async function startSimulatedSite(
+  name: string,
+  configText = readFileSync("callsight.example.yaml", "utf8"),
+): Promise<SimulatedSite> {
   const tmp = await tempDir(name);
   const sim = new AmiSimulator({ commandTimeScale: 0.05 });
   const { port } = await sim.start({ port: 0, username: "callsight", secret: "s3cret" });
   const { url, prefix, redis } = await testRedis();
   redis.disconnect();
-  const config = parseConfig(readFileSync("callsight.example.yaml", "utf8"), "callsight.example.yaml", {
+  const config = parseConfig(configText, "callsight.example.yaml", {
     CALLSIGHT_PBX_MAIN_PORT: String(port),
     CALLSIGHT_PBX_MAIN_USERNAME: "callsight",
     CALLSIGHT_PBX_MAIN_SECRET: "s3cret",

@@ -107,20 +107,7 @@ export class EslLegs {
     if (originator) leg.originator = originator;
     this.legs.set(f.uuid, leg);
     this.noteCall(callId);
-    out.push({
-      pbx: this.pbx,
-      at,
-      type: "leg.created",
-      leg: f.uuid,
-      callId,
-      channel: id.channel,
-      endpoint: id.endpoint,
-      side: id.side,
-      number: id.number,
-      ...(id.name ? { name: id.name } : {}),
-      outgoing: id.outgoing,
-      ...(id.dialled ? { dialled: id.dialled } : {}),
-    });
+    out.push(this.legCreated(f.uuid, callId, id, at));
     if (originator && this.legs.get(originator)?.leg) {
       out.push({
         pbx: this.pbx,
@@ -147,19 +134,29 @@ export class EslLegs {
     known.originator = f.queueMember;
     known.callId = this.legs.get(f.queueMember)?.callId ?? f.queueMember;
     this.noteCall(known.callId);
-    out.push({
+    out.push(this.legCreated(known.uuid, known.callId, { ...id, outgoing: true }, at));
+  }
+
+  private legCreated(
+    leg: string,
+    callId: string,
+    id: NonNullable<ReturnType<typeof legIdentity>>,
+    at: number,
+  ): PbxEvent {
+    return {
       pbx: this.pbx,
       at,
       type: "leg.created",
-      leg: known.uuid,
-      callId: known.callId,
+      leg,
+      callId,
       channel: id.channel,
       endpoint: id.endpoint,
       side: id.side,
       number: id.number,
       ...(id.name ? { name: id.name } : {}),
-      outgoing: true,
-    });
+      outgoing: id.outgoing,
+      ...(id.dialled ? { dialled: id.dialled } : {}),
+    };
   }
 
   noteCall(callId: string): void {
