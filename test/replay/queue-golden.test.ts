@@ -5,6 +5,9 @@
 // counted as answered nor as each agent's missed call, and the queue facts (who waited where, who took it,
 // who paused).
 
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type HistoryParty, type HistoryRow, historyRow } from "../../src/domain/call-history.js";
 import type { PbxEvent } from "../../src/domain/events.js";
@@ -82,6 +85,41 @@ describe.each(["ami", "ari"] as const)("ring groups on Asterisk (%s)", (format) 
       "1003": "taken by a colleague",
     });
   });
+
+  if (format === "ari")
+    it("30-ringgroup-ringall with the caller's Dial to each member's Local half reported late (seen live): still one call", () => {
+      // Asterisk publishes the caller's Dial to a Local channel after calling it; the Local's other half may
+      // dial its phone, and the phone ring, before that Dial is reported. Move each member's "carrier -> Local;1"
+      // Dial begin to just before its RINGING: the latest place it can come.
+      const lines = readFileSync(FILES.ari("30-ringgroup-ringall"), "utf8").trim().split("\n");
+      const dialToLocal = (line: string, status: string) => {
+        const e = JSON.parse(line);
+        return e.type === "Dial" && e.caller?.name?.startsWith("PJSIP/carrier") && (e.dialstatus ?? "") === status
+          ? (e.peer.name as string)
+          : undefined;
+      };
+      const late = lines.filter((l) => dialToLocal(l, "") !== undefined);
+      expect(late).toHaveLength(3);
+      const reordered: string[] = [];
+      for (const line of lines) {
+        if (late.includes(line)) continue;
+        const ringing = dialToLocal(line, "RINGING");
+        if (ringing) reordered.push(...late.filter((l) => dialToLocal(l, "") === ringing));
+        reordered.push(line);
+      }
+      expect(reordered).toHaveLength(lines.length);
+      const dir = mkdtempSync(join(tmpdir(), "ringall-late-"));
+      const file = join(dir, "30-late.ari.jsonl");
+      writeFileSync(file, `${reordered.join("\n")}\n`);
+      const read = readTrace(file, "ari", { pbx: "main" });
+      rmSync(dir, { recursive: true });
+      expect(read.problems).toEqual([]);
+      const result = replay(read.events, directoryFromEvents(read.events));
+      const call = onlyCall(result);
+      expect(sorted(call.parties)).toEqual(["1001", "1002", "1003", CALLER]);
+      expect(sorted(call.talkers)).toEqual(["1002", CALLER]);
+      expect(result.presenceTimeline).toEqual({ "1001": RANG_ONLY, "1002": ANSWERED, "1003": RANG_ONLY });
+    });
 
   it("31-ringgroup-hunt: 1001 rings alone and is tried, then 1002 answers; 1003 never rings; one call", () => {
     const { result, rows } = run(format, "31-ringgroup-hunt");

@@ -25,7 +25,7 @@ export function enteredBridge(
   s.inBridge.set(ch.id, b.id);
   if (!isLeg) {
     const call = s.oldestCall(bridge.members);
-    if (call !== undefined) s.setPlumbingCall(ch.id, call);
+    if (call !== undefined) s.setPlumbingCall(ch.id, call, at, out);
     return;
   }
   const base = { pbx: s.pbx, at };
@@ -69,7 +69,7 @@ export function enteredBridge(
   for (const id of bridge.members) {
     const m = s.channels.get(id);
     if (m?.leg && !s.monitoring.has(id)) s.moveCall(m, callId);
-    else if (m && !m.leg) s.setPlumbingCall(id, callId);
+    else if (m && !m.leg) s.setPlumbingCall(id, callId, at, out);
   }
   out.push({ ...base, type: "leg.bridged", leg: ch.id, bridge: b.id, callId });
 }

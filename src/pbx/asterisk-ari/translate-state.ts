@@ -15,6 +15,8 @@ export interface KnownChannel {
   number: string;
   callId: string;
   hangupRequested: boolean;
+  /** A party leg's channel as first announced: announced again when it moves to its caller's call. */
+  snapshot?: AriChannel;
 }
 
 export interface PendingChannel {
@@ -120,6 +122,7 @@ export class AriCallState {
       number,
       callId: id,
       hangupRequested: false,
+      snapshot,
     });
     out.push(this.legCreated(snapshot, ch.id, id, createdAt, side, number, isOutgoing(snapshot)));
     return true;
@@ -239,12 +242,26 @@ export class AriCallState {
     return callId;
   }
 
-  setPlumbingCall(id: string, callId: string): void {
+  /**
+   * A Local channel a party dialled carries that party's call. Its other half may already have dialled a
+   * phone (Asterisk reports the caller's Dial to a Local channel after calling it): that phone's leg is in
+   * the call the Local pair made up for itself, and moves to the caller's call with it.
+   */
+  setPlumbingCall(id: string, callId: string, at: number, out: PbxEvent[]): void {
     const known = this.channels.get(id);
     if (!known || known.leg) return;
+    const before = known.callId;
     this.moveCall(known, callId);
     const partner = this.localPartner(known.name);
     if (partner && !partner.leg) this.moveCall(partner, callId);
+    const owner = this.channels.get(before);
+    if (before === callId || !owner || owner.leg) return;
+    for (const [legId, ch] of this.channels) {
+      if (!ch.leg || ch.callId !== before || !ch.snapshot) continue;
+      this.moveCall(ch, callId);
+      if (!this.callStarts.has(callId)) this.callStarts.set(callId, at);
+      out.push(this.legCreated(ch.snapshot, legId, callId, at, ch.side, ch.number, true));
+    }
   }
 
   localPartner(name: string): KnownChannel | undefined {

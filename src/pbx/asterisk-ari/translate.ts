@@ -347,7 +347,7 @@ export class AriTranslator {
     if (!this.s.ensure(peer, at, out, wasPending ? callerCall : undefined)) {
       // A Local channel dialled by a party (queue, ring group, follow-me) carries the caller's call
       // to the phones its other half dials.
-      if (callerCall !== undefined) this.s.setPlumbingCall(peer.id, callerCall);
+      if (callerCall !== undefined) this.s.setPlumbingCall(peer.id, callerCall, at, out);
       return;
     }
     const status = e.dialstatus ?? "";
