@@ -202,6 +202,23 @@ export class AmiSimulator {
     for (const e of presenceEvents(ext, status, subtype, message)) this.emit(e);
   }
 
+  /** A member joins a queue the way FreePBX adds one: `Local/<ext>@from-queue/n`, its hint the state interface. */
+  addQueueMember(queue: string, ext: string, name = `Member ${ext}`): void {
+    this.emit([
+      ["Event", "QueueMemberAdded"],
+      ["Privilege", "agent,all"],
+      ["Timestamp", (Date.now() / 1000).toFixed(6)],
+      ["Queue", queue],
+      ["MemberName", name],
+      ["Interface", `Local/${ext}@from-queue/n`],
+      ["StateInterface", `hint:${ext}@ext-local`],
+      ["Membership", "dynamic"],
+      ["Penalty", "0"],
+      ["Paused", "0"],
+      ["PausedReason", ""],
+    ]);
+  }
+
   setDnd(ext: string, on: boolean): void {
     this.emit(dndEvent(ext, on));
   }

@@ -75,6 +75,7 @@ export class AriServer {
   private originateCache?: OriginateTemplate;
   private username: string;
   private secret: string;
+  private channelListGate?: Promise<void>;
   readonly extensions: string[];
   commandTimeScale: number;
   /** How long an originated endpoint rings before it answers (ms, before scaling), or `never`. */
@@ -139,6 +140,7 @@ export class AriServer {
       requestLog: this.requestLog,
       credentials,
       baseUrl: () => this.baseUrl,
+      channelListGate: () => this.channelListGate,
     };
     const server = http.createServer((req, res) => {
       handleRequest(rest, req, res).catch((err: Error) => {
@@ -175,6 +177,22 @@ export class AriServer {
   }
 
   /** Closes every WebSocket at once (the server keeps listening; calls keep playing). */
+  /**
+   * Holds every `GET /channels` (the first request of a client's resync) until the returned function is
+   * called: a test can make something happen while a resync is under way.
+   */
+  holdChannelList(): () => void {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = () => {
+        if (this.channelListGate === gate) this.channelListGate = undefined;
+        resolve();
+      };
+    });
+    this.channelListGate = gate;
+    return release;
+  }
+
   dropConnections(): void {
     for (const c of this.events.clients) c.ws.terminate();
     this.events.clients.clear();

@@ -104,7 +104,7 @@ export class AmiActions {
         parkedCallsList(s, id, state);
         return;
       case "queuestatus":
-        queueStatusList(s, id);
+        queueStatusList(s, id, state);
         return;
       case "originate":
         this.originate(s, id, h);

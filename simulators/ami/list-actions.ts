@@ -113,7 +113,42 @@ function hms(ms: number): string {
   return `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
 }
 
-/** QueueStatus: the simulated PBX has no queues (no QueueParams), as an Asterisk without queues.conf answers. */
-export function queueStatusList(s: AmiConnection, id: string | undefined): void {
-  s.list(id, "Queue status will follow", "QueueStatusComplete", []);
+/**
+ * QueueStatus: each queue the simulated PBX has members in (QueueParams, then a QueueMember per member, as
+ * Asterisk 22 answers, test/fixtures/queues/asterisk/34-queue-pause.control.txt). It keeps no waiting
+ * callers: no QueueEntry.
+ */
+export function queueStatusList(s: AmiConnection, id: string | undefined, state: AmiLiveState): void {
+  const items: Fields[] = [];
+  const withId = (f: Fields): Fields => (id !== undefined ? [...f, ["ActionID", id]] : f);
+  for (const [queue, members] of state.queues) {
+    items.push(
+      withId([
+        ["Event", "QueueParams"],
+        ["Queue", queue],
+        ["Max", "0"],
+        ["Strategy", "ringall"],
+        ["Calls", "0"],
+      ]),
+    );
+    for (const [iface, m] of members)
+      items.push(
+        withId([
+          ["Event", "QueueMember"],
+          ["Queue", queue],
+          ["Name", m.name],
+          ["Location", iface],
+          ["StateInterface", m.stateInterface],
+          ["Membership", m.membership],
+          ["Penalty", "0"],
+          ["LastPause", String(m.lastPause)],
+          ["LoginTime", String(m.loginTime)],
+          ["InCall", "0"],
+          ["Status", "1"],
+          ["Paused", m.paused ? "1" : "0"],
+          ["PausedReason", m.reason],
+        ]),
+      );
+  }
+  s.list(id, "Queue status will follow", "QueueStatusComplete", items);
 }

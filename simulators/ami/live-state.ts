@@ -49,6 +49,18 @@ export function hintOf(ext: string): string {
   return `PJSIP/${ext}&Custom:DND${ext},CustomPresence:${ext}`;
 }
 
+/** A queue member as QueueStatus lists it. */
+export interface QueueMemberEntry {
+  name: string;
+  stateInterface: string;
+  membership: string;
+  paused: boolean;
+  reason: string;
+  /** Epoch seconds of the last pause, 0 when never paused. */
+  lastPause: number;
+  loginTime: number;
+}
+
 export class AmiLiveState {
   readonly channels = new Map<string, SimChannel>();
   readonly byName = new Map<string, string>();
@@ -59,6 +71,8 @@ export class AmiLiveState {
   readonly extStates = new Map<string, { status: string; text: string }>();
   readonly presence = new Map<string, { status: string; subtype: string; message: string }>();
   readonly spies = new Map<string, SpySession>();
+  /** Queue name -> member interface -> the member, from QueueMemberAdded / Pause / Removed. */
+  readonly queues = new Map<string, Map<string, QueueMemberEntry>>();
   /** Parking spaces a replaying call will park in (replays of a parking scenario must not collide). */
   readonly reservedSpaces = new Set<string>();
 
@@ -187,6 +201,29 @@ export class AmiLiveState {
           });
         return;
       }
+      case "QueueMemberAdded":
+      case "QueueMemberPause": {
+        const queue = get(fields, "Queue");
+        const iface = get(fields, "Interface");
+        if (!queue || !iface) return;
+        const members = this.queues.get(queue) ?? new Map<string, QueueMemberEntry>();
+        this.queues.set(queue, members);
+        const paused = get(fields, "Paused") === "1";
+        const before = members.get(iface);
+        members.set(iface, {
+          name: get(fields, "MemberName") ?? iface,
+          stateInterface: get(fields, "StateInterface") ?? iface,
+          membership: get(fields, "Membership") ?? "dynamic",
+          paused,
+          reason: paused ? (get(fields, "PausedReason") ?? "") : "",
+          lastPause: paused && !before?.paused ? Math.floor(Date.now() / 1000) : (before?.lastPause ?? 0),
+          loginTime: before?.loginTime ?? Math.floor(Date.now() / 1000),
+        });
+        return;
+      }
+      case "QueueMemberRemoved":
+        this.queues.get(get(fields, "Queue") ?? "")?.delete(get(fields, "Interface") ?? "");
+        return;
       case "PresenceStateChange": {
         const p = get(fields, "Presentity");
         if (p) {

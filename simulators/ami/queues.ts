@@ -1,7 +1,8 @@
 // The AMI simulator's app_queue actions. The simulated PBX keeps no queues.conf: `QueuePause` takes any
 // interface as a member of the queue named and reports it back the way Asterisk 22 does for a member
 // (test/fixtures/queues/asterisk/34-queue-pause: Response Success, then QueueMemberPause with Paused and
-// PausedReason). A test makes members known to Callsight with QueueMemberAdded events (emitEvent).
+// PausedReason). A test adds members with AmiSimulator.addQueueMember; QueueStatus lists what the events said
+// (live-state.ts).
 
 import type { AmiCore } from "./command-kit.js";
 import type { ActionHeaders, AmiConnection } from "./connection.js";

@@ -30,6 +30,8 @@ export interface RestHost {
   credentials(): Credentials;
   /** Where the api-docs say the API is. */
   baseUrl(): string;
+  /** While set, `GET /channels` waits for it (AriServer.holdChannelList). */
+  channelListGate(): Promise<void> | undefined;
 }
 
 export async function handleRequest(
@@ -66,6 +68,7 @@ export async function handleRequest(
   }
   const path = url.pathname.slice("/ari".length);
   const parts = path.split("/").slice(1).map(decodeURIComponent);
+  if (method === "GET" && path === "/channels") await host.channelListGate();
   try {
     const [status, out] = route(host, method, parts, query, body);
     reply(res, status, out);

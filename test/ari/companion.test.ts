@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AmiSimulator } from "../../simulators/ami-simulator.js";
 import { get } from "../../simulators/ami-trace.js";
+import { AriServer } from "../../simulators/ari-server.js";
 import { COMPANION_FILTERS } from "../../src/pbx/asterisk-ari/companion.js";
 import { readTrace } from "../../src/replay/formats.js";
 import {
@@ -162,6 +163,62 @@ describe("ARI + AMI companion", () => {
     ]);
     expect(h.model.activeCalls()[0]?.state).toBe("parked");
     expect(h.model.presenceOf("u1003")).toBe("away");
+  });
+
+  it("after an ARI reconnect the queues are the PBX's now, including what changed while ARI was away", async () => {
+    const { h, ami } = await withCompanion();
+    ami.addQueueMember("400", "1001", "Alice Sales");
+    await waitFor(() => h.model.queueState("pbx", "400")?.agents.length === 1, "Alice a member");
+    h.sim.dropConnections();
+    await waitFor(() => !h.driver.status().connected, "ARI down");
+    // While ARI is away the companion's facts have no ARI session to go with: Bob joins, Alice pauses.
+    ami.addQueueMember("400", "1002", "Bob Sales");
+    ami.emitEvent([
+      ["Event", "QueueMemberPause"],
+      ["Queue", "400"],
+      ["MemberName", "Alice Sales"],
+      ["Interface", "Local/1001@from-queue/n"],
+      ["StateInterface", "hint:1001@ext-local"],
+      ["Paused", "1"],
+      ["PausedReason", "Lunch"],
+    ]);
+    await waitFor(() => h.driver.status().connected, "ARI back");
+    await waitFor(() => h.model.queueState("pbx", "400")?.agents.length === 2, "Bob a member");
+    const agents = h.model.queueState("pbx", "400")?.agents ?? [];
+    expect(agents.map((a) => [a.extension, a.paused, a.pauseReason])).toEqual([
+      ["1001", true, "Lunch"],
+      ["1002", false, undefined],
+    ]);
+  });
+
+  it("a companion that comes up while ARI builds its snapshot: its queues reach the model (seen live)", async () => {
+    ami = new AmiSimulator({ commandTimeScale: 0.05 });
+    await ami.start();
+    ami.addQueueMember("400", "1001", "Alice Sales");
+    const sim = new AriServer({ commandTimeScale: 0.05 });
+    await sim.start();
+    const release = sim.holdChannelList();
+    h = await harness({
+      server: sim,
+      start: false,
+      driver: { companion: { port: ami.port, username: "callsight", secret: "callsight" } },
+    });
+    h.driver.start();
+    const local = h;
+    await waitFor(
+      () => sim.requestLog.some((r) => r.method === "GET" && r.path === "/ari/channels"),
+      "ARI resync under way",
+    );
+    await waitFor(() => local.driver.companionStatus()?.connected, "companion connected");
+    // The companion's own resync reported the queue while ARI was not up: nobody to give it to yet.
+    expect(local.driver.status().connected).toBe(false);
+    release();
+    await waitFor(() => local.driver.status().connected, "ARI connected");
+    await waitFor(() => local.model.queueState("pbx", "400")?.agents.length === 1, "Alice a member");
+    expect(local.model.queueState("pbx", "400")?.agents[0]).toMatchObject({
+      extension: "1001",
+      loggedIn: true,
+    });
   });
 
   it("without timestampevents says so once and merges the links in arrival order", async () => {

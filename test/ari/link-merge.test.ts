@@ -194,7 +194,7 @@ async function play(
     } else if (ci < companion.length) {
       const c = companion[ci++] as CompanionRead;
       companionSeen = Math.max(companionSeen, c.time);
-      links.fromCompanion(c.facts, mode === "pbx-time" ? c.time : undefined);
+      links.fromCompanion(c.facts, mode === "pbx-time" ? c.time : undefined, true);
     }
     await settle();
   }
@@ -406,5 +406,73 @@ describe("LinkMerge", () => {
     m.drain();
     expect(out).toEqual(["companion@1001", "ari@1005", "companion@1007"]);
     expect(m.size).toBe(0);
+  });
+});
+
+describe("MergedLinks while an ARI snapshot is being built", () => {
+  const links = (out: string[]) =>
+    new MergedLinks({
+      holdMs: HOLD_MS,
+      now: () => 0,
+      timers: new FakeTimers(() => 0),
+      deliver: (events) => {
+        for (const e of events) out.push(e.type === "pbx.snapshot" ? "snapshot" : `${e.type}@${e.at}`);
+      },
+      gone: () => false,
+    });
+  const member = (at: number): PbxEvent => ({
+    pbx: "p",
+    at,
+    type: "queue.member",
+    queue: "400",
+    agent: "Local/1001@from-queue/n",
+    loggedIn: true,
+    paused: true,
+  });
+  const snapshot: PbxEvent = {
+    pbx: "p",
+    at: 5,
+    type: "pbx.snapshot",
+    legs: [],
+    reachability: [],
+    presence: [],
+    dnd: [],
+    parked: [],
+  };
+
+  it("a companion fact while ARI is down and no snapshot is being built goes nowhere", () => {
+    const out: string[] = [];
+    const m = links(out);
+    m.fromCompanion([member(1)], undefined, false);
+    m.resyncStarted();
+    m.deliverNow([snapshot]);
+    m.resynced();
+    expect(out).toEqual(["snapshot"]);
+  });
+
+  it("one that comes while the snapshot is built follows it; one after ARI is up goes at once", () => {
+    const out: string[] = [];
+    const m = links(out);
+    m.resyncStarted();
+    m.fromCompanion([member(2)], undefined, false);
+    m.fromCompanion([member(3)], undefined, false);
+    expect(out).toEqual([]);
+    m.deliverNow([snapshot]);
+    m.resynced();
+    m.fromCompanion([member(4)], undefined, true);
+    expect(out).toEqual(["snapshot", "queue.member@2", "queue.member@3", "queue.member@4"]);
+  });
+
+  it("a snapshot that never went out keeps nothing for the next one", () => {
+    const out: string[] = [];
+    const m = links(out);
+    m.resyncStarted();
+    m.fromCompanion([member(2)], undefined, false);
+    m.resyncFailed();
+    m.fromCompanion([member(3)], undefined, false);
+    m.resyncStarted();
+    m.deliverNow([snapshot]);
+    m.resynced();
+    expect(out).toEqual(["snapshot"]);
   });
 });

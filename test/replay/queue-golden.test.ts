@@ -94,7 +94,9 @@ describe.each(["ami", "ari"] as const)("ring groups on Asterisk (%s)", (format) 
       const lines = readFileSync(FILES.ari("30-ringgroup-ringall"), "utf8").trim().split("\n");
       const dialToLocal = (line: string, status: string) => {
         const e = JSON.parse(line);
-        return e.type === "Dial" && e.caller?.name?.startsWith("PJSIP/carrier") && (e.dialstatus ?? "") === status
+        return e.type === "Dial" &&
+          e.caller?.name?.startsWith("PJSIP/carrier") &&
+          (e.dialstatus ?? "") === status
           ? (e.peer.name as string)
           : undefined;
       };

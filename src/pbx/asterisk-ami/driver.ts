@@ -4,7 +4,7 @@
 // filters.ts; the resync's list actions: resync-read.ts; the recording policy in AstDB: policy-astdb.ts.
 
 import pino, { type Logger } from "pino";
-import type { PbxEvent } from "../../domain/events.js";
+import type { PbxEvent, QueueSnapshot } from "../../domain/events.js";
 import { type BackoffOptions, ConnectionSupervisor } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
@@ -198,6 +198,26 @@ export class AsteriskAmiDriver implements PbxDriver {
     const session = this.session;
     if (!session || session.closed || !this.supervisor.connected) throw new Error("AMI not connected");
     return session.action("Ping", {}, { timeoutMs: timeoutMs ?? this.options.actionTimeoutMs ?? 10_000 });
+  }
+
+  /**
+   * The queues as the PBX lists them now (`QueueStatus`), for a link that needs them outside this driver's
+   * own resync (ARI's, through the companion). Undefined while the link is down or when the list fails.
+   */
+  async queueSnapshot(at: number): Promise<QueueSnapshot | undefined> {
+    const session = this.session;
+    if (!session || session.closed || !this.supervisor.connected) return undefined;
+    try {
+      const list = await session.list(
+        "QueueStatus",
+        {},
+        { timeoutMs: this.options.actionTimeoutMs ?? 10_000 },
+      );
+      return queuesFromStatus(this.pbx, at, list.items);
+    } catch (err) {
+      this.log.warn({ pbx: this.pbx, err: (err as Error).message }, "AMI QueueStatus failed");
+      return undefined;
+    }
   }
 
   private async command(

@@ -31,6 +31,7 @@ import type {
   PbxEvent,
   PbxEventType,
   PresenceStateChanged,
+  QueueSnapshot,
   RecordingStarted,
 } from "../../domain/events.js";
 import { AsteriskAmiDriver } from "../asterisk-ami/driver.js";
@@ -211,6 +212,11 @@ export class AmiCompanion {
   /** Whether a MixMonitor the companion saw is running on the leg. */
   isMixMonitored(leg: string): boolean {
     return this.mixMonitors.has(leg);
+  }
+
+  /** The queues as the PBX lists them now: ARI cannot tell, and the companion's own resync may predate ARI's. */
+  queueSnapshot(at: number): Promise<QueueSnapshot | undefined> {
+    return this.ami.queueSnapshot(at);
   }
 
   /** AMI QueuePause (ARI has no queue actions). */

@@ -124,10 +124,9 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
         logger: this.log.child({ link: "ami-companion" }),
         now: this.now,
       });
-      this.companion.onFacts((facts, pbxTime) => {
-        // While ARI is down the companion's state is folded into the next ARI snapshot instead.
-        if (this.supervisor.connected) this.links.fromCompanion(facts, pbxTime);
-      });
+      this.companion.onFacts((facts, pbxTime) =>
+        this.links.fromCompanion(facts, pbxTime, this.supervisor.connected),
+      );
     }
     const linked = this.companion;
     this.stasis = new StasisChannels({
@@ -363,6 +362,7 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
     });
     try {
       const at = this.now();
+      this.links.resyncStarted();
       const resync = await fetchResync(this.resync, at, abort.signal);
       const { snapshot, channels, bridges } = resync;
       this.translator.reset();
@@ -382,7 +382,9 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
       );
       this.links.deliverNow(out);
       for (const e of pending) this.ingest(e);
+      this.links.resynced();
     } catch (err) {
+      this.links.resyncFailed();
       this.connection = undefined;
       this.sessionAbort = undefined;
       abort.abort(new Error("ARI resync failed"));

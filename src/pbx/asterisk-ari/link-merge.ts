@@ -268,6 +268,8 @@ export class MergedLinks {
   readonly legs = new DeliveredLegs();
   readonly merge: LinkMerge;
   private readonly held: HeldFacts;
+  /** Companion facts that came while an ARI snapshot was being built. */
+  private duringResync?: { facts: readonly PbxEvent[]; pbxTime: number | undefined }[];
 
   constructor(private readonly o: MergedLinksOptions) {
     this.held = new HeldFacts({
@@ -314,8 +316,26 @@ export class MergedLinks {
     this.merge.fromAri(events, pbxTime);
   }
 
-  fromCompanion(facts: readonly PbxEvent[], pbxTime: number | undefined): void {
-    this.merge.fromCompanion(facts, pbxTime);
+  /**
+   * A companion fact. While ARI is down it goes nowhere: the next ARI snapshot carries the companion's state
+   * and asks it for the queues. But one that comes while that snapshot is being built may be newer than
+   * what the snapshot read: it is kept and follows the snapshot (see `resyncStarted`, `resynced`).
+   */
+  fromCompanion(facts: readonly PbxEvent[], pbxTime: number | undefined, ariUp: boolean): void {
+    if (ariUp) this.merge.fromCompanion(facts, pbxTime);
+    else this.duringResync?.push({ facts, pbxTime });
+  }
+
+  /** An ARI session is building its snapshot: keep the companion's facts from now on. */
+  resyncStarted(): void {
+    this.duringResync = [];
+  }
+
+  /** The ARI snapshot went out: the companion facts that came while it was built follow it, in order. */
+  resynced(): void {
+    const kept = this.duringResync ?? [];
+    this.duringResync = undefined;
+    for (const k of kept) this.merge.fromCompanion(k.facts, k.pbxTime);
   }
 
   /** Events that wait for nothing (the snapshot of a new session, connection events). */
@@ -334,5 +354,10 @@ export class MergedLinks {
   clear(): void {
     this.merge.clear();
     this.held.clear();
+  }
+
+  /** The ARI session ended before its snapshot went out. */
+  resyncFailed(): void {
+    this.duringResync = undefined;
   }
 }

@@ -17,7 +17,7 @@ export interface ResyncContext {
   pbx: string;
   classifier?: EndpointClassifier;
   /** The AMI companion, when one is configured. */
-  companion?: Pick<AmiCompanion, "connected" | "state">;
+  companion?: Pick<AmiCompanion, "connected" | "state" | "queueSnapshot">;
   /** Each of the four list requests. Default 30 s. */
   requestTimeoutMs?: number;
   log: Logger;
@@ -25,7 +25,7 @@ export interface ResyncContext {
 
 export interface FetchedResync {
   snapshot: PbxSnapshot;
-  /** What goes out right after the snapshot: monitoring sessions and running recordings. */
+  /** What goes out right after the snapshot: monitoring sessions, running recordings, the queues. */
   followUps: PbxEvent[];
   /** Channels that are not parties, for the translator's state. */
   plumbing: AriResync["plumbing"];
@@ -65,6 +65,9 @@ export async function fetchResync(
     ctx.classifier ?? new EndpointClassifier(),
   ).filter((n) => !deviceStates.some((d) => d.name === n));
   for (const d of await fetchDeviceStates(http, names, signal)) deviceStates.push(d);
+  // The companion's queues, asked now: its own resync's went out to nobody if ARI was not up yet. From here
+  // to the driver marking ARI up nothing waits: what the companion says after this goes to the live ARI.
+  const queueSnapshot = ctx.companion?.connected ? await ctx.companion.queueSnapshot(at) : undefined;
   const companion = ctx.companion?.connected ? ctx.companion.state(at) : undefined;
   const resync = buildAriSnapshot({
     pbx,
@@ -92,6 +95,7 @@ export async function fetchResync(
     for (const m of companion.monitoring) if (present.has(m.spy) && present.has(m.target)) followUps.push(m);
     for (const r of companion.recordings) if (present.has(r.leg)) followUps.push(r);
   }
+  if (queueSnapshot) followUps.push(queueSnapshot);
   return { snapshot, followUps, plumbing: resync.plumbing, channels: channelList, bridges: bridgeList };
 }
 
