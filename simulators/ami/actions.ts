@@ -19,7 +19,7 @@ import {
   status,
 } from "./list-actions.js";
 import { originateApplication } from "./originate.js";
-import { queuePause } from "./queues.js";
+import { queueMembership, queuePause } from "./queues.js";
 import { setvar } from "./setvar.js";
 import type { SimStats } from "./types.js";
 
@@ -123,6 +123,10 @@ export class AmiActions {
         return;
       case "queuepause":
         queuePause(host.core, s, id, h);
+        return;
+      case "queueadd":
+      case "queueremove":
+        queueMembership(host.core, s, id, h, action === "queueadd");
         return;
       case "dbput": {
         const family = h.get("family");

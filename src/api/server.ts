@@ -29,7 +29,7 @@ import { handleErrors, redisUnavailableAs503, v1Area } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { OperationsService } from "./operations/operations-service.js";
 import { operationRoutes } from "./operations/routes.js";
-import { QueuePauseService } from "./queues/queue-pause-service.js";
+import { QueueMemberService } from "./queues/queue-member-service.js";
 import { queueRoutes } from "./queues/routes.js";
 import { audioRoute, type GrantOptions, type PlaybackDeps, RecordingGrants } from "./recordings/audio.js";
 import { recordingRoutes } from "./recordings/routes.js";
@@ -192,7 +192,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     statusRoutes(v1, status, options.status?.now);
     auditRoutes(v1, audit);
     historyRoutes(v1, callsight.history, () => callsight.directory);
-    queueRoutes(v1, () => callsight.directory, callsight.model, new QueuePauseService(callsight, audit));
+    queueRoutes(v1, () => callsight.directory, callsight.model, new QueueMemberService(callsight, audit));
     adminRoutes(v1, admin, tokens, audit);
     if (recording) recordingRoutes(v1, recording.index, recording.queue, () => callsight.directory, playback);
   });

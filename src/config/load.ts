@@ -204,6 +204,7 @@ function build(file: string, data: ConfigFile): CallsightConfig {
       ...(p.extensionPattern !== undefined && { extensionPattern: p.extensionPattern }),
       ...(p.ivr !== undefined && { ivr: { context: p.ivr.context, exten: p.ivr.exten } }),
       ...(p.dialContext !== undefined && { dialContext: p.dialContext }),
+      ...(p.queueMember !== undefined && { queueMember: p.queueMember }),
       ...driver.config?.settings(p),
     };
   });

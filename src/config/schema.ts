@@ -29,6 +29,14 @@ export const DIAL_CONTEXT_TEXT = 'a dialplan context of letters, digits, "_", ".
 
 export const ivrShape = { context: nonEmpty, exten: nonEmpty };
 
+/** An Asterisk interface with `{extension}` in it, no spaces or separators a manager action would split on. */
+const queueMemberTemplate = z
+  .string()
+  .regex(
+    /^[^\s,|&]*\{extension\}[^\s,|&]*$/,
+    "an interface with {extension} in it, e.g. Local/{extension}@from-queue/n",
+  );
+
 /** The keys of a `pbx` entry whatever its driver. */
 const commonPbxShape = {
   id: z.string().regex(PBX_ID, PBX_ID_TEXT),
@@ -42,6 +50,10 @@ const commonPbxShape = {
   ivr: z.strictObject(ivrShape).optional(),
   /** Click-to-call dials in this dialplan context (default: Asterisk `from-internal`, FreeSWITCH `default`). */
   dialContext: z.string().regex(DIALPLAN_CONTEXT, DIAL_CONTEXT_TEXT).optional(),
+  /** Asterisk: the member a queue login adds (default FreePBX's `Local/{extension}@from-queue/n`, `hint:{extension}@ext-local`). */
+  queueMember: z
+    .strictObject({ interface: queueMemberTemplate, stateInterface: queueMemberTemplate })
+    .optional(),
 };
 
 /**

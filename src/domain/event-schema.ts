@@ -279,6 +279,8 @@ export const queueSnapshotSchema = z.object({
         z.object({
           ...agent,
           name: z.string().optional(),
+          /** false: the queue lists the member logged out (a FreeSWITCH tier's agent). Default: logged in. */
+          loggedIn: z.boolean().optional(),
           paused: z.boolean(),
           pauseReason: z.string().optional(),
           pausedSince: z.number().optional(),

@@ -262,7 +262,7 @@ export class QueueBook {
       const agents = new Map<string, QueueAgentState>();
       for (const m of s.members) {
         const before = q.agents.get(m.agent);
-        const agent: QueueAgentState = { agent: m.agent, loggedIn: true, paused: m.paused };
+        const agent: QueueAgentState = { agent: m.agent, loggedIn: m.loggedIn !== false, paused: m.paused };
         const extension = m.extension ?? before?.extension;
         if (extension) agent.extension = extension;
         if (m.name ?? before?.name) agent.name = (m.name ?? before?.name) as string;

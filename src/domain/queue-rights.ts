@@ -1,7 +1,7 @@
-// Rule OQ (docs/design.md, "Rules for operations"): who may pause or unpause a member of a queue. V may pause
-// themselves in a queue one of their departments owns; a supervisor (monitoring role) may pause the members
-// of a queue their department owns who belong to an owning department too; an admin anyone in any owned
-// queue. A refusal names no more than the board shows: a user V may not act on and one that does not exist
+// Rule OQ (docs/design.md, "Rules for operations"): who may change a member of a queue (pause or unpause,
+// log in or out). V may change themselves in a queue one of their departments owns; a supervisor (monitoring
+// role) the members of a queue their department owns who belong to an owning department too; an admin anyone
+// in any owned queue. A refusal names no more than the board shows: a user V may not act on and one that does not exist
 // are refused alike.
 
 import type { Directory, QueueRef, User } from "./directory.js";
@@ -26,8 +26,8 @@ export function queuesNamed(viewer: User, directory: Directory, name: string, pb
   return out;
 }
 
-/** Whether V may pause or unpause `target` (undefined: an unknown user) in queue `ref`; undefined when allowed. */
-export function queuePauseRefusal(
+/** Whether V may change `target` (undefined: an unknown user) in queue `ref`; undefined when allowed. */
+export function queueMemberRefusal(
   viewer: User,
   target: User | undefined,
   ref: QueueRef,
@@ -45,6 +45,6 @@ export function queuePauseRefusal(
     : {
         status: 403,
         reason: "not-allowed",
-        message: "only that person, their queue's supervisors and administrators pause a queue member",
+        message: "only that person, their queue's supervisors and administrators change a queue member",
       };
 }

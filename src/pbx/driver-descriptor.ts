@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { PbxEvent } from "../domain/events.js";
+import type { QueueMemberTemplate } from "./asterisk/queues.js";
 import type { PbxDriver } from "./driver.js";
 import type { EndpointClassifier } from "./endpoints.js";
 
@@ -25,6 +26,8 @@ export interface PbxEntry<Id extends string = string> {
   ivr?: { context: string; exten: string };
   /** Where click-to-call dials (the PBX's internal dialplan context); default by PBX kind (dial-request.ts). */
   dialContext?: string;
+  /** Asterisk: the member a queue login adds (default FreePBX's, asterisk/queues.ts). */
+  queueMember?: QueueMemberTemplate;
 }
 
 export type Credential = "username" | "secret";

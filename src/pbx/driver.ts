@@ -123,6 +123,21 @@ export interface QueuePauseRequest {
 }
 
 /**
+ * Log a user in to a queue or out of it: app_queue `QueueAdd` / `QueueRemove` (a dynamic member; the interface
+ * from the pbx entry's `queueMember` template unless the PBX already named the member), mod_callcenter's agent
+ * status (`Available` / `Logged Out`; the agent and its tiers are FusionPBX's, and the status holds the agent
+ * in every queue it serves). `agent` is the PBX's own name of the member when the PBX reported one.
+ */
+export interface QueueLoginRequest {
+  queue: string;
+  extension: string;
+  loggedIn: boolean;
+  agent?: string;
+  /** The member's name as the queue shows it (app_queue MemberName). */
+  name?: string;
+}
+
+/**
  * A call command as data: what the operations layer asks, what the cluster relay carries to the PBX's
  * owner, and what each driver carries out in one case of its `execute`.
  */
@@ -136,7 +151,8 @@ export type PbxCommand =
   | { op: "takeOver"; req: TakeOverRequest }
   | { op: "dial"; req: DialRequest }
   | { op: "setStatus"; req: StatusRequest }
-  | { op: "queuePause"; req: QueuePauseRequest };
+  | { op: "queuePause"; req: QueuePauseRequest }
+  | { op: "queueLogin"; req: QueueLoginRequest };
 
 export const PBX_COMMANDS: ReadonlySet<PbxCommand["op"]> = new Set<PbxCommand["op"]>([
   "monitor",
@@ -149,6 +165,7 @@ export const PBX_COMMANDS: ReadonlySet<PbxCommand["op"]> = new Set<PbxCommand["o
   "dial",
   "setStatus",
   "queuePause",
+  "queueLogin",
 ]);
 
 /**

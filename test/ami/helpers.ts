@@ -40,13 +40,14 @@ export function directory(pbx: string): Directory {
 }
 
 export async function waitFor<T>(
-  probe: () => T | undefined | false | null,
+  probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
   what: string,
   timeoutMs = 3000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = probe();
+    // An async probe is awaited: its promise is not the answer.
+    const v = await probe();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigError, directoryFromDocument, endpointRulesFor, parseConfig } from "../../src/config/load.js";
-import { createAriDriver } from "../../src/pbx/asterisk-ari/driver.js";
+import { createAriDriver } from "../../src/pbx/asterisk-ari/descriptor.js";
 import { featureTable } from "../../src/pbx/asterisk-ari/features.js";
 import { EndpointClassifier } from "../../src/pbx/endpoints.js";
 import { silentLogger } from "./helpers.js";

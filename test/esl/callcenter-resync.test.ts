@@ -56,7 +56,7 @@ describe("callcenterSnapshot on real mod_callcenter replies", () => {
     expect(snapshot.queues[0]?.callers).toEqual([]);
   });
 
-  it("an agent On Break is paused since its last status change; Logged Out is not in the queue", () => {
+  it("an agent On Break is paused since its last status change; one Logged Out is listed logged out", () => {
     const agents =
       "name|instance_id|uuid|type|contact|status|state|last_status_change\n" +
       "7f3a@example.com|single_box||callback|[call_timeout=20]user/1001@example.com|On Break|Idle|1796593700\n" +
@@ -75,6 +75,8 @@ describe("callcenterSnapshot on real mod_callcenter replies", () => {
         pauseReason: "On Break",
         pausedSince: 1_796_593_700_000,
       },
+      // A tier's agent logged out is still the queue's: a login makes it available there.
+      { agent: "1002@example.com", extension: "1002", loggedIn: false, paused: false },
     ]);
   });
 });

@@ -23,7 +23,12 @@ import { phoneScenarios } from "./support/freeswitch-phones.js";
 import { recordingScenarios } from "./support/freeswitch-recording.js";
 import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
 import { until } from "./support/processes.js";
-import { queuePauseScenario, queueScenarios, ringGroupScenario } from "./support/queue-scenarios.js";
+import {
+  queueLoginScenario,
+  queuePauseScenario,
+  queueScenarios,
+  ringGroupScenario,
+} from "./support/queue-scenarios.js";
 import { onCallWith } from "./support/scenarios.js";
 import { SippEndpoint } from "./support/sipp.js";
 import { freeswitchStatus, statusScenarios } from "./support/status-scenarios.js";
@@ -425,6 +430,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     // mod_callcenter keeps no reason: the agent's status is the pause.
     queuePauseScenario(() => ({ ...queues(), pauseReason: () => "On Break" }));
     ringGroupScenario(queues);
+    queueLoginScenario(() => ({ ...queues(), staticMembers: false }));
   });
   describe("my status", () =>
     statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: freeswitchStatus(site.pbx) })));

@@ -2,7 +2,7 @@
 
 import { z } from "zod";
 import { errors, json, party, queryParameters } from "../openapi/shared.js";
-import { queuePauseBody, queuePauseQuery } from "./routes.js";
+import { queueMemberBody, queueMemberQuery } from "./routes.js";
 
 /** A queue's panel as the viewer sees it (domain/queue-view.ts, rule Q). */
 const queuePanel = {
@@ -88,17 +88,20 @@ export const queuePaths = {
   "/v1/queues/{queue}/agents/{user}": {
     put: {
       summary:
-        "pause or unpause a queue member (`me` for oneself; supervisors: their queue's members; admins: anyone). Audited.",
+        "pause or unpause a queue member, or log them in or out (`me` for oneself; supervisors: their queue's members; admins: anyone). Audited.",
       parameters: [
         { name: "queue", in: "path", required: true, schema: { type: "string" } },
         { name: "user", in: "path", required: true, schema: { type: "string" } },
-        ...queryParameters(queuePauseQuery, { pbx: "the PBX, when queues of that name are on several" }),
+        ...queryParameters(queueMemberQuery, { pbx: "the PBX, when queues of that name are on several" }),
       ],
-      requestBody: { content: json(z.toJSONSchema(queuePauseBody, { io: "input" })) },
+      requestBody: { content: json(z.toJSONSchema(queueMemberBody, { io: "input" })) },
       responses: {
         "202": { description: "the PBX took it (the panel shows it once the PBX reports it back)" },
         ...errors,
-        "409": { description: "not a logged-in member of the queue, as its PBX reports" },
+        "409": {
+          description:
+            "not a logged-in member of the queue as its PBX reports (pause, log out), already logged in (log in), or the PBX said no (a static member, no agent for the extension)",
+        },
         "502": { description: "the PBX refused or is unreachable" },
       },
     },

@@ -2,6 +2,7 @@
 // Redirect; MixMonitor; Setvar for a user's status; QueuePause), one case per command of the PbxCommand union. An Originate is accepted once
 // Asterisk queued it; its OriginateResponse says `later` what became of it.
 
+import { type QueueMemberTemplate, queueMemberOf } from "../asterisk/queues.js";
 import { statusVariables, usableStatusExtension } from "../asterisk/status.js";
 import { asteriskCallerId, unusableDial } from "../dial-request.js";
 import type {
@@ -13,6 +14,7 @@ import type {
   ParkedPickupRequest,
   PbxCommand,
   PickupRequest,
+  QueueLoginRequest,
   QueuePauseRequest,
   RecordingRequest,
   StatusRequest,
@@ -39,6 +41,8 @@ export interface AmiCommandContext {
   /** The live session, when connected. */
   session(): AmiSession | undefined;
   actionTimeoutMs(): number;
+  /** The member a queue login adds. */
+  queueMember: QueueMemberTemplate;
 }
 
 export class AmiCommands implements CommandHandlers {
@@ -195,6 +199,36 @@ export class AmiCommands implements CommandHandlers {
   }
 
   /**
+   * A dynamic member logged in (`QueueAdd`, its interface from the pbx entry's template, its hint the state
+   * interface) or out (`QueueRemove` of the member the PBX named). Asterisk reports it back
+   * (QueueMemberAdded / QueueMemberRemoved): that is what the panel shows. A member queues.conf lists is
+   * static and cannot be logged out.
+   */
+  async queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+    const member = queueMemberOf(this.ctx.queueMember, req.extension);
+    const iface = req.agent ?? member.interface;
+    const outcome = req.loggedIn
+      ? await this.ctx.action("QueueAdd", {
+          Queue: req.queue,
+          Interface: iface,
+          StateInterface: member.stateInterface,
+          MemberName: req.name,
+          Paused: "false",
+        })
+      : await this.ctx.action("QueueRemove", { Queue: req.queue, Interface: iface });
+    if (outcome.status === "failed") {
+      const refusal = queueLoginRefusal(outcome.message, req, iface);
+      if (refusal) return refusal;
+    }
+    return outcome.status === "accepted"
+      ? {
+          status: "accepted",
+          detail: `${iface} ${req.loggedIn ? "logged in to" : "logged out of"} ${req.queue}`,
+        }
+      : outcome;
+  }
+
+  /**
    * Originate with `Async`: accepted once Asterisk queued it; `later` follows from its OriginateResponse
    * (Success: the phone answered and runs the application; Failure: reason 3 is no answer, others a refusal).
    */
@@ -253,4 +287,29 @@ export class AmiCommands implements CommandHandlers {
 
 function unknownLeg(leg: string): CommandOutcome {
   return { status: "refused", reason: "unknown-leg", message: `no live channel known for leg ${leg}` };
+}
+
+/** app_queue's answers to QueueAdd / QueueRemove that are the PBX saying no, not a fault. */
+function queueLoginRefusal(
+  message: string,
+  req: QueueLoginRequest,
+  iface: string,
+): CommandOutcome | undefined {
+  if (/already there/i.test(message))
+    return {
+      status: "refused",
+      reason: "already-logged-in",
+      message: `${iface} is already in queue ${req.queue}`,
+    };
+  if (/not there/i.test(message))
+    return { status: "refused", reason: "not-a-member", message: `${iface} is not in queue ${req.queue}` };
+  if (/not dynamic/i.test(message))
+    return {
+      status: "refused",
+      reason: "static-member",
+      message: `${iface} is a static member of queue ${req.queue} (queues.conf): it cannot log out`,
+    };
+  if (/no such queue/i.test(message))
+    return { status: "refused", reason: "unknown-queue", message: `the PBX has no queue ${req.queue}` };
+  return undefined;
 }

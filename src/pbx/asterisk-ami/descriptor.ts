@@ -21,6 +21,7 @@ export const amiDriver: PbxDriverDescriptor<"ami", None, None> = {
       port: pbx.port,
       username: pbx.username ?? "",
       secret: pbx.secret ?? "",
+      ...(pbx.queueMember && { queueMember: pbx.queueMember }),
       classifier,
       logger,
     }),

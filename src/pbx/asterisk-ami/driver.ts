@@ -5,6 +5,7 @@
 
 import pino, { type Logger } from "pino";
 import type { PbxEvent, QueueSnapshot } from "../../domain/events.js";
+import { FREEPBX_QUEUE_MEMBER, type QueueMemberTemplate } from "../asterisk/queues.js";
 import { type BackoffOptions, ConnectionSupervisor } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
@@ -12,6 +13,7 @@ import type {
   IvrRequest,
   PbxCommand,
   PbxDriver,
+  QueueLoginRequest,
   QueuePauseRequest,
   RecordingPolicyTable,
 } from "../driver.js";
@@ -51,6 +53,8 @@ export interface AsteriskAmiDriverOptions {
   maxFrameBytes?: number;
   /** Channel technology of users' phones, for endpointForExtension. Default `PJSIP`. */
   endpointTech?: string;
+  /** The member a queue login adds (default FreePBX's `Local/<ext>@from-queue/n`). */
+  queueMember?: QueueMemberTemplate;
   logger?: Logger;
   now?: () => number;
 }
@@ -113,6 +117,7 @@ export class AsteriskAmiDriver implements PbxDriver {
       action: (action, headers) => this.command(action, headers),
       session: () => (this.supervisor.connected ? this.session : undefined),
       actionTimeoutMs: () => this.options.actionTimeoutMs ?? 10_000,
+      queueMember: options.queueMember ?? FREEPBX_QUEUE_MEMBER,
     });
     this.listeners = new EventListeners(this.log);
     this.problems = new InputProblems(this.log, this.pbx, "AMI frame", this.counters);
@@ -160,6 +165,11 @@ export class AsteriskAmiDriver implements PbxDriver {
   /** AMI QueuePause (the ARI driver's companion uses it). */
   queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
     return this.commands.queuePause(req);
+  }
+
+  /** AMI QueueAdd / QueueRemove (the ARI driver's companion uses it). */
+  queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+    return this.commands.queueLogin(req);
   }
 
   /** AMI Redirect of a channel by leg (the ARI driver's companion uses it). */

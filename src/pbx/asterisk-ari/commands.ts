@@ -5,6 +5,7 @@
 //   pickupParked    originate into the dialplan: `parked` runs ParkedCall(<lot>,<space>)
 //   sendToIvr       POST /channels/{id}/continue in Stasis, else the AMI companion's Redirect
 //   queuePause      the AMI companion's QueuePause (ARI has no queue actions)
+//   queueLogin      the AMI companion's QueueAdd / QueueRemove
 //   start/stop rec  snoop + POST /channels/{snoop}/record, or the AMI companion's MixMonitor
 //   dial            POST /channels: the caller's phone, then the destination in the PBX's own dialplan
 //   setStatus       POST /asterisk/variable of PRESENCE_STATE(CustomPresence:<ext>) and DEVICE_STATE(Custom:DND<ext>)
@@ -22,6 +23,7 @@ import type {
   ParkedPickupRequest,
   PbxCommand,
   PickupRequest,
+  QueueLoginRequest,
   QueuePauseRequest,
   RecordingPolicyTable,
   RecordingRequest,
@@ -57,6 +59,7 @@ export interface AriCommandContext {
     | "stopRecording"
     | "publishRecordingPolicy"
     | "queuePause"
+    | "queueLogin"
   >;
   /** Dialplan context with the `pickup`, `parked` and `takeover` extensions. */
   dialplanContext: string;
@@ -217,6 +220,23 @@ export class AriCommands implements CommandHandlers {
         message: "the AMI companion link is not connected: cannot pause the member",
       };
     return companion.queuePause(req);
+  }
+
+  /** A queue login or logout: ARI has no queue actions, the AMI companion's QueueAdd / QueueRemove carry it. */
+  async queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+    const companion = this.ctx.companion;
+    if (!companion)
+      return {
+        status: "refused",
+        reason: "needs-ami-companion",
+        message: "ARI has no queue actions: logging in to a queue needs the AMI companion (pbx.companion)",
+      };
+    if (!companion.connected)
+      return {
+        status: "failed",
+        message: "the AMI companion link is not connected: cannot change the member",
+      };
+    return companion.queueLogin(req);
   }
 
   /**

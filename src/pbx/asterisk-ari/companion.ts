@@ -34,6 +34,7 @@ import type {
   QueueSnapshot,
   RecordingStarted,
 } from "../../domain/events.js";
+import type { QueueMemberTemplate } from "../asterisk/queues.js";
 import { AsteriskAmiDriver } from "../asterisk-ami/driver.js";
 import { AMI_QUEUE_EVENTS } from "../asterisk-ami/translate-queues.js";
 import type { BackoffOptions } from "../connection-supervisor.js";
@@ -41,6 +42,7 @@ import type {
   CommandOutcome,
   DriverStatus,
   IvrRequest,
+  QueueLoginRequest,
   QueuePauseRequest,
   RecordingPolicyTable,
 } from "../driver.js";
@@ -95,6 +97,7 @@ export interface AmiCompanionOptions {
   actionTimeoutMs?: number;
   connectTimeoutMs?: number;
   pingIntervalMs?: number;
+  queueMember?: QueueMemberTemplate;
   logger?: Logger;
   now?: () => number;
 }
@@ -135,6 +138,7 @@ export class AmiCompanion {
       ...(options.actionTimeoutMs !== undefined ? { actionTimeoutMs: options.actionTimeoutMs } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+      ...(options.queueMember ? { queueMember: options.queueMember } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -217,6 +221,11 @@ export class AmiCompanion {
   /** The queues as the PBX lists them now: ARI cannot tell, and the companion's own resync may predate ARI's. */
   queueSnapshot(at: number): Promise<QueueSnapshot | undefined> {
     return this.ami.queueSnapshot(at);
+  }
+
+  /** AMI QueueAdd / QueueRemove (ARI has no queue actions). */
+  queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+    return this.ami.queueLogin(req);
   }
 
   /** AMI QueuePause (ARI has no queue actions). */

@@ -1,10 +1,13 @@
 // `driver: ari`: Asterisk through the REST Interface (ARI, HTTP and WebSocket on port 8088), with an
 // optional AMI companion link on the same host for what ARI lacks.
 
+import type { Logger } from "pino";
 import { z } from "zod";
+import type { PbxConnectionConfig } from "../../config/load.js";
 import { amiDriver } from "../asterisk-ami/descriptor.js";
 import type { ConfigCheckContext, PbxDriverDescriptor } from "../driver-descriptor.js";
-import { createAriDriver } from "./driver.js";
+import type { EndpointClassifier } from "../endpoints.js";
+import { AsteriskAriDriver } from "./driver.js";
 import { readAriTrace } from "./trace.js";
 
 export const ARI_APP = /^[A-Za-z0-9._-]+$/;
@@ -76,3 +79,32 @@ export const ariDriver: PbxDriverDescriptor<"ari", typeof ariShape, AriSettings>
   create: (pbx, { classifier, logger }) => createAriDriver(pbx, classifier, logger),
   readTrace: (bytes, options) => readAriTrace(bytes, options),
 };
+
+/** Builds the ARI driver of a configured PBX (`driver: ari`). */
+export function createAriDriver(
+  pbx: PbxConnectionConfig,
+  classifier: EndpointClassifier,
+  logger: Logger,
+): AsteriskAriDriver {
+  return new AsteriskAriDriver({
+    pbx: pbx.id,
+    host: pbx.host,
+    port: pbx.port,
+    username: pbx.username ?? "",
+    secret: pbx.secret ?? "",
+    app: pbx.app ?? "callsight",
+    classifier,
+    ...(pbx.companion
+      ? {
+          companion: {
+            host: pbx.host,
+            port: pbx.companion.port,
+            username: pbx.companion.username,
+            secret: pbx.companion.secret,
+            ...(pbx.queueMember ? { queueMember: pbx.queueMember } : {}),
+          },
+        }
+      : {}),
+    logger,
+  });
+}

@@ -10,7 +10,6 @@
 // request carries this PBX's own credentials, a timeout and its status code.
 
 import pino, { type Logger } from "pino";
-import type { PbxConnectionConfig } from "../../config/load.js";
 import type { PbxEvent } from "../../domain/events.js";
 import { ConnectionSupervisor } from "../connection-supervisor.js";
 import type {
@@ -24,13 +23,13 @@ import type {
   PbxCommand,
   PbxDriver,
   PickupRequest,
+  QueueLoginRequest,
   QueuePauseRequest,
   RecordingPolicyTable,
   RecordingRequest,
   StatusRequest,
   TakeOverRequest,
 } from "../driver.js";
-import type { EndpointClassifier } from "../endpoints.js";
 import { EventListeners } from "../event-listeners.js";
 import { InputProblems } from "../input-problems.js";
 import { AriCommands } from "./commands.js";
@@ -118,6 +117,7 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
         port: companion.port,
         username: companion.username,
         secret: companion.secret,
+        ...(companion.queueMember ? { queueMember: companion.queueMember } : {}),
         ...(options.classifier ? { classifier: options.classifier } : {}),
         ...(options.backoff ? { backoff: options.backoff } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
@@ -249,6 +249,10 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
 
   queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
     return this.commands.queuePause(req);
+  }
+
+  queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+    return this.commands.queueLogin(req);
   }
 
   sendToIvr(req: IvrRequest): Promise<CommandOutcome> {
@@ -402,32 +406,4 @@ export class AsteriskAriDriver implements PbxDriver, CommandHandlers {
     this.links.deliverNow([{ pbx: this.pbx, at: this.now(), type: "pbx.connection", state: "down" }]);
     return true;
   }
-}
-
-/** Builds the ARI driver of a configured PBX (`driver: ari`). */
-export function createAriDriver(
-  pbx: PbxConnectionConfig,
-  classifier: EndpointClassifier,
-  logger: Logger,
-): AsteriskAriDriver {
-  return new AsteriskAriDriver({
-    pbx: pbx.id,
-    host: pbx.host,
-    port: pbx.port,
-    username: pbx.username ?? "",
-    secret: pbx.secret ?? "",
-    app: pbx.app ?? "callsight",
-    classifier,
-    ...(pbx.companion
-      ? {
-          companion: {
-            host: pbx.host,
-            port: pbx.companion.port,
-            username: pbx.companion.username,
-            secret: pbx.companion.secret,
-          },
-        }
-      : {}),
-    logger,
-  });
 }

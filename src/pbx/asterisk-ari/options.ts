@@ -2,6 +2,7 @@
 // its counters.
 
 import type { Logger } from "pino";
+import type { QueueMemberTemplate } from "../asterisk/queues.js";
 import type { BackoffOptions } from "../connection-supervisor.js";
 import type { EndpointClassifier } from "../endpoints.js";
 
@@ -11,6 +12,8 @@ export interface AriCompanionOptions {
   port: number;
   username: string;
   secret: string;
+  /** The member a queue login adds (default FreePBX's). */
+  queueMember?: QueueMemberTemplate;
 }
 
 export interface AsteriskAriDriverOptions {

@@ -371,9 +371,11 @@ export class AriTranslator {
       return;
     }
     if (status === "RINGING" || status === "PROCEEDING" || status === "PROGRESS") return;
-    if (status === "ANSWER" && caller && callerLeg) {
+    if (status === "ANSWER" && caller) {
       // Answered by a channel the caller did not dial: a directed pickup (trace 09). The picker
-      // answered the ringing channel of that dial, which is hung up with cause 26 right after.
+      // answered the ringing channel of that dial, which is hung up with cause 26 right after. The
+      // caller may be plumbing: a queue's or ring group's Local half dialling the member's phone
+      // (test/fixtures/queues/asterisk/38-queue-pickup).
       const targets = this.s.dialled.get(caller.id);
       if (targets && !targets.has(peer.id)) {
         const target = [...targets].find((id) => this.s.channels.has(id));

@@ -30,3 +30,26 @@ export function pausedFromDeviceState(state: string): boolean | undefined {
   if (state === "NOT_INUSE") return false;
   return undefined;
 }
+
+/**
+ * The member a queue login adds (`QueueAdd`), as templates with `{extension}`: FreePBX's dynamic agents are
+ * `Local/<ext>@from-queue/n` with their hint as the state interface (the pbx entry's `queueMember` changes it).
+ */
+export interface QueueMemberTemplate {
+  interface: string;
+  stateInterface: string;
+}
+
+export const FREEPBX_QUEUE_MEMBER: QueueMemberTemplate = {
+  interface: "Local/{extension}@from-queue/n",
+  stateInterface: "hint:{extension}@ext-local",
+};
+
+/** The interface and state interface of an extension's queue membership. */
+export function queueMemberOf(
+  template: QueueMemberTemplate,
+  extension: string,
+): { interface: string; stateInterface: string } {
+  const fill = (t: string) => t.replaceAll("{extension}", extension);
+  return { interface: fill(template.interface), stateInterface: fill(template.stateInterface) };
+}

@@ -3,8 +3,8 @@
 //   callcenter_config queue list agents <queue>   its agents: name, contact, status, last_status_change
 //   callcenter_config queue list members <queue>  its callers: session_uuid, joined_epoch, state
 // mod_callcenter reports no event when a tier is added or removed: the resync is where an agent's queues are
-// learned. A member in any status but `Logged Out` is in the queue; `On Break` is paused (since its last
-// status change). Callers `Waiting` or `Trying` wait. The agent's extension comes from its contact
+// learned. Every tier's agent is listed, one `Logged Out` as logged out (a login through Callsight or the
+// phone makes it available); `On Break` is paused (since its last status change). Callers `Waiting` or `Trying` wait. The agent's extension comes from its contact
 // (`user/1001@domain`: FusionPBX names agents by id) or its name (`1001@default`).
 
 import type { QueueSnapshot } from "../../domain/events.js";
@@ -46,12 +46,13 @@ export function callcenterSnapshot(pbx: string, at: number, replies: CallcenterR
     const entry: QueueSnapshot["queues"][number] = { queue: q.name, callers: [], members: [] };
     for (const a of table(replies.agents.get(q.name))) {
       const status = agentStatus(a.status ?? "");
-      if (!a.name || !status?.loggedIn) continue;
-      const extension = /user\/(\d+)@/.exec(a.contact ?? "")?.[1] ?? agentExtension(a.name);
+      if (!a.name || !status) continue;
+      const extension = extensionOfAgent(a);
       const since = Number.parseInt(a.last_status_change ?? "", 10);
       entry.members.push({
         agent: a.name,
         ...(extension ? { extension } : {}),
+        ...(status.loggedIn ? {} : { loggedIn: false }),
         paused: status.paused === true,
         ...(status.paused ? { pauseReason: a.status as string } : {}),
         ...(status.paused && since > 0 ? { pausedSince: since * 1000 } : {}),
@@ -65,6 +66,19 @@ export function callcenterSnapshot(pbx: string, at: number, replies: CallcenterR
     queues.push(entry);
   }
   return { pbx, at, type: "queue.snapshot", queues };
+}
+
+/** The agent of an extension in a `queue list agents` reply (by its contact, else its name). */
+export function agentOfExtension(reply: string, extension: string): string | undefined {
+  for (const a of table(reply)) {
+    if (!a.name) continue;
+    if (extensionOfAgent(a) === extension) return a.name;
+  }
+  return undefined;
+}
+
+function extensionOfAgent(a: Record<string, string>): string | undefined {
+  return /user\/(\d+)@/.exec(a.contact ?? "")?.[1] ?? agentExtension(a.name ?? "");
 }
 
 /** A `a|b|c` table with its header line, up to `+OK`. */

@@ -25,12 +25,14 @@ import type {
   ParkedPickupRequest,
   PbxCommand,
   PickupRequest,
+  QueueLoginRequest,
   QueuePauseRequest,
   RecordingRequest,
   StatusRequest,
   TakeOverRequest,
 } from "../driver.js";
 import { type CommandHandlers, dispatchCommand } from "../driver.js";
+import { agentOfExtension } from "./callcenter-resync.js";
 import type { EslCommandLink } from "./command-link.js";
 import { eavesdropVariables, SPY_TARGET_VARIABLE } from "./eavesdrop.js";
 import { statusDbCommands, statusEvents, usableStatusKey } from "./status-db.js";
@@ -267,6 +269,39 @@ export class EslCommands implements CommandHandlers {
     if (outcome.status === "failed" && /agent not found/i.test(outcome.message))
       return { status: "refused", reason: "not-a-member", message: `no agent ${req.agent}` };
     return outcome.status === "accepted" ? { status: "accepted", detail: `${req.agent} ${status}` } : outcome;
+  }
+
+  /**
+   * A queue login or logout: mod_callcenter's agent status (`Available` / `Logged Out`), which holds the agent
+   * in every queue it serves. The agent and its tiers are FusionPBX's: the extension's agent is looked up in
+   * the queue's agent list when the PBX has not named it yet. FreeSWITCH reports it back (`agent-status-change`).
+   */
+  async queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+    if (!/^[\w.@+-]+$/.test(req.queue)) return invalid(`queue ${req.queue}`);
+    let agent = req.agent;
+    if (agent === undefined) {
+      const list = await this.ctx.link.api(`callcenter_config queue list agents ${req.queue}`);
+      if (list.status === "failed" && /queue not found/i.test(list.message))
+        return {
+          status: "refused",
+          reason: "unknown-queue",
+          message: `FreeSWITCH has no queue ${req.queue}`,
+        };
+      if (list.status !== "accepted") return list;
+      agent = agentOfExtension(list.detail ?? "", req.extension);
+      if (agent === undefined)
+        return {
+          status: "refused",
+          reason: "not-an-agent",
+          message: `queue ${req.queue} has no agent for ${req.extension} (FusionPBX sets up agents and tiers)`,
+        };
+    }
+    if (!/^[\w.@+-]+$/.test(agent)) return invalid(`agent ${agent}`);
+    const status = req.loggedIn ? "Available" : "Logged Out";
+    const outcome = await this.ctx.link.api(`callcenter_config agent set status ${agent} '${status}'`);
+    if (outcome.status === "failed" && /agent not found/i.test(outcome.message))
+      return { status: "refused", reason: "not-an-agent", message: `no agent ${agent}` };
+    return outcome.status === "accepted" ? { status: "accepted", detail: `${agent} ${status}` } : outcome;
   }
 
   /** The domain of the users' presence (`<ext>@<domain>`): the configured one, else FreeSWITCH's `domain`. */

@@ -30,6 +30,16 @@ export const eslDriver: PbxDriverDescriptor<"esl", typeof eslShape, EslSettings>
   credentials: ["secret"],
   config: {
     shape: eslShape,
+    // FreeSWITCH's queue agents and their tiers are FusionPBX's: a login sets an existing agent's status.
+    check: (entry, ctx) =>
+      entry.queueMember === undefined
+        ? []
+        : [
+            ctx.problem(
+              ["queueMember"],
+              "only for Asterisk (FreeSWITCH logs in the agents FusionPBX set up)",
+            ),
+          ],
     settings: (f) => ({ ...(f.domain !== undefined && { domain: f.domain }) }),
   },
   create: (pbx, { classifier, logger, recordingDirectory }) =>

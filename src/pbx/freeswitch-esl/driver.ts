@@ -18,6 +18,7 @@ import type {
   PbxCommand,
   PbxDriver,
   PickupRequest,
+  QueueLoginRequest,
   QueuePauseRequest,
   RecordingPolicyTable,
   RecordingRequest,
@@ -233,6 +234,10 @@ export class FreeswitchEslDriver implements PbxDriver, CommandHandlers {
 
   queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
     return this.commands.queuePause(req);
+  }
+
+  queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+    return this.commands.queueLogin(req);
   }
 
   sendToIvr(req: IvrRequest): Promise<CommandOutcome> {

@@ -6,6 +6,7 @@
 // Run: node test/live/capture/run.mjs asterisk [scenario…]   (see README.md)
 
 import { execFile } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
@@ -15,7 +16,7 @@ import { promisify } from "node:util";
 import WebSocket from "ws";
 import { extractPbx } from "../support/pbx-builds.js";
 import { freePort, freeUdpRange, type Spawned, spawnLogged, stopAll, until } from "../support/processes.js";
-import { SippEndpoint } from "../support/sipp.js";
+import { body, msg, SDP, SippEndpoint, STREAM, scenario as sippScenario } from "../support/sipp.js";
 
 const run = promisify(execFile);
 const HERE = new URL("./asterisk/", import.meta.url).pathname;
@@ -31,12 +32,15 @@ const NAMES: Record<string, string> = {
 const CRLF = "\r\n";
 const CARRIER_NUMBER = "15551234567";
 const CARRIER_NAME = "WIRELESS CALLER";
+/** The external number that follow-me and call forward dial over the carrier (a sipp UAS there). */
+const MOBILE_NUMBER = "15557654321";
+const MOBILE_NAME = "MOBILE";
 
 // ---------------------------------------------------------------- Asterisk
 
 class CaptureAsterisk {
   process?: Spawned;
-  ports = { sip: 0, ami: 0, http: 0, carrier: 0, phones: {} as Record<string, number> };
+  ports = { sip: 0, ami: 0, http: 0, carrier: 0, carrierOut: 0, phones: {} as Record<string, number> };
   constructor(
     readonly dir: string,
     readonly root: string,
@@ -49,6 +53,7 @@ class CaptureAsterisk {
     pbx.ports.ami = await freePort();
     pbx.ports.http = await freePort();
     pbx.ports.carrier = await freePort();
+    pbx.ports.carrierOut = await freePort();
     await pbx.configure();
     return pbx;
   }
@@ -71,6 +76,7 @@ class CaptureAsterisk {
         .replaceAll("@AMI_PORT@", String(this.ports.ami))
         .replaceAll("@HTTP_PORT@", String(this.ports.http))
         .replaceAll("@CARRIER@", String(this.ports.carrier))
+        .replaceAll("@CARRIER_OUT@", String(this.ports.carrierOut))
         .replaceAll("@RTP_START@", String(rtp))
         .replaceAll("@RTP_END@", String(rtp + 199))
         .replace(/@PHONE_(\d+)@/g, (_, ext: string) => String(this.ports.phones[ext] ?? 1));
@@ -274,6 +280,8 @@ interface Ctx {
   pbx: CaptureAsterisk;
   phones: Record<string, SippEndpoint>;
   carrier: SippEndpoint;
+  /** The external number 15557654321 on the carrier's outbound address (follow-me, forward). */
+  mobile: SippEndpoint;
   control: AmiSession;
   log: (line: string) => void;
   sleep: (ms: number, why?: string) => Promise<void>;
@@ -288,10 +296,141 @@ interface Scenario {
   run: (c: Ctx) => Promise<void>;
 }
 
-const DID = { ringall: "15559990600", hunt: "15559990601", queue: "15559990400" };
+const DID = { ringall: "15559990600", hunt: "15559990601", queue: "15559990400", followme: "15559991001" };
 
 async function waitIdle(c: Ctx, ms = 30_000): Promise<void> {
   await until(async () => (await c.pbx.channels()).length === 0, "no channels left", ms, 250);
+}
+
+/** The first channel named `prefix…` in a CoreShowChannels answer. */
+function channelIn(blocks: string[], prefix: string): string | undefined {
+  for (const b of blocks) {
+    const name = /^Channel: (.*)$/m.exec(b)?.[1]?.trim();
+    if (name?.startsWith(prefix)) return name;
+  }
+  return undefined;
+}
+
+/**
+ * A phone that rings, answers, talks, then blind-transfers the call with a REFER of its own (the phone's
+ * transfer key), answers the PBX's NOTIFYs and hangs up after the final one. The phone is the called side
+ * of the dialog, so its requests carry the INVITE's To (with its tag) as From and the INVITE's From as To.
+ */
+function uasReferScenario(ringMs: number, talkMs: number, target: string, pbxPort: number): string {
+  const reply = (extra = "") =>
+    msg(
+      `SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0`,
+      extra,
+    );
+  const request = (method: string, cseq: number, extra: string) =>
+    msg(
+      `${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: [$lto];tag=[pid]SIPpTag01[call_number]
+To: [$rfrom]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+[routes]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+${extra}${extra ? "\n" : ""}Content-Length: 0`,
+      ' retrans="500"',
+    );
+  return sippScenario(`<recv request="INVITE" crlf="true" rrs="true"><action>
+<ereg regexp="([0-9]+) INVITE" search_in="hdr" header="CSeq:" assign_to="cseqall,invcseq"/>
+<ereg regexp="[^ ].*" search_in="hdr" header="From:" assign_to="rfrom"/>
+<ereg regexp="[^ ].*" search_in="hdr" header="To:" assign_to="lto"/>
+<log message="INVITE [$cseqall] from [$rfrom] to [$lto]"/>
+</action></recv>
+${msg(`SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0`)}
+<pause milliseconds="${ringMs}"/>
+${msg(
+  `SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$invcseq] INVITE
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+${body(SDP)}`,
+  ' retrans="500"',
+)}
+<recv request="ACK" crlf="true"/>
+${STREAM}
+<label id="talk"/>
+<recv request="INVITE" optional="true" timeout="${talkMs}" ontimeout="refer" next="reinvite"/>
+<recv request="BYE" timeout="${talkMs}" ontimeout="refer" next="byed"/>
+<label id="reinvite"/>
+${msg(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+${body(SDP)}`)}
+<recv request="ACK" next="talk"/>
+<label id="refer"/>
+${request("REFER", 101, `Refer-To: <sip:${target}@127.0.0.1:${pbxPort}>\nReferred-By: <sip:[user]@[local_ip]:[local_port]>`)}
+<recv response="202"/>
+<label id="waitnotify"/>
+<recv request="NOTIFY" optional="true" next="notified"><action><ereg regexp="SIP/2.0 [2-6]" search_in="body" check_it="false" assign_to="final"/></action></recv>
+<recv request="BYE" next="byed"/>
+<label id="notified"/>
+${reply(' test="final" next="transferred"')}
+<nop next="waitnotify"/>
+<label id="transferred"/>
+<nop><action><exec rtp_stream="pause"/></action></nop>
+${request("BYE", 102, "")}
+<label id="byeing"/>
+<recv response="200" optional="true" next="end"/>
+<recv response="481" optional="true" next="end"/>
+<recv request="NOTIFY" optional="true" next="late"/>
+<recv request="BYE" next="late"/>
+<label id="late"/>
+${reply(' next="byeing"')}
+<label id="byed"/>
+${reply(' next="end"')}`);
+}
+
+/** Starts `phone` as {@link uasReferScenario}; returns once its sipp listens. */
+async function answerThenRefer(
+  phone: SippEndpoint,
+  o: { ringMs: number; talkMs: number; target: string; pbxPort: number },
+): Promise<void> {
+  // A UAS sipp knows no remote address for [remote_ip]: the Refer-To names the PBX's address itself.
+  const run = await phone.run("uas-refer", uasReferScenario(o.ringMs, o.talkMs, o.target, o.pbxPort), []);
+  await until(
+    async () => {
+      if (run.process.child.exitCode !== null)
+        throw new Error(`sipp ${phone.user} exited: ${await run.process.log()}`);
+      return !(await udpFree(phone.port));
+    },
+    `sipp ${phone.user} listening`,
+    10_000,
+    20,
+  );
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const u = createSocket("udp4");
+    u.once("error", () => resolve(false));
+    u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
+  });
 }
 
 const has = (events: AmiEvent[], name: string, f: (e: AmiEvent) => boolean = () => true) =>
@@ -574,6 +713,287 @@ const SCENARIOS: Scenario[] = [
       await step("error: add an existing member", "QueueAdd", { ...q, Interface: "Local/1001@from-queue/n" });
     },
   },
+  {
+    name: "35-followme-external",
+    title:
+      "Carrier call to 1001's DID; 1001's follow-me rings 1001's phone and the mobile 15557654321 over the carrier (FreePBX findmefollow); the mobile answers",
+    done: [
+      `sipp UAS 1001 rings until cancelled; sipp UAS "mobile" (${MOBILE_NUMBER}, on the carrier's outbound address) rings 3 s, then answers.`,
+      `sipp UAC "carrier" (${CARRIER_NAME} <${CARRIER_NUMBER}>) calls DID ${DID.followme} (1001's direct DID); it hangs up 4 s after the answer.`,
+      "Dialplan: `[from-pstn] 15559991001` -> `Goto(ext-findmefollow,FM1001,1)` -> `Dial(Local/FMPR-1001@from-internal/n&Local/15557654321@from-internal/n,20,tTr)`; `FMPR-1001` dials `PJSIP/1001`; `15557654321` takes the outbound route `[outbound-allroutes]` -> `Dial(PJSIP/15557654321@carrier,300,T)`.",
+      "Control session: `CoreShowChannels` while both ring (~1.5 s) and while the mobile talks (~5 s).",
+    ],
+    expected: [
+      "One call: an inbound external call from 15551234567 on 1001's DID 15559991001. It is 1001's call (their follow-me), not a call of its own per leg.",
+      "1001's phone rings, and at the same time 1001's follow-me number 15557654321 is called over the carrier trunk (an outbound leg of the same call, not a second call).",
+      "The mobile answers after ~3 s: the call is 15551234567 <-> 15557654321, two outside parties, bridged by the PBX; 1001's desk phone stops ringing (cancelled: the call was answered on 1001's follow-me, not a missed call of someone else and not talked on the desk phone).",
+      "The Local channels (Local/FMPR-1001@from-internal-…, Local/15557654321@from-internal-…) are plumbing, never parties; the trunk leg is an outside party with the number 15557654321.",
+      "~4 s of talk; the carrier hangs up; everything idle. 1001's presence: ringing, then available (the desk phone never went on-call).",
+    ],
+    checks: [
+      [
+        "DialBegin to Local/FMPR-1001 and Local/15557654321",
+        (e) =>
+          has(e, "DialBegin", (x) => (x.DestChannel ?? "").startsWith("Local/FMPR-1001@from-internal")) &&
+          has(e, "DialBegin", (x) =>
+            (x.DestChannel ?? "").startsWith(`Local/${MOBILE_NUMBER}@from-internal`),
+          ),
+      ],
+      [
+        "an outbound PJSIP/carrier leg answered",
+        (e) =>
+          has(
+            e,
+            "DialEnd",
+            (x) => (x.DestChannel ?? "").startsWith("PJSIP/carrier-") && x.DialStatus === "ANSWER",
+          ),
+      ],
+      [
+        "PJSIP/1001 rang and was cancelled",
+        (e) => has(e, "Hangup", (x) => x.Channel?.startsWith("PJSIP/1001-") === true),
+      ],
+    ],
+    async run(c) {
+      await c.phones["1001"]!.answer("ring-until-cancelled");
+      await c.mobile.answer({ ringMs: 3000 });
+      await c.sleep(500);
+      c.log(`carrier calls ${DID.followme}`);
+      const call = await c.carrier.call(DID.followme, [{ pauseMs: 4000 }, { hangup: true }]);
+      await c.sleep(1500, "1001 and the mobile ringing");
+      c.log("control: CoreShowChannels (ringing)");
+      await c.control.action("CoreShowChannels");
+      await c.sleep(3500, "the mobile answered");
+      c.log("control: CoreShowChannels (talking)");
+      await c.control.action("CoreShowChannels");
+      c.log(`carrier sipp rc=${await call.done}`);
+      await c.phones["1001"]!.finish(5000);
+      await c.mobile.finish(5000);
+    },
+  },
+  {
+    name: "36-forward-external",
+    title:
+      "1001 calls 1002; 1002 has call forward unconditional to 15557654321 (FreePBX AstDB CF/1002); forwarded over the carrier, the outside party answers",
+    done: [
+      `Control session: \`DBPut Family=CF Key=1002 Val=${MOBILE_NUMBER}\` (what FreePBX's *72 / the UCP writes).`,
+      `sipp UAS "mobile" (${MOBILE_NUMBER}, the carrier's outbound address) rings 2 s, then answers. 1002's phone has no sipp (it must not ring).`,
+      "sipp UAC 1001 (Alice Sales) calls 1002; it hangs up 4 s after the answer.",
+      "Dialplan: `[ext-local] 1002` sees `DB(CF/1002)` -> `Dial(Local/15557654321@from-internal/n,60,tT)` -> `[outbound-allroutes]` -> `Dial(PJSIP/15557654321@carrier,300,T)`.",
+      "Control session: `CoreShowChannels` while the forwarded call talks, `DBDel Family=CF Key=1002` after the call.",
+    ],
+    expected: [
+      "One call: 1001's outgoing internal call to 1002. 1002 has call forward unconditional to an external number, so 1002's phone never rings and 1002 is never busy or on a call.",
+      "The call is forwarded out over the carrier trunk: it is 1002's forwarded call, and its other party is the outside number 15557654321 — 1001 <-> 15557654321 once answered (~2 s).",
+      "The Local channel (Local/15557654321@from-internal-…;1/;2) is plumbing, not a party; the trunk leg is the outside party 15557654321.",
+      "~4 s of talk; 1001 hangs up; everything idle. 1001: on a call, then available; 1002: available throughout.",
+    ],
+    checks: [
+      [
+        "no PJSIP/1002 channel",
+        (e) => !has(e, "Newchannel", (x) => x.Channel?.startsWith("PJSIP/1002-") === true),
+      ],
+      [
+        "DialBegin to Local/15557654321@from-internal",
+        (e) =>
+          has(e, "DialBegin", (x) =>
+            (x.DestChannel ?? "").startsWith(`Local/${MOBILE_NUMBER}@from-internal`),
+          ),
+      ],
+      [
+        "outbound PJSIP/carrier leg answered",
+        (e) =>
+          has(
+            e,
+            "DialEnd",
+            (x) => (x.DestChannel ?? "").startsWith("PJSIP/carrier-") && x.DialStatus === "ANSWER",
+          ),
+      ],
+    ],
+    async run(c) {
+      c.log(`control: DBPut CF/1002 = ${MOBILE_NUMBER}`);
+      await c.control.action("DBPut", { Family: "CF", Key: "1002", Val: MOBILE_NUMBER });
+      await c.mobile.answer({ ringMs: 2000 });
+      await c.sleep(500);
+      c.log("1001 calls 1002");
+      const call = await c.phones["1001"]!.call("1002", [{ pauseMs: 4000 }, { hangup: true }]);
+      await c.sleep(4000, "forwarded call answered");
+      c.log("control: CoreShowChannels (talking)");
+      await c.control.action("CoreShowChannels");
+      c.log(`1001 sipp rc=${await call.done}`);
+      await c.mobile.finish(5000);
+      await waitIdle(c);
+      c.log("control: DBDel CF/1002");
+      await c.control.action("DBDel", { Family: "CF", Key: "1002" });
+    },
+  },
+  {
+    name: "37-queue-transfer-out",
+    title:
+      "Carrier call to queue 400; 1001 answers and blind-transfers it to 1003 by SIP REFER from the phone; 1003 answers",
+    done: [
+      "sipp UAS 1002 rings until cancelled; sipp UAS 1001 rings 2 s, answers, talks 3 s, then sends a REFER (Refer-To: sip:1003@pbx) in the dialog, answers the NOTIFYs and hangs up (BYE) after the final one; sipp UAS 1003 rings 2 s, then answers.",
+      `sipp UAC "carrier" calls DID ${DID.queue} (\`Answer()\`, \`Queue(400,t,,,120)\`); it hangs up 13 s after the queue answered it (~5 s after 1003 answered).`,
+      "Control session: `CoreShowChannels` after 1003 answered.",
+    ],
+    expected: [
+      "One call: the inbound external call from 15551234567 waits in queue 400, both members (1001, 1002) ring; 1001 answers after ~2 s (1002's ringing is cancelled: taken by a colleague).",
+      "After ~3 s of talk 1001 blind-transfers the caller to 1003 with the phone's own transfer (REFER): 1001 leaves the call, 1003 rings and answers. Still the same call (not a new one): the caller ends the call talking with 1003.",
+      "Parties: the caller, 1001 (talked, then transferred away), 1002 (rang, taken by a colleague), 1003 (rang, talked). No Local channel is a party. The queue's agent leg (Local/1001@from-queue) stays up after the transfer: the PBX's plumbing carries the caller to 1003.",
+      "The caller hangs up ~5 s after 1003 answered; everything idle.",
+    ],
+    checks: [
+      ["AgentConnect by Alice Sales", (e) => has(e, "AgentConnect", (x) => x.MemberName === "Alice Sales")],
+      ["BlindTransfer event", (e) => has(e, "BlindTransfer")],
+      [
+        "PJSIP/1003 answered",
+        (e) =>
+          has(
+            e,
+            "Newstate",
+            (x) => x.Channel?.startsWith("PJSIP/1003-") === true && x.ChannelStateDesc === "Up",
+          ),
+      ],
+    ],
+    async run(c) {
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await answerThenRefer(c.phones["1001"]!, {
+        ringMs: 2000,
+        talkMs: 3000,
+        target: "1003",
+        pbxPort: c.pbx.ports.sip,
+      });
+      await c.phones["1003"]!.answer({ ringMs: 2000 });
+      await c.sleep(500);
+      c.log(`carrier calls ${DID.queue}`);
+      const call = await c.carrier.call(DID.queue, [{ pauseMs: 13000 }, { hangup: true }]);
+      await c.sleep(9000, "1001 answered and transferred, 1003 answered");
+      c.log("control: CoreShowChannels (caller with 1003)");
+      await c.control.action("CoreShowChannels");
+      c.log(`carrier sipp rc=${await call.done}`);
+      for (const p of ["1001", "1002", "1003"]) await c.phones[p]!.finish(5000);
+    },
+  },
+  {
+    name: "38-queue-pickup",
+    title:
+      "Carrier call to queue 400; while 1001 and 1002 ring, 1003 picks up 1001's ringing call with FreePBX directed pickup (**1001)",
+    done: [
+      "sipp UAS 1001 and 1002 ring until cancelled.",
+      `sipp UAC "carrier" calls DID ${DID.queue}; it hangs up 10 s after the queue answered it.`,
+      "~3 s later sipp UAC 1003 (Carol Sales, not a member of queue 400) dials `**1001`: `[app-pickup]` -> `Pickup(1001@ext-local&1001@from-internal&1001@PICKUPMARK)`; 1003 waits for the PBX's BYE.",
+      "Control session: `CoreShowChannels` after the pickup.",
+    ],
+    expected: [
+      "One call: the inbound external call from 15551234567 waits in queue 400; both members (1001, 1002) ring.",
+      "1003 picks up the call ringing on 1001's phone (~3 s): the caller is connected to 1003 — the call is 15551234567 <-> 1003 (1003 talked), not a new call of 1003's (1003's **1001 dial is how 1003 joined this call). For the queue the member Alice (Local/1001@from-queue) \"answered\", but the person who talks is Carol (1003).",
+      "1001 and 1002 stop ringing: neither talked, neither missed it personally (it was taken by a colleague). 1001's phone never went on-call.",
+      "No Local channel is a party. The caller hangs up after ~7 s with 1003; everything idle.",
+    ],
+    checks: [
+      ["Pickup event", (e) => has(e, "Pickup")],
+      ["AgentConnect", (e) => has(e, "AgentConnect")],
+      [
+        "PJSIP/1003 channel",
+        (e) => has(e, "Newchannel", (x) => x.Channel?.startsWith("PJSIP/1003-") === true),
+      ],
+    ],
+    async run(c) {
+      await c.phones["1001"]!.answer("ring-until-cancelled");
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${DID.queue}`);
+      const call = await c.carrier.call(DID.queue, [{ pauseMs: 10000 }, { hangup: true }]);
+      await c.sleep(3000, "members ringing");
+      c.log("1003 dials **1001 (directed pickup)");
+      const picker = await c.phones["1003"]!.call("**1001", []);
+      await c.sleep(2000, "picked up");
+      c.log("control: CoreShowChannels (caller with 1003)");
+      await c.control.action("CoreShowChannels");
+      c.log(`carrier sipp rc=${await call.done}`);
+      c.log(`1003 sipp rc=${await picker.done}`);
+      for (const p of ["1001", "1002", "1003"]) await c.phones[p]!.finish(5000);
+    },
+  },
+  {
+    name: "39-queue-spy",
+    title:
+      "Carrier call to queue 400 answered by 1001; supervisor 1004 listens in with ChanSpy on 1001's phone channel (555 + 1001)",
+    done: [
+      "sipp UAS 1002 rings until cancelled; sipp UAS 1001 rings 2 s, then answers.",
+      `sipp UAC "carrier" calls DID ${DID.queue}; it hangs up 10 s after the queue answered it (~8 s after 1001 answered).`,
+      "~4 s after the call started, sipp UAC 1004 (Dave Support) dials `5551001`: `[app-chanspy]` -> `Answer()`, `ChanSpy(PJSIP/1001-,qE)` — spying on the real phone channel PJSIP/1001-…, not the queue's Local channel; ChanSpy ends when that channel hangs up and 1004 gets the BYE.",
+      "Control session: `CoreShowChannels` while 1004 listens.",
+    ],
+    expected: [
+      "One queue call: 15551234567 waits in queue 400, 1001 and 1002 ring, 1001 answers (~2 s); 1002 taken by a colleague.",
+      "Supervisor 1004 listens to 1001's call (~4 s after it began): 1004 is a silent listener on 1001's call (not a party that talks with the caller, not a second call with the caller). 1004's own spy leg is a call to the PBX (an application) while listening.",
+      "The caller is connected to 1001 the whole time; the caller hangs up, ChanSpy ends, 1004 is hung up; everything idle.",
+    ],
+    checks: [
+      [
+        "ChanSpyStart on PJSIP/1001",
+        (e) => has(e, "ChanSpyStart", (x) => (x.SpyeeChannel ?? "").startsWith("PJSIP/1001-")),
+      ],
+      ["ChanSpyStop", (e) => has(e, "ChanSpyStop")],
+      ["AgentConnect by Alice Sales", (e) => has(e, "AgentConnect", (x) => x.MemberName === "Alice Sales")],
+    ],
+    async run(c) {
+      await c.phones["1001"]!.answer({ ringMs: 2000 });
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${DID.queue}`);
+      const call = await c.carrier.call(DID.queue, [{ pauseMs: 10000 }, { hangup: true }]);
+      await c.sleep(4000, "1001 answered");
+      c.log("1004 dials 5551001 (ChanSpy)");
+      const spy = await c.phones["1004"]!.call("5551001", []);
+      await c.sleep(2000, "1004 listening");
+      c.log("control: CoreShowChannels (1004 listening)");
+      await c.control.action("CoreShowChannels");
+      c.log(`carrier sipp rc=${await call.done}`);
+      c.log(`1004 sipp rc=${await spy.done}`);
+      for (const p of ["1001", "1002"]) await c.phones[p]!.finish(5000);
+    },
+  },
+  {
+    name: "40-queue-recorded",
+    title:
+      "Carrier call to queue 400 answered by 1001; the call is recorded with MixMonitor on 1001's phone channel (AMI MixMonitor)",
+    done: [
+      "sipp UAS 1002 rings until cancelled; sipp UAS 1001 rings 2 s, then answers.",
+      `sipp UAC "carrier" calls DID ${DID.queue}; it hangs up 8 s after the queue answered it (~6 s after 1001 answered).`,
+      "~3.5 s after the call started, the control session finds 1001's phone channel (`CoreShowChannels`) and sends `MixMonitor Channel=PJSIP/1001-… File=queue400-1001-capture.wav` (what a record button does); 3 s later `StopMixMonitor Channel=PJSIP/1001-…` (the button again), ~2 s before the caller hangs up.",
+    ],
+    expected: [
+      "One queue call: 15551234567 waits in queue 400, 1001 and 1002 ring, 1001 answers (~2 s); 1002 taken by a colleague.",
+      "1001's call (with the caller) is recorded for ~3 s, from ~1.5 s after the answer: the recording belongs to this one call (1001's talk with 15551234567), not to a call of its own and not to a Local channel; it is stopped while the call goes on (the call is then no longer being recorded).",
+      "~6 s of talk in all; the caller hangs up; everything idle.",
+    ],
+    checks: [
+      [
+        "MixMonitorStart on PJSIP/1001",
+        (e) => has(e, "MixMonitorStart", (x) => x.Channel?.startsWith("PJSIP/1001-") === true),
+      ],
+      ["MixMonitorStop", (e) => has(e, "MixMonitorStop")],
+      ["AgentConnect by Alice Sales", (e) => has(e, "AgentConnect", (x) => x.MemberName === "Alice Sales")],
+    ],
+    async run(c) {
+      await c.phones["1001"]!.answer({ ringMs: 2000 });
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${DID.queue}`);
+      const call = await c.carrier.call(DID.queue, [{ pauseMs: 8000 }, { hangup: true }]);
+      await c.sleep(3500, "1001 answered");
+      c.log("control: CoreShowChannels, MixMonitor on 1001's channel");
+      const channel = channelIn(await c.control.action("CoreShowChannels"), "PJSIP/1001-");
+      if (!channel) throw new Error("no PJSIP/1001 channel to record");
+      await c.control.action("MixMonitor", { Channel: channel, File: "queue400-1001-capture.wav" });
+      await c.sleep(3000, "recording");
+      c.log("control: StopMixMonitor on 1001's channel");
+      await c.control.action("StopMixMonitor", { Channel: channel });
+      c.log(`carrier sipp rc=${await call.done}`);
+      for (const p of ["1001", "1002"]) await c.phones[p]!.finish(5000);
+    },
+  },
 ];
 
 // ---------------------------------------------------------------- analysis for the .md
@@ -695,6 +1115,13 @@ async function main(): Promise<void> {
       dir,
       () => pbx.ports.sip,
     );
+    const mobile = new SippEndpoint(
+      MOBILE_NUMBER,
+      MOBILE_NAME,
+      pbx.ports.carrierOut,
+      dir,
+      () => pbx.ports.sip,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     for (const s of list) {
       console.log(`== ${s.name}`);
@@ -714,6 +1141,7 @@ async function main(): Promise<void> {
         pbx,
         phones,
         carrier,
+        mobile,
         control,
         log,
         sleep: async (ms, why) => {
@@ -801,6 +1229,7 @@ ${checks.join("\n")}
       if (error) console.log(`   scenario error: ${(error as Error).message}`);
       for (const p of Object.values(phones)) await p.stop();
       await carrier.stop();
+      await mobile.stop();
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {

@@ -8,7 +8,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
 import { dialScenarios } from "./dial-scenarios.js";
 import { until } from "./processes.js";
-import { queuePauseScenario, queueScenarios, ringGroupScenario } from "./queue-scenarios.js";
+import {
+  queueLoginScenario,
+  queuePauseScenario,
+  queueScenarios,
+  ringGroupScenario,
+} from "./queue-scenarios.js";
 import {
   onCallWith,
   recordingsOf,
@@ -239,6 +244,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       // ARI has no queue actions: its AMI companion's QueuePause carries the pause, reason and all.
       queuePauseScenario(() => ({ ...live(), pauseReason: (asked) => asked }));
       ringGroupScenario(live);
+      queueLoginScenario(() => ({ ...live(), staticMembers: true }));
     });
     describe("my status", () =>
       statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: asteriskStatus(site.pbx) })));

@@ -88,6 +88,11 @@ export async function startAsteriskSite(
             ivr: { context: "ivr", exten: "s" },
             // The live dialplan's phones dial in [internal] (test/live/asterisk/extensions.conf).
             dialContext: "internal",
+            // FreePBX's queue members, with the live dialplan's hints (in [internal]).
+            queueMember: {
+              interface: "Local/{extension}@from-queue/n",
+              stateInterface: "hint:{extension}@internal",
+            },
           }
         : {
             id: "main",
@@ -100,6 +105,11 @@ export async function startAsteriskSite(
             ivr: { context: "ivr", exten: "s" },
             // The live dialplan's phones dial in [internal] (test/live/asterisk/extensions.conf).
             dialContext: "internal",
+            // FreePBX's queue members, with the live dialplan's hints (in [internal]).
+            queueMember: {
+              interface: "Local/{extension}@from-queue/n",
+              stateInterface: "hint:{extension}@internal",
+            },
             companion: { port: pbx.ports.ami, username: pbx.ami.username, secret: pbx.ami.secret },
           };
     callsight = await LiveCallsight.create({

@@ -155,6 +155,48 @@ export function queuePauseScenario(live: () => QueueLive & { pauseReason: (asked
   });
 }
 
+/**
+ * Logging in and out through the API (Asterisk: a dynamic member added and removed with the site's member
+ * template; FreeSWITCH: the agent FusionPBX set up, Logged Out, made Available and back). Carol is not a
+ * member before. Asterisk's queues.conf members are static: they cannot log out.
+ */
+export function queueLoginScenario(live: () => QueueLive & { staticMembers: boolean }): void {
+  it("Carol logs herself in to the queue, her supervisor logs her out; the panel follows the PBX", async () => {
+    const { site, admin, queue, staticMembers } = live();
+    const { callsight } = site;
+    const path = `/v1/queues/${encodeURIComponent(queue)}/agents`;
+    const agent = (user: string) => panelOf(admin, queue)?.agents.find((a) => a.user === user);
+    await admin.sees("the queue's members known", () => agent("1001")?.loggedIn === true);
+    expect(agent("1003")?.loggedIn ?? false).toBe(false);
+    const login = await callsight.api("PUT", `${path}/me`, "1003", { loggedIn: true });
+    expect(login.status, JSON.stringify(login.body)).toBe(202);
+    await admin.sees(
+      "Carol logged in to the queue, as the PBX reports it",
+      () => agent("1003")?.loggedIn === true,
+    );
+    expect(agent("1003")?.paused).toBe(false);
+    const twice = await callsight.api("PUT", `${path}/me`, "1003", { loggedIn: true });
+    expect([twice.status, twice.body.reason]).toEqual([409, "already-logged-in"]);
+    // Bob may not log her out; Dave, who supervises Sales, may.
+    expect((await callsight.api("PUT", `${path}/1003`, "1002", { loggedIn: false })).status).toBe(403);
+    const logout = await callsight.api("PUT", `${path}/1003`, "1004", { loggedIn: false });
+    expect(logout.status, JSON.stringify(logout.body)).toBe(202);
+    await admin.sees("Carol out of the queue", () => agent("1003")?.loggedIn !== true);
+    const outcomes = ["1003 accepted", "1003 refused", "1002 refused", "1004 accepted"];
+    if (staticMembers) {
+      // queues.conf's members are the PBX's to change: Asterisk says no, and Callsight passes that on.
+      const bob = await callsight.api("PUT", `${path}/1002`, "1004", { loggedIn: false });
+      expect([bob.status, bob.body.reason]).toEqual([409, "static-member"]);
+      expect(agent("1002")?.loggedIn).toBe(true);
+      outcomes.push("1004 refused");
+    }
+    const audit = await callsight.api("GET", "/v1/audit?action=queueLogin&order=oldest", "admin");
+    expect(
+      audit.body.entries.map((e: { actor: string; outcome: string }) => `${e.actor} ${e.outcome}`),
+    ).toEqual(outcomes);
+  });
+}
+
 /** Ring group 600 (Asterisk: FreePBX ringall through Local/<ext>@from-ring-group/n). */
 export function ringGroupScenario(live: () => QueueLive & { ringGroupDid: string }): void {
   it("a ring group: three phones ring for one call, Bob answers, the others were not missed", async () => {
