@@ -126,6 +126,14 @@ export function statusKeys(prefix: string) {
   };
 }
 
+/** The queue pauses the DND link made (runtime/queue-presence-link.ts). */
+export function queueLinkKeys(prefix: string) {
+  return {
+    /** Set of `<pbx>\u0000<queue>\u0000<member>`: paused by the link, not yet seen unpaused. */
+    paused: `${prefix}queue-link:paused`,
+  };
+}
+
 /** The BullMQ queue of recording jobs: BullMQ builds its keys as `<bullPrefix>:<queue>:<...>`. */
 export function bullKeys(prefix: string) {
   return {
@@ -157,6 +165,7 @@ export function keyFamilies(prefix: string): Record<string, readonly string[]> {
   const b = bullKeys(prefix);
   const st = statusKeys(prefix);
   const h = historyKeys(prefix);
+  const ql = queueLinkKeys(prefix);
   return {
     directory: [d.directory, d.changed],
     auth: [a.tokens, a.lastUsed, a.revoked, `${a.failures}**`],
@@ -178,5 +187,6 @@ export function keyFamilies(prefix: string): Record<string, readonly string[]> {
     status: [st.until, st.due, st.changed],
     bull: [`${b.prefix}:${b.queue}:**`],
     history: [h.row(`${any}:**`), h.byDate, h.byUser(any)],
+    queueLink: [ql.paused],
   };
 }

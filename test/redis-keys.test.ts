@@ -216,6 +216,21 @@ describe("a running server's keys", () => {
     for (let i = 0; i < 200 && (await index.list({})).length === 0; i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(await index.list({})).toHaveLength(1);
+    // Sales's DND link: Alice's DND pauses her in queue 400, a pause the link remembers.
+    expect(
+      (
+        await call("PATCH", "/v1/admin/departments/sales", admin, {
+          queues: [{ name: "400" }],
+          pauseQueuesOnDnd: true,
+        })
+      ).status,
+    ).toBe(200);
+    sim.addQueueMember("400", "1001", "Alice Sales");
+    sim.setDnd("1001", true);
+    const linkPaused = `${prefix}queue-link:paused`;
+    for (let i = 0; i < 200 && (await redis.scard(linkPaused)) === 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(await redis.scard(linkPaused)).toBe(1);
     // The call's history row (every instance writes it when the call ends).
     await server.callsight.historyRecorder.idle();
     expect(await server.callsight.history.list()).toHaveLength(1);

@@ -251,6 +251,7 @@ function buildDirectory(doc: DirectoryDocument, onlyPbx: string): Directory {
     id: d.id,
     name: d.name,
     ...(d.queues?.length ? { queues: d.queues.map((q) => ({ pbx: q.pbx ?? onlyPbx, name: q.name })) } : {}),
+    ...(d.pauseQueuesOnDnd ? { pauseQueuesOnDnd: true } : {}),
   }));
   const users: User[] = doc.users.map((u) => {
     const userPbx = u.pbx ?? onlyPbx;

@@ -90,6 +90,8 @@ export const departmentShape = {
   name: nonEmpty,
   /** The PBX queues this department owns: their panel is on its people's boards. */
   queues: z.array(z.strictObject(departmentQueueShape)).optional(),
+  /** Do not disturb pauses its people in the queues it owns; leaving it unpauses them (queue-presence-link.ts). */
+  pauseQueuesOnDnd: z.boolean().optional(),
 };
 
 export const operationsShape = Object.fromEntries(OPERATIONS.map((op) => [op, z.boolean().optional()])) as {

@@ -70,6 +70,8 @@ export interface Department {
   name: string;
   /** The queues whose panel its people see. */
   queues?: readonly QueueRef[];
+  /** Do not disturb pauses its people in those queues; leaving it unpauses them. */
+  pauseQueuesOnDnd?: boolean;
 }
 
 export interface Directory {

@@ -118,6 +118,11 @@ export class LiveModel {
     return this.presence.of(user);
   }
 
+  /** Whether the user (whose extension is on `pbx`) is in do not disturb; undefined while that link is not up. */
+  dndOf(user: string, pbx: string): boolean | undefined {
+    return this.links.isUp(pbx) ? this.presence.dndOf(user) : undefined;
+  }
+
   allPresence(): ReadonlyMap<string, Presence> {
     return this.presence.all();
   }

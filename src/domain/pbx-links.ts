@@ -48,6 +48,12 @@ export class PbxLinks {
     return this.listed.has(pbx) || this.links.has(pbx);
   }
 
+  /** Whether the PBX's link is up (a PBX not followed counts as up: its events are all there is). */
+  isUp(pbx: string): boolean {
+    const link = this.links.get(pbx);
+    return link === undefined || link.state === "up";
+  }
+
   /** Applies a driver's event; returns the link when it changed. */
   apply(e: PbxEvent): PbxLink | undefined {
     if (e.type === "pbx.snapshot") {

@@ -48,6 +48,12 @@ export class UserPresence {
     return this.presence.get(user) ?? "offline";
   }
 
+  /** Whether the user is in do not disturb: the PBX's DND, or the status they chose. */
+  dndOf(user: string): boolean {
+    const inputs = this.inputs.get(user);
+    return inputs !== undefined && (inputs.dnd || inputs.chosen === "dnd");
+  }
+
   all(): ReadonlyMap<string, Presence> {
     return this.presence;
   }

@@ -19,6 +19,7 @@ import { RecordingService } from "../recording/recording-service.js";
 import { AuditLog } from "../stores/audit-log.js";
 import { Callsight } from "./callsight.js";
 import { driversFor } from "./drivers.js";
+import { QueuePresenceLink } from "./queue-presence-link.js";
 
 export interface ServerOptions {
   /** How long after answer the recording policy is checked (default 5 s). */
@@ -242,6 +243,19 @@ async function startOn(server: Server, options: ServerOptions): Promise<RunningS
   // Before the first stream entry can arrive (that takes a Redis round trip): recording sees the replay
   // from the last snapshot too, so it knows the recordings running when this instance started.
   const recording = startRecording(callsight, redis, audit, options, cluster);
+  // Departments whose DND pauses their queues: carried out by the owner of each PBX's connection.
+  const queueLink = new QueuePresenceLink({
+    callsight,
+    redis,
+    prefix: options.prefix,
+    audit,
+    logger: options.logger,
+    acts: (pbx) => {
+      const driver = callsight.driver(pbx);
+      return !(driver instanceof ClusteredDriver) || driver.isOwner();
+    },
+  });
+  await queueLink.start();
   const unshare = cluster
     ? await shareOnDemandMarks({
         enforcer: recording.service.enforcer,
@@ -279,6 +293,7 @@ async function startOn(server: Server, options: ServerOptions): Promise<RunningS
       await step("closing the API", () => api.close(), 2000);
       await step("stopping the outbox flusher", () => recording.flusher.stop(), 500);
       recording.service.close();
+      queueLink.stop();
       await step("letting go of the PBX connections", () => callsight.stop(), 4000);
       await step("unsharing on-demand marks", () => unshare?.(), 500);
       await step("closing the recording queue", () => recording.queue.close(), 500);
