@@ -108,6 +108,28 @@ describe("driver ari configuration", () => {
     ]);
   });
 
+  it("queueMember: Asterisk's login template with {extension}; FreeSWITCH refuses it", () => {
+    const config = parse(
+      '  - { id: ast, driver: ari, host: h, username: u, secret: s, queueMember: { interface: "SIP/{extension}", stateInterface: "SIP/{extension}" } }\n',
+    );
+    expect(config.pbx[0]?.queueMember).toEqual({
+      interface: "SIP/{extension}",
+      stateInterface: "SIP/{extension}",
+    });
+    expect(
+      problems(
+        '  - { id: ast, driver: ami, host: h, username: u, secret: s, queueMember: { interface: "Local/1001@from-queue/n", stateInterface: "hint:{extension}@ext-local" } }\n',
+      ),
+    ).toEqual([
+      expect.stringMatching(/^pbx\[0\]\.queueMember\.interface: expected an interface with \{extension\} in it/),
+    ]);
+    expect(
+      problems(
+        '  - { id: fs, driver: esl, host: h, secret: s, queueMember: { interface: "x/{extension}", stateInterface: "x/{extension}" } }\n',
+      ),
+    ).toEqual([expect.stringMatching(/^pbx\[0\]\.queueMember: only for Asterisk/)]);
+  });
+
   it("keeps the connection settings when the admin API replaces the directory", () => {
     const config = parse(
       "  - { id: ast, driver: ari, host: h, username: u, secret: s, companion: { username: a, secret: b } }\n",
