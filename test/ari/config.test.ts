@@ -121,7 +121,9 @@ describe("driver ari configuration", () => {
         '  - { id: ast, driver: ami, host: h, username: u, secret: s, queueMember: { interface: "Local/1001@from-queue/n", stateInterface: "hint:{extension}@ext-local" } }\n',
       ),
     ).toEqual([
-      expect.stringMatching(/^pbx\[0\]\.queueMember\.interface: expected an interface with \{extension\} in it/),
+      expect.stringMatching(
+        /^pbx\[0\]\.queueMember\.interface: expected an interface with \{extension\} in it/,
+      ),
     ]);
     expect(
       problems(

@@ -24,6 +24,7 @@ import { recordingScenarios } from "./support/freeswitch-recording.js";
 import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
 import { until } from "./support/processes.js";
 import {
+  queueDndLinkScenario,
   queueLoginScenario,
   queuePauseScenario,
   queueScenarios,
@@ -431,6 +432,8 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     queuePauseScenario(() => ({ ...queues(), pauseReason: () => "On Break" }));
     ringGroupScenario(queues);
     queueLoginScenario(() => ({ ...queues(), staticMembers: false }));
+    // mod_callcenter keeps no reason: the link's pause shows as On Break.
+    queueDndLinkScenario(() => ({ ...queues(), dndPause: "On Break" }));
   });
   describe("my status", () =>
     statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: freeswitchStatus(site.pbx) })));

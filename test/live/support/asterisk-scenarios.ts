@@ -9,6 +9,7 @@ import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
 import { dialScenarios } from "./dial-scenarios.js";
 import { until } from "./processes.js";
 import {
+  queueDndLinkScenario,
   queueLoginScenario,
   queuePauseScenario,
   queueScenarios,
@@ -245,6 +246,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       queuePauseScenario(() => ({ ...live(), pauseReason: (asked) => asked }));
       ringGroupScenario(live);
       queueLoginScenario(() => ({ ...live(), staticMembers: true }));
+      queueDndLinkScenario(() => ({ ...live(), dndPause: "DND" }));
     });
     describe("my status", () =>
       statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: asteriskStatus(site.pbx) })));

@@ -197,6 +197,47 @@ export function queueLoginScenario(live: () => QueueLive & { staticMembers: bool
   });
 }
 
+/**
+ * The DND link, switched on for Sales through the admin API: Alice's DND (set with her status, which Callsight
+ * writes to the PBX) pauses her in the queue, as the PBX then reports; leaving DND unpauses her.
+ */
+export function queueDndLinkScenario(live: () => QueueLive & { dndPause: string }): void {
+  it("with Sales's DND link on, Alice's DND pauses her in the queue and leaving it unpauses her", async () => {
+    const { site, admin, queue, dndPause } = live();
+    const { callsight } = site;
+    const alice = () => panelOf(admin, queue)?.agents.find((a) => a.user === "1001");
+    await admin.sees(
+      "Alice a logged-in member, not paused",
+      () => alice()?.loggedIn === true && !alice()?.paused,
+    );
+    const on = await callsight.api("PATCH", "/v1/admin/departments/sales", "admin", {
+      pauseQueuesOnDnd: true,
+    });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    try {
+      expect((await callsight.api("PUT", "/v1/status", "1001", { status: "dnd" })).status).toBe(202);
+      const paused = await admin.sees("Alice paused by her DND, as the PBX reports it", () =>
+        alice()?.paused ? alice() : undefined,
+      );
+      expect(paused.pauseReason).toBe(dndPause);
+      expect((await callsight.api("PUT", "/v1/status", "1001", { status: "available" })).status).toBe(202);
+      await admin.sees("Alice unpaused when she left DND", () => alice()?.paused === false);
+      const audit = await callsight.api(
+        "GET",
+        "/v1/audit?action=queuePause&actor=callsight&order=oldest",
+        "admin",
+      );
+      expect(
+        audit.body.entries
+          .filter((e: { detail: { by?: string } }) => e.detail.by === "dnd-link")
+          .map((e: { outcome: string; detail: { paused: boolean } }) => `${e.detail.paused} ${e.outcome}`),
+      ).toEqual(["true accepted", "false accepted"]);
+    } finally {
+      await callsight.api("PATCH", "/v1/admin/departments/sales", "admin", { pauseQueuesOnDnd: false });
+    }
+  });
+}
+
 /** Ring group 600 (Asterisk: FreePBX ringall through Local/<ext>@from-ring-group/n). */
 export function ringGroupScenario(live: () => QueueLive & { ringGroupDid: string }): void {
   it("a ring group: three phones ring for one call, Bob answers, the others were not missed", async () => {
