@@ -26,6 +26,7 @@ import { until } from "./support/processes.js";
 import {
   queueDndLinkScenario,
   queueLoginScenario,
+  queueMemberScenarios,
   queuePauseScenario,
   queueScenarios,
   ringGroupScenario,
@@ -431,6 +432,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     // mod_callcenter keeps no reason: the agent's status is the pause.
     queuePauseScenario(() => ({ ...queues(), pauseReason: () => "On Break" }));
     ringGroupScenario(queues);
+    queueMemberScenarios(queues);
     queueLoginScenario(() => ({ ...queues(), staticMembers: false }));
     // mod_callcenter keeps no reason: the link's pause shows as On Break.
     queueDndLinkScenario(() => ({ ...queues(), dndPause: "On Break" }));

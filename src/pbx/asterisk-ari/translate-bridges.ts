@@ -25,7 +25,16 @@ export function enteredBridge(
   s.inBridge.set(ch.id, b.id);
   if (!isLeg) {
     const call = s.oldestCall(bridge.members);
-    if (call !== undefined) s.setPlumbingCall(ch.id, call, at, out);
+    if (call === undefined) return;
+    s.setPlumbingCall(ch.id, call, at, out);
+    // A phone already in the bridge that is in another call joins this one (it picked up the member the
+    // Local half was ringing).
+    for (const id of bridge.members) {
+      const m = s.channels.get(id);
+      if (!m?.leg || s.monitoring.has(id) || m.callId === call) continue;
+      s.moveCall(m, call);
+      out.push({ pbx: s.pbx, at, type: "leg.bridged", leg: id, bridge: b.id, callId: call });
+    }
     return;
   }
   const base = { pbx: s.pbx, at };
@@ -56,16 +65,13 @@ export function enteredBridge(
   // Everyone talking in one bridge is in one call: the oldest call among the members (Asterisk
   // rewrites the Linkedids the same way; a picker or retriever joins the call it picked up).
   let callId = s.channels.get(ch.id)?.callId ?? ch.id;
-  let oldest = s.callStarts.get(callId) ?? Number.POSITIVE_INFINITY;
-  for (const id of bridge.members) {
-    const m = s.channels.get(id);
-    if (!m?.leg || s.monitoring.has(id)) continue;
-    const started = s.callStarts.get(m.callId) ?? Number.POSITIVE_INFINITY;
-    if (started < oldest) {
-      oldest = started;
-      callId = m.callId;
-    }
-  }
+  const oldestMember = s.oldestCall(bridge.members);
+  if (
+    oldestMember !== undefined &&
+    (s.callStarts.get(oldestMember) ?? Number.POSITIVE_INFINITY) <
+      (s.callStarts.get(callId) ?? Number.POSITIVE_INFINITY)
+  )
+    callId = oldestMember;
   for (const id of bridge.members) {
     const m = s.channels.get(id);
     if (m?.leg && !s.monitoring.has(id)) s.moveCall(m, callId);

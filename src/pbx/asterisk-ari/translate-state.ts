@@ -226,13 +226,18 @@ export class AriCallState {
     return known;
   }
 
-  /** The oldest call among the party legs of a bridge. */
+  /**
+   * The oldest call among the party legs of a bridge, and among the calls its Local halves carry (a queue's
+   * or ring group's Local half bridged with a phone that picked up its member: the phone joins the call the
+   * Local half carries). A Local pair's call of its own has no start and never counts.
+   */
   oldestCall(members: Iterable<string>): string | undefined {
     let callId: string | undefined;
     let oldest = Number.POSITIVE_INFINITY;
     for (const id of members) {
       const m = this.channels.get(id);
-      if (!m?.leg || this.monitoring.has(id)) continue;
+      if (!m || this.monitoring.has(id)) continue;
+      if (!m.leg && !this.callStarts.has(m.callId)) continue;
       const started = this.callStarts.get(m.callId) ?? Number.POSITIVE_INFINITY;
       if (callId === undefined || started < oldest) {
         oldest = started;

@@ -6,6 +6,7 @@
 // Run: node test/live/capture/run.mjs freeswitch [scenario…]   (see README.md)
 
 import { execFile } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { extractPbx } from "../support/pbx-builds.js";
 import { freePort, freeUdpRange, type Spawned, spawnLogged, stopAll, until } from "../support/processes.js";
-import { SippEndpoint } from "../support/sipp.js";
+import { body, msg, SDP, SippEndpoint, STREAM, scenario as sippScenario } from "../support/sipp.js";
 
 const run = promisify(execFile);
 const HERE = new URL("./freeswitch/", import.meta.url).pathname;
@@ -32,10 +33,21 @@ const PASSWORD = "capture-esl-secret";
 const CARRIER_NUMBER = "15551234567";
 const CARRIER_NAME = "WIRELESS CALLER";
 const QUEUE_DID = "15559990400";
+const FOLLOWME_DID = "15559991001";
+const MOBILE_NUMBER = "15557654321";
+const MOBILE_NAME = "MOBILE";
 
 class CaptureFreeSwitch {
   process?: Spawned;
-  ports = { sip: 0, external: 0, esl: 0, carrier: 0, phones: {} as Record<string, number>, rtpStart: 0 };
+  ports = {
+    sip: 0,
+    external: 0,
+    esl: 0,
+    carrier: 0,
+    carrierOut: 0,
+    phones: {} as Record<string, number>,
+    rtpStart: 0,
+  };
   constructor(
     readonly dir: string,
     readonly root: string,
@@ -53,6 +65,7 @@ class CaptureFreeSwitch {
     fs.ports.external = await freePort();
     fs.ports.esl = await freePort();
     fs.ports.carrier = await freePort();
+    fs.ports.carrierOut = await freePort();
     fs.ports.rtpStart = await freeUdpRange(200);
     for (const d of ["conf", "log", "run", "db", "rec", "storage", "cache", "sounds"])
       await mkdir(join(fs.work, d), { recursive: true });
@@ -63,6 +76,7 @@ class CaptureFreeSwitch {
       .replaceAll("@ESL_PORT@", String(fs.ports.esl))
       .replaceAll("@ESL_PASSWORD@", PASSWORD)
       .replaceAll("@CARRIER@", String(fs.ports.carrier))
+      .replaceAll("@CARRIER_OUT@", String(fs.ports.carrierOut))
       .replaceAll("@RTP_START@", String(fs.ports.rtpStart))
       .replaceAll("@RTP_END@", String(fs.ports.rtpStart + 198))
       .replace(/@PHONE_(\d+)@/g, (_, ext: string) => String(fs.ports.phones[ext]));
@@ -219,6 +233,8 @@ interface Ctx {
   fs: CaptureFreeSwitch;
   phones: Record<string, SippEndpoint>;
   carrier: SippEndpoint;
+  /** The called mobile 15557654321, on the gateway's address (the carrier's outbound side). */
+  mobile: SippEndpoint;
   control: EslSession;
   log: (line: string) => void;
   sleep: (ms: number, why?: string) => Promise<void>;
@@ -245,6 +261,167 @@ async function agentsReady(c: Ctx): Promise<void> {
     await c.control.api(`callcenter_config agent set state ${a} Waiting`);
   }
   await c.control.api("callcenter_config queue list agents sales@default");
+}
+
+const created = (e: EslEvent) => e["Event-Name"] === "CHANNEL_CREATE";
+
+/** A channel named `prefix…` hung up with `cause`. */
+function hungUp(events: EslEvent[], prefix: string, cause: string): boolean {
+  return events.some(
+    (x) =>
+      x["Event-Name"] === "CHANNEL_HANGUP" &&
+      (x["Channel-Name"] ?? "").startsWith(prefix) &&
+      x["Hangup-Cause"] === cause,
+  );
+}
+
+interface ChannelRow {
+  uuid: string;
+  name: string;
+  direction: string;
+  callstate: string;
+  dest: string;
+}
+
+/** `show channels as json` on the control session (so it is in the .control.txt). */
+async function channels(c: Ctx): Promise<ChannelRow[]> {
+  const out = await c.control.api("show channels as json");
+  try {
+    return (JSON.parse(out.trim() || "{}") as { rows?: ChannelRow[] }).rows ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** The uuid of `ext`'s answered phone leg (a queue agent's leg, FreeSWITCH -> phone). */
+async function agentLeg(c: Ctx, ext: string): Promise<string> {
+  const row = (await channels(c)).find(
+    (r) => r.name.startsWith(`sofia/internal/${ext}@`) && r.direction === "outbound" && r.callstate === "ACTIVE",
+  );
+  if (!row) throw new Error(`no answered leg of ${ext}`);
+  return row.uuid;
+}
+
+/**
+ * A phone that rings, answers, talks, then blind-transfers the call with a REFER of its own (the phone's
+ * transfer key), answers the PBX's NOTIFYs and hangs up after the final one (as capture-asterisk.ts's).
+ * The phone is the called side of the dialog, so its requests carry the INVITE's To (with its tag) as
+ * From and the INVITE's From as To.
+ */
+function uasReferScenario(ringMs: number, talkMs: number, target: string, pbxPort: number): string {
+  const reply = (extra = "") =>
+    msg(
+      `SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0`,
+      extra,
+    );
+  const request = (method: string, cseq: number, extra: string) =>
+    msg(
+      `${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: [$lto];tag=[pid]SIPpTag01[call_number]
+To: [$rfrom]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+[routes]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+${extra}${extra ? "\n" : ""}Content-Length: 0`,
+      ' retrans="500"',
+    );
+  return sippScenario(`<recv request="INVITE" crlf="true" rrs="true"><action>
+<ereg regexp="([0-9]+) INVITE" search_in="hdr" header="CSeq:" assign_to="cseqall,invcseq"/>
+<ereg regexp="[^ ].*" search_in="hdr" header="From:" assign_to="rfrom"/>
+<ereg regexp="[^ ].*" search_in="hdr" header="To:" assign_to="lto"/>
+<log message="INVITE [$cseqall] from [$rfrom] to [$lto]"/>
+</action></recv>
+${msg(`SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0`)}
+<pause milliseconds="${ringMs}"/>
+${msg(
+  `SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$invcseq] INVITE
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+${body(SDP)}`,
+  ' retrans="500"',
+)}
+<recv request="ACK" crlf="true"/>
+${STREAM}
+<label id="talk"/>
+<recv request="INVITE" optional="true" timeout="${talkMs}" ontimeout="refer" next="reinvite"/>
+<recv request="BYE" timeout="${talkMs}" ontimeout="refer" next="byed"/>
+<label id="reinvite"/>
+${msg(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+${body(SDP)}`)}
+<recv request="ACK" next="talk"/>
+<label id="refer"/>
+${request("REFER", 101, `Refer-To: <sip:${target}@127.0.0.1:${pbxPort}>\nReferred-By: <sip:[user]@[local_ip]:[local_port]>`)}
+<recv response="202"/>
+<label id="waitnotify"/>
+<recv request="NOTIFY" optional="true" next="notified"><action><ereg regexp="SIP/2.0 [2-6]" search_in="body" check_it="false" assign_to="final"/></action></recv>
+<recv request="BYE" next="byed"/>
+<label id="notified"/>
+${reply(' test="final" next="transferred"')}
+<nop next="waitnotify"/>
+<label id="transferred"/>
+<nop><action><exec rtp_stream="pause"/></action></nop>
+${request("BYE", 102, "")}
+<label id="byeing"/>
+<recv response="200" optional="true" next="end"/>
+<recv response="481" optional="true" next="end"/>
+<recv request="NOTIFY" optional="true" next="late"/>
+<recv request="BYE" next="late"/>
+<label id="late"/>
+${reply(' next="byeing"')}
+<label id="byed"/>
+${reply(' next="end"')}`);
+}
+
+/** Starts `phone` as {@link uasReferScenario}; returns once its sipp listens. */
+async function answerThenRefer(
+  phone: SippEndpoint,
+  o: { ringMs: number; talkMs: number; target: string; pbxPort: number },
+): Promise<void> {
+  const run = await phone.run("uas-refer", uasReferScenario(o.ringMs, o.talkMs, o.target, o.pbxPort), []);
+  await until(
+    async () => {
+      if (run.process.child.exitCode !== null)
+        throw new Error(`sipp ${phone.user} exited: ${await run.process.log()}`);
+      return !(await udpFree(phone.port));
+    },
+    `sipp ${phone.user} listening`,
+    10_000,
+    20,
+  );
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const u = createSocket("udp4");
+    u.once("error", () => resolve(false));
+    u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
+  });
 }
 
 const SCENARIOS: Scenario[] = [
@@ -409,6 +586,320 @@ const SCENARIOS: Scenario[] = [
       await step("agent set status 1002@default Available");
     },
   },
+  {
+    name: "33-followme-external",
+    title:
+      "Carrier call to 1001's DID; FusionPBX follow-me rings 1001's phone and the mobile 15557654321 (loopback -> gateway carrier) at once; the mobile answers",
+    done: [
+      `sipp UAS 1001 rings until cancelled; sipp UAS "mobile" (${MOBILE_NUMBER}, on the gateway's address) rings 3 s, then answers.`,
+      `sipp UAC "carrier" (${CARRIER_NAME} <${CARRIER_NUMBER}>) calls DID ${FOLLOWME_DID} (1001's direct DID) on the external profile; it hangs up 4 s after the answer.`,
+      "Dialplan (public `did-followme-1001`): `ignore_early_media=true`, `bridge [leg_timeout=20,presence_id=1001@…]user/1001@…,[leg_timeout=20,presence_id=1001@…]loopback/15557654321/default` (FusionPBX's follow-me dial string, both destinations at once); `loopback/15557654321/default` runs the default context's `outbound` extension: `bridge sofia/gateway/carrier/15557654321`.",
+      "Control session: `show channels as json` while both ring (~1.5 s) and while the mobile talks (~5 s).",
+    ],
+    expected: [
+      "One call: an inbound external call from 15551234567 on 1001's DID 15559991001. It is 1001's call (their follow-me), not a call of its own per leg.",
+      "1001's phone rings, and at the same time 1001's follow-me number 15557654321 is called over the carrier gateway (an outbound leg of the same call, not a second call).",
+      "The mobile answers after ~3 s: the call is 15551234567 <-> 15557654321, two outside parties, bridged by the PBX; 1001's desk phone stops ringing (cancelled: answered on 1001's follow-me, not missed by 1001 and not talked on the desk phone).",
+      "The loopback channels (loopback/15557654321-a, -b) are plumbing, never parties; the gateway leg is an outside party with the number 15557654321.",
+      "~4 s of talk; the carrier hangs up; everything idle. 1001's presence: ringing, then available (the desk phone never went on-call).",
+    ],
+    checks: [
+      [
+        "a loopback/15557654321 channel",
+        (e) => e.some((x) => created(x) && (x["Channel-Name"] ?? "").startsWith(`loopback/${MOBILE_NUMBER}`)),
+      ],
+      [
+        "the gateway leg (sip_gateway_name carrier) answered",
+        (e) =>
+          e.some((x) => x["Event-Name"] === "CHANNEL_ANSWER" && x.variable_sip_gateway_name === "carrier"),
+      ],
+      [
+        "1001's phone leg rang and lost the race (LOSE_RACE)",
+        (e) => hungUp(e, "sofia/internal/1001@", "LOSE_RACE"),
+      ],
+    ],
+    async run(c) {
+      await c.phones["1001"]!.answer("ring-until-cancelled");
+      await c.mobile.answer({ ringMs: 3000 });
+      await c.sleep(500);
+      c.log(`carrier calls ${FOLLOWME_DID}`);
+      const call = await c.carrier.call(FOLLOWME_DID, [{ pauseMs: 4000 }, { hangup: true }]);
+      await c.sleep(1500, "1001 and the mobile ringing");
+      c.log("control: show channels (ringing)");
+      await channels(c);
+      await c.sleep(3500, "the mobile answered");
+      c.log("control: show channels (talking)");
+      await channels(c);
+      c.log(`carrier sipp rc=${await call.done}`);
+      await c.phones["1001"]!.finish(5000);
+      await c.mobile.finish(5000);
+    },
+  },
+  {
+    name: "34-forward-external",
+    title:
+      "1001 calls 1002; 1002 has call forward all to 15557654321 (FusionPBX forward_all, loopback -> gateway carrier); the outside party answers",
+    done: [
+      `Control session: \`db insert/forward_all/1002/${MOBILE_NUMBER}\` (1002's forward_all_enabled / forward_all_destination, as FusionPBX's call forward page or *72 sets them).`,
+      `sipp UAS "mobile" (${MOBILE_NUMBER}, the gateway's address) rings 2 s, then answers. 1002's phone has no sipp (it must not ring).`,
+      "sipp UAC 1001 (Alice Sales) calls 1002; it hangs up 4 s after the answer.",
+      "Dialplan (default `call-forward-all`, before `local`): `${db(select/forward_all/1002)}` is set -> `bridge [presence_id=1002@…]loopback/15557654321/default` -> `outbound` -> `bridge sofia/gateway/carrier/15557654321`.",
+      "Control session: `show channels as json` while the forwarded call talks; `db delete/forward_all/1002` after the call.",
+    ],
+    expected: [
+      "One call: 1001's outgoing internal call to 1002. 1002 has call forward all to an external number, so 1002's phone never rings and 1002 is never busy or on a call.",
+      "The call is forwarded out over the carrier gateway: it is 1002's forwarded call, and its other party is the outside number 15557654321 — 1001 <-> 15557654321 once answered (~2 s).",
+      "The loopback channels (loopback/15557654321-a/-b) are plumbing, not parties; the gateway leg is the outside party 15557654321.",
+      "~4 s of talk; 1001 hangs up; everything idle. 1001: on a call, then available; 1002: available throughout.",
+    ],
+    checks: [
+      [
+        "no sofia/internal/1002 channel",
+        (e) => !e.some((x) => created(x) && (x["Channel-Name"] ?? "").startsWith("sofia/internal/1002@")),
+      ],
+      [
+        "a loopback/15557654321 channel",
+        (e) => e.some((x) => created(x) && (x["Channel-Name"] ?? "").startsWith(`loopback/${MOBILE_NUMBER}`)),
+      ],
+      [
+        "the gateway leg (sip_gateway_name carrier) answered",
+        (e) =>
+          e.some((x) => x["Event-Name"] === "CHANNEL_ANSWER" && x.variable_sip_gateway_name === "carrier"),
+      ],
+    ],
+    async run(c) {
+      c.log(`control: db insert/forward_all/1002/${MOBILE_NUMBER}`);
+      await c.control.api(`db insert/forward_all/1002/${MOBILE_NUMBER}`);
+      await c.mobile.answer({ ringMs: 2000 });
+      await c.sleep(500);
+      c.log("1001 calls 1002");
+      const call = await c.phones["1001"]!.call("1002", [{ pauseMs: 4000 }, { hangup: true }]);
+      await c.sleep(4000, "forwarded call answered");
+      c.log("control: show channels (talking)");
+      await channels(c);
+      c.log(`1001 sipp rc=${await call.done}`);
+      await c.mobile.finish(5000);
+      await until(async () => (await c.fs.channelCount()) === 0, "no channels left", 30_000, 250);
+      c.log("control: db delete/forward_all/1002");
+      await c.control.api("db delete/forward_all/1002");
+    },
+  },
+  {
+    name: "35-callcenter-transfer-out",
+    title:
+      "Carrier call to queue sales@default; agent 1001 answers and blind-transfers it to 1003 by SIP REFER from the phone; 1003 answers",
+    done: [
+      "Control session: agents 1001@default and 1002@default set `Available` / `Waiting`.",
+      "sipp UAS 1002 rings until cancelled; sipp UAS 1001 rings 2 s, answers, talks 3 s, then sends a REFER (Refer-To: sip:1003@<FreeSWITCH internal profile>) in the dialog (the phone's own blind transfer, UAS-side REFER), answers the NOTIFYs and hangs up (BYE) after the final one; sipp UAS 1003 rings 2 s, then answers.",
+      `sipp UAC "carrier" calls DID ${QUEUE_DID} (\`answer\`, \`set force_transfer_context=default\`, \`callcenter sales@default\`); it hangs up 13 s after the queue answered it (~5 s after 1003 answered).`,
+      "FreeSWITCH transfers the agent's bridged partner — the caller — to `1003` (context default, from `force_transfer_context`), whose `local` extension bridges `user/1003`.",
+      "Control session: `show channels as json` after 1003 answered.",
+    ],
+    expected: [
+      "One call: the inbound external call from 15551234567 waits in sales@default, both agents (1001, 1002) ring; 1001 answers after ~2 s (1002's ringing is cancelled: taken by a colleague).",
+      "After a few seconds of talk 1001 blind-transfers the caller to 1003 with the phone's own transfer (REFER): 1001 leaves the call, 1003 rings and answers. Still the same call (not a new one): the caller ends the call talking with 1003.",
+      "Parties: the caller, 1001 (talked, then transferred away), 1002 (rang, taken by a colleague), 1003 (rang, talked). A blind transfer by 1001 to 1003.",
+      "The caller hangs up a few seconds after 1003 answered; everything idle.",
+    ],
+    checks: [
+      [
+        "callcenter::info bridge-agent-start for 1001@default",
+        (e) => e.some((x) => cc(x, "bridge-agent-start") && x["CC-Agent"] === "1001@default"),
+      ],
+      [
+        "the caller's leg blind-transferred to 1003 (Caller-Transfer-Source …:bl_xfer:1003)",
+        (e) => e.some((x) => /:bl_xfer:1003(\/|$)/.test(x["Caller-Transfer-Source"] ?? "")),
+      ],
+      [
+        "1003's phone leg answered",
+        (e) =>
+          e.some(
+            (x) =>
+              x["Event-Name"] === "CHANNEL_ANSWER" && (x["Channel-Name"] ?? "").startsWith("sofia/internal/1003@"),
+          ),
+      ],
+    ],
+    async run(c) {
+      await agentsReady(c);
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await answerThenRefer(c.phones["1001"]!, {
+        ringMs: 2000,
+        talkMs: 3000,
+        target: "1003",
+        pbxPort: c.fs.ports.sip,
+      });
+      await c.phones["1003"]!.answer({ ringMs: 2000 });
+      await c.sleep(500);
+      c.log(`carrier calls ${QUEUE_DID}`);
+      const call = await c.carrier.call(QUEUE_DID, [{ pauseMs: 13000 }, { hangup: true }]);
+      await c.sleep(9000, "1001 answered and transferred, 1003 answered");
+      c.log("control: show channels (caller with 1003)");
+      await channels(c);
+      c.log(`carrier sipp rc=${await call.done}`);
+      for (const p of ["1001", "1002", "1003"]) await c.phones[p]!.finish(5000);
+    },
+  },
+  {
+    name: "36-callcenter-pickup",
+    title:
+      "Carrier call to queue sales@default; while 1001 and 1002 ring, 1003 picks up 1001's ringing call (FusionPBX **1001: intercept of the queue caller)",
+    done: [
+      "Control session: agents set `Available` / `Waiting`.",
+      "sipp UAS 1001 and 1002 ring until cancelled.",
+      `sipp UAC "carrier" calls DID ${QUEUE_DID}; it hangs up 10 s after the queue answered it.`,
+      "~3 s later the control session does what FusionPBX's intercept.lua does for `**1001`: `show channels as json` finds 1001's ringing leg, `uuid_getvar <leg> cc_member_session_uuid` its parent (the waiting caller's channel), `hash insert/intercept/1001/<caller uuid>`.",
+      "sipp UAC 1003 (Carol Sales, not an agent of sales@default) dials `**1001`: `answer`, `intercept ${hash(select/intercept/1001)}`; 1003 waits for the PBX's BYE.",
+      "Control session: `show channels as json` after the pickup; `hash delete/intercept/1001` after the call.",
+    ],
+    expected: [
+      "One call: the inbound external call from 15551234567 waits in sales@default; both agents (1001, 1002) ring.",
+      "1003 picks up the call ringing on 1001's phone (~3 s): the caller is connected to 1003 — the call is 15551234567 <-> 1003 (1003 talked), not a new call of 1003's (1003's **1001 dial is how 1003 joined this call). A pickup by 1003 of 1001's ringing call.",
+      "1001 and 1002 stop ringing: neither talked, neither missed it personally (it was taken by a colleague). 1001's phone never went on-call.",
+      "The caller hangs up after ~7 s with 1003; everything idle.",
+    ],
+    checks: [
+      [
+        "1003 ran intercept",
+        (e) =>
+          e.some(
+            (x) =>
+              x["Event-Name"] === "CHANNEL_EXECUTE" &&
+              x.Application === "intercept" &&
+              (x["Channel-Name"] ?? "").startsWith("sofia/internal/1003@"),
+          ),
+      ],
+      ["callcenter::info member-queue-start", (e) => e.some((x) => cc(x, "member-queue-start"))],
+      ["no bridge-agent-start", (e) => !e.some((x) => cc(x, "bridge-agent-start"))],
+    ],
+    async run(c) {
+      await agentsReady(c);
+      await c.phones["1001"]!.answer("ring-until-cancelled");
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${QUEUE_DID}`);
+      const call = await c.carrier.call(QUEUE_DID, [{ pauseMs: 10000 }, { hangup: true }]);
+      await c.sleep(3000, "agents ringing");
+      c.log("control: find 1001's ringing leg and its queue caller (intercept.lua's lookup)");
+      const ringing = (await channels(c)).find(
+        (r) => r.name.startsWith("sofia/internal/1001@") && r.direction === "outbound",
+      );
+      if (!ringing) throw new Error("no ringing leg of 1001");
+      const parent = (await c.control.api(`uuid_getvar ${ringing.uuid} cc_member_session_uuid`)).trim();
+      if (!/^[0-9a-f-]{36}$/.test(parent)) throw new Error(`no cc_member_session_uuid: ${parent}`);
+      await c.control.api(`hash insert/intercept/1001/${parent}`);
+      c.log("1003 dials **1001 (intercept)");
+      const picker = await c.phones["1003"]!.call("**1001", []);
+      await c.sleep(2000, "picked up");
+      c.log("control: show channels (caller with 1003)");
+      await channels(c);
+      c.log(`carrier sipp rc=${await call.done}`);
+      c.log(`1003 sipp rc=${await picker.done}`);
+      for (const p of ["1001", "1002", "1003"]) await c.phones[p]!.finish(5000);
+      await c.control.api("hash delete/intercept/1001");
+    },
+  },
+  {
+    name: "37-callcenter-eavesdrop",
+    title:
+      "Carrier call to queue sales@default answered by 1001; supervisor 1004 listens in with eavesdrop on 1001's agent leg (FusionPBX *33 + 1001)",
+    done: [
+      "Control session: agents set `Available` / `Waiting`.",
+      "sipp UAS 1002 rings until cancelled; sipp UAS 1001 rings 2 s, then answers.",
+      `sipp UAC "carrier" calls DID ${QUEUE_DID}; it hangs up 10 s after the queue answered it (~8 s after 1001 answered).`,
+      "~4 s after the call started the control session finds 1001's answered agent leg (`show channels as json`) and leaves its uuid in `hash insert/spymap/1001/<uuid>` (FusionPBX's spymap); sipp UAC 1004 (Dave Support) dials `*331001`: `answer`, `eavesdrop ${hash(select/spymap/1001)}` — listening to 1001's real phone leg. eavesdrop ends when that leg hangs up, and 1004 gets the BYE.",
+      "Control session: `show channels as json` while 1004 listens; `hash delete/spymap/1001` after the call.",
+    ],
+    expected: [
+      "One queue call: 15551234567 waits in sales@default, 1001 and 1002 ring, 1001 answers (~2 s); 1002 taken by a colleague.",
+      "Supervisor 1004 listens to 1001's call (~4 s after it began): 1004 is a silent listener on 1001's call (a monitoring session by 1004 on 1001, mode listen), not a party that talks with the caller and not a second call with the caller, nor a call 1004 missed.",
+      "The caller is connected to 1001 the whole time; the caller hangs up, eavesdrop ends, 1004 is hung up; everything idle.",
+    ],
+    checks: [
+      [
+        "1004 ran eavesdrop",
+        (e) =>
+          e.some(
+            (x) =>
+              x["Event-Name"] === "CHANNEL_EXECUTE" &&
+              x.Application === "eavesdrop" &&
+              (x["Channel-Name"] ?? "").startsWith("sofia/internal/1004@"),
+          ),
+      ],
+      [
+        "callcenter::info bridge-agent-start for 1001@default",
+        (e) => e.some((x) => cc(x, "bridge-agent-start") && x["CC-Agent"] === "1001@default"),
+      ],
+    ],
+    async run(c) {
+      await agentsReady(c);
+      await c.phones["1001"]!.answer({ ringMs: 2000 });
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${QUEUE_DID}`);
+      const call = await c.carrier.call(QUEUE_DID, [{ pauseMs: 10000 }, { hangup: true }]);
+      await c.sleep(4000, "1001 answered");
+      c.log("control: find 1001's agent leg (spymap)");
+      const agent = await agentLeg(c, "1001");
+      await c.control.api(`hash insert/spymap/1001/${agent}`);
+      c.log("1004 dials *331001 (eavesdrop)");
+      const spy = await c.phones["1004"]!.call("*331001", []);
+      await c.sleep(2000, "1004 listening");
+      c.log("control: show channels (1004 listening)");
+      await channels(c);
+      c.log(`carrier sipp rc=${await call.done}`);
+      c.log(`1004 sipp rc=${await spy.done}`);
+      for (const p of ["1001", "1002"]) await c.phones[p]!.finish(5000);
+      await c.control.api("hash delete/spymap/1001");
+    },
+  },
+  {
+    name: "38-callcenter-recorded",
+    title:
+      "Carrier call to queue sales@default answered by 1001; the control session records 1001's agent leg with uuid_record, stopped after 3 s",
+    done: [
+      "Control session: agents set `Available` / `Waiting`.",
+      "sipp UAS 1002 rings until cancelled; sipp UAS 1001 rings 2 s, then answers.",
+      `sipp UAC "carrier" calls DID ${QUEUE_DID}; it hangs up 8 s after the queue answered it (~6 s after 1001 answered).`,
+      "~3.5 s after the call started, the control session finds 1001's agent leg (`show channels as json`) and sends `uuid_record <leg> start <recordings>/sales-1001-capture.wav` (what a record button does); 3 s later `uuid_record <leg> stop <same file>` (the button again), ~2 s before the caller hangs up.",
+    ],
+    expected: [
+      "One queue call: 15551234567 waits in sales@default, 1001 and 1002 ring, 1001 answers (~2 s); 1002 taken by a colleague.",
+      "1001's call (with the caller) is recorded for ~3 s, from ~1.5 s after the answer: the recording belongs to this one call (1001's talk with 15551234567), on 1001's leg, not to a call of its own; it is stopped while the call goes on (the call is then no longer being recorded), and the call stays marked as recorded in history.",
+      "~6 s of talk in all; the caller hangs up; everything idle.",
+    ],
+    checks: [
+      [
+        "RECORD_START on 1001's leg",
+        (e) =>
+          e.some(
+            (x) => x["Event-Name"] === "RECORD_START" && (x["Channel-Name"] ?? "").startsWith("sofia/internal/1001@"),
+          ),
+      ],
+      ["RECORD_STOP", (e) => e.some((x) => x["Event-Name"] === "RECORD_STOP")],
+      [
+        "callcenter::info bridge-agent-start for 1001@default",
+        (e) => e.some((x) => cc(x, "bridge-agent-start") && x["CC-Agent"] === "1001@default"),
+      ],
+    ],
+    async run(c) {
+      await agentsReady(c);
+      await c.phones["1001"]!.answer({ ringMs: 2000 });
+      await c.phones["1002"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${QUEUE_DID}`);
+      const call = await c.carrier.call(QUEUE_DID, [{ pauseMs: 8000 }, { hangup: true }]);
+      await c.sleep(3500, "1001 answered");
+      c.log("control: find 1001's agent leg, uuid_record start");
+      const agent = await agentLeg(c, "1001");
+      const file = join(c.fs.work, "rec", "sales-1001-capture.wav");
+      await c.control.api(`uuid_record ${agent} start ${file}`);
+      await c.sleep(3000, "recording");
+      c.log("control: uuid_record stop");
+      await c.control.api(`uuid_record ${agent} stop ${file}`);
+      c.log(`carrier sipp rc=${await call.done}`);
+      for (const p of ["1001", "1002"]) await c.phones[p]!.finish(5000);
+    },
+  },
 ];
 
 function parseEsl(bytes: Buffer): EslEvent[] {
@@ -530,6 +1021,13 @@ async function main(): Promise<void> {
       dir,
       () => fs.ports.external,
     );
+    const mobile = new SippEndpoint(
+      MOBILE_NUMBER,
+      MOBILE_NAME,
+      fs.ports.carrierOut,
+      dir,
+      () => fs.ports.external,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     for (const s of list) {
       console.log(`== ${s.name}`);
@@ -547,6 +1045,7 @@ async function main(): Promise<void> {
         fs,
         phones,
         carrier,
+        mobile,
         control,
         log,
         sleep: async (ms, why) => {
@@ -574,7 +1073,7 @@ async function main(): Promise<void> {
       const checks = s.checks.map(([what, f]) => `- [${f(events) ? "x" : " "}] ${what}`);
       const md = `# ${s.name}: ${s.title}
 
-Files: \`${s.name}.esl.txt\` (raw ESL byte stream of a session that sent \`auth\` and \`event json ALL\`; frames use \`\\n\` line ends and Content-Length bodies), \`${s.name}.control.txt\` (the api commands sent on a second ESL session and the raw replies). Captured on FreeSWITCH 1.11.2 (../shared/pbx build) with \`node test/live/capture/run.mjs freeswitch ${s.name}\`; configuration \`test/live/capture/freeswitch/freeswitch.xml\` (queue \`sales@default\`, strategy ring-all; callback agents \`1001@default\`, \`1002@default\` with contact \`[call_timeout=20]user/<ext>@${DOMAIN}\`; DID ${QUEUE_DID} -> \`answer\`, \`callcenter sales@default\`).
+Files: \`${s.name}.esl.txt\` (raw ESL byte stream of a session that sent \`auth\` and \`event json ALL\`; frames use \`\\n\` line ends and Content-Length bodies), \`${s.name}.control.txt\` (the api commands sent on a second ESL session and the raw replies). Captured on FreeSWITCH 1.11.2 (../shared/pbx build) with \`node test/live/capture/run.mjs freeswitch ${s.name}\`; configuration \`test/live/capture/freeswitch/freeswitch.xml\` (queue \`sales@default\`, strategy ring-all; callback agents \`1001@default\`, \`1002@default\` with contact \`[call_timeout=20]user/<ext>@${DOMAIN}\`; DID ${QUEUE_DID} -> \`answer\`, \`callcenter sales@default\`; FusionPBX-style follow-me DID ${FOLLOWME_DID}, call forward all from mod_db \`forward_all/<ext>\`, \`**<ext>\` intercept and \`*33<ext>\` eavesdrop on uuids left in mod_hash, external numbers through \`loopback/<number>/default\` and the gateway \`carrier\`).
 
 ## What was done
 
@@ -619,6 +1118,7 @@ ${checks.join("\n")}
       if (error) console.log(`   scenario error: ${(error as Error).message}`);
       for (const p of Object.values(phones)) await p.stop();
       await carrier.stop();
+      await mobile.stop();
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {

@@ -11,6 +11,7 @@ import { until } from "./processes.js";
 import {
   queueDndLinkScenario,
   queueLoginScenario,
+  queueMemberScenarios,
   queuePauseScenario,
   queueScenarios,
   ringGroupScenario,
@@ -245,6 +246,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       // ARI has no queue actions: its AMI companion's QueuePause carries the pause, reason and all.
       queuePauseScenario(() => ({ ...live(), pauseReason: (asked) => asked }));
       ringGroupScenario(live);
+      queueMemberScenarios(live);
       queueLoginScenario(() => ({ ...live(), staticMembers: true }));
       queueDndLinkScenario(() => ({ ...live(), dndPause: "DND" }));
     });

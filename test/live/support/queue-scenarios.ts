@@ -8,6 +8,7 @@ import { expect, it } from "vitest";
 import type { QueueView } from "../../../src/domain/visibility.js";
 import type { LiveCallsight } from "./callsight.js";
 import { until } from "./processes.js";
+import { onCallWith, withRecordingPolicy } from "./scenarios.js";
 import type { SippEndpoint } from "./sipp.js";
 import { LiveViewer } from "./viewer.js";
 
@@ -235,6 +236,78 @@ export function queueDndLinkScenario(live: () => QueueLive & { dndPause: string 
     } finally {
       await callsight.api("PATCH", "/v1/admin/departments/sales", "admin", { pauseQueuesOnDnd: false });
     }
+  });
+}
+
+/**
+ * Operations on a queue member's real phone channel (never the queue's Local or loopback leg): a colleague
+ * picks up a member's ringing queue call, a supervisor listens to the member who answered, and a member whose
+ * setting is `external` is recorded on the carrier call the queue brought: once, as theirs.
+ */
+export function queueMemberScenarios(live: () => QueueLive): void {
+  it("a colleague picks up Alice's ringing queue call through the API: Carol talks with the caller, one call", async () => {
+    const { site, admin, did } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    const alice = await phones["1001"]!.answer("ring-until-cancelled");
+    const bob = await phones["1002"]!.answer("ring-until-cancelled");
+    await phones["1003"]!.answer({ ringMs: 200 });
+    await carrier.call(did);
+    await admin.sees("Alice and Bob ringing for the queue call", (v) =>
+      ["1001", "1002"].every((u) => v.person(u)?.presence === "ringing"),
+    );
+    const res = await callsight.api("POST", "/v1/operations/pickup", "1003", { target: "1001" });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await admin.sees("Carol on the call with the outside caller", onCallWith("1003", CALLER));
+    await admin.sees("Alice and Bob free", (v) =>
+      ["1001", "1002"].every((u) => v.person(u)?.presence === "available"),
+    );
+    expect(admin.view?.people.filter((p) => p.calls?.length).map((p) => p.id)).toEqual(["1003"]);
+    await pbx.hangupAll();
+    for (const run of [alice, bob]) expect(await run.done).toBe(0);
+  });
+
+  it("a supervisor listens to the member who answered a queue call: the session is on Alice's call", async () => {
+    const { site, admin, did } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    await phones["1001"]!.answer({ ringMs: 300 });
+    await phones["1002"]!.answer("ring-until-cancelled");
+    await carrier.call(did);
+    const call = await admin.sees("Alice on the queue call", onCallWith("1001", CALLER));
+    await phones["1004"]!.answer({ ringMs: 200 });
+    const res = await callsight.api("POST", "/v1/operations/listen", "1004", { target: "1001" });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const session = await admin.sees("a listen session on Alice", (v) =>
+      v.view?.monitoring.find((m) => m.mode === "listen" && m.target === "1001"),
+    );
+    expect(session.by).toBe("1004");
+    // Still one call between the caller and Alice: the supervisor's leg is not a party.
+    expect(onCallWith("1001", CALLER)(admin)?.call).toBe(call.call);
+    await pbx.hangupAll();
+    await admin.sees("the session gone", (v) => v.view?.monitoring.length === 0);
+  });
+
+  it("Alice records `external`: the carrier call the queue brought her is recorded once, as hers", async () => {
+    const { site, admin, did } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    await withRecordingPolicy(callsight, "1001", "external", async () => {
+      await phones["1001"]!.answer({ ringMs: 300 });
+      await phones["1002"]!.answer("ring-until-cancelled");
+      await carrier.call(did);
+      const call = await admin.sees("Alice on the queue call, recorded", (v) =>
+        v.person("1001")?.calls?.find((c) => c.state === "up" && c.recording),
+      );
+      expect(call.remote?.map((p) => p.number)).toEqual([CALLER]);
+      await pbx.hangupAll();
+      await admin.sees("Alice free", (v) => v.person("1001")?.presence === "available");
+      const stored = await until(async () => {
+        const list = (
+          await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call.call!)}`, "admin")
+        ).body.recordings;
+        return list?.length ? list : undefined;
+      }, "the queue call's recording stored");
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: "inbound" });
+    });
   });
 }
 
