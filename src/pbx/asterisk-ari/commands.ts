@@ -206,37 +206,32 @@ export class AriCommands implements CommandHandlers {
   }
 
   /** A queue member's pause: ARI has no queue actions, the AMI companion's QueuePause carries it. */
-  async queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
-    const companion = this.ctx.companion;
-    if (!companion)
-      return {
-        status: "refused",
-        reason: "needs-ami-companion",
-        message: "ARI has no queue actions: pausing a queue member needs the AMI companion (pbx.companion)",
-      };
-    if (!companion.connected)
-      return {
-        status: "failed",
-        message: "the AMI companion link is not connected: cannot pause the member",
-      };
-    return companion.queuePause(req);
+  queuePause(req: QueuePauseRequest): Promise<CommandOutcome> {
+    return this.queueAction("pausing a queue member", (companion) => companion.queuePause(req));
   }
 
   /** A queue login or logout: ARI has no queue actions, the AMI companion's QueueAdd / QueueRemove carry it. */
-  async queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+  queueLogin(req: QueueLoginRequest): Promise<CommandOutcome> {
+    return this.queueAction("logging in to a queue", (companion) => companion.queueLogin(req));
+  }
+
+  private async queueAction(
+    what: string,
+    run: (companion: NonNullable<AriCommandContext["companion"]>) => Promise<CommandOutcome>,
+  ): Promise<CommandOutcome> {
     const companion = this.ctx.companion;
     if (!companion)
       return {
         status: "refused",
         reason: "needs-ami-companion",
-        message: "ARI has no queue actions: logging in to a queue needs the AMI companion (pbx.companion)",
+        message: `ARI has no queue actions: ${what} needs the AMI companion (pbx.companion)`,
       };
     if (!companion.connected)
       return {
         status: "failed",
-        message: "the AMI companion link is not connected: cannot change the member",
+        message: `the AMI companion link is not connected: ${what} cannot be done now`,
       };
-    return companion.queueLogin(req);
+    return run(companion);
   }
 
   /**

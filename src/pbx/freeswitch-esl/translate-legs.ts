@@ -63,6 +63,14 @@ export class EslLegs {
     if (leg) {
       leg.transferSource = hdr(e, "Caller-Transfer-Source");
       this.spyFromStart(leg, e, at, out);
+    } else {
+      // A loopback B half runs the dialplan for the leg that dialled loopback/… (FusionPBX follow-me, call
+      // forward): it, and so the legs it originates (the gateway leg), belong to that leg's call
+      // (test/fixtures/queues/freeswitch/33-, 34-).
+      const plumbing = this.legs.get(uuid);
+      const from = hdr(e, "variable_other_loopback_from_uuid");
+      if (plumbing && !plumbing.leg && from && from !== uuid)
+        plumbing.callId = this.legs.get(from)?.callId ?? from;
     }
     return leg;
   }

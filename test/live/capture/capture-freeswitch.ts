@@ -296,7 +296,8 @@ async function channels(c: Ctx): Promise<ChannelRow[]> {
 /** The uuid of `ext`'s answered phone leg (a queue agent's leg, FreeSWITCH -> phone). */
 async function agentLeg(c: Ctx, ext: string): Promise<string> {
   const row = (await channels(c)).find(
-    (r) => r.name.startsWith(`sofia/internal/${ext}@`) && r.direction === "outbound" && r.callstate === "ACTIVE",
+    (r) =>
+      r.name.startsWith(`sofia/internal/${ext}@`) && r.direction === "outbound" && r.callstate === "ACTIVE",
   );
   if (!row) throw new Error(`no answered leg of ${ext}`);
   return row.uuid;
@@ -715,7 +716,8 @@ const SCENARIOS: Scenario[] = [
         (e) =>
           e.some(
             (x) =>
-              x["Event-Name"] === "CHANNEL_ANSWER" && (x["Channel-Name"] ?? "").startsWith("sofia/internal/1003@"),
+              x["Event-Name"] === "CHANNEL_ANSWER" &&
+              (x["Channel-Name"] ?? "").startsWith("sofia/internal/1003@"),
           ),
       ],
     ],
@@ -872,7 +874,9 @@ const SCENARIOS: Scenario[] = [
         "RECORD_START on 1001's leg",
         (e) =>
           e.some(
-            (x) => x["Event-Name"] === "RECORD_START" && (x["Channel-Name"] ?? "").startsWith("sofia/internal/1001@"),
+            (x) =>
+              x["Event-Name"] === "RECORD_START" &&
+              (x["Channel-Name"] ?? "").startsWith("sofia/internal/1001@"),
           ),
       ],
       ["RECORD_STOP", (e) => e.some((x) => x["Event-Name"] === "RECORD_STOP")],
