@@ -159,3 +159,11 @@ export class DeviceIndex {
     return this.byExtension.get(`${pbx}\u0000${extension}`);
   }
 }
+
+/** Queues owned by departments: which departments own `pbx`/`name` (a queue may be shared). */
+export function queueOwners(directory: Directory, pbx: string, name: string): string[] {
+  const out: string[] = [];
+  for (const d of directory.departments.values())
+    if (d.queues?.some((q) => q.pbx === pbx && q.name === name)) out.push(d.id);
+  return out;
+}

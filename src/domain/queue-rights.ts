@@ -4,8 +4,7 @@
 // in any owned queue. A refusal names no more than the board shows: a user V may not act on and one that does not exist
 // are refused alike.
 
-import type { Directory, QueueRef, User } from "./directory.js";
-import { queueOwners } from "./queue-view.js";
+import { type Directory, type QueueRef, queueOwners, type User } from "./directory.js";
 import { isAdmin } from "./visibility.js";
 
 export type QueueRefusal =

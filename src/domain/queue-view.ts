@@ -7,6 +7,7 @@
 import type { Party } from "./calls.js";
 import type { Directory, QueueRef, User } from "./directory.js";
 import { type SeenParty, seenParty } from "./party-visibility.js";
+import { queueMemberRefusal } from "./queue-rights.js";
 import type { QueueState } from "./queue-book.js";
 import { canSeePresence, isAdmin } from "./visibility.js";
 
@@ -30,6 +31,8 @@ export interface QueueAgentView {
   pausedSince?: number;
   /** Talking to a caller this queue gave them. */
   onQueueCall: boolean;
+  /** The viewer may pause, unpause, log in or out this member (rule OQ): the board shows those buttons. */
+  mayChange?: true;
 }
 
 export interface QueueView {
@@ -43,6 +46,8 @@ export interface QueueView {
   /** Members the viewer may not see (rule 1), counted only. */
   otherAgents: { loggedIn: number; paused: number };
   today: { answered: number; abandoned: number; longestWaitMs: number };
+  /** The viewer is not a logged-in member and may log in (rule OQ): the board shows "Log me in". */
+  mayLogIn?: true;
 }
 
 export interface QueueSource {
@@ -79,13 +84,6 @@ export function queueViewers(
   return out;
 }
 
-/** Queues owned by departments: which departments own `pbx`/`name` (a queue may be shared). */
-export function queueOwners(directory: Directory, pbx: string, name: string): string[] {
-  const out: string[] = [];
-  for (const d of directory.departments.values())
-    if (d.queues?.some((q) => q.pbx === pbx && q.name === name)) out.push(d.id);
-  return out;
-}
 
 function queueView(
   viewer: User,
@@ -105,7 +103,15 @@ function queueView(
     otherAgents: { loggedIn: 0, paused: 0 },
     today: { answered: 0, abandoned: 0, longestWaitMs: 0 },
   };
-  if (!state) return view;
+  // Logging oneself in: a person of an owning department with a phone on the queue's PBX.
+  const mayLogIn =
+    viewer.departments.includes(department) &&
+    viewer.pbx === ref.pbx &&
+    queueMemberRefusal(viewer, viewer, ref, directory) === undefined;
+  if (!state) {
+    if (mayLogIn) view.mayLogIn = true;
+    return view;
+  }
   const full = isAdmin(viewer);
   let agentOfQueue = false;
   for (const a of state.agents) {
@@ -126,8 +132,10 @@ function queueView(
     else agent.name = a.name ?? a.agent;
     if (a.paused && a.pauseReason) agent.pauseReason = a.pauseReason;
     if (a.paused && a.pausedSince !== undefined) agent.pausedSince = a.pausedSince;
+    if (user && queueMemberRefusal(viewer, user, ref, directory) === undefined) agent.mayChange = true;
     view.agents.push(agent);
   }
+  if (mayLogIn && !agentOfQueue) view.mayLogIn = true;
   const seesCallers = supervisor || agentOfQueue;
   for (const w of state.waiting) {
     const caller: QueueCallerView = { since: w.since };

@@ -23,6 +23,7 @@ import { phoneScenarios } from "./support/freeswitch-phones.js";
 import { recordingScenarios } from "./support/freeswitch-recording.js";
 import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-site.js";
 import { until } from "./support/processes.js";
+import { freeswitchPaths, queuePathScenarios } from "./support/queue-path-scenarios.js";
 import {
   queueDndLinkScenario,
   queueLoginScenario,
@@ -436,6 +437,8 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     queueLoginScenario(() => ({ ...queues(), staticMembers: false }));
     // mod_callcenter keeps no reason: the link's pause shows as On Break.
     queueDndLinkScenario(() => ({ ...queues(), dndPause: "On Break" }));
+    describe("queue paths (follow-me, call forward, transfer out)", () =>
+      queuePathScenarios(() => ({ ...queues(), paths: freeswitchPaths(site) })));
   });
   describe("my status", () =>
     statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: freeswitchStatus(site.pbx) })));

@@ -271,6 +271,35 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
         expect(await page.textContent(`${PANEL} .queue-longest dd`)).toMatch(/^\d+s$|^\d+m\d\d$/);
       }
       expect(pages["1002"]!.frames.join("\n")).not.toContain(CALLER);
+    }, 30_000);
+
+    it("the buttons rule OQ allows: Alice resumes herself, Bob logs himself in; the panel follows the PBX", async () => {
+      const alice = pages["1001"]!.page;
+      const bob = pages["1002"]!.page;
+      const mine = `${PANEL} [data-agent="1001"] .agent-controls`;
+      // Bob may not change Alice: no buttons on her row on his board; he is no member, so he may log in.
+      expect(await bob.$(`${PANEL} [data-agent="1001"] .agent-controls`)).toBeNull();
+      expect(await alice.$(`${PANEL} .queue-agents > button`)).toBeNull();
+      // Alice, paused for lunch, resumes herself: the PBX is asked, and the panel changes when it says so.
+      await alice.click(`${mine} button:text-is("Resume")`);
+      await alice.waitForFunction(
+        (selector) => document.querySelector(selector)?.textContent?.includes("available"),
+        `${PANEL} [data-agent="1001"] .agent-state`,
+      );
+      expect(await alice.textContent("#message")).toContain("Sent to the PBX");
+      expect(sim.actionLog.some((a) => a.action === "queuepause" && a.headers.paused === "false")).toBe(true);
+      // Now she may pause again, with a reason, or log out.
+      expect(await alice.locator(`${mine} button`).allTextContents()).toEqual(["Pause", "Log out"]);
+      await bob.click(`${PANEL} .queue-agents > button:text-is("Log me in")`);
+      await bob.waitForSelector(`${PANEL} [data-agent="1002"]`);
+      expect(await bob.textContent(`${PANEL} [data-agent="1002"] .agent-state`)).toBe("available");
+      expect(await bob.$(`${PANEL} .queue-agents > button`)).toBeNull();
+      const added = sim.actionLog.find((a) => a.action === "queueadd");
+      expect(added?.headers).toMatchObject({
+        queue: "400",
+        interface: "Local/1002@from-queue/n",
+        stateinterface: "hint:1002@ext-local",
+      });
       for (const { page } of Object.values(pages)) await page.context().close();
     }, 30_000);
   },

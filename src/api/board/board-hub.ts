@@ -13,7 +13,8 @@ import {
 } from "../../domain/board-changes.js";
 import type { Directory } from "../../domain/directory.js";
 import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
-import { queueOwners, queueViewers } from "../../domain/queue-view.js";
+import { queueOwners } from "../../domain/directory.js";
+import { queueViewers } from "../../domain/queue-view.js";
 import { BoardMoment, type BoardView, callKey, viewFor } from "../../domain/visibility.js";
 import {
   type BoardMessage,

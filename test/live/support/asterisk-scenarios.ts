@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AsteriskSite, startAsteriskSite } from "./asterisk-site.js";
 import { dialScenarios } from "./dial-scenarios.js";
 import { until } from "./processes.js";
+import { asteriskPaths, queuePathScenarios } from "./queue-path-scenarios.js";
 import {
   queueDndLinkScenario,
   queueLoginScenario,
@@ -249,6 +250,8 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       queueMemberScenarios(live);
       queueLoginScenario(() => ({ ...live(), staticMembers: true }));
       queueDndLinkScenario(() => ({ ...live(), dndPause: "DND" }));
+      describe("queue paths (follow-me, call forward, transfer out)", () =>
+        queuePathScenarios(() => ({ ...live(), paths: asteriskPaths(site) })));
     });
     describe("my status", () =>
       statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: asteriskStatus(site.pbx) })));

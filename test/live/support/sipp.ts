@@ -336,6 +336,104 @@ Max-Forwards: 70
 Content-Length: 0`)}`);
 }
 
+/**
+ * A phone that rings, answers, talks, then blind-transfers the call with a REFER of its own (the phone's
+ * transfer key; the capture tool's scenario), answers the PBX's NOTIFYs and hangs up after the final one.
+ * The phone is the called side of the dialog, so its requests carry the INVITE's To (with its tag) as From
+ * and the INVITE's From as To. A re-INVITE during the talk restarts the talk timer.
+ */
+export function uasReferScenario(ringMs: number, talkMs: number, target: string, pbxPort: number): string {
+  const reply = (extra = "") =>
+    msg(
+      `SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0`,
+      extra,
+    );
+  const request = (method: string, cseq: number, extra: string) =>
+    msg(
+      `${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: [$lto];tag=[pid]SIPpTag01[call_number]
+To: [$rfrom]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+[routes]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+${extra}${extra ? "\n" : ""}Content-Length: 0`,
+      ' retrans="500"',
+    );
+  // Waiting is done only in recv elements (a message that arrives while sipp is on a nop aborts it): the
+  // NOTIFYs are waited for again after each one is answered.
+  const notify = `<recv request="NOTIFY" optional="true" next="notified"><action><ereg regexp="SIP/2.0 [2-6]" search_in="body" check_it="false" assign_to="final"/></action></recv>
+<recv request="BYE" next="byed"/>`;
+  return scenario(`<recv request="INVITE" crlf="true" rrs="true"><action>
+<ereg regexp="([0-9]+) INVITE" search_in="hdr" header="CSeq:" assign_to="cseqall,invcseq"/>
+<ereg regexp="[^ ].*" search_in="hdr" header="From:" assign_to="rfrom"/>
+<ereg regexp="[^ ].*" search_in="hdr" header="To:" assign_to="lto"/>
+<log message="INVITE [$cseqall] from [$rfrom] to [$lto]"/>
+</action></recv>
+${msg(`SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0`)}
+<pause milliseconds="${ringMs}"/>
+${msg(
+  `SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$invcseq] INVITE
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+${body(SDP)}`,
+  ' retrans="500"',
+)}
+<recv request="ACK" crlf="true"/>
+${STREAM}
+<label id="talk"/>
+<recv request="INVITE" optional="true" timeout="${talkMs}" ontimeout="refer" next="reinvite"/>
+<recv request="BYE" timeout="${talkMs}" ontimeout="refer" next="byed"/>
+<label id="reinvite"/>
+${msg(`SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
+${body(SDP)}`)}
+<recv request="ACK" next="talk"/>
+<label id="refer"/>
+${request("REFER", 101, `Refer-To: <sip:${target}@127.0.0.1:${pbxPort}>\nReferred-By: <sip:[user]@[local_ip]:[local_port]>`)}
+<recv response="202"/>
+${notify}
+<label id="notified"/>
+${reply(' test="final" next="transferred"')}
+${notify}
+<label id="transferred"/>
+<nop><action><exec rtp_stream="pause"/></action></nop>
+${request("BYE", 102, "")}
+<label id="byeing"/>
+<recv response="200" optional="true" next="end"/>
+<recv response="481" optional="true" next="end"/>
+<recv request="NOTIFY" optional="true" next="late"/>
+<recv request="BYE" next="late"/>
+<label id="late"/>
+${reply(' next="byeing"')}
+<label id="byed"/>
+${reply(' next="end"')}`);
+}
+
 /** A phone that registers (expires > 0) or unregisters (expires 0). */
 export function registerScenario(expires: number): string {
   return scenario(`${msg(
@@ -494,6 +592,30 @@ export class SippEndpoint {
       "-cid_str",
       "%u-%p-callsight",
     ]);
+  }
+
+  /**
+   * Waits for one incoming call, answers it after `ringMs`, talks `talkMs`, then blind-transfers it to
+   * `target` with a REFER from the phone ({@link uasReferScenario}); returns once sipp listens.
+   */
+  async answerThenRefer(o: { ringMs: number; talkMs: number; target: string }): Promise<SippRun> {
+    // A UAS sipp knows no remote address for [remote_ip]: the Refer-To names the PBX's address itself.
+    const run = await this.run(
+      "uas-refer",
+      uasReferScenario(o.ringMs, o.talkMs, o.target, this.pbxSip()),
+      [],
+    );
+    await until(
+      async () => {
+        if (run.process.child.exitCode !== null)
+          throw new Error(`sipp ${this.user} exited: ${await run.process.log()}`);
+        return !(await udpFree(this.port));
+      },
+      `sipp ${this.user} listening on ${this.port}`,
+      10_000,
+      20,
+    );
+    return run;
   }
 
   register(expires: number): Promise<SippRun> {

@@ -10,8 +10,8 @@ import type {
   QueueCallerView,
   QueueView,
 } from "../../../src/domain/board-view.js";
-import { byId, element } from "../session.js";
-import { nameOf, since, sinceSpan } from "./state.js";
+import { api, button, byId, element } from "../session.js";
+import { nameOf, since, sinceSpan, state } from "./state.js";
 import { language, t } from "./strings.js";
 import { departmentName, partyText } from "./tiles.js";
 
@@ -50,11 +50,56 @@ function stateText(a: QueueAgentView, state: AgentState): HTMLElement {
   return out;
 }
 
-function agentItem(a: QueueAgentView): HTMLLIElement {
-  const state = agentState(a);
-  const li = element("li", undefined, `queue-agent agent-${state}`);
+/**
+ * Changes a member (PUT /v1/queues/{queue}/agents/{user}) and says on the page what became of it; the panel
+ * itself changes only when the PBX reports the change back.
+ */
+async function changeMember(q: QueueView, user: string, body: Record<string, unknown>): Promise<void> {
+  const who = user === state.view?.viewer ? "me" : encodeURIComponent(user);
+  const pbx =
+    new Set((state.view?.queues ?? []).filter((o) => o.queue === q.queue).map((o) => o.pbx)).size > 1;
+  const path = `/v1/queues/${encodeURIComponent(q.queue)}/agents/${who}${pbx ? `?pbx=${encodeURIComponent(q.pbx)}` : ""}`;
+  const answer = await api<{ status?: string; message?: string }>(state.token, "PUT", path, body);
+  byId("message").textContent = answer.ok
+    ? t("queues.changeSent")
+    : t("queues.changeRefused", { message: answer.body.message ?? String(answer.status) });
+}
+
+/** The buttons on a member the viewer may change (rule OQ, the server's `mayChange`). */
+function memberControls(q: QueueView, a: QueueAgentView): HTMLElement | undefined {
+  const user = a.user;
+  if (!a.mayChange || user === undefined) return undefined;
+  const box = element("span", undefined, "agent-controls");
+  if (!a.loggedIn) {
+    box.append(button(t("queues.logIn"), () => void changeMember(q, user, { loggedIn: true })));
+    return box;
+  }
+  if (a.paused) box.append(button(t("queues.resume"), () => void changeMember(q, user, { paused: false })));
+  else {
+    const reason = element("input", undefined, "pause-reason");
+    reason.type = "text";
+    reason.maxLength = 64;
+    reason.placeholder = t("queues.reason");
+    reason.setAttribute("aria-label", t("queues.reasonFor", { name: agentName(a) }));
+    box.append(
+      reason,
+      button(t("queues.pause"), () => {
+        const why = reason.value.trim();
+        void changeMember(q, user, { paused: true, ...(why ? { reason: why } : {}) });
+      }),
+    );
+  }
+  box.append(button(t("queues.logOut"), () => void changeMember(q, user, { loggedIn: false })));
+  return box;
+}
+
+function agentItem(q: QueueView, a: QueueAgentView): HTMLLIElement {
+  const current = agentState(a);
+  const li = element("li", undefined, `queue-agent agent-${current}`);
   if (a.user !== undefined) li.dataset.agent = a.user;
-  li.append(element("span", agentName(a), "agent-name"), " ", stateText(a, state));
+  li.append(element("span", agentName(a), "agent-name"), " ", stateText(a, current));
+  const controls = memberControls(q, a);
+  if (controls) li.append(" ", controls);
   return li;
 }
 
@@ -91,13 +136,16 @@ function agentsPart(q: QueueView): HTMLElement {
   const content: HTMLElement[] = [];
   if (q.agents.length > 0) {
     const list = element("ul", undefined, "queue-agents-list");
-    list.append(...q.agents.map(agentItem));
+    list.append(...q.agents.map((a) => agentItem(q, a)));
     content.push(list);
   }
   const { loggedIn, paused } = q.otherAgents;
   if (loggedIn > 0 || paused > 0)
     content.push(element("p", t("queues.others", { loggedIn, paused }), "queue-others"));
   if (content.length === 0) content.push(element("p", t("queues.noAgents"), "none"));
+  const me = state.view?.viewer;
+  if (q.mayLogIn && me !== undefined)
+    content.push(button(t("queues.logMeIn"), () => void changeMember(q, me, { loggedIn: true })));
   return part("queue-agents", t("queues.agents"), ...content);
 }
 

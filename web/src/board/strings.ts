@@ -128,6 +128,15 @@ const EN = {
   "queues.answered": "Answered",
   "queues.abandoned": "Abandoned",
   "queues.longestWait": "Longest wait",
+  "queues.pause": "Pause",
+  "queues.resume": "Resume",
+  "queues.logIn": "Log in",
+  "queues.logOut": "Log out",
+  "queues.logMeIn": "Log me in",
+  "queues.reason": "reason (optional)",
+  "queues.reasonFor": "Pause reason for {name}",
+  "queues.changeSent": "Sent to the PBX: the panel shows it once the PBX reports it.",
+  "queues.changeRefused": "Not done: {message}",
 } satisfies Record<string, string>;
 
 export type StringKey = keyof typeof EN;
@@ -259,6 +268,15 @@ const DE: Record<StringKey, string> = {
   "queues.answered": "Angenommen",
   "queues.abandoned": "Aufgelegt",
   "queues.longestWait": "Längste Wartezeit",
+  "queues.pause": "Pause",
+  "queues.resume": "Weiter",
+  "queues.logIn": "Anmelden",
+  "queues.logOut": "Abmelden",
+  "queues.logMeIn": "Mich anmelden",
+  "queues.reason": "Grund (optional)",
+  "queues.reasonFor": "Pausengrund für {name}",
+  "queues.changeSent": "An die Telefonanlage gesendet: das Feld zeigt es, sobald sie es meldet.",
+  "queues.changeRefused": "Nicht ausgeführt: {message}",
 };
 
 export const LANGUAGES = {
