@@ -7,8 +7,8 @@
 import type { Party } from "./calls.js";
 import type { Directory, QueueRef, User } from "./directory.js";
 import { type SeenParty, seenParty } from "./party-visibility.js";
-import { queueMemberRefusal } from "./queue-rights.js";
 import type { QueueState } from "./queue-book.js";
+import { queueMemberRefusal } from "./queue-rights.js";
 import { canSeePresence, isAdmin } from "./visibility.js";
 
 export interface QueueCallerView {
@@ -83,7 +83,6 @@ export function queueViewers(
   }
   return out;
 }
-
 
 function queueView(
   viewer: User,

@@ -12,8 +12,8 @@ import {
   viewersWhoseRulesChanged,
 } from "../../domain/board-changes.js";
 import type { Directory } from "../../domain/directory.js";
-import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
 import { queueOwners } from "../../domain/directory.js";
+import type { CallView, LiveModel, ModelChange } from "../../domain/live-model.js";
 import { queueViewers } from "../../domain/queue-view.js";
 import { BoardMoment, type BoardView, callKey, viewFor } from "../../domain/visibility.js";
 import {
