@@ -157,7 +157,9 @@ export class CallBook {
     // Offered to this phone (the board shows it ringing); a blind transfer waiting for its target has one.
     if (leg.outgoing) {
       rememberParty(call, partyOf(leg), "rang");
-      const waiting = call.transfers.find((t) => t.kind === "blind" && t.to === undefined && t.at <= at);
+      // Announced after the transfer (a PBX may announce a channel it created just before it reported the
+      // transfer, stamped with its creation time): the target all the same.
+      const waiting = call.transfers.find((t) => t.kind === "blind" && t.to === undefined);
       if (waiting) waiting.to = partyOf(leg);
     }
     touchLeg(leg, ctx);
@@ -252,6 +254,12 @@ export class CallBook {
         }
       }
       if (targets.length === 1) transfer.to = targets[0] as Party;
+    } else {
+      // A blind transfer whose target already rings (the PBX announced it before the transfer): that one.
+      const ringing = [...call.legs]
+        .map((id) => this.legsById.get(legKey(e.pbx, id)))
+        .filter((l): l is Leg => !!l && l.outgoing && l.state !== "up" && !l.monitors && l !== transferer);
+      if (ringing.length === 1) transfer.to = partyOf(ringing[0] as Leg);
     }
     call.transfers.push(transfer);
   }
