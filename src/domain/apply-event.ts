@@ -48,7 +48,11 @@ export function applyEvent(e: PbxEvent, book: CallBook, presence: UserPresence, 
     case "leg.redirected":
     case "call.transferred":
       // Informational: the leg and bridge events that follow carry the state changes. The call history
-      // keeps who was busy and who transferred the call.
+      // keeps who was busy and who transferred the call. A follow-me's or forward's outside leg is its user's.
+      if (e.type === "dial.started" && e.onBehalfOf !== undefined) {
+        const callee = book.known(e.pbx, e.callee);
+        if (callee) book.dialledOnBehalfOf(callee, e.onBehalfOf);
+      }
       for (const id of legsNamedBy(e)) {
         const leg = book.known(e.pbx, id);
         if (leg) touchLeg(leg, ctx);

@@ -14,6 +14,7 @@ import {
   partyOf,
   rememberParty,
   sameParty,
+  updateParty,
 } from "./calls.js";
 import type { DeviceIndex } from "./directory.js";
 import type { CallTransferred, LegCreated, SnapshotLeg } from "./events.js";
@@ -172,7 +173,26 @@ export class CallBook {
     else delete leg.reachedUser;
   }
 
+  /**
+   * A follow-me or call forward of `extension` dialled this outside leg: when the extension is a user's, the
+   * leg becomes theirs, and the call's parties say so (the outside number was a party of its own until now).
+   */
+  dialledOnBehalfOf(leg: Leg, extension: string): void {
+    if (leg.side !== "external" || leg.monitors) return;
+    const before = partyOf(leg);
+    leg.onBehalfOf = extension;
+    const user = this.userOfLeg(leg);
+    if (user === undefined) {
+      delete leg.onBehalfOf;
+      return;
+    }
+    this.setUser(leg, user);
+    const call = this.callOf(leg);
+    if (call) updateParty(call, before, partyOf(leg));
+  }
+
   private userOfLeg(leg: Leg): string | undefined {
+    if (leg.onBehalfOf !== undefined) return this.devices.userForExtension(leg.pbx, leg.onBehalfOf);
     if (leg.side !== "internal") return undefined;
     return this.devices.userForDevice(leg.pbx, leg.endpoint, leg.number);
   }

@@ -16,6 +16,11 @@ export interface Leg extends LegEndpoint {
   user?: string;
   /** On a trunk leg between two PBXes: the colleague on the other PBX it reaches. */
   reachedUser?: string;
+  /**
+   * On an outside leg a user's follow-me or call forward dialled: that user's extension. The leg is theirs
+   * (`user`): their tile, presence and history show it, the outside number is not shown (party-visibility).
+   */
+  onBehalfOf?: string;
   outgoing: boolean;
   dialled?: string;
   state: LegState;

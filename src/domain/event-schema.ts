@@ -61,6 +61,11 @@ export const dialStartedSchema = z.object({
   caller: leg.optional(),
   callee: leg,
   dialString: z.string(),
+  /**
+   * The extension a follow-me or call forward placed this dial for: the dialplan ran for that extension and
+   * dialled another number (its owner's mobile, a forward target). Only said of a dial to an outside number.
+   */
+  onBehalfOf: z.string().min(1).optional(),
 });
 
 export const dialEndedSchema = z.object({

@@ -144,6 +144,8 @@ type Op =
       outcome: "ringing" | "answered";
       mobile: boolean;
     }
+  /** `from` calls `to`, whose follow-me or call forward dials `to`'s private outside number (FORWARD_NUMBER). */
+  | { k: "forward"; from: number; to: number; externalCaller: boolean; outcome: "ringing" | "answered" }
   | { k: "monitor"; spy: number; target: number; mode: MonitoringMode }
   | { k: "pickup"; picker: number; target: number }
   | { k: "create"; who: number; external: boolean; call: number; outgoing: boolean; number: string }
@@ -171,6 +173,9 @@ type Op =
 
 const idx = fc.nat({ max: 50 });
 
+/** A user's follow-me / forward number: theirs, never shown to anyone (party-visibility.ts). */
+export const FORWARD_NUMBER = (extension: string) => `+4917099${extension}`;
+
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 6,
@@ -182,6 +187,16 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       number: externalNumberArb,
       outcome: fc.constantFrom("ringing" as const, "answered" as const),
       mobile: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant("forward" as const),
+      from: idx,
+      to: idx,
+      externalCaller: fc.boolean(),
+      outcome: fc.constantFrom("ringing" as const, "answered" as const),
     }),
   },
   {
@@ -372,6 +387,34 @@ export function interpret(directory: Directory, ops: readonly Op[]): PbxEvent[] 
           op.external === 1
             ? createLeg(callId, { number: op.number }, true)
             : createLeg(callId, { user: callee, mobile: op.mobile }, true);
+        legEvent("leg.ringing", b.id);
+        if (op.outcome === "answered") {
+          legEvent("leg.answered", b.id);
+          legEvent("leg.answered", a.id);
+          const bridge = `B${++bridgeSeq}`;
+          bridged(a, bridge, callId);
+          bridged(b, bridge, callId);
+        }
+        break;
+      }
+      case "forward": {
+        const caller = pick(users, op.from);
+        const forwarding = pick(users, op.to);
+        if (!caller || !forwarding) break;
+        const callId = newCall();
+        const a = op.externalCaller
+          ? createLeg(callId, { number: "+442071234567" }, false)
+          : createLeg(callId, { user: caller }, false);
+        const number = FORWARD_NUMBER(forwarding.extension);
+        const b = createLeg(callId, { number }, true);
+        emit({
+          type: "dial.started",
+          pbx: PBX,
+          at,
+          callee: b.id,
+          dialString: number,
+          onBehalfOf: forwarding.extension,
+        });
         legEvent("leg.ringing", b.id);
         if (op.outcome === "answered") {
           legEvent("leg.answered", b.id);

@@ -30,6 +30,7 @@ import {
   mayPresence,
   mayRingingCallers,
   maySeeSession,
+  onDesk,
   shareDept,
 } from "./rules-oracle.js";
 
@@ -225,7 +226,8 @@ describe("viewFor: call details (rule 3)", () => {
               const others = (call?.legs ?? []).filter((l) => l.user !== t.id);
               // On someone else's tile, a colleague who does not share presence and show their calls is only
               // "a colleague" (the stricter settings win); on one's own tile and for admins, everyone in full.
-              const expected = others.map((l) => {
+              const expected = others.map((leg) => {
+                const l = onDesk(s.directory, leg);
                 const u = l.user === undefined ? undefined : s.directory.users.get(l.user);
                 if (t.id !== v.id && !l.external && l.user !== undefined && !mayIdentify(v, u))
                   return { external: false };
@@ -251,7 +253,8 @@ describe("viewFor: call details (rule 3)", () => {
 function expectedCallers(s: Scenario, v: User, call: CallView, t: User): unknown[] {
   return call.legs
     .filter((l) => l.user !== t.id && l.state !== "ringing")
-    .map((l) => {
+    .map((leg) => {
+      const l = onDesk(s.directory, leg);
       const u = l.user === undefined ? undefined : s.directory.users.get(l.user);
       if (!l.external && l.user !== undefined && !mayIdentify(v, u)) return { external: false };
       return {
@@ -614,6 +617,10 @@ describe("viewFor: parked calls (who parked it, since when)", () => {
       if (e.type === "leg.created") {
         const u = [...s.directory.users.values()].find((x) => x.extension === e.number);
         live.set(e.leg, e.side === "internal" ? u?.id : undefined);
+      } else if (e.type === "dial.started" && e.onBehalfOf !== undefined && live.has(e.callee)) {
+        // A follow-me's or forward's outside leg is its user's.
+        const u = [...s.directory.users.values()].find((x) => x.extension === e.onBehalfOf);
+        live.set(e.callee, u?.id);
       } else if (e.type === "leg.hangup") live.delete(e.leg);
       else if (e.type === "call.parked" && live.has(e.leg)) {
         const by = e.parker === undefined ? undefined : live.get(e.parker);
@@ -724,5 +731,45 @@ describe("the call history: a viewer's row follows the board's rules", () => {
     // Generator sanity: the runs did meet rows seen without details, hidden colleagues, pickups, transfers,
     // missed and busy calls.
     for (const [what, count] of Object.entries(seen)) expect(count, what).toBeGreaterThan(0);
+  });
+});
+
+describe("a colleague's follow-me or forward number (a leg their diversion dialled)", () => {
+  const forwardNumber = /\+4917099\d+/;
+
+  it("is on nobody's board, admins and the colleague included: the call shows the colleague", () => {
+    let forwarded = 0;
+    fc.assert(
+      fc.property(scenarioArb(), (s) => {
+        for (const call of s.model.activeCalls())
+          for (const l of call.legs) if (l.user !== undefined && forwardNumber.test(l.number)) forwarded++;
+        for (const v of viewers(s)) {
+          const json = JSON.stringify(board(s, v));
+          expect(forwardNumber.exec(json)?.[0], `${v.id}'s board`).toBeUndefined();
+        }
+      }),
+      RUNS,
+    );
+    // Generator sanity: the runs did put forwarded legs, as their users', on live calls.
+    expect(forwarded).toBeGreaterThan(20);
+  });
+
+  it("is in nobody's call history, while the row names the colleague as the party", () => {
+    let named = 0;
+    fc.assert(
+      fc.property(historyScenarioArb(), (s) => {
+        for (const row of s.rows) {
+          const diverted = row.parties.filter((p) => p.user !== undefined && forwardNumber.test(p.number));
+          for (const v of s.directory.users.values()) {
+            const view = historyFor(s.directory, v, row);
+            if (!view) continue;
+            expect(forwardNumber.exec(JSON.stringify(view))?.[0], `${v.id}'s row ${row.id}`).toBeUndefined();
+            for (const p of diverted) if (view.parties?.some((q) => q.user === p.user)) named++;
+          }
+        }
+      }),
+      RUNS,
+    );
+    expect(named).toBeGreaterThan(0);
   });
 });

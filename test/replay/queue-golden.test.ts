@@ -9,65 +9,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type HistoryParty, type HistoryRow, historyRow } from "../../src/domain/call-history.js";
 import type { PbxEvent } from "../../src/domain/events.js";
-import { LiveModel } from "../../src/domain/live-model.js";
 import { readTrace } from "../../src/replay/formats.js";
-import { directoryFromEvents, type ReplayResult, replay } from "../../src/replay/replay.js";
-
-type Format = "ami" | "ari" | "esl";
-const FILES: Record<Format, (name: string) => string> = {
-  ami: (name) => `test/fixtures/queues/asterisk/${name}.ami.txt`,
-  ari: (name) => `test/fixtures/queues/asterisk/${name}.ari.jsonl`,
-  esl: (name) => `test/fixtures/queues/freeswitch/${name}.esl.txt`,
-};
-
-function eventsOf(format: Format, name: string): PbxEvent[] {
-  const read = readTrace(FILES[format](name), format, { pbx: "main" });
-  expect(read.problems).toEqual([]);
-  return read.events;
-}
-
-function run(format: Format, name: string): { result: ReplayResult; rows: HistoryRow[]; events: PbxEvent[] } {
-  const events = eventsOf(format, name);
-  const result = replay(events, directoryFromEvents(events));
-  const model = new LiveModel(directoryFromEvents(events));
-  const rows: HistoryRow[] = [];
-  for (const e of events)
-    for (const c of model.apply(e)) if (c.kind === "call-ended") rows.push(historyRow(c.call));
-  return { result, rows, events };
-}
-
-const who = (p: { user?: string; number?: string }) => p.user ?? p.number ?? "";
-const sorted = (list: { user?: string; number?: string }[]) => list.map(who).sort();
-const CALLER = "15551234567";
-
-/** What became of each party in the one row of a scenario, in the .md's words. */
-function outcomes(row: HistoryRow): Record<string, string> {
-  const word = (p: HistoryParty) =>
-    p.caller
-      ? "caller"
-      : p.talked
-        ? "talked"
-        : p.missed
-          ? "missed"
-          : p.answeredElsewhere
-            ? "taken by a colleague"
-            : "-";
-  return Object.fromEntries(row.parties.map((p) => [who(p), word(p)]));
-}
-
-function onlyCall(result: ReplayResult) {
-  expect(result.calls, "one call, however many channels the PBX used").toHaveLength(1);
-  const call = result.calls[0]!;
-  expect(call.state).toBe("ended");
-  expect(result.final.activeCalls).toEqual([]);
-  for (const state of Object.values(result.final.presence)) expect(state).toBe("available");
-  return call;
-}
-
-const RANG_ONLY = ["available", "ringing", "available"];
-const ANSWERED = ["available", "ringing", "on-call", "available"];
+import { directoryFromEvents, replay } from "../../src/replay/replay.js";
+import {
+  ANSWERED,
+  CALLER,
+  eventsOf,
+  FILES,
+  onlyCall,
+  outcomes,
+  RANG_ONLY,
+  run,
+  sorted,
+} from "./queue-replay.js";
 
 describe.each(["ami", "ari"] as const)("ring groups on Asterisk (%s)", (format) => {
   it("30-ringgroup-ringall: 1001, 1002, 1003 ring at once; 1002 answers; the others were not missed", () => {

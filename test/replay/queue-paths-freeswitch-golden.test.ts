@@ -9,72 +9,24 @@
 // pickup / monitoring / recording facts, and what became of each party in the call history.
 
 import { describe, expect, it } from "vitest";
-import { type HistoryParty, type HistoryRow, historyRow } from "../../src/domain/call-history.js";
-import type { CallView } from "../../src/domain/call-view.js";
-import type { PbxEvent } from "../../src/domain/events.js";
-import { LiveModel } from "../../src/domain/live-model.js";
-import { readTrace } from "../../src/replay/formats.js";
-import { directoryFromEvents, type ReplayResult, replay } from "../../src/replay/replay.js";
+import {
+  ANSWERED,
+  CALLED_OUT,
+  CALLER,
+  MOBILE,
+  onlyCall,
+  outcomes,
+  party,
+  RANG_ONLY,
+  type Run,
+  run as replayCapture,
+  sorted,
+  talkingPairs,
+  who,
+} from "./queue-replay.js";
 
-interface Run {
-  result: ReplayResult;
-  rows: HistoryRow[];
-  events: PbxEvent[];
-  /** Every view of a call the model published while it was going on, in order. */
-  views: CallView[];
-}
-
-function run(name: string): Run {
-  const read = readTrace(`test/fixtures/queues/freeswitch/${name}.esl.txt`, "esl", { pbx: "main" });
-  expect(read.problems).toEqual([]);
-  const events = read.events;
-  const result = replay(events, directoryFromEvents(events));
-  const model = new LiveModel(directoryFromEvents(events));
-  const rows: HistoryRow[] = [];
-  const views: CallView[] = [];
-  for (const e of events)
-    for (const c of model.apply(e)) {
-      if (c.kind === "call-ended") rows.push(historyRow(c.call));
-      else if (c.kind === "call") views.push(c.call);
-    }
-  return { result, rows, events, views };
-}
-
-const who = (p: { user?: string; number?: string }) => p.user ?? p.number ?? "";
-const sorted = (list: { user?: string; number?: string }[]) => list.map(who).sort();
-const CALLER = "15551234567";
-const MOBILE = "15557654321";
 const QUEUE = "sales@default";
-
-/** What became of each party in a row, in the .md's words. */
-function outcomes(row: HistoryRow): Record<string, string> {
-  const word = (p: HistoryParty) =>
-    p.caller
-      ? "caller"
-      : p.talked
-        ? "talked"
-        : p.missed
-          ? "missed"
-          : p.answeredElsewhere
-            ? "taken by a colleague"
-            : "-";
-  return Object.fromEntries(row.parties.map((p) => [who(p), word(p)]));
-}
-
-function party(row: HistoryRow, id: string): HistoryParty {
-  const p = row.parties.find((x) => who(x) === id);
-  expect(p, `${id} is a party of the row`).toBeDefined();
-  return p!;
-}
-
-function onlyCall(result: ReplayResult) {
-  expect(result.calls, "one call, however many channels the PBX used").toHaveLength(1);
-  const call = result.calls[0]!;
-  expect(call.state).toBe("ended");
-  expect(result.final.activeCalls).toEqual([]);
-  for (const state of Object.values(result.final.presence)) expect(state).toBe("available");
-  return call;
-}
+const run = (name: string, users: readonly string[] = []): Run => replayCapture("esl", name, users);
 
 /** No party is PBX plumbing (a loopback channel, a dialplan string) nor numberless. */
 function realParties(parties: { user?: string; number?: string }[]): void {
@@ -84,75 +36,52 @@ function realParties(parties: { user?: string; number?: string }[]): void {
   }
 }
 
-/** Who was talking (legs up) in each view of the call where at least two were, in order, deduplicated. */
-function talkingPairs(views: CallView[]): string[][] {
-  const out: string[][] = [];
-  for (const v of views) {
-    const up = v.legs
-      .filter((l) => l.state === "up")
-      .map((l) => l.user ?? l.number ?? "")
-      .sort();
-    if (up.length < 2) continue;
-    const last = out[out.length - 1];
-    if (!last || last.join() !== up.join()) out.push(up);
-  }
-  return out;
-}
-
-const RANG_ONLY = ["available", "ringing", "available"];
-const ANSWERED = ["available", "ringing", "on-call", "available"];
-const CALLED_OUT = ["available", "on-call", "available"];
-
 describe("follow-me and call forward to an outside number on FreeSWITCH (FusionPBX style, ESL)", () => {
-  it("33-followme-external: 1001's desk phone and 1001's mobile (loopback -> gateway) ring; the mobile answers; one call", () => {
+  it("33-followme-external: 1001's desk phone and 1001's mobile (loopback -> gateway) ring; the mobile answers; one call, 1001's", () => {
     const { result, rows, views } = run("33-followme-external");
     const call = onlyCall(result);
     expect(call).toMatchObject({ direction: "inbound", answered: true });
     realParties(call.parties);
-    expect(sorted(call.parties)).toEqual(["1001", CALLER, MOBILE]);
-    // Two outside parties: the caller and 1001's follow-me number over the carrier gateway.
+    // The gateway leg is 1001's (their follow-me's loopback dialled it): 1001 and the caller, no third party.
+    expect(sorted(call.parties)).toEqual(["1001", CALLER]);
     expect(
       call.parties
-        .filter((p) => p.external)
+        .filter((p) => p.external && p.user === undefined)
         .map(who)
         .sort(),
-    ).toEqual([CALLER, MOBILE]);
-    expect(sorted(call.talkers)).toEqual([CALLER, MOBILE]);
-    expect(talkingPairs(views)).toEqual([[CALLER, MOBILE]]);
+    ).toEqual([CALLER]);
+    expect(sorted(call.talkers)).toEqual(["1001", CALLER]);
+    expect(talkingPairs(views)).toEqual([["1001", CALLER]]);
     // One call all along: the gateway leg (originated by the loopback B half) is never a call of its own.
     expect(new Set(views.map((v) => v.id)).size).toBe(1);
-    // The desk phone rang and never went on-call.
-    expect(result.presenceTimeline).toEqual({ "1001": RANG_ONLY });
+    // 1001 rang, then talked on the mobile: on a call.
+    expect(result.presenceTimeline).toEqual({ "1001": ANSWERED });
     expect(rows).toHaveLength(1);
     const row = rows[0]!;
     expect(row).toMatchObject({ direction: "inbound", answered: true, missed: false });
-    expect(party(row, CALLER).caller).toBe(true);
-    expect(party(row, MOBILE).talked).toBe(true);
-    // 1001's own follow-me answered it: not a call 1001 missed, and not talked on the desk phone.
-    const desk = party(row, "1001");
-    expect(desk.missed).toBeUndefined();
-    expect(desk.talked).toBeUndefined();
+    expect(outcomes(row)).toEqual({ [CALLER]: "caller", "1001": "talked" });
+    expect(row.parties.map(who)).not.toContain(MOBILE);
   });
 
-  it("34-forward-external: 1001 calls 1002, forwarded (forward all) through loopback over the gateway; the outside party answers; one call", () => {
-    const { result, rows, views } = run("34-forward-external");
+  it("34-forward-external: 1001 calls 1002, forwarded (forward all) through loopback over the gateway; the outside party answers; one call, 1002's forwarded call", () => {
+    const { result, rows, views } = run("34-forward-external", ["1002"]);
     const call = onlyCall(result);
-    // An internal caller whose call leaves over the gateway to an outside party.
     expect(call).toMatchObject({ direction: "outbound", answered: true });
     realParties(call.parties);
-    expect(call.parties.filter((p) => p.external).map(who)).toEqual([MOBILE]);
-    expect(sorted(call.talkers)).toEqual(["1001", MOBILE]);
-    expect(talkingPairs(views)).toEqual([["1001", MOBILE]]);
+    expect(sorted(call.parties)).toEqual(["1001", "1002"]);
+    // 1002's leg is the trunk leg to the forward number: outside, on 1002's behalf.
+    const forwarded = views.flatMap((v) => v.legs).filter((l) => l.user === "1002");
+    expect(forwarded.length).toBeGreaterThan(0);
+    for (const l of forwarded) expect(l).toMatchObject({ external: true, number: MOBILE });
+    expect(sorted(call.talkers)).toEqual(["1001", "1002"]);
+    expect(talkingPairs(views)).toEqual([["1001", "1002"]]);
     expect(new Set(views.map((v) => v.id)).size).toBe(1);
-    // 1002's phone never rang (forwarded unconditionally): 1002 is never ringing nor on a call.
-    expect(result.presenceTimeline).toEqual({ "1001": CALLED_OUT });
+    // 1002's phone never rang; 1002's call rang at the forward number and was answered there (FusionPBX
+    // gives the loopback 1002's presence_id, so 1002's lamp shows it too).
+    expect(result.presenceTimeline).toEqual({ "1001": CALLED_OUT, "1002": ANSWERED });
     expect(rows).toHaveLength(1);
-    expect(outcomes(rows[0]!)).toMatchObject({ "1001": "caller", [MOBILE]: "talked" });
+    expect(outcomes(rows[0]!)).toEqual({ "1001": "caller", "1002": "talked" });
   });
-
-  it.todo(
-    "34-forward-external: the call shows 1002 as the extension that was dialled and forwarded it (1002's forwarded call) — the model has no forwarding party: 1002 never has a leg (the forward is a dialplan bridge to loopback/<number>) and the translation emits nothing saying who forwarded; the call is just 1001 <-> 15557654321 (same gap as Asterisk 36-forward-external)",
-  );
 });
 
 describe("mod_callcenter queue paths on FreeSWITCH (ESL)", () => {
@@ -178,11 +107,15 @@ describe("mod_callcenter queue paths on FreeSWITCH (ESL)", () => {
       "1002": "taken by a colleague",
       "1003": "talked",
     });
+    // 1001's phone transferred it (REFER): FreeSWITCH says so on 1001's hang-up (transfer_to: blind:<caller>).
+    expect(row.transfers).toEqual([
+      expect.objectContaining({
+        kind: "blind",
+        by: expect.objectContaining({ user: "1001" }),
+        to: expect.objectContaining({ user: "1003" }),
+      }),
+    ]);
   });
-
-  it.todo(
-    "35-callcenter-transfer-out: the history row has a blind transfer by 1001 to 1003 — the ESL translation emits no call.transferred for a REFER: FreeSWITCH reports it only as the caller's leg's new Caller-Transfer-Source (…:bl_xfer:1003, read as leg.redirected), after 1001's leg has already hung up (its CHANNEL_HANGUP comes before the caller's CHANNEL_UNBRIDGE), so who transferred is not known when the redirect is seen; row.transfers is []",
-  );
 
   it("36-callcenter-pickup: 1003 picks up the queue call ringing on 1001 (**1001); the caller talks with 1003; one call", () => {
     const { result, rows, views } = run("36-callcenter-pickup");
@@ -198,16 +131,20 @@ describe("mod_callcenter queue paths on FreeSWITCH (ESL)", () => {
     const row = rows[0]!;
     expect(row).toMatchObject({ answered: true, missed: false, queue: QUEUE });
     expect(party(row, "1003").talked).toBe(true);
+    // 1003 took the call ringing on 1001 (dialled **1001): the agents' legs end ORIGINATOR_CANCEL, the
+    // intercept names the waiting caller, the dialled number says whose ringing call it was.
+    expect(row.pickups).toEqual([
+      expect.objectContaining({
+        by: expect.objectContaining({ user: "1003" }),
+        from: expect.objectContaining({ user: "1001" }),
+      }),
+    ]);
     for (const member of ["1001", "1002"]) {
       expect(party(row, member).talked).toBeUndefined();
       // A queue call taken by a colleague: not a call either agent missed personally.
       expect(party(row, member).missed).toBeUndefined();
     }
   });
-
-  it.todo(
-    "36-callcenter-pickup: the history row has a pickup by 1003 of 1001's ringing call — FusionPBX's intercept of a queue call intercepts the waiting caller (cc_member_session_uuid), not the agent leg: the agents' legs end ORIGINATOR_CANCEL, with no PICKED_OFF, so the translation (which pairs an intercept with a PICKED_OFF/LOSE_RACE hang-up) emits no call.pickedUp; row.pickups is [] (1003 still joins the one call and talks, as asserted above)",
-  );
 
   it("37-callcenter-eavesdrop: 1001 takes the queue call; 1004 listens in (eavesdrop on 1001's leg): a monitoring session, not a party", () => {
     const { result, rows } = run("37-callcenter-eavesdrop");

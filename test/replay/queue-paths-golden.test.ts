@@ -7,77 +7,20 @@
 // what became of each party in the call history.
 
 import { describe, expect, it } from "vitest";
-import { type HistoryParty, type HistoryRow, historyRow } from "../../src/domain/call-history.js";
-import type { CallView } from "../../src/domain/call-view.js";
-import type { PbxEvent } from "../../src/domain/events.js";
-import { LiveModel } from "../../src/domain/live-model.js";
-import { readTrace } from "../../src/replay/formats.js";
-import { directoryFromEvents, type ReplayResult, replay } from "../../src/replay/replay.js";
-
-type Format = "ami" | "ari";
-const FILES: Record<Format, (name: string) => string> = {
-  ami: (name) => `test/fixtures/queues/asterisk/${name}.ami.txt`,
-  ari: (name) => `test/fixtures/queues/asterisk/${name}.ari.jsonl`,
-};
-
-interface Run {
-  result: ReplayResult;
-  rows: HistoryRow[];
-  events: PbxEvent[];
-  /** Every view of a call the model published while it was going on, in order. */
-  views: CallView[];
-}
-
-function run(format: Format, name: string): Run {
-  const read = readTrace(FILES[format](name), format, { pbx: "main" });
-  expect(read.problems).toEqual([]);
-  const events = read.events;
-  const result = replay(events, directoryFromEvents(events));
-  const model = new LiveModel(directoryFromEvents(events));
-  const rows: HistoryRow[] = [];
-  const views: CallView[] = [];
-  for (const e of events)
-    for (const c of model.apply(e)) {
-      if (c.kind === "call-ended") rows.push(historyRow(c.call));
-      else if (c.kind === "call") views.push(c.call);
-    }
-  return { result, rows, events, views };
-}
-
-const who = (p: { user?: string; number?: string }) => p.user ?? p.number ?? "";
-const sorted = (list: { user?: string; number?: string }[]) => list.map(who).sort();
-const CALLER = "15551234567";
-const MOBILE = "15557654321";
-
-/** What became of each party in a row, in the .md's words. */
-function outcomes(row: HistoryRow): Record<string, string> {
-  const word = (p: HistoryParty) =>
-    p.caller
-      ? "caller"
-      : p.talked
-        ? "talked"
-        : p.missed
-          ? "missed"
-          : p.answeredElsewhere
-            ? "taken by a colleague"
-            : "-";
-  return Object.fromEntries(row.parties.map((p) => [who(p), word(p)]));
-}
-
-function party(row: HistoryRow, id: string): HistoryParty {
-  const p = row.parties.find((x) => who(x) === id);
-  expect(p, `${id} is a party of the row`).toBeDefined();
-  return p!;
-}
-
-function onlyCall(result: ReplayResult) {
-  expect(result.calls, "one call, however many channels the PBX used").toHaveLength(1);
-  const call = result.calls[0]!;
-  expect(call.state).toBe("ended");
-  expect(result.final.activeCalls).toEqual([]);
-  for (const state of Object.values(result.final.presence)) expect(state).toBe("available");
-  return call;
-}
+import {
+  ANSWERED,
+  CALLED_OUT,
+  CALLER,
+  MOBILE,
+  onlyCall,
+  outcomes,
+  party,
+  RANG_ONLY,
+  run,
+  sorted,
+  talkingPairs,
+  who,
+} from "./queue-replay.js";
 
 /** No party is PBX plumbing (a Local, Snoop… channel) nor numberless. */
 function realParties(parties: { user?: string; number?: string }[]): void {
@@ -87,79 +30,70 @@ function realParties(parties: { user?: string; number?: string }[]): void {
   }
 }
 
-/** Who was talking (legs up) in each view of the call where at least two were, in order, deduplicated. */
-function talkingPairs(views: CallView[]): string[][] {
-  const out: string[][] = [];
-  for (const v of views) {
-    const up = v.legs
-      .filter((l) => l.state === "up")
-      .map((l) => l.user ?? l.number)
-      .sort();
-    if (up.length < 2) continue;
-    const last = out[out.length - 1];
-    if (!last || last.join() !== up.join()) out.push(up);
-  }
-  return out;
-}
-
-const RANG_ONLY = ["available", "ringing", "available"];
-const ANSWERED = ["available", "ringing", "on-call", "available"];
-const CALLED_OUT = ["available", "on-call", "available"];
-
 describe.each(["ami", "ari"] as const)(
   "follow-me and call forward to an outside number on Asterisk (%s)",
   (format) => {
-    it("35-followme-external: 1001's desk phone and 1001's mobile (over the carrier) ring; the mobile answers; one call", () => {
+    it("35-followme-external: 1001's desk phone and 1001's mobile (over the carrier) ring; the mobile answers; one call, 1001's", () => {
       const { result, rows, views } = run(format, "35-followme-external");
       const call = onlyCall(result);
       expect(call).toMatchObject({ direction: "inbound", answered: true });
       realParties(call.parties);
-      expect(sorted(call.parties)).toEqual(["1001", CALLER, MOBILE]);
-      // Two outside parties: the caller and 1001's follow-me number, both on the carrier trunk.
+      // The mobile's trunk leg is 1001's (their follow-me dialled it): 1001 and the caller, no third party.
+      expect(sorted(call.parties)).toEqual(["1001", CALLER]);
       expect(
         call.parties
-          .filter((p) => p.external)
+          .filter((p) => p.external && p.user === undefined)
           .map(who)
           .sort(),
-      ).toEqual([CALLER, MOBILE]);
-      expect(sorted(call.talkers)).toEqual([CALLER, MOBILE]);
-      expect(talkingPairs(views)).toEqual([[CALLER, MOBILE]]);
-      // The desk phone rang and never went on-call.
-      expect(result.presenceTimeline).toEqual({ "1001": RANG_ONLY });
+      ).toEqual([CALLER]);
+      expect(sorted(call.talkers)).toEqual(["1001", CALLER]);
+      expect(talkingPairs(views)).toEqual([["1001", CALLER]]);
+      // While both ring (once the dial to the trunk is known), the call is on 1001's tile twice: desk and mobile.
+      const ringing = [...views]
+        .reverse()
+        .find((v) => v.legs.filter((l) => l.state === "ringing").length === 2);
+      expect(ringing?.legs.filter((l) => l.state === "ringing").map((l) => l.user)).toEqual(["1001", "1001"]);
+      // 1001 rang, then talked on the mobile: on a call, as colleagues must see before sending them another.
+      expect(result.presenceTimeline).toEqual({ "1001": ANSWERED });
       const row = rows[0]!;
       expect(rows).toHaveLength(1);
       expect(row).toMatchObject({ direction: "inbound", answered: true, missed: false });
       expect(row.talkMs).toBeGreaterThan(3000);
       expect(row.talkMs).toBeLessThan(5500);
-      expect(party(row, CALLER).caller).toBe(true);
-      expect(party(row, MOBILE).talked).toBe(true);
-      // 1001's own follow-me answered it: not a call 1001 missed, and not talked on the desk phone.
-      const desk = party(row, "1001");
-      expect(desk.missed).toBeUndefined();
-      expect(desk.talked).toBeUndefined();
+      expect(outcomes(row)).toEqual({ [CALLER]: "caller", "1001": "talked" });
+      // The follow-me number is 1001's own: not a party of its own, so no one reads it in the history.
+      expect(row.parties.map(who)).not.toContain(MOBILE);
     });
 
-    it("36-forward-external: 1001 calls 1002, forwarded unconditionally over the carrier; the outside party answers; one call", () => {
-      const { result, rows, views } = run(format, "36-forward-external");
+    it("36-forward-external: 1001 calls 1002, forwarded unconditionally over the carrier; the outside party answers; one call, 1002's forwarded call", () => {
+      const { result, rows, views } = run(format, "36-forward-external", ["1002"]);
       const call = onlyCall(result);
-      // An internal caller whose call leaves over the trunk to an outside party.
+      // An internal caller whose call leaves over the trunk: 1002's forward number.
       expect(call).toMatchObject({ direction: "outbound", answered: true });
       realParties(call.parties);
-      expect(call.parties.filter((p) => p.external).map(who)).toEqual([MOBILE]);
-      expect(sorted(call.talkers)).toEqual(["1001", MOBILE]);
-      expect(talkingPairs(views)).toEqual([["1001", MOBILE]]);
-      // 1002's phone never rang (forwarded unconditionally): 1002 is never ringing nor on a call.
-      expect(result.presenceTimeline).toEqual({ "1001": CALLED_OUT });
+      expect(sorted(call.parties)).toEqual(["1001", "1002"]);
+      // 1002's leg is the trunk leg to the forward number: outside, on 1002's behalf.
+      const forwarded = views.flatMap((v) => v.legs).filter((l) => l.user === "1002");
+      expect(forwarded.length).toBeGreaterThan(0);
+      for (const l of forwarded) expect(l).toMatchObject({ external: true, number: MOBILE });
+      expect(sorted(call.talkers)).toEqual(["1001", "1002"]);
+      expect(talkingPairs(views)).toEqual([["1001", "1002"]]);
+      // 1002's phone never rang (forwarded unconditionally), but 1002's call did: ringing at the forward
+      // number, then on a call, as 1002's lamp shows it on the PBX.
+      expect(result.presenceTimeline).toEqual({ "1001": CALLED_OUT, "1002": ANSWERED });
       const row = rows[0]!;
       expect(rows).toHaveLength(1);
-      expect(outcomes(row)).toMatchObject({ "1001": "caller", [MOBILE]: "talked" });
+      expect(outcomes(row)).toEqual({ "1001": "caller", "1002": "talked" });
       expect(row.talkMs).toBeGreaterThan(3000);
       expect(row.talkMs).toBeLessThan(5500);
     });
 
-    it.todo(
-      "36-forward-external: the call shows 1002 as the extension that was dialled and forwarded it (1002's forwarded call) — the model has no forwarding party: 1002 never has a leg (CF in the dialplan, no PJSIP/1002 channel) and neither translation emits who forwarded; the call is just 1001 <-> 15557654321",
-    );
+    it("36-forward-external without 1002 in the directory: the forward number is an outside party of the call", () => {
+      const { result } = run(format, "36-forward-external");
+      const call = onlyCall(result);
+      expect(sorted(call.parties)).toEqual(["1001", MOBILE]);
+      expect(call.parties.find((p) => who(p) === MOBILE)).toMatchObject({ external: true });
+    });
   },
 );
 

@@ -16,6 +16,7 @@ import {
   presentityExtension,
 } from "../asterisk/devices.js";
 import { dialStarted, dialStatus } from "../asterisk/dial.js";
+import { LocalDiversions } from "../asterisk/diversion.js";
 import { MIXMONITOR_FILENAME } from "../asterisk/recording.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { type ChannelSnapshot, nameOf, snapshotOf, timestampOf } from "./channel-snapshot.js";
@@ -51,6 +52,7 @@ export class AmiTranslator {
   private readonly recordingFiles = new Map<string, string>();
   private readonly reachable = new Map<string, boolean>();
   private readonly queues = new AmiQueueTranslation();
+  private readonly diversions = new LocalDiversions();
   private readonly classifier: EndpointClassifier;
   /** `unknown` is keyed by event names from the wire: no prototype, so `Event: toString` counts like any other. */
   readonly counters: TranslatorCounters = { frames: 0, events: 0, ignored: 0, unknown: Object.create(null) };
@@ -76,6 +78,7 @@ export class AmiTranslator {
     this.recordingFiles.clear();
     this.reachable.clear();
     this.queues.reset();
+    this.diversions.reset();
   }
 
   translate(f: AmiFrame): PbxEvent[] {
@@ -114,7 +117,11 @@ export class AmiTranslator {
         const caller = snapshotOf(f, "");
         const callee = snapshotOf(f, "Dest");
         const callerLeg = caller ? this.ensure(caller, at, out) : false;
-        if (!callee || !this.ensure(callee, at, out)) break;
+        if (!callee) break;
+        if (!this.ensure(callee, at, out)) {
+          if (caller) this.diversions.dialled(caller.name, f.Context ?? "", caller.exten, callee.name);
+          break;
+        }
         dialStarted(
           base,
           callerLeg && caller ? caller.uniqueid : undefined,
@@ -122,6 +129,7 @@ export class AmiTranslator {
           this.channels.get(callee.uniqueid),
           f.DialString ?? "",
           out,
+          caller ? this.diversions.forChannel(caller.name) : undefined,
         );
         break;
       }
@@ -171,6 +179,7 @@ export class AmiTranslator {
         if (!ch) break;
         const known = this.channels.get(ch.uniqueid);
         this.channels.delete(ch.uniqueid);
+        this.diversions.gone(ch.name);
         this.spyModes.delete(ch.uniqueid);
         this.recordingFiles.delete(ch.uniqueid);
         if (known && !known.leg) break;

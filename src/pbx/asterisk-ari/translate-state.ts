@@ -3,6 +3,7 @@
 
 import type { PbxEvent } from "../../domain/events.js";
 import { splitChannelName } from "../asterisk/channels.js";
+import { LocalDiversions } from "../asterisk/diversion.js";
 import type { EndpointClassifier } from "../endpoints.js";
 import { callerNumber, isOutgoing, isPlumbing, nameOf } from "./translate-names.js";
 import { type AriBridge, type AriChannel, isChannel } from "./types.js";
@@ -40,6 +41,8 @@ export class AriCallState {
   /** The channels a caller's Dial() created (caller id -> peers), and back. */
   readonly dialled = new Map<string, Set<string>>();
   readonly dialledBy = new Map<string, string>();
+  /** The Local pairs a follow-me or call forward dialled, and for which extension. */
+  readonly diversions = new LocalDiversions();
   /** The bridge each channel is in. */
   readonly inBridge = new Map<string, string>();
   readonly bridges = new Map<string, KnownBridge>();
@@ -65,6 +68,7 @@ export class AriCallState {
     this.callRefs.clear();
     this.dialled.clear();
     this.dialledBy.clear();
+    this.diversions.reset();
     this.inBridge.clear();
     this.bridges.clear();
     this.freshSpaces.length = 0;
@@ -175,6 +179,7 @@ export class AriCallState {
     if (known) this.ref(known.callId, -1);
     if (known?.name.startsWith("Local/") && this.locals.get(known.name) === id)
       this.locals.delete(known.name);
+    if (known?.name.startsWith("Local/")) this.diversions.gone(known.name);
     this.pending.delete(id);
     this.dialled.delete(id);
     const caller = this.dialledBy.get(id);

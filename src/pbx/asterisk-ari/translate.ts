@@ -348,6 +348,10 @@ export class AriTranslator {
       // A Local channel dialled by a party (queue, ring group, follow-me) carries the caller's call
       // to the phones its other half dials.
       if (callerCall !== undefined) this.s.setPlumbingCall(peer.id, callerCall, at, out);
+      if (caller) {
+        const where = caller.dialplan;
+        this.s.diversions.dialled(caller.name, where?.context ?? "", where?.exten ?? "", peer.name);
+      }
       return;
     }
     const status = e.dialstatus ?? "";
@@ -367,6 +371,7 @@ export class AriTranslator {
         this.s.channels.get(peer.id),
         e.dialstring ?? "",
         out,
+        caller ? this.s.diversions.forChannel(caller.name) : undefined,
       );
       return;
     }

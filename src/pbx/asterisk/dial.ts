@@ -33,6 +33,8 @@ export function dialStarted(
   known: { side: "internal" | "external"; number: string } | undefined,
   dialString: string,
   out: PbxEvent[],
+  /** The extension a follow-me or call forward dials this outside leg for (LocalDiversions). */
+  onBehalfOf?: string,
 ): void {
   if (known?.side === "external" && known.number === "") {
     const number = dialString.split("@")[0] ?? "";
@@ -41,5 +43,12 @@ export function dialStarted(
       out.push({ ...base, type: "leg.identity", leg: callee, number });
     }
   }
-  out.push({ ...base, type: "dial.started", ...(caller ? { caller } : {}), callee, dialString });
+  out.push({
+    ...base,
+    type: "dial.started",
+    ...(caller ? { caller } : {}),
+    callee,
+    dialString,
+    ...(onBehalfOf !== undefined && known?.side === "external" ? { onBehalfOf } : {}),
+  });
 }

@@ -17,6 +17,8 @@ export interface KnownLeg {
   ringing: boolean;
   held: boolean;
   bridge?: string;
+  /** The extension (a phone's leg) or outside number the leg is for. */
+  number?: string;
   /** The leg this leg was originated for (`Other-Type: originator`). */
   originator?: string;
   /** Target leg while this leg runs eavesdrop / three_way (or was originated to, see SPY_TARGET_VARIABLE). */
@@ -27,6 +29,19 @@ export interface KnownLeg {
   parked?: { lot: string; space: string };
   /** Last `Caller-Transfer-Source` seen (`?` = unknown, adopt the next one silently). */
   transferSource?: string;
+  /** On a loopback half a follow-me or call forward dialled: the extension it runs for (loopbackDiversion). */
+  onBehalfOf?: string;
+}
+
+/**
+ * FusionPBX's follow-me and call forward dial `[presence_id=<extension>@<domain>]loopback/<number>`, so the
+ * extension's lamp shows the call: a loopback half whose presence is an extension other than the number it
+ * runs for is that extension's diversion (test/fixtures/queues/freeswitch/33-followme-external, 34-…).
+ */
+function loopbackDiversion(e: EslEvent): string | undefined {
+  if (!hdr(e, "Channel-Name")?.startsWith("loopback/")) return undefined;
+  const extension = hdr(e, "variable_presence_id")?.split("@")[0];
+  return extension && extension !== hdr(e, "Caller-Destination-Number") ? extension : undefined;
 }
 
 const GONE_KEPT = 20_000;
@@ -58,6 +73,10 @@ export class EslLegs {
     const known = this.legs.get(uuid);
     if (known?.leg && known.outgoing && known.originator === undefined && known.callId === uuid)
       this.joinQueueCaller(known, e, at, out);
+    if (known && !known.leg && known.onBehalfOf === undefined) {
+      const extension = loopbackDiversion(e);
+      if (extension !== undefined) known.onBehalfOf = extension;
+    }
     if (known) return known.leg ? known : undefined;
     const leg = this.create(factsOf(e), undefined, at, out);
     if (leg) {
@@ -71,6 +90,8 @@ export class EslLegs {
       const from = hdr(e, "variable_other_loopback_from_uuid");
       if (plumbing && !plumbing.leg && from && from !== uuid)
         plumbing.callId = this.legs.get(from)?.callId ?? from;
+      const extension = loopbackDiversion(e) ?? (from ? this.legs.get(from)?.onBehalfOf : undefined);
+      if (plumbing && !plumbing.leg && extension !== undefined) plumbing.onBehalfOf = extension;
     }
     return leg;
   }
@@ -106,6 +127,7 @@ export class EslLegs {
     const leg: KnownLeg = {
       uuid: f.uuid,
       leg: true,
+      number: id.number,
       callId,
       outgoing: id.outgoing,
       answered: false,
@@ -116,7 +138,8 @@ export class EslLegs {
     this.legs.set(f.uuid, leg);
     this.noteCall(callId);
     out.push(this.legCreated(f.uuid, callId, id, at));
-    if (originator && this.legs.get(originator)?.leg) {
+    const from = originator ? this.legs.get(originator) : undefined;
+    if (from?.leg) {
       out.push({
         pbx: this.pbx,
         at,
@@ -124,6 +147,16 @@ export class EslLegs {
         caller: originator,
         callee: f.uuid,
         dialString: f.dest ?? id.number,
+      });
+    } else if (from?.onBehalfOf !== undefined && id.side === "external") {
+      // The gateway leg a follow-me's or forward's loopback dials: the extension's own call.
+      out.push({
+        pbx: this.pbx,
+        at,
+        type: "dial.started",
+        callee: f.uuid,
+        dialString: f.dest ?? id.number,
+        onBehalfOf: from.onBehalfOf,
       });
     }
     return leg;
@@ -275,6 +308,30 @@ export class EslLegs {
     l.monitoring = target;
     l.monitoringMode = mode;
     out.push({ pbx: this.pbx, at, type: "monitoring.started", spy: l.uuid, target, mode });
+  }
+
+  /**
+   * A phone that blind-transferred its call with a SIP REFER hangs up with `transfer_to: blind:<the leg it
+   * handed on>` and `transfer_destination: blind:<target>`: FreeSWITCH's only word of who transferred (the
+   * leg handed on reports only a bl_xfer redirect, after the phone is gone) (test/fixtures/queues/freeswitch/
+   * 35-callcenter-transfer-out). Called with the phone's CHANNEL_HANGUP, while the model still has its leg.
+   */
+  referredAway(l: KnownLeg, e: EslEvent, at: number, out: PbxEvent[]): void {
+    const to = hdr(e, "variable_transfer_to");
+    if (!to?.startsWith("blind:")) return;
+    const transferee = to.slice("blind:".length);
+    if (transferee === l.uuid || !this.legs.get(transferee)?.leg) return;
+    const destination = hdr(e, "variable_transfer_destination")?.replace(/^blind:/, "");
+    out.push({
+      pbx: this.pbx,
+      at,
+      type: "call.transferred",
+      kind: "blind",
+      transferer: l.uuid,
+      transferee,
+      ...(destination ? { destination } : {}),
+      success: true,
+    });
   }
 
   /** `Caller-Transfer-Source: <epoch>:<uuid>:bl_xfer:<exten>/<context>/<dialplan>` changes on uuid_transfer. */

@@ -32,6 +32,7 @@ import { type EslEvent, hdr } from "./frame-parser.js";
 import { dialStatus, hangupCause } from "./hangup-causes.js";
 import { EslPresence, type RegistrationEntry } from "./presence.js";
 import { CALLCENTER_SUBCLASS, CallcenterTranslation } from "./translate-callcenter.js";
+import { EslIntercepts } from "./translate-intercepts.js";
 import { EslLegs, type KnownLeg } from "./translate-legs.js";
 import { EslParking } from "./translate-parking.js";
 
@@ -77,7 +78,7 @@ export class EslTranslator {
   /** Legs, their calls and bridges. */
   private readonly s: EslLegs;
   /** Interceptor leg -> the uuid it runs `intercept` on. */
-  private readonly intercepts = new Map<string, string>();
+  private readonly intercepts: EslIntercepts;
   /** Valet parking slots. */
   private readonly parking: EslParking;
   /** Registrations, published presence and DND. */
@@ -104,6 +105,7 @@ export class EslTranslator {
     this.now = options.now ?? (() => 0);
     this.s = new EslLegs(pbx, this.rules);
     this.parking = new EslParking(pbx, this.s);
+    this.intercepts = new EslIntercepts(this.s.legs);
     this.presence = new EslPresence(pbx, () => {
       this.counters.ignored++;
     });
@@ -112,7 +114,7 @@ export class EslTranslator {
   /** Forget everything (a new session starts; the resync snapshot says what exists). */
   reset(): void {
     this.s.reset();
-    this.intercepts.clear();
+    this.intercepts.reset();
     this.parking.reset();
     this.presence.reset();
     this.callcenter.reset();
@@ -281,10 +283,8 @@ export class EslTranslator {
     this.s.forget(uuid);
     if (!l.leg) return;
     const cause = hdr(e, "Hangup-Cause") ?? hdr(e, "variable_hangup_cause") ?? "";
-    if (cause === "PICKED_OFF" || cause === "LOSE_RACE") {
-      const picker = this.pickerOf(uuid, l);
-      if (picker) out.push({ pbx: this.pbx, at, type: "call.pickedUp", picker, target: uuid });
-    }
+    const pickup = this.intercepts.pickedUp(l, cause);
+    if (pickup) out.push({ pbx: this.pbx, at, type: "call.pickedUp", ...pickup });
     if (l.outgoing && !l.answered && l.originator && this.s.legs.get(l.originator)?.leg) {
       out.push({
         pbx: this.pbx,
@@ -310,7 +310,8 @@ export class EslTranslator {
       });
       l.recording = undefined;
     }
-    this.intercepts.delete(uuid);
+    this.intercepts.forget(uuid);
+    this.s.referredAway(l, e, at, out);
     out.push({
       pbx: this.pbx,
       at,
@@ -319,16 +320,6 @@ export class EslTranslator {
       cause: hangupCause(cause, hdr(e, "variable_hangup_cause_q850")),
       causeText: cause,
     });
-  }
-
-  /** The interceptor of a ringing leg: its `intercept` names the leg or the leg's caller (trace 09). */
-  private pickerOf(uuid: string, l: KnownLeg): string | undefined {
-    for (const [picker, target] of this.intercepts) {
-      if (target !== uuid && target !== l.originator) continue;
-      this.intercepts.delete(picker);
-      if (this.s.legs.get(picker)?.leg) return picker;
-    }
-    return undefined;
   }
 
   private execute(e: EslEvent, at: number, out: PbxEvent[]): void {
@@ -351,7 +342,7 @@ export class EslTranslator {
       }
       case "intercept": {
         const target = data.startsWith("-bleg") ? data.slice(5).trim() : data;
-        if (target) this.intercepts.set(l.uuid, target);
+        if (target) this.intercepts.intercept(l.uuid, target, hdr(e, "Caller-Destination-Number") ?? "");
         break;
       }
       case "valet_park":

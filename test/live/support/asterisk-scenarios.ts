@@ -251,7 +251,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       queueLoginScenario(() => ({ ...live(), staticMembers: true }));
       queueDndLinkScenario(() => ({ ...live(), dndPause: "DND" }));
       describe("queue paths (follow-me, call forward, transfer out)", () =>
-        queuePathScenarios(() => ({ ...live(), paths: asteriskPaths(site, driver) })));
+        queuePathScenarios(() => ({ ...live(), paths: asteriskPaths(site) })));
     });
     describe("my status", () =>
       statusScenarios(() => ({ callsight: site.callsight, admin, inPbx: asteriskStatus(site.pbx) })));
