@@ -2,15 +2,14 @@
 // and how calls start, absorb one another and end as legs appear, move, answer and hang up.
 
 import { type ApplyContext, touchLeg } from "./apply-context.js";
+import { offeredAfterTransfer, recordTransfer } from "./call-transfers.js";
 import { type CallView, callView, endedCallView } from "./call-view.js";
 import {
   type Call,
-  type CallTransfer,
   type Leg,
   legKey,
   legOnHold,
   legRings,
-  type Party,
   partyOf,
   rememberParty,
   sameParty,
@@ -158,10 +157,7 @@ export class CallBook {
     // Offered to this phone (the board shows it ringing); a blind transfer waiting for its target has one.
     if (leg.outgoing) {
       rememberParty(call, partyOf(leg), "rang");
-      // Announced after the transfer (a PBX may announce a channel it created just before it reported the
-      // transfer, stamped with its creation time): the target all the same.
-      const waiting = call.transfers.find((t) => t.kind === "blind" && t.to === undefined);
-      if (waiting) waiting.to = partyOf(leg);
+      offeredAfterTransfer(call, leg);
     }
     touchLeg(leg, ctx);
     return leg;
@@ -249,39 +245,7 @@ export class CallBook {
    * one other party answered on it; a blind transfer's is the next leg the call offers (see createLeg).
    */
   transferred(e: CallTransferred): void {
-    const transferer = this.legsById.get(legKey(e.pbx, e.transferer));
-    const transferee = e.transferee ? this.legsById.get(legKey(e.pbx, e.transferee)) : undefined;
-    const call = (transferee && this.callOf(transferee)) ?? (transferer && this.callOf(transferer));
-    if (!call) return;
-    const by = transferer ? partyOf(transferer) : undefined;
-    const known = call.transfers.some(
-      (t) =>
-        t.at === e.at &&
-        t.kind === e.kind &&
-        (by === undefined || (t.by !== undefined && sameParty(t.by, by))),
-    );
-    if (known) return;
-    const transfer: CallTransfer = { at: e.at, kind: e.kind };
-    if (by) transfer.by = by;
-    if (e.kind === "attended") {
-      const targets: Party[] = [];
-      for (const c of new Set([call, transferer && this.callOf(transferer)])) {
-        for (const id of c?.legs ?? []) {
-          const l = this.legsById.get(legKey(e.pbx, id));
-          if (!l || l === transferer || l === transferee || l.monitors || l.state !== "up") continue;
-          const p = partyOf(l);
-          if (!targets.some((t) => sameParty(t, p))) targets.push(p);
-        }
-      }
-      if (targets.length === 1) transfer.to = targets[0] as Party;
-    } else {
-      // A blind transfer whose target already rings (the PBX announced it before the transfer): that one.
-      const ringing = [...call.legs]
-        .map((id) => this.legsById.get(legKey(e.pbx, id)))
-        .filter((l): l is Leg => !!l && l.outgoing && l.state !== "up" && !l.monitors && l !== transferer);
-      if (ringing.length === 1) transfer.to = partyOf(ringing[0] as Leg);
-    }
-    call.transfers.push(transfer);
+    recordTransfer(e, this);
   }
 
   answer(leg: Leg, at: number): void {
@@ -354,6 +318,8 @@ export class CallBook {
     touchLeg(leg, ctx);
     if (leg.recording) target.recorded = true;
     rememberParty(target, partyOf(leg));
+    // A Local half dialled it (ARI: it joins the caller's call after the pair's own): offered all the same.
+    if (leg.outgoing && !leg.monitors) offeredAfterTransfer(target, leg);
     if (leg.state === "up" && !leg.monitors && leg.id !== target.originator)
       this.answeredBy(target, leg, leg.answeredAt ?? leg.createdAt);
   }

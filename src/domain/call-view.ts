@@ -15,6 +15,7 @@ import {
   type MonitoringSession,
   type Party,
   partyLegs,
+  shownNumber,
 } from "./calls.js";
 
 export interface LegView {
@@ -72,7 +73,7 @@ export function callView(call: Call, legs: ReadonlyMap<string, Leg>): CallView {
   const legViews: LegView[] = members.map((l) => {
     const view: LegView = {
       leg: l.id,
-      number: l.number,
+      number: shownNumber(l),
       external: isOutside(l),
       state: l.parked
         ? "parked"
@@ -85,7 +86,7 @@ export function callView(call: Call, legs: ReadonlyMap<string, Leg>): CallView {
       since: l.createdAt,
     };
     if (l.user) view.user = l.user;
-    if (l.name) view.name = l.name;
+    if (l.name && l.onBehalfOf === undefined) view.name = l.name;
     return view;
   });
   const view: CallView = {

@@ -107,16 +107,27 @@ export function legKey(pbx: string, id: string): string {
 }
 
 export function partyOf(leg: Leg): Party {
-  const party: Party = { number: leg.number, external: isOutside(leg) };
+  const party: Party = { number: shownNumber(leg), external: isOutside(leg) };
   const user = leg.user ?? leg.reachedUser;
   if (user) party.user = user;
-  if (leg.name) party.name = leg.name;
+  if (leg.name && leg.onBehalfOf === undefined) party.name = leg.name;
   return party;
 }
 
-/** A leg to the outside world (a trunk leg that reaches a colleague on another PBX is not). */
-export function isOutside(leg: Pick<Leg, "side" | "reachedUser">): boolean {
-  return leg.side === "external" && leg.reachedUser === undefined;
+/**
+ * A leg to the outside world. Not a trunk leg that reaches a colleague on another PBX, nor one a user's
+ * follow-me or call forward dialled: that is the user, as on their desk phone.
+ */
+export function isOutside(leg: Pick<Leg, "side" | "reachedUser" | "user">): boolean {
+  return leg.side === "external" && leg.reachedUser === undefined && leg.user === undefined;
+}
+
+/**
+ * The number a leg stands for: a follow-me's or forward's leg is its user's extension (the outside number
+ * it rings is the user's own, a mobile or a forward target, and never leaves the leg).
+ */
+export function shownNumber(leg: Pick<Leg, "number" | "onBehalfOf" | "user">): string {
+  return leg.onBehalfOf !== undefined && leg.user !== undefined ? leg.onBehalfOf : leg.number;
 }
 
 export function sameParty(a: Party, b: Party): boolean {

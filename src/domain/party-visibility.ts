@@ -48,31 +48,14 @@ export function hiddenColleague(
  */
 export function seenParty(
   directory: Directory,
-  modelParty: { user?: string; number: string; name?: string; external: boolean },
+  party: { user?: string; number: string; name?: string; external: boolean },
   full: boolean,
 ): SeenParty {
-  const party = asColleague(directory, modelParty);
   if (!full && hiddenColleague(directory, party)) return { external: false };
   const p: SeenParty = { number: party.number, external: party.external };
   if (party.user) p.user = party.user;
   if (party.name) p.name = party.name;
   return p;
-}
-
-/**
- * A colleague reached on an outside number (their follow-me or call forward dialled it) is shown as the
- * colleague: their extension and name, as if on their desk phone. Their mobile or forward number is theirs,
- * never shown to anyone (admins included): the call is "with Bob", not with Bob's private number.
- */
-function asColleague(
-  directory: Directory,
-  party: { user?: string; number: string; name?: string; external: boolean },
-): { user?: string; number: string; name?: string; external: boolean } {
-  if (party.user === undefined || !party.external) return party;
-  const u = directory.users.get(party.user);
-  return u
-    ? { user: u.id, number: u.extension, name: u.name, external: false }
-    : { user: party.user, number: "", external: false };
 }
 
 const extensionIndex = new WeakMap<Directory, Map<string, User[]>>();

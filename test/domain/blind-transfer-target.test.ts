@@ -20,13 +20,13 @@ const user = (id: string): User => ({
   settings: defaultSettings(),
 });
 
-function leg(id: string, at: number, ext: string | undefined, outgoing: boolean): PbxEvent {
+function leg(id: string, at: number, ext: string | undefined, outgoing: boolean, callId = "c1"): PbxEvent {
   return {
     pbx: PBX,
     at,
     type: "leg.created",
     leg: id,
-    callId: "c1",
+    callId,
     channel: ext ? `PJSIP/${ext}-${id}` : `PJSIP/carrier-${id}`,
     endpoint: ext ? `PJSIP/${ext}` : "PJSIP/carrier",
     side: ext ? "internal" : "external",
@@ -85,6 +85,21 @@ describe("a blind transfer's target", () => {
       "blind by 1001 to 1003",
     ]);
   });
+
+  // ARI, FreePBX queue (seen live): the caller's Local half runs the transfer's dialplan and dials the target,
+  // which first belongs to the call the Local pair made up for itself and joins the caller's call later.
+  it.each([
+    ["before", 1490],
+    ["after", 1510],
+  ])(
+    "the target's channel first in a call of its own (a Local pair's), announced %s the transfer, then moved into the call",
+    (_, at) => {
+      const carol = leg("carol", at, "1003", true, "local-pair");
+      const moved = leg("carol", at + 20, "1003", true);
+      const events = at < 1500 ? [carol, transfer(1500), moved] : [transfer(1500), carol, moved];
+      expect(transfersOf([...start, ...events, ...end])).toEqual(["blind by 1001 to 1003"]);
+    },
+  );
 
   it("the target announced after the transfer but stamped before it (a channel held back until its Dial)", () => {
     expect(transfersOf([...start, transfer(1500), leg("carol", 1490, "1003", true), ...end])).toEqual([

@@ -53,19 +53,6 @@ export function mayRingingCallers(v: User, t: User): boolean {
 }
 
 /**
- * A colleague reached on an outside number (a leg their follow-me or call forward dialled) is shown as if on
- * their desk phone: their extension and name, never the outside number (theirs, not the call's other party).
- */
-export function onDesk<L extends { user?: string; number: string; name?: string; external: boolean }>(
-  directory: Directory,
-  leg: L,
-): { user?: string; number: string; name?: string; external: boolean } {
-  if (leg.user === undefined || !leg.external) return leg;
-  const u = directory.users.get(leg.user);
-  return u ? { user: u.id, number: u.extension, name: u.name, external: false } : leg;
-}
-
-/**
  * Rule 3, the other end: on a call between colleagues the stricter settings win. A colleague on a call is
  * identified (on anyone's tile but the viewer's own, in monitoring sessions, in recordings) only if they
  * share their presence and show their calls; otherwise they are "a colleague". Admins see everyone.

@@ -30,7 +30,6 @@ import {
   mayPresence,
   mayRingingCallers,
   maySeeSession,
-  onDesk,
   shareDept,
 } from "./rules-oracle.js";
 
@@ -226,8 +225,7 @@ describe("viewFor: call details (rule 3)", () => {
               const others = (call?.legs ?? []).filter((l) => l.user !== t.id);
               // On someone else's tile, a colleague who does not share presence and show their calls is only
               // "a colleague" (the stricter settings win); on one's own tile and for admins, everyone in full.
-              const expected = others.map((leg) => {
-                const l = onDesk(s.directory, leg);
+              const expected = others.map((l) => {
                 const u = l.user === undefined ? undefined : s.directory.users.get(l.user);
                 if (t.id !== v.id && !l.external && l.user !== undefined && !mayIdentify(v, u))
                   return { external: false };
@@ -253,8 +251,7 @@ describe("viewFor: call details (rule 3)", () => {
 function expectedCallers(s: Scenario, v: User, call: CallView, t: User): unknown[] {
   return call.legs
     .filter((l) => l.user !== t.id && l.state !== "ringing")
-    .map((leg) => {
-      const l = onDesk(s.directory, leg);
+    .map((l) => {
       const u = l.user === undefined ? undefined : s.directory.users.get(l.user);
       if (!l.external && l.user !== undefined && !mayIdentify(v, u)) return { external: false };
       return {
@@ -736,13 +733,25 @@ describe("the call history: a viewer's row follows the board's rules", () => {
 
 describe("a colleague's follow-me or forward number (a leg their diversion dialled)", () => {
   const forwardNumber = /\+4917099\d+/;
+  /** The legs a follow-me or forward dialled, and for which extension. */
+  const diverted = (events: readonly PbxEvent[]) =>
+    new Map(
+      events.flatMap((e) => (e.type === "dial.started" && e.onBehalfOf ? [[e.callee, e.onBehalfOf]] : [])),
+    );
 
-  it("is on nobody's board, admins and the colleague included: the call shows the colleague", () => {
+  it("is on nobody's board, admins and the colleague included: the leg shows the colleague", () => {
     let forwarded = 0;
     fc.assert(
       fc.property(scenarioArb(), (s) => {
+        const legs = diverted(s.events);
         for (const call of s.model.activeCalls())
-          for (const l of call.legs) if (l.user !== undefined && forwardNumber.test(l.number)) forwarded++;
+          for (const l of call.legs) {
+            const extension = legs.get(l.leg);
+            if (extension === undefined || l.user === undefined) continue;
+            // The colleague as on their desk phone: their extension, inside the PBX.
+            expect(l).toMatchObject({ number: extension, external: false });
+            forwarded++;
+          }
         for (const v of viewers(s)) {
           const json = JSON.stringify(board(s, v));
           expect(forwardNumber.exec(json)?.[0], `${v.id}'s board`).toBeUndefined();
@@ -758,13 +767,13 @@ describe("a colleague's follow-me or forward number (a leg their diversion diall
     let named = 0;
     fc.assert(
       fc.property(historyScenarioArb(), (s) => {
+        const forwarding = new Set(diverted(s.events).values());
         for (const row of s.rows) {
-          const diverted = row.parties.filter((p) => p.user !== undefined && forwardNumber.test(p.number));
           for (const v of s.directory.users.values()) {
             const view = historyFor(s.directory, v, row);
             if (!view) continue;
             expect(forwardNumber.exec(JSON.stringify(view))?.[0], `${v.id}'s row ${row.id}`).toBeUndefined();
-            for (const p of diverted) if (view.parties?.some((q) => q.user === p.user)) named++;
+            if (view.parties?.some((q) => q.number !== undefined && forwarding.has(q.number))) named++;
           }
         }
       }),

@@ -68,14 +68,18 @@ describe.each(["ami", "ari"] as const)(
     it("36-forward-external: 1001 calls 1002, forwarded unconditionally over the carrier; the outside party answers; one call, 1002's forwarded call", () => {
       const { result, rows, views } = run(format, "36-forward-external", ["1002"]);
       const call = onlyCall(result);
-      // An internal caller whose call leaves over the trunk: 1002's forward number.
-      expect(call).toMatchObject({ direction: "outbound", answered: true });
+      // 1001 called 1002 and talked with 1002 (at their forward number, over the trunk): an internal call.
+      expect(call).toMatchObject({ direction: "internal", answered: true });
       realParties(call.parties);
       expect(sorted(call.parties)).toEqual(["1001", "1002"]);
-      // 1002's leg is the trunk leg to the forward number: outside, on 1002's behalf.
+      // 1002's leg is the trunk leg to the forward number, shown as 1002 (the forward number is 1002's own).
       const forwarded = views.flatMap((v) => v.legs).filter((l) => l.user === "1002");
       expect(forwarded.length).toBeGreaterThan(0);
-      for (const l of forwarded) expect(l).toMatchObject({ external: true, number: MOBILE });
+      for (const l of forwarded) expect(l).toMatchObject({ external: false, number: "1002" });
+      // From the dial that says whose forward it is on (AMI: the PBX named the number a frame earlier).
+      const since = views.findIndex((v) => v.legs.some((l) => l.user === "1002"));
+      expect(JSON.stringify(views.slice(since))).not.toContain(MOBILE);
+      expect(JSON.stringify(rows)).not.toContain(MOBILE);
       expect(sorted(call.talkers)).toEqual(["1001", "1002"]);
       expect(talkingPairs(views)).toEqual([["1001", "1002"]]);
       // 1002's phone never rang (forwarded unconditionally), but 1002's call did: ringing at the forward

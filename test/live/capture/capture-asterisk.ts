@@ -726,9 +726,9 @@ const SCENARIOS: Scenario[] = [
     expected: [
       "One call: an inbound external call from 15551234567 on 1001's DID 15559991001. It is 1001's call (their follow-me), not a call of its own per leg.",
       "1001's phone rings, and at the same time 1001's follow-me number 15557654321 is called over the carrier trunk (an outbound leg of the same call, not a second call).",
-      "The mobile answers after ~3 s: the call is 15551234567 <-> 15557654321, two outside parties, bridged by the PBX; 1001's desk phone stops ringing (cancelled: the call was answered on 1001's follow-me, not a missed call of someone else and not talked on the desk phone).",
-      "The Local channels (Local/FMPR-1001@from-internal-…, Local/15557654321@from-internal-…) are plumbing, never parties; the trunk leg is an outside party with the number 15557654321.",
-      "~4 s of talk; the carrier hangs up; everything idle. 1001's presence: ringing, then available (the desk phone never went on-call).",
+      "The mobile answers after ~3 s: 1001 answered the call on their follow-me number. The call is 15551234567 <-> 1001 (on the mobile), bridged by the PBX; 1001's desk phone stops ringing (cancelled: answered by 1001 themself, not missed, not talked on the desk phone). In the history 1001 talked.",
+      "The Local channels (Local/FMPR-1001@from-internal-…, Local/15557654321@from-internal-…) are plumbing, never parties; the trunk leg to 15557654321 is 1001's leg (their follow-me dialled it): it shows as 1001, not as a party of its own, and the follow-me number is 1001's own, shown to nobody (not on the board, not in the history).",
+      "~4 s of talk; the carrier hangs up; everything idle. 1001's presence: ringing (desk phone and mobile), then on a call while they talk on the mobile — colleagues must not take 1001 for free then — then available.",
     ],
     checks: [
       [
@@ -782,10 +782,10 @@ const SCENARIOS: Scenario[] = [
       "Control session: `CoreShowChannels` while the forwarded call talks, `DBDel Family=CF Key=1002` after the call.",
     ],
     expected: [
-      "One call: 1001's outgoing internal call to 1002. 1002 has call forward unconditional to an external number, so 1002's phone never rings and 1002 is never busy or on a call.",
-      "The call is forwarded out over the carrier trunk: it is 1002's forwarded call, and its other party is the outside number 15557654321 — 1001 <-> 15557654321 once answered (~2 s).",
-      "The Local channel (Local/15557654321@from-internal-…;1/;2) is plumbing, not a party; the trunk leg is the outside party 15557654321.",
-      "~4 s of talk; 1001 hangs up; everything idle. 1001: on a call, then available; 1002: available throughout.",
+      "One call: 1001's outgoing internal call to 1002. 1002 has call forward unconditional to an external number, so 1002's phone never rings.",
+      "The call is forwarded out over the carrier trunk: it is 1002's forwarded call (on 1002's tile, 1002 a party of it), answered at 1002's forward number after ~2 s: 1001 <-> 1002 (at 15557654321), an internal call (1001 talks with 1002) though it leaves over the trunk. In the history 1001 is the caller and 1002 talked.",
+      "The Local channel (Local/15557654321@from-internal-…;1/;2) is plumbing, not a party; the trunk leg to 15557654321 is 1002's leg (their forward dialled it), never a party of its own; the forward number is 1002's, shown to nobody.",
+      "~4 s of talk; 1001 hangs up; everything idle. 1001: on a call, then available; 1002: ringing while the forward number rings, on a call while it talks, then available. Without 1002 in the directory the forward number is just the outside party of 1001's call.",
     ],
     checks: [
       [

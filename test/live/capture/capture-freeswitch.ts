@@ -34,6 +34,8 @@ const CARRIER_NUMBER = "15551234567";
 const CARRIER_NAME = "WIRELESS CALLER";
 const QUEUE_DID = "15559990400";
 const FOLLOWME_DID = "15559991001";
+const RING_GROUP_DID = "15559990600";
+const RING_GROUP_SEQUENCE_DID = "15559990601";
 const MOBILE_NUMBER = "15557654321";
 const MOBILE_NAME = "MOBILE";
 
@@ -600,9 +602,9 @@ const SCENARIOS: Scenario[] = [
     expected: [
       "One call: an inbound external call from 15551234567 on 1001's DID 15559991001. It is 1001's call (their follow-me), not a call of its own per leg.",
       "1001's phone rings, and at the same time 1001's follow-me number 15557654321 is called over the carrier gateway (an outbound leg of the same call, not a second call).",
-      "The mobile answers after ~3 s: the call is 15551234567 <-> 15557654321, two outside parties, bridged by the PBX; 1001's desk phone stops ringing (cancelled: answered on 1001's follow-me, not missed by 1001 and not talked on the desk phone).",
-      "The loopback channels (loopback/15557654321-a, -b) are plumbing, never parties; the gateway leg is an outside party with the number 15557654321.",
-      "~4 s of talk; the carrier hangs up; everything idle. 1001's presence: ringing, then available (the desk phone never went on-call).",
+      "The mobile answers after ~3 s: 1001 answered the call on their follow-me number. The call is 15551234567 <-> 1001 (on the mobile), bridged by the PBX; 1001's desk phone stops ringing (cancelled: answered by 1001 themself, not missed, not talked on the desk phone). In the history 1001 talked.",
+      "The loopback channels (loopback/15557654321-a, -b) are plumbing, never parties; the gateway leg to 15557654321 is 1001's leg (their follow-me dialled it): it shows as 1001, not as a party of its own, and the follow-me number is 1001's own, shown to nobody (not on the board, not in the history).",
+      "~4 s of talk; the carrier hangs up; everything idle. 1001's presence: ringing (desk phone and mobile), then on a call while they talk on the mobile — colleagues must not take 1001 for free then — then available.",
     ],
     checks: [
       [
@@ -648,10 +650,10 @@ const SCENARIOS: Scenario[] = [
       "Control session: `show channels as json` while the forwarded call talks; `db delete/forward_all/1002` after the call.",
     ],
     expected: [
-      "One call: 1001's outgoing internal call to 1002. 1002 has call forward all to an external number, so 1002's phone never rings and 1002 is never busy or on a call.",
-      "The call is forwarded out over the carrier gateway: it is 1002's forwarded call, and its other party is the outside number 15557654321 — 1001 <-> 15557654321 once answered (~2 s).",
-      "The loopback channels (loopback/15557654321-a/-b) are plumbing, not parties; the gateway leg is the outside party 15557654321.",
-      "~4 s of talk; 1001 hangs up; everything idle. 1001: on a call, then available; 1002: available throughout.",
+      "One call: 1001's outgoing internal call to 1002. 1002 has call forward all to an external number, so 1002's phone never rings.",
+      "The call is forwarded out over the carrier gateway: it is 1002's forwarded call (on 1002's tile, 1002 a party of it), answered at 1002's forward number after ~2 s: 1001 <-> 1002 (at 15557654321), an internal call (1001 talks with 1002) though it leaves over the gateway. In the history 1001 is the caller and 1002 talked.",
+      "The loopback channels (loopback/15557654321-a/-b) are plumbing, not parties; the gateway leg to 15557654321 is 1002's leg (their forward dialled it), never a party of its own; the forward number is 1002's, shown to nobody.",
+      "~4 s of talk; 1001 hangs up; everything idle. 1001: on a call, then available; 1002: ringing while the forward number rings, on a call while it talks, then available (FusionPBX itself lights 1002's lamp for it: it dials the loopback with 1002's presence_id). Without 1002 in the directory the forward number is just the outside party of 1001's call.",
     ],
     checks: [
       [
@@ -900,6 +902,87 @@ const SCENARIOS: Scenario[] = [
       await c.sleep(3000, "recording");
       c.log("control: uuid_record stop");
       await c.control.api(`uuid_record ${agent} stop ${file}`);
+      c.log(`carrier sipp rc=${await call.done}`);
+      for (const p of ["1001", "1002"]) await c.phones[p]!.finish(5000);
+    },
+  },
+  {
+    name: "39-ringgroup-simultaneous",
+    title: "Carrier call to a FusionPBX ring group (simultaneous: 1001, 1002, 1003 at once); 1002 answers",
+    done: [
+      "sipp UAS 1001 and 1003 ring until cancelled; sipp UAS 1002 rings 2 s, then answers.",
+      `sipp UAC "carrier" (${CARRIER_NAME} <${CARRIER_NUMBER}>) calls DID ${RING_GROUP_DID}; it hangs up 4 s after the answer.`,
+      "Dialplan (public `did-ring-group-simultaneous`, as FusionPBX's ring_groups.lua builds it): `ring_group_uuid` set, `bridge {ignore_early_media=true}[leg_timeout=20,presence_id=1001@…]user/1001@…,[…]user/1002@…,[…]user/1003@…` (comma: all at once).",
+      "Control session: `show channels as json` while the three ring (~1 s).",
+    ],
+    expected: [
+      "One inbound external call from 15551234567 on DID 15559990600 to the ring group: 1001, 1002 and 1003 ring at once, each through its own `user/<ext>` leg of the same call.",
+      "1002 answers after ~2 s: the call is 15551234567 <-> 1002; 1001's and 1003's ringing stops (taken by a colleague: not a call either of them missed).",
+      "~4 s of talk; the carrier hangs up; everything idle. Presence: 1001 and 1003 ringing then available; 1002 ringing, on a call, available.",
+    ],
+    checks: [
+      [
+        "three phone legs created for the group",
+        (e) =>
+          ["1001", "1002", "1003"].every((x) =>
+            e.some((y) => created(y) && (y["Channel-Name"] ?? "").startsWith(`sofia/internal/${x}@`)),
+          ),
+      ],
+      ["1001's leg lost the race (LOSE_RACE)", (e) => hungUp(e, "sofia/internal/1001@", "LOSE_RACE")],
+      ["1003's leg lost the race (LOSE_RACE)", (e) => hungUp(e, "sofia/internal/1003@", "LOSE_RACE")],
+    ],
+    async run(c) {
+      await c.phones["1001"]!.answer("ring-until-cancelled");
+      await c.phones["1002"]!.answer({ ringMs: 2000 });
+      await c.phones["1003"]!.answer("ring-until-cancelled");
+      await c.sleep(500);
+      c.log(`carrier calls ${RING_GROUP_DID}`);
+      const call = await c.carrier.call(RING_GROUP_DID, [{ pauseMs: 4000 }, { hangup: true }]);
+      await c.sleep(1000, "three phones ringing");
+      c.log("control: show channels (ringing)");
+      await channels(c);
+      c.log(`carrier sipp rc=${await call.done}`);
+      for (const p of ["1001", "1002", "1003"]) await c.phones[p]!.finish(5000);
+    },
+  },
+  {
+    name: "40-ringgroup-sequence",
+    title:
+      "Carrier call to a FusionPBX ring group (sequence: 1001, then 1002, then 1003, 6 s each); 1001 does not answer, 1002 answers",
+    done: [
+      "sipp UAS 1001 rings until cancelled (no answer); sipp UAS 1002 rings 2 s, then answers. 1003 has no sipp (never reached).",
+      `sipp UAC "carrier" (${CARRIER_NAME} <${CARRIER_NUMBER}>) calls DID ${RING_GROUP_SEQUENCE_DID}; it hangs up 4 s after the answer.`,
+      "Dialplan (public `did-ring-group-sequence`, as FusionPBX's ring_groups.lua builds it): `bridge {ignore_early_media=true}[leg_timeout=6,…]user/1001@…|[leg_timeout=6,…]user/1002@…|[leg_timeout=6,…]user/1003@…` (pipe: one after the other).",
+      "Control session: `show channels as json` while 1001 rings (~2 s).",
+    ],
+    expected: [
+      "One inbound external call from 15551234567 on DID 15559990601 to the hunt group: first 1001 rings alone for 6 s and does not answer, then 1002 rings alone and answers after ~2 s. One call throughout, though each member is a leg of its own, created in turn.",
+      "1001 was tried and did not answer: for the group a member that rang; the call was answered by 1002, so not a call 1001 missed.",
+      "~4 s of talk 15551234567 <-> 1002; the carrier hangs up; all idle. 1003 never rings.",
+    ],
+    checks: [
+      [
+        "1001's leg created",
+        (e) => e.some((x) => created(x) && (x["Channel-Name"] ?? "").startsWith("sofia/internal/1001@")),
+      ],
+      [
+        "1002's leg created",
+        (e) => e.some((x) => created(x) && (x["Channel-Name"] ?? "").startsWith("sofia/internal/1002@")),
+      ],
+      [
+        "no leg to 1003",
+        (e) => !e.some((x) => created(x) && (x["Channel-Name"] ?? "").startsWith("sofia/internal/1003@")),
+      ],
+    ],
+    async run(c) {
+      await c.phones["1001"]!.answer("ring-until-cancelled");
+      await c.phones["1002"]!.answer({ ringMs: 2000 });
+      await c.sleep(500);
+      c.log(`carrier calls ${RING_GROUP_SEQUENCE_DID}`);
+      const call = await c.carrier.call(RING_GROUP_SEQUENCE_DID, [{ pauseMs: 4000 }, { hangup: true }]);
+      await c.sleep(2000, "1001 ringing alone");
+      c.log("control: show channels (1001 ringing)");
+      await channels(c);
       c.log(`carrier sipp rc=${await call.done}`);
       for (const p of ["1001", "1002"]) await c.phones[p]!.finish(5000);
     },

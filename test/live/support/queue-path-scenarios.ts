@@ -177,8 +177,11 @@ export function queuePathScenarios(live: () => QueuePathLive): void {
       await phones["1001"]!.call("1002");
       // The forward number answers: 1001 talks with 1002 (at 1002's forward number), outside the PBX.
       const call = await admin.sees("1001 on a call with 1002, forwarded", onCallWith("1001", "1002"));
-      expect(call.direction).toBe("outbound");
-      expect(call.remote).toEqual([expect.objectContaining({ user: "1002", number: "1002" })]);
+      // 1001 talks with 1002, outside the PBX: an internal call, as if 1002 had answered at the desk.
+      expect(call.direction).toBe("internal");
+      expect(call.remote).toEqual([
+        expect.objectContaining({ user: "1002", number: "1002", external: false }),
+      ]);
       const bobs = await admin.sees("the call on 1002's tile, 1002 on a call", (v) =>
         v.person("1002")?.presence === "on-call" ? onCallWith("1002", "1001")(v) : undefined,
       );
