@@ -25,6 +25,7 @@ import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-s
 import { until } from "./support/processes.js";
 import { freeswitchPaths, queuePathScenarios } from "./support/queue-path-scenarios.js";
 import {
+  huntGroupScenario,
   queueDndLinkScenario,
   queueLoginScenario,
   queueMemberScenarios,
@@ -428,11 +429,13 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
       queue: "sales@default",
       did: "15559990400",
       ringGroupDid: "15559990600",
+      huntGroupDid: "15559990601",
     });
     queueScenarios(queues);
     // mod_callcenter keeps no reason: the agent's status is the pause.
     queuePauseScenario(() => ({ ...queues(), pauseReason: () => "On Break" }));
     ringGroupScenario(queues);
+    huntGroupScenario(queues);
     queueMemberScenarios(queues);
     queueLoginScenario(() => ({ ...queues(), staticMembers: false }));
     // mod_callcenter keeps no reason: the link's pause shows as On Break.

@@ -191,6 +191,39 @@ describe("queue members on Asterisk (34-queue-pause)", () => {
   });
 });
 
+describe("FusionPBX ring groups on FreeSWITCH (ESL)", () => {
+  it("39-ringgroup-simultaneous: 1001, 1002, 1003 ring at once; 1002 answers; the others were not missed", () => {
+    const { result, rows } = run("esl", "39-ringgroup-simultaneous");
+    const call = onlyCall(result);
+    expect(call).toMatchObject({ direction: "inbound", answered: true });
+    expect(sorted(call.parties)).toEqual(["1001", "1002", "1003", CALLER]);
+    expect(sorted(call.talkers)).toEqual(["1002", CALLER]);
+    expect(result.presenceTimeline).toEqual({ "1001": RANG_ONLY, "1002": ANSWERED, "1003": RANG_ONLY });
+    expect(rows).toHaveLength(1);
+    expect(outcomes(rows[0]!)).toEqual({
+      [CALLER]: "caller",
+      "1001": "taken by a colleague",
+      "1002": "talked",
+      "1003": "taken by a colleague",
+    });
+  });
+
+  it("40-ringgroup-sequence: 1001 rings alone and is tried (6 s), then 1002 answers; 1003 never rings; one call", () => {
+    const { result, rows } = run("esl", "40-ringgroup-sequence");
+    const call = onlyCall(result);
+    expect(call).toMatchObject({ direction: "inbound", answered: true });
+    expect(sorted(call.parties)).toEqual(["1001", "1002", CALLER]);
+    expect(sorted(call.talkers)).toEqual(["1002", CALLER]);
+    expect(result.presenceTimeline).toEqual({ "1001": RANG_ONLY, "1002": ANSWERED });
+    expect(rows).toHaveLength(1);
+    expect(outcomes(rows[0]!)).toEqual({
+      [CALLER]: "caller",
+      "1001": "taken by a colleague",
+      "1002": "talked",
+    });
+  });
+});
+
 describe("mod_callcenter on FreeSWITCH (ESL)", () => {
   it("30-callcenter-answered: the caller waits in sales@default, both agents ring, 1001 takes it; one call", () => {
     const { result, rows, events } = run("esl", "30-callcenter-answered");

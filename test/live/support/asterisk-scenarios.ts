@@ -10,6 +10,7 @@ import { dialScenarios } from "./dial-scenarios.js";
 import { until } from "./processes.js";
 import { asteriskPaths, queuePathScenarios } from "./queue-path-scenarios.js";
 import {
+  huntGroupScenario,
   queueDndLinkScenario,
   queueLoginScenario,
   queueMemberScenarios,
@@ -242,11 +243,19 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
 
     describe("click-to-call", () => dialScenarios(() => ({ site, admin })));
     describe("queues and ring groups (FreePBX style)", () => {
-      const live = () => ({ site, admin, queue: "400", did: "15559990400", ringGroupDid: "15559990600" });
+      const live = () => ({
+        site,
+        admin,
+        queue: "400",
+        did: "15559990400",
+        ringGroupDid: "15559990600",
+        huntGroupDid: "15559990601",
+      });
       queueScenarios(live);
       // ARI has no queue actions: its AMI companion's QueuePause carries the pause, reason and all.
       queuePauseScenario(() => ({ ...live(), pauseReason: (asked) => asked }));
       ringGroupScenario(live);
+      huntGroupScenario(live);
       queueMemberScenarios(live);
       queueLoginScenario(() => ({ ...live(), staticMembers: true }));
       queueDndLinkScenario(() => ({ ...live(), dndPause: "DND" }));

@@ -350,3 +350,45 @@ export function ringGroupScenario(live: () => QueueLive & { ringGroupDid: string
     expect(outcome("1003")).toMatchObject({ answeredElsewhere: true });
   });
 }
+
+/** Ring group 601, hunting (Asterisk: FreePBX consecutive Dials; FreeSWITCH: FusionPBX sequence), 4 s each. */
+export function huntGroupScenario(live: () => QueueLive & { huntGroupDid: string }): void {
+  it("a hunt group: Alice rings alone and does not answer, then Bob rings and answers; one call, Carol never rang", async () => {
+    const { site, admin, huntGroupDid } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    const carolBefore = admin.history.get("1003")?.length ?? 0;
+    const alice = await phones["1001"]!.answer("ring-until-cancelled");
+    const bob = await phones["1002"]!.answer({ ringMs: 1000 });
+    await carrier.call(huntGroupDid);
+    await admin.sees(
+      "Alice ringing alone",
+      (v) => v.person("1001")?.presence === "ringing" && v.person("1002")?.presence === "available",
+    );
+    const call = await admin.sees("Bob on the call, with the outside caller only", (v) =>
+      v
+        .person("1002")
+        ?.calls?.find(
+          (c) =>
+            c.state === "up" && c.direction === "inbound" && c.remote?.map((p) => p.number).join() === CALLER,
+        ),
+    );
+    await admin.sees("Alice available again", (v) => v.person("1001")?.presence === "available");
+    expect(admin.view?.people.filter((p) => p.calls?.length).map((p) => p.id)).toEqual(["1002"]);
+    await pbx.hangupAll();
+    for (const run of [alice, bob]) expect(await run.done).toBe(0);
+    // The group stopped at Bob: Carol's phone never rang.
+    expect(
+      (admin.history.get("1003") ?? []).slice(carolBefore).every((p) => p.presence === "available"),
+    ).toBe(true);
+    const row = await until(async () => {
+      const { body } = await callsight.api("GET", "/v1/history?user=1002&limit=5", "admin");
+      return body.history?.find((r: { call: string }) => r.call === call.call);
+    }, "the hunt-group call in the history");
+    const outcome = (u: string) => row.parties.find((p: { user?: string }) => p.user === u);
+    expect(outcome("1002")).toMatchObject({ talked: true });
+    // Alice was tried: the group's call was answered (by Bob), so not a call she missed.
+    expect(outcome("1001")).toMatchObject({ answeredElsewhere: true });
+    expect(outcome("1001")?.missed).toBeUndefined();
+    expect(outcome("1003")).toBeUndefined();
+  });
+}
