@@ -231,7 +231,11 @@ export const queueCallerLeftSchema = z.object({
   type: z.literal("queue.callerLeft"),
   queue: queueName,
   leg,
-  reason: z.enum(["abandoned", "left"]),
+  /**
+   * `abandoned`: the caller hung up while waiting; `left`: a timeout or an exit key took them out unanswered;
+   * `picked-up`: a colleague took the call from a ringing agent's phone (directed pickup): answered.
+   */
+  reason: z.enum(["abandoned", "left", "picked-up"]),
 });
 
 /** An agent took a waiting caller. */

@@ -198,6 +198,7 @@ export class QueueBook {
     q.waiting.delete(e.leg);
     q.today.longestWaitMs = Math.max(q.today.longestWaitMs, e.at - waiting.since);
     if (e.reason === "abandoned") q.today.abandoned++;
+    else if (e.reason === "picked-up") q.today.answered++;
     // The callers behind move up.
     for (const w of q.waiting.values())
       if (w.position !== undefined && w.position > (waiting.position ?? 0)) w.position--;

@@ -9,6 +9,8 @@
 // pickup / monitoring / recording facts, and what became of each party in the call history.
 
 import { describe, expect, it } from "vitest";
+import { LiveModel } from "../../src/domain/live-model.js";
+import { directoryFromEvents } from "../../src/replay/replay.js";
 import {
   ANSWERED,
   CALLED_OUT,
@@ -123,7 +125,14 @@ describe("mod_callcenter queue paths on FreeSWITCH (ESL)", () => {
   });
 
   it("36-callcenter-pickup: 1003 picks up the queue call ringing on 1001 (**1001); the caller talks with 1003; one call", () => {
-    const { result, rows, views } = run("36-callcenter-pickup");
+    const { result, rows, views, events } = run("36-callcenter-pickup");
+    // The queue lost the caller to a pickup: answered, not abandoned (mod_callcenter says BREAK_OUT, as for a
+    // caller who hung up).
+    const left = events.filter((e) => e.type === "queue.callerLeft");
+    expect(left).toEqual([expect.objectContaining({ queue: QUEUE, reason: "picked-up" })]);
+    const model = new LiveModel(directoryFromEvents(events));
+    for (const e of events) model.apply(e);
+    expect(model.queueState("main", QUEUE)?.today).toMatchObject({ answered: 1, abandoned: 0 });
     const call = onlyCall(result);
     expect(call).toMatchObject({ direction: "inbound", answered: true });
     realParties(call.parties);

@@ -36,7 +36,13 @@ export class CallcenterTranslation {
     this.waiting.clear();
   }
 
-  translate(e: EslEvent, base: { pbx: string; at: number }, out: PbxEvent[]): void {
+  /** `takenFromQueue`: whether an intercept took the waiting caller (EslIntercepts). */
+  translate(
+    e: EslEvent,
+    base: { pbx: string; at: number },
+    out: PbxEvent[],
+    takenFromQueue: (caller: string) => boolean = () => false,
+  ): void {
     const queue = hdr(e, "CC-Queue") ?? "";
     const member = hdr(e, "CC-Member-Session-UUID") ?? "";
     switch (hdr(e, "CC-Action")) {
@@ -82,13 +88,15 @@ export class CallcenterTranslation {
       case "member-queue-end": {
         if (!queue || !member || !this.waiting.delete(member)) return;
         // BREAK_OUT: the caller hung up while waiting; a timeout or an exit key is leaving unanswered.
+        // An intercept of the waiting caller (FusionPBX's **<ext> on a ringing agent) is a BREAK_OUT too.
         const abandoned = hdr(e, "CC-Cause") === "Cancel" && hdr(e, "CC-Cancel-Reason") === "BREAK_OUT";
+        const pickedUp = abandoned && takenFromQueue(member);
         out.push({
           ...base,
           type: "queue.callerLeft",
           queue,
           leg: member,
-          reason: abandoned ? "abandoned" : "left",
+          reason: pickedUp ? "picked-up" : abandoned ? "abandoned" : "left",
         });
         return;
       }

@@ -16,6 +16,8 @@ interface Waiting {
 
 export class EslIntercepts {
   private readonly waiting = new Map<string, Waiting>();
+  /** Callers taken from under their ringing agents (the pickup is made): until their queue says they left. */
+  private readonly takenCallers = new Set<string>();
 
   constructor(private readonly legs: ReadonlyMap<string, KnownLeg>) {}
 
@@ -44,6 +46,7 @@ export class EslIntercepts {
       this.waiting.delete(picker);
       if (!this.legs.get(picker)?.leg) return undefined;
       const ringing = [l, ...this.ringingFor(l.originator)];
+      this.takenCallers.add(l.originator);
       const taken =
         ringing.find((r) => r.number !== undefined && w.dialled.endsWith(r.number)) ??
         (ringing.length === 1 ? l : undefined);
@@ -52,12 +55,24 @@ export class EslIntercepts {
     return undefined;
   }
 
+  /**
+   * Whether waiting caller `caller` left its queue because an intercept took it (mod_callcenter says
+   * `BREAK_OUT`, as for a caller who hung up). Asked once, when the queue says the caller left.
+   */
+  takenFromQueue(caller: string): boolean {
+    if (this.takenCallers.delete(caller)) return true;
+    for (const w of this.waiting.values()) if (w.target === caller) return true;
+    return false;
+  }
+
   forget(uuid: string): void {
     this.waiting.delete(uuid);
+    this.takenCallers.delete(uuid);
   }
 
   reset(): void {
     this.waiting.clear();
+    this.takenCallers.clear();
   }
 
   /** The known legs still ringing for `caller` (a queue's agents). */

@@ -371,7 +371,9 @@ export class EslTranslator {
         this.parking.info(this.s.ensure(e, at, out), e, at, out);
         break;
       case CALLCENTER_SUBCLASS:
-        this.callcenter.translate(e, { pbx: this.pbx, at }, out);
+        this.callcenter.translate(e, { pbx: this.pbx, at }, out, (caller) =>
+          this.intercepts.takenFromQueue(caller),
+        );
         break;
       default: {
         const key = `CUSTOM::${sub}`;
