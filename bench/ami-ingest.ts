@@ -24,7 +24,7 @@ import {
   TraceLibrary,
 } from "../simulators/ami-trace.js";
 import { type Directory, defaultSettings, makeDirectory, type User } from "../src/domain/directory.js";
-import { LiveModel } from "../src/domain/live-model.js";
+import { LiveModel, type LiveModelOptions } from "../src/domain/live-model.js";
 import { AMI_WHITELIST_FILTERS } from "../src/pbx/asterisk-ami/driver.js";
 import { AmiFrameParser } from "../src/pbx/asterisk-ami/frame-parser.js";
 import { AmiSession, detachFrame } from "../src/pbx/asterisk-ami/session.js";
@@ -143,10 +143,11 @@ export async function runOurs(
   expected: number,
   dir: Directory = directory(),
   after?: (model: LiveModel) => void,
+  modelOptions: LiveModelOptions = {},
 ): Promise<number> {
   const server = await blastServer(bytes);
   const translator = new AmiTranslator(PBX);
-  const model = new LiveModel(dir);
+  const model = new LiveModel(dir, modelOptions);
   let count = 0;
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {

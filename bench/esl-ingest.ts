@@ -18,7 +18,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { EslRewriter, EslTraceLibrary, serializeJsonEvent } from "../simulators/esl-trace.js";
 import { type Directory, defaultSettings, makeDirectory, type User } from "../src/domain/directory.js";
-import { LiveModel } from "../src/domain/live-model.js";
+import { LiveModel, type LiveModelOptions } from "../src/domain/live-model.js";
 import { EslConnection } from "../src/pbx/freeswitch-esl/connection.js";
 import { ESL_EVENTS } from "../src/pbx/freeswitch-esl/driver.js";
 import { type EslEvent, EslFrameParser } from "../src/pbx/freeswitch-esl/frame-parser.js";
@@ -149,10 +149,11 @@ export async function runOurs(
   expected: number,
   dir: Directory = directory(),
   after?: (model: LiveModel) => void,
+  modelOptions: LiveModelOptions = {},
 ): Promise<number> {
   const server = await blastServer(bytes);
   const translator = new EslTranslator(PBX);
-  const model = new LiveModel(dir);
+  const model = new LiveModel(dir, modelOptions);
   let count = 0;
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {

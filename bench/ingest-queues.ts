@@ -24,7 +24,7 @@
 import { AmiEventFilter } from "../simulators/ami-filter.js";
 import { TraceLibrary } from "../simulators/ami-trace.js";
 import { EslTraceLibrary } from "../simulators/esl-trace.js";
-import type { LiveModel } from "../src/domain/live-model.js";
+import type { LiveModel, LiveModelOptions } from "../src/domain/live-model.js";
 import { AMI_WHITELIST_FILTERS } from "../src/pbx/asterisk-ami/driver.js";
 import type { EslEvent } from "../src/pbx/freeswitch-esl/frame-parser.js";
 import { buildScenarioStream, buildStream, type Figure, runBaseline, runOurs } from "./ami-ingest.js";
@@ -72,6 +72,12 @@ const bytesPerEvent = (s: Stream) => Math.round(s.bytes.length / s.events);
 /** MB/s at `eventsPerSec` on stream `s`. */
 const mbPerSec = (eventsPerSec: number, s: Stream) =>
   Math.round(((eventsPerSec * s.bytes.length) / s.events / 1048576) * 10) / 10;
+
+/**
+ * The captures were made on two days (test/fixtures/queues/*: 6 and 7 December): with the queue panel's
+ * day counted in UTC they would restart the day's counters twice per copy. Both mixes count one day.
+ */
+const ONE_DAY: LiveModelOptions = { dayOf: () => "bench" };
 
 /** The queue-heavy mix went through the queue: callers were taken and abandoned, no call is left behind. */
 function checkQueue(queue: string, what: string): (model: LiveModel) => void {
@@ -137,7 +143,7 @@ export async function benchAmiIngestQueues(opts: QueueIngestOptions = {}): Promi
   // Warm-up (JIT) on both mixes, both clients.
   const warm = { current: buildStream(2, library), queue: buildScenarioStream(1, mix.items) };
   for (const s of Object.values(warm)) {
-    await runOurs(s.bytes, s.events, dir);
+    await runOurs(s.bytes, s.events, dir, undefined, ONE_DAY);
     await runBaseline(s.bytes, s.events);
   }
   const ours = await interleaved(
@@ -145,7 +151,7 @@ export async function benchAmiIngestQueues(opts: QueueIngestOptions = {}): Promi
     ["current", "queue"],
     (m) => {
       const s = streams[m] as Stream;
-      return runOurs(s.bytes, s.events, dir, m === "queue" ? check : undefined);
+      return runOurs(s.bytes, s.events, dir, m === "queue" ? check : undefined, ONE_DAY);
     },
     log,
     "ami-ingest-queues ours",
@@ -175,7 +181,7 @@ export async function benchAmiIngestQueues(opts: QueueIngestOptions = {}): Promi
     ["current", "queue"],
     (m) => {
       const s = wl[m] as Stream;
-      return runOurs(s.bytes, s.events, dir, m === "queue" ? check : undefined);
+      return runOurs(s.bytes, s.events, dir, m === "queue" ? check : undefined, ONE_DAY);
     },
     log,
     "ami-ingest-queues whitelisted ours",
@@ -250,13 +256,13 @@ export async function benchEslIngestQueues(opts: QueueIngestOptions = {}): Promi
   };
   for (let i = 0; i < 2; i++) {
     for (const s of Object.values(warm)) {
-      await runOursEsl(s.bytes, s.events, dir);
+      await runOursEsl(s.bytes, s.events, dir, undefined, ONE_DAY);
       await runModesl(s.bytes, s.events);
     }
   }
   const ourRun = (m: string) => {
     const s = streams[m] as Stream;
-    return runOursEsl(s.bytes, s.events, dir, m.startsWith("queue") ? check : undefined);
+    return runOursEsl(s.bytes, s.events, dir, m.startsWith("queue") ? check : undefined, ONE_DAY);
   };
   const ours = await interleaved(runs, ["current", "queue"], ourRun, log, "esl-ingest-queues ours");
   const base = await interleaved(
