@@ -8,9 +8,13 @@
 //   uuid_hold [off]     -> 06 CHANNEL_CALLSTATE HELD + CHANNEL_HOLD, UNHELD + CHANNEL_UNHOLD + ACTIVE
 //   originate to an extension (click-to-call) -> the originated leg of 09 (ringing, answered), then 01 (an
 //                          extension) or 04 (an outside number) from the caller's bridge on (part), the end (tail)
+//                          (esl-dial-template.ts)
+// The trace-cutting helpers they share: esl-template-cuts.ts.
 
 import type { MonitoringMode } from "../src/domain/directory.js";
 import type { EslEvent } from "../src/pbx/freeswitch-esl/frame-parser.js";
+import { type DialTemplate, dialTemplate } from "./esl-dial-template.js";
+import { afterBridge, extOf, find, must, rebase, relabel, uid } from "./esl-template-cuts.js";
 import { type EslTraceEvent, type EslTraceLibrary, eventName, scenarioEvents, str } from "./esl-trace.js";
 
 export interface SpyTemplate {
@@ -63,18 +67,6 @@ export interface HoldTemplate {
   unhold: EslTraceEvent[];
 }
 
-/** Click-to-call: the caller's phone originated, then its leg dials as a phone would (dialTemplate). */
-export interface DialTemplate {
-  /** The caller's leg (its uuid in the template). */
-  caller: string;
-  /** The extensions the template rings as the caller: the originated phone's (09) and the caller's (01/04). */
-  callerExts: string[];
-  /** What the template's caller dialled (`1002`, `17778732492`). */
-  dialled: string;
-  part: EslTraceEvent[];
-  tail: EslTraceEvent[];
-}
-
 export interface EslCommandTemplates {
   spy: Record<MonitoringMode, SpyTemplate>;
   intercept: InterceptTemplate;
@@ -99,38 +91,6 @@ export function loadEslCommandTemplates(library: EslTraceLibrary): EslCommandTem
     hold: holdTemplate(library),
     dial: { extension: dialTemplate(library, "01"), outside: dialTemplate(library, "04") },
   };
-}
-
-/** Rebases event times so the first one is at 0. */
-export function rebase(events: readonly EslTraceEvent[]): EslTraceEvent[] {
-  const t0 = events[0]?.t ?? 0;
-  return events.map((e) => ({ event: e.event, t: Math.max(0, e.t - t0) }));
-}
-
-function must(i: number, what: string): number {
-  if (i < 0) throw new Error(`ESL trace template: ${what} not found`);
-  return i;
-}
-
-function find(events: readonly EslTraceEvent[], pred: (e: EslEvent) => boolean, from = 0): number {
-  for (let i = from; i < events.length; i++) if (pred((events[i] as EslTraceEvent).event)) return i;
-  return -1;
-}
-
-function uid(e: EslEvent): string | undefined {
-  return str(e, "Unique-ID");
-}
-
-function extOf(e: EslEvent): string {
-  const m = /\/(?:sip:)?(\d+)@/.exec(str(e, "Channel-Name") ?? "");
-  return m?.[1] ?? "";
-}
-
-/** Index just past a CHANNEL_BRIDGE and the CALL_UPDATEs that follow it. */
-function afterBridge(events: readonly EslTraceEvent[], bridge: number): number {
-  let i = bridge + 1;
-  while (i < events.length && eventName((events[i] as EslTraceEvent).event) === "CALL_UPDATE") i++;
-  return i;
 }
 
 function spyTemplate(library: EslTraceLibrary, name: string): SpyTemplate {
@@ -259,14 +219,6 @@ function retrieveTemplate(library: EslTraceLibrary): RetrieveTemplate {
   };
 }
 
-/** A copy of an event with one uuid replaced by another (a leg of one trace playing a role in another). */
-function relabel(e: EslEvent, from: string, to: string): EslEvent {
-  const out: EslEvent = {};
-  for (const [k, v] of Object.entries(e))
-    out[k] = typeof v === "string" && v.includes(from) ? v.split(from).join(to) : v;
-  return out;
-}
-
 function transferTemplate(library: EslTraceLibrary): TransferTemplate {
   const events = scenarioEvents(library.rawEvents("07"), true);
   const unbridge = must(
@@ -356,83 +308,5 @@ function holdTemplate(library: EslTraceLibrary): HoldTemplate {
     leg,
     hold: rebase(mine(["CHANNEL_CALLSTATE", "CHANNEL_HOLD"], hold, 2)),
     unhold: rebase(mine(["CHANNEL_CALLSTATE", "CHANNEL_UNHOLD"], unhold, 3)),
-  };
-}
-
-/**
- * Click-to-call as FreeSWITCH does it (`originate {…}user/<caller> <destination> XML <context>`, captured
- * live on 1.11): the caller's phone is originated like trace 09's interceptor (outgoing, ringing,
- * answered), then its leg runs the dialplan and bridges the destination as trace `name`'s caller does
- * (01: an extension, 04: an outside number over the gateway), its leg already answered.
- */
-function dialTemplate(library: EslTraceLibrary, name: string): DialTemplate {
-  const events = scenarioEvents(library.rawEvents(name), true);
-  const created = must(
-    find(events, (e) => eventName(e) === "CHANNEL_CREATE"),
-    `${name} caller`,
-  );
-  const createdEvent = (events[created] as EslTraceEvent).event;
-  const caller = uid(createdEvent) as string;
-  const exec = must(
-    find(
-      events,
-      (e) => uid(e) === caller && eventName(e) === "CHANNEL_EXECUTE" && str(e, "Application") === "bridge",
-    ),
-    `${name} bridge`,
-  );
-  const callee = uid(
-    (
-      events[
-        must(
-          find(events, (e) => eventName(e) === "CHANNEL_OUTGOING", exec),
-          `${name} callee`,
-        )
-      ] as EslTraceEvent
-    ).event,
-  ) as string;
-  const end = afterBridge(
-    events,
-    must(
-      find(events, (e) => eventName(e) === "CHANNEL_BRIDGE", exec),
-      `${name} bridged`,
-    ),
-  );
-  const roles = new Set([caller, callee]);
-  // The caller's leg is up already: none of its ringing or answering, and it says answered.
-  const dialled = events.slice(exec, end).flatMap((e) => {
-    const ev = e.event;
-    if (!roles.has(uid(ev) ?? "")) return [];
-    if (uid(ev) !== caller) return [e];
-    const n = eventName(ev);
-    if (n === "CHANNEL_PROGRESS" || n === "CHANNEL_ANSWER") return [];
-    if (n === "CHANNEL_CALLSTATE" && str(ev, "Channel-Call-State") === "RINGING") return [];
-    return [{ t: e.t, event: { ...ev, "Answer-State": "answered" } }];
-  });
-  // How FreeSWITCH originates a phone: trace 09's interceptor up to its answer, playing the caller.
-  const t09 = scenarioEvents(library.rawEvents("09"), true);
-  const pickerExec = must(
-    find(t09, (e) => eventName(e) === "CHANNEL_EXECUTE" && str(e, "Application") === "intercept"),
-    "09 intercept",
-  );
-  const picker = uid((t09[pickerExec] as EslTraceEvent).event) as string;
-  const pickerFirst = must(
-    find(t09, (e) => uid(e) === picker),
-    "09 picker leg",
-  );
-  const prelude = t09
-    .slice(pickerFirst, pickerExec)
-    .filter((e) => uid(e.event) === picker)
-    .map((e) => ({ event: relabel(e.event, picker, caller), t: e.t }));
-  const preludeEnd = prelude[prelude.length - 1]?.t ?? 0;
-  const from = rebase(dialled);
-  return {
-    caller,
-    callerExts: [extOf((t09[pickerFirst] as EslTraceEvent).event), extOf(createdEvent)],
-    dialled: str(createdEvent, "Caller-Destination-Number") ?? "",
-    part: rebase([
-      ...rebase(prelude),
-      ...from.map((e) => ({ event: e.event, t: e.t + preludeEnd - (prelude[0]?.t ?? 0) + 0.02 })),
-    ]),
-    tail: events.slice(end).filter((e) => roles.has(uid(e.event) ?? "")),
   };
 }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { AmiSimulator } from "../../simulators/ami-simulator.js";
 import { get } from "../../simulators/ami-trace.js";
 import { AriServer } from "../../simulators/ari-server.js";
-import { COMPANION_FILTERS } from "../../src/pbx/asterisk-ari/companion.js";
+import { COMPANION_FILTERS } from "../../src/pbx/asterisk-ari/companion-facts.js";
 import { readTrace } from "../../src/replay/formats.js";
 import {
   amiOnly,

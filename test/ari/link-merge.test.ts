@@ -15,7 +15,7 @@ import type { PbxEvent } from "../../src/domain/events.js";
 import { LiveModel, type ModelChange } from "../../src/domain/live-model.js";
 import type { AmiFrame } from "../../src/pbx/asterisk-ami/frame-parser.js";
 import { AmiTranslator } from "../../src/pbx/asterisk-ami/translate.js";
-import { COMPANION_FACTS, COMPANION_FILTERS } from "../../src/pbx/asterisk-ari/companion.js";
+import { COMPANION_FACTS, COMPANION_FILTERS } from "../../src/pbx/asterisk-ari/companion-facts.js";
 import type { Timers } from "../../src/pbx/asterisk-ari/held-facts.js";
 import { type Link, LinkMerge, MergedLinks } from "../../src/pbx/asterisk-ari/link-merge.js";
 import { AriTranslator } from "../../src/pbx/asterisk-ari/translate.js";

@@ -7,6 +7,7 @@
 //   queuePause      the AMI companion's QueuePause (ARI has no queue actions)
 //   queueLogin      the AMI companion's QueueAdd / QueueRemove
 //   start/stop rec  snoop + POST /channels/{snoop}/record, or the AMI companion's MixMonitor
+//                   (recording-sessions.ts)
 //   dial            POST /channels: the caller's phone, then the destination in the PBX's own dialplan
 //   setStatus       POST /asterisk/variable of PRESENCE_STATE(CustomPresence:<ext>) and DEVICE_STATE(Custom:DND<ext>)
 // plus the recording policy, which only the companion can write (DBPut). Every HTTP error becomes a
@@ -36,6 +37,7 @@ import type { AmiCompanion } from "./companion.js";
 import { type AriHttp, enc } from "./http.js";
 import type { DeliveredLegs } from "./link-merge.js";
 import { MonitorSessions } from "./monitor-sessions.js";
+import { RecordingSessions } from "./recording-sessions.js";
 import type { StasisChannels } from "./stasis.js";
 import type { AriChannel } from "./types.js";
 
@@ -72,8 +74,8 @@ export interface AriCommandContext {
 export class AriCommands implements CommandHandlers {
   /** Listen / whisper / barge sessions. */
   private readonly monitors: MonitorSessions;
-  /** Callsight's own snoop recordings, by leg. */
-  private readonly recordings = new Map<string, { name: string; snoopId: string }>();
+  /** On-demand recordings: Callsight's own snoops, or the companion's MixMonitors. */
+  private readonly recordings: RecordingSessions;
 
   constructor(private readonly ctx: AriCommandContext) {
     this.monitors = new MonitorSessions({
@@ -82,6 +84,14 @@ export class AriCommands implements CommandHandlers {
       stasis: ctx.stasis,
       stasisWaitMs: ctx.stasisWaitMs,
       originateTimeoutSec: ctx.originateTimeoutSec,
+      hangup: (channelId) => this.hangup(channelId),
+    });
+    this.recordings = new RecordingSessions({
+      http: ctx.http,
+      app: ctx.app,
+      stasis: ctx.stasis,
+      stasisWaitMs: ctx.stasisWaitMs,
+      ...(ctx.companion ? { companion: ctx.companion } : {}),
       hangup: (channelId) => this.hangup(channelId),
     });
   }
@@ -277,87 +287,19 @@ export class AriCommands implements CommandHandlers {
     };
   }
 
-  /**
-   * On-demand recording. With the AMI companion: MixMonitor on the leg's channel, as AMI does. Without
-   * it: a snoop channel on the leg (spy=both) recorded with POST /channels/{snoop}/record. /bridges/{id}/record would need the call's bridge to be a Stasis
-   * bridge (Asterisk answers 409 "Bridge not in Stasis application" for dialplan calls). The name is the
-   * file name without its extension (`callsight-<callId>-<leg>-<ts>`), the format its extension.
-   * ARI writes into Asterisk's recording directory (astspooldir/recording): an ARI-only site points
-   * `recording.directory` there.
-   */
+  /** On-demand recording: the companion's MixMonitor, or a snoop channel recorded (recording-sessions.ts). */
   async startRecording(req: RecordingRequest): Promise<CommandOutcome> {
     const signal = this.ctx.sessionSignal();
     if (!signal) return notConnected();
     const channel = this.ctx.legs.channel(req.leg);
     if (channel === undefined) return unknownLeg(req.leg);
-    // With the companion: MixMonitor, like the dialplan, into the monitor directory `recording.directory`
-    // names (ARI's own recordings land in astspooldir/recording, where the worker would not find them).
-    if (this.ctx.companion?.connected) return this.ctx.companion.startRecording(req.leg, channel, req.file);
-    if (this.recordings.has(req.leg))
-      return { status: "failed", message: "Callsight is already recording this leg" };
-    const base = req.file.slice(req.file.lastIndexOf("/") + 1);
-    const dot = base.lastIndexOf(".");
-    const name = dot > 0 ? base.slice(0, dot) : base;
-    const format = dot > 0 ? base.slice(dot + 1) : "wav";
-    const snoopId = `callsight-rec-${randomBytes(6).toString("hex")}`;
-    const { http, app } = this.ctx;
-    try {
-      await http.post(`/channels/${enc(req.leg)}/snoop`, {
-        query: { spy: "both", whisper: "none", app, appArgs: "callsight,record", snoopId },
-        signal,
-      });
-    } catch (err) {
-      return failure(err, { 404: "the call has ended: there is nothing to record" });
-    }
-    const snoop = await this.ctx.stasis.waitChannel(snoopId, this.ctx.stasisWaitMs);
-    if (snoop !== "started") {
-      await this.hangup(snoopId);
-      return { status: "failed", message: `the call ended before the recording started (${snoop})` };
-    }
-    try {
-      await http.post(`/channels/${enc(snoopId)}/record`, {
-        query: { name, format, ifExists: "fail", beep: false, maxDurationSeconds: 0, terminateOn: "none" },
-        signal,
-      });
-    } catch (err) {
-      await this.hangup(snoopId);
-      return failure(err, {
-        404: "the call has ended: there is nothing to record",
-        409: "the recording could not start (already recording, or the snoop left the Stasis app)",
-        422: `a recording named ${name} already exists`,
-      });
-    }
-    this.recordings.set(req.leg, { name, snoopId });
-    return { status: "accepted", leg: req.leg, detail: `recording ${name}.${format}` };
+    return this.recordings.start(req, channel, signal);
   }
 
   async stopRecording(req: { leg: string }): Promise<CommandOutcome> {
     const signal = this.ctx.sessionSignal();
     if (!signal) return notConnected();
-    const r = this.recordings.get(req.leg);
-    if (r) {
-      this.recordings.delete(req.leg);
-      let outcome: CommandOutcome = { status: "accepted", detail: `stopped ${r.name}` };
-      try {
-        await this.ctx.http.post(`/recordings/live/${enc(r.name)}/stop`, { signal });
-      } catch (err) {
-        outcome = failure(err, { 404: "the recording had already stopped" });
-      }
-      await this.hangup(r.snoopId);
-      return outcome;
-    }
-    const companion = this.ctx.companion;
-    if (companion?.connected && companion.isMixMonitored(req.leg)) {
-      return companion.stopRecording(req);
-    }
-    return {
-      status: "refused",
-      reason: "not-recording",
-      message: companion
-        ? "no recording Callsight knows of runs on this leg"
-        : "Callsight did not start a recording on this leg; a MixMonitor started in the dialplan can only be " +
-          "stopped through AMI (configure the AMI companion, pbx.companion)",
-    };
+    return this.recordings.stop(req, signal);
   }
 
   /**
@@ -405,9 +347,7 @@ export class AriCommands implements CommandHandlers {
   /** A channel was destroyed: the monitoring sessions and recordings it belonged to are over. */
   channelDestroyed(id: string): void {
     this.monitors.channelDestroyed(id);
-    for (const [leg, r] of this.recordings) {
-      if (r.snoopId === id || leg === id) this.recordings.delete(leg);
-    }
+    this.recordings.channelDestroyed(id);
   }
 
   /**
@@ -415,7 +355,7 @@ export class AriCommands implements CommandHandlers {
    * are no longer live (`live`: GET /channels) are over.
    */
   resynced(live: ReadonlySet<string>): void {
-    for (const [leg, r] of [...this.recordings]) if (!live.has(r.snoopId)) this.recordings.delete(leg);
+    this.recordings.resynced(live);
     this.monitors.resynced(live);
   }
 

@@ -4,8 +4,9 @@
 //
 // It is the AMI driver itself (AsteriskAmiDriver: supervisor loop, backoff, resync, AmiSession,
 // AmiTranslator, DBPut policy writer, Redirect), connected with Filters that keep only those events,
-// and its output cut down to the facts it owns. Everything else (channels, bridges, hold, device
-// states, DND, registrations) comes from ARI only, so no fact is ever reported by both links:
+// and its output cut down to the facts it owns (both in companion-facts.ts). Everything else (channels,
+// bridges, hold, device states, DND, registrations) comes from ARI only, so no fact is ever reported by
+// both links:
 //
 //   fact                               owner            ARI-side inference (translator option)
 //   call.parked / call.unparked        companion        parkingFromBridges: off
@@ -29,14 +30,12 @@ import type { MonitoringMode } from "../../domain/directory.js";
 import type {
   MonitoringStarted,
   PbxEvent,
-  PbxEventType,
   PresenceStateChanged,
   QueueSnapshot,
   RecordingStarted,
 } from "../../domain/events.js";
 import type { QueueMemberTemplate } from "../asterisk/queues.js";
 import { AsteriskAmiDriver } from "../asterisk-ami/driver.js";
-import { AMI_QUEUE_EVENTS } from "../asterisk-ami/translate-queues.js";
 import type { BackoffOptions } from "../connection-supervisor.js";
 import type {
   CommandOutcome,
@@ -47,44 +46,7 @@ import type {
   RecordingPolicyTable,
 } from "../driver.js";
 import type { EndpointClassifier } from "../endpoints.js";
-
-/**
- * AMI Filters of the companion session (Asterisk matches each as a regular expression against the
- * event text). Newchannel and Hangup are kept only so that the AMI driver knows channel names for
- * Redirect / StopMixMonitor; their normalized events are dropped.
- */
-export const COMPANION_FILTERS: readonly string[] = [
-  "Event: Newchannel",
-  "Event: Hangup",
-  "!Event: HangupRequest",
-  "Event: ParkedCall",
-  "Event: UnParkedCall",
-  "Event: PresenceStateChange",
-  "Event: MixMonitorStart",
-  "Event: MixMonitorStop",
-  "Variable: MIXMONITOR_FILENAME",
-  "Event: ChanSpyStart",
-  "Event: ChanSpyStop",
-  "Application: ChanSpy",
-  "Event: OriginateResponse",
-  ...AMI_QUEUE_EVENTS.map((name) => `Event: ${name}`),
-];
-
-/** The normalized facts the companion reports; everything else it produces is dropped. */
-export const COMPANION_FACTS: ReadonlySet<PbxEventType> = new Set<PbxEventType>([
-  "call.parked",
-  "call.unparked",
-  "presence.state",
-  "monitoring.started",
-  "monitoring.stopped",
-  "recording.started",
-  "recording.stopped",
-  "queue.callerJoined",
-  "queue.callerLeft",
-  "queue.answered",
-  "queue.member",
-  "queue.snapshot",
-]);
+import { COMPANION_FACTS, COMPANION_FILTERS } from "./companion-facts.js";
 
 export interface AmiCompanionOptions {
   pbx: string;

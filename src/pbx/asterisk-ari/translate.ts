@@ -18,11 +18,11 @@
 // - Callsight's own recordings are ARI recordings of a Snoop channel (`Snoop/<target id>-<n>`).
 
 import type { PbxEvent } from "../../domain/events.js";
-import { dialStarted, dialStatus } from "../asterisk/dial.js";
 import { MIXMONITOR_FILENAME } from "../asterisk/recording.js";
 import { EndpointClassifier } from "../endpoints.js";
 import { enteredBridge, leftBridge } from "./translate-bridges.js";
 import { AriDevices } from "./translate-devices.js";
+import { dial } from "./translate-dials.js";
 import {
   ARI_IGNORED_EVENTS,
   callerNumber,
@@ -226,7 +226,7 @@ export class AriTranslator {
         break;
       }
       case "Dial": {
-        this.dial(e, at, out);
+        dial(this.s, e, at, out);
         break;
       }
       case "ChannelStateChange": {
@@ -334,66 +334,6 @@ export class AriTranslator {
     }
     this.counters.normalized += out.length;
     return out;
-  }
-
-  private dial(e: AriEvent, at: number, out: PbxEvent[]): void {
-    const peer = isChannel(e.peer) ? e.peer : undefined;
-    const caller = isChannel(e.caller) ? e.caller : undefined;
-    if (!peer) return;
-    const base = { pbx: this.pbx, at };
-    const callerLeg = caller ? this.s.ensure(caller, at, out) : false;
-    const callerCall = caller ? this.s.channels.get(caller.id)?.callId : undefined;
-    const wasPending = this.s.pending.has(peer.id);
-    if (!this.s.ensure(peer, at, out, wasPending ? callerCall : undefined)) {
-      // A Local channel dialled by a party (queue, ring group, follow-me) carries the caller's call
-      // to the phones its other half dials.
-      if (callerCall !== undefined) this.s.setPlumbingCall(peer.id, callerCall, at, out);
-      if (caller) {
-        const where = caller.dialplan;
-        this.s.diversions.dialled(caller.name, where?.context ?? "", where?.exten ?? "", peer.name);
-      }
-      return;
-    }
-    const status = e.dialstatus ?? "";
-    if (!wasPending && status === "" && callerCall !== undefined)
-      this.s.joinCallerCall(peer, callerCall, at, out);
-    if (caller && wasPending) {
-      const set = this.s.dialled.get(caller.id) ?? new Set<string>();
-      set.add(peer.id);
-      this.s.dialled.set(caller.id, set);
-      this.s.dialledBy.set(peer.id, caller.id);
-    }
-    if (status === "") {
-      dialStarted(
-        base,
-        callerLeg && caller ? caller.id : undefined,
-        peer.id,
-        this.s.channels.get(peer.id),
-        e.dialstring ?? "",
-        out,
-        caller ? this.s.diversions.forChannel(caller.name) : undefined,
-      );
-      return;
-    }
-    if (status === "RINGING" || status === "PROCEEDING" || status === "PROGRESS") return;
-    if (status === "ANSWER" && caller) {
-      // Answered by a channel the caller did not dial: a directed pickup (trace 09). The picker
-      // answered the ringing channel of that dial, which is hung up with cause 26 right after. The
-      // caller may be plumbing: a queue's or ring group's Local half dialling the member's phone
-      // (test/fixtures/queues/asterisk/38-queue-pickup).
-      const targets = this.s.dialled.get(caller.id);
-      if (targets && !targets.has(peer.id)) {
-        const target = [...targets].find((id) => this.s.channels.has(id));
-        if (target) out.push({ ...base, type: "call.pickedUp", picker: peer.id, target });
-      }
-    }
-    out.push({
-      ...base,
-      type: "dial.ended",
-      ...(callerLeg && caller ? { caller: caller.id } : {}),
-      callee: peer.id,
-      status: dialStatus(status),
-    });
   }
 
   private destroyed(e: AriEvent, at: number, out: PbxEvent[]): void {

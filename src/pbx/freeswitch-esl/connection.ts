@@ -6,7 +6,7 @@
 // socket goes away every pending command and job fails at once; nothing is ever queued for a later
 // connection (an eavesdrop asked for before a drop must never start minutes later). Keep-alive: the
 // HEARTBEAT events FreeSWITCH sends count as traffic; after `pingIntervalMs` of silence an `api status`
-// must be answered within `pongTimeoutMs` or the socket is closed.
+// must be answered within `pongTimeoutMs` or the socket is closed (keep-alive.ts).
 
 import net from "node:net";
 import type { Logger } from "pino";
@@ -20,6 +20,7 @@ import {
   hdr,
   peekEventName,
 } from "./frame-parser.js";
+import { EslKeepAlive } from "./keep-alive.js";
 import {
   BackgroundJobs,
   type BgapiHandle,
@@ -85,9 +86,7 @@ export class EslConnection {
   private authWaiter?: () => void;
   private rejection?: string;
   private isClosed = false;
-  private pingTimer?: NodeJS.Timeout;
-  private pinging = false;
-  private lastRx = Date.now();
+  private readonly keepAlive: EslKeepAlive;
 
   private constructor(
     private readonly options: EslConnectionOptions,
@@ -101,6 +100,16 @@ export class EslConnection {
       options,
     );
     this.jobs = new BackgroundJobs(options.jobTimeoutMs ?? 90_000);
+    this.keepAlive = new EslKeepAlive({
+      pingIntervalMs: options.pingIntervalMs ?? 20_000,
+      pongTimeoutMs: options.pongTimeoutMs ?? 10_000,
+      ping: (timeoutMs) => this.api("status", { timeoutMs }),
+      closed: () => this.isClosed,
+      failed: (err) => {
+        this.options.logger?.warn({ err: err.message }, "ESL keep-alive failed; closing the socket");
+        this.destroy(new Error(`ESL keep-alive failed: ${err.message}`));
+      },
+    });
   }
 
   /** Connects, authenticates and subscribes. Rejects with EslAuthError when the password is refused. */
@@ -220,7 +229,7 @@ export class EslConnection {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
-            this.startKeepAlive();
+            this.keepAlive.start();
             resolve();
           },
           (err: Error) => fail(err),
@@ -242,31 +251,6 @@ export class EslConnection {
       const subscribed = await this.command(`event json ${events.join(" ")}`);
       if (!subscribed.startsWith("+OK")) throw new Error(`ESL subscription failed: ${subscribed}`);
     }
-  }
-
-  private startKeepAlive(): void {
-    const every = this.options.pingIntervalMs ?? 20_000;
-    if (every <= 0) return;
-    const pongTimeoutMs = this.options.pongTimeoutMs ?? 10_000;
-    this.pingTimer = setInterval(
-      () => {
-        if (this.isClosed || this.pinging || Date.now() - this.lastRx < every) return;
-        this.pinging = true;
-        this.api("status", { timeoutMs: pongTimeoutMs }).then(
-          () => {
-            this.pinging = false;
-          },
-          (err: Error) => {
-            this.pinging = false;
-            if (this.isClosed) return;
-            this.options.logger?.warn({ err: err.message }, "ESL keep-alive failed; closing the socket");
-            this.destroy(new Error(`ESL keep-alive failed: ${err.message}`));
-          },
-        );
-      },
-      Math.max(10, Math.floor(every / 2)),
-    );
-    this.pingTimer.unref();
   }
 
   private send(
@@ -291,7 +275,7 @@ export class EslConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastRx = Date.now();
+    this.keepAlive.heard();
     try {
       this.parser.push(chunk);
     } catch (err) {
@@ -396,7 +380,7 @@ export class EslConnection {
   private finish(reason: Error): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.keepAlive.stop();
     this.parser.reset();
     const lost = new Error(ESL_CONNECTION_LOST);
     this.replies.failAll(lost);
