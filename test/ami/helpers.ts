@@ -39,10 +39,12 @@ export function directory(pbx: string): Directory {
   );
 }
 
+/** Polls `probe` every `intervalMs` until it gives a truthy value (an async probe is awaited), and returns it. */
 export async function waitFor<T>(
   probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
   what: string,
   timeoutMs = 3000,
+  intervalMs = 10,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -50,7 +52,7 @@ export async function waitFor<T>(
     const v = await probe();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

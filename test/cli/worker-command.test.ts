@@ -12,7 +12,8 @@ import { RecordingOutbox } from "../../src/recording/outbox.js";
 import { RecordingIndex } from "../../src/recording/recording-index.js";
 import { finalizeJobId } from "../../src/recording/recording-job.js";
 import { RecordingQueue } from "../../src/recording/recording-queue.js";
-import { freePort, recordingJob, tempDir, waitFor, writeWav } from "../recording/helpers.js";
+import { waitFor } from "../ami/helpers.js";
+import { freePort, recordingJob, tempDir, writeWav } from "../recording/helpers.js";
 import { testRedis } from "../support/redis.js";
 
 function capture(): CliIo & { stdout: string[]; stderr: string[] } {

@@ -11,8 +11,9 @@ import { finalizeJobId } from "../../src/recording/recording-job.js";
 import { RecordingQueue } from "../../src/recording/recording-queue.js";
 import { type RecordingMetadata, RecordingStore } from "../../src/recording/recording-store.js";
 import { RecordingWorker } from "../../src/recording/recording-worker.js";
+import { waitFor } from "../ami/helpers.js";
 import { testRedis } from "../support/redis.js";
-import { recordingJob, tempDir, waitFor } from "./helpers.js";
+import { recordingJob, tempDir } from "./helpers.js";
 
 const config = parseConfig(
   `pbx:
@@ -90,6 +91,7 @@ describe("recording API", () => {
     await waitFor(
       async () => (await queue.queue.getJobState(finalizeJobId(missing))) === "failed",
       "the failure",
+      10_000,
     );
     await worker.close();
 

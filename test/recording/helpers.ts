@@ -1,5 +1,5 @@
-// Shared pieces of the recording pipeline tests: WAV files on disk, finalize jobs, waiting, and a
-// private redis-server that a test can stop and start again on the same port.
+// Shared pieces of the recording pipeline tests: WAV files on disk, finalize jobs, and a private
+// redis-server that a test can stop and start again on the same port.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -10,6 +10,7 @@ import { Redis } from "ioredis";
 import type { FinalizeRecording } from "../../src/recording/recording-job.js";
 import { wavHeader } from "../../src/recording/wav.js";
 import { freePort } from "../../src/runtime/local-redis.js";
+import { waitFor } from "../ami/helpers.js";
 
 export { freePort };
 
@@ -56,21 +57,6 @@ export function recordingJob(file: string, overrides: Partial<FinalizeRecording>
     requiredBy: ["alice"],
     ...overrides,
   };
-}
-
-export async function waitFor<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  timeoutMs = 10_000,
-  intervalMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /**

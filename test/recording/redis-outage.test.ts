@@ -13,7 +13,8 @@ import { RecordingQueue } from "../../src/recording/recording-queue.js";
 import { RecordingStore } from "../../src/recording/recording-store.js";
 import { RecordingWorker } from "../../src/recording/recording-worker.js";
 import { wavHeader } from "../../src/recording/wav.js";
-import { OwnRedis, recordingJob, tempDir, waitFor, writeWav } from "./helpers.js";
+import { waitFor } from "../ami/helpers.js";
+import { OwnRedis, recordingJob, tempDir, writeWav } from "./helpers.js";
 
 const prefix = "callsight:outage:";
 let server: OwnRedis;
@@ -87,7 +88,7 @@ describe("Redis stopped and restarted while recordings stop", () => {
     // Redis up: straight to the queue.
     const before = [await recording("a1"), await recording("a2")];
     for (const job of before) expect(await queue.enqueueFinalize(job)).toBe("queued");
-    await waitFor(async () => (await index.count()) === 2, "the first recordings to be stored");
+    await waitFor(async () => (await index.count()) === 2, "the first recordings to be stored", 10_000);
 
     // A recording still being written when Redis dies: the worker holds it across the outage.
     const growingFile = join(spool, "inflight.wav");
@@ -102,12 +103,16 @@ describe("Redis stopped and restarted while recordings stop", () => {
       }
     })();
     // Kill Redis only once the worker holds the job (it is still waiting for the file to settle).
-    await waitFor(async () => {
-      const state = await queue.queue.getJobState(finalizeJobId(growingJob));
-      if (state === "completed" || state === "failed")
-        throw new Error(`the in-flight job was already ${state} before Redis was killed`);
-      return state === "active";
-    }, "the worker to take the in-flight job");
+    await waitFor(
+      async () => {
+        const state = await queue.queue.getJobState(finalizeJobId(growingJob));
+        if (state === "completed" || state === "failed")
+          throw new Error(`the in-flight job was already ${state} before Redis was killed`);
+        return state === "active";
+      },
+      "the worker to take the in-flight job",
+      10_000,
+    );
     await server.kill();
 
     // Redis down: every stop goes to the outbox, without holding the caller long.

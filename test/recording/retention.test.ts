@@ -16,8 +16,9 @@ import { RecordingStore } from "../../src/recording/recording-store.js";
 import { RecordingWorker } from "../../src/recording/recording-worker.js";
 import { DAY_MS, RetentionPolicy } from "../../src/recording/retention-policy.js";
 import type { DeletedRecording } from "../../src/recording/retention-sweeper.js";
+import { waitFor } from "../ami/helpers.js";
 import { testRedis } from "../support/redis.js";
-import { recordingJob, tempDir, waitFor, writeWav } from "./helpers.js";
+import { recordingJob, tempDir, writeWav } from "./helpers.js";
 
 const config = parseConfig(
   `pbx:
@@ -154,6 +155,7 @@ describe("retention", () => {
       await waitFor(
         async () => (await queue.queue.getJobState(id)) === "completed",
         `${c.name} to be stored`,
+        10_000,
       );
       const metadata = (await index.get(id))!;
       const wav = join(dir, "store", metadata.file);
@@ -162,7 +164,11 @@ describe("retention", () => {
     }
 
     const jobId = await queue.runRetentionNow();
-    await waitFor(async () => (await queue.queue.getJobState(jobId)) === "completed", "the retention job");
+    await waitFor(
+      async () => (await queue.queue.getJobState(jobId)) === "completed",
+      "the retention job",
+      10_000,
+    );
     const { deleted } = (await queue.queue.getJob(jobId))!.returnvalue as { deleted: DeletedRecording[] };
     expect(deleted.map((d) => d.callId).sort()).toEqual(
       cases
@@ -194,6 +200,7 @@ describe("retention", () => {
     await waitFor(
       async () => (await queue.queue.getJobState(again)) === "completed",
       "the second retention job",
+      10_000,
     );
     expect(((await queue.queue.getJob(again))!.returnvalue as { deleted: unknown[] }).deleted).toEqual([]);
   }, 30_000);

@@ -15,8 +15,9 @@ import { RecordingQueue } from "../../src/recording/recording-queue.js";
 import { type RecordingMetadata, RecordingStore } from "../../src/recording/recording-store.js";
 import { RecordingWorker } from "../../src/recording/recording-worker.js";
 import { wavHeader } from "../../src/recording/wav.js";
+import { waitFor } from "../ami/helpers.js";
 import { testRedis } from "../support/redis.js";
-import { recordingJob, tempDir, waitFor, wavBytes, writeWav } from "./helpers.js";
+import { recordingJob, tempDir, wavBytes, writeWav } from "./helpers.js";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -280,7 +281,7 @@ describe("a worker killed in the middle of a job", () => {
         const job = recordingJob(file, { callId: `1714564800.9${step.length}` });
         const id = finalizeJobId(job);
         await killQueue.enqueueFinalize(job);
-        await waitFor(() => output.includes(`paused ${step} ${id}`), `the child to reach ${step}`);
+        await waitFor(() => output.includes(`paused ${step} ${id}`), `the child to reach ${step}`, 10_000);
         child.kill("SIGKILL");
         await exited;
 

@@ -22,8 +22,9 @@ import { RecordingStore } from "../../src/recording/recording-store.js";
 import { RecordingWorker } from "../../src/recording/recording-worker.js";
 import { Callsight } from "../../src/runtime/callsight.js";
 import { AuditLog } from "../../src/stores/audit-log.js";
+import { waitFor } from "../ami/helpers.js";
 import { statusDriver } from "../api/status-driver.js";
-import { recordingJob, tempDir, waitFor } from "../recording/helpers.js";
+import { recordingJob, tempDir } from "../recording/helpers.js";
 import { testRedis } from "../support/redis.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -103,6 +104,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("admin console in head
     await waitFor(
       async () => (await queue.queue.getJobState(finalizeJobId(job))) === "failed",
       "the recording to fail",
+      10_000,
     );
     await worker.close();
 

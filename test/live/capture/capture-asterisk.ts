@@ -6,7 +6,6 @@
 // Run: node test/live/capture/run.mjs asterisk [scenario…]   (see README.md)
 
 import { execFile } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
@@ -16,7 +15,8 @@ import { promisify } from "node:util";
 import WebSocket from "ws";
 import { extractPbx } from "../support/pbx-builds.js";
 import { freePort, freeUdpRange, type Spawned, spawnLogged, stopAll, until } from "../support/processes.js";
-import { body, msg, SDP, SippEndpoint, STREAM, scenario as sippScenario } from "../support/sipp.js";
+import { SippEndpoint } from "../support/sipp.js";
+import { startTimeline } from "./capture-common.js";
 
 const run = promisify(execFile);
 const HERE = new URL("./asterisk/", import.meta.url).pathname;
@@ -309,128 +309,6 @@ function channelIn(blocks: string[], prefix: string): string | undefined {
     if (name?.startsWith(prefix)) return name;
   }
   return undefined;
-}
-
-/**
- * A phone that rings, answers, talks, then blind-transfers the call with a REFER of its own (the phone's
- * transfer key), answers the PBX's NOTIFYs and hangs up after the final one. The phone is the called side
- * of the dialog, so its requests carry the INVITE's To (with its tag) as From and the INVITE's From as To.
- */
-function uasReferScenario(ringMs: number, talkMs: number, target: string, pbxPort: number): string {
-  const reply = (extra = "") =>
-    msg(
-      `SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0`,
-      extra,
-    );
-  const request = (method: string, cseq: number, extra: string) =>
-    msg(
-      `${method} [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: [$lto];tag=[pid]SIPpTag01[call_number]
-To: [$rfrom]
-Call-ID: [call_id]
-CSeq: ${cseq} ${method}
-[routes]
-Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
-Max-Forwards: 70
-${extra}${extra ? "\n" : ""}Content-Length: 0`,
-      ' retrans="500"',
-    );
-  return sippScenario(`<recv request="INVITE" crlf="true" rrs="true"><action>
-<ereg regexp="([0-9]+) INVITE" search_in="hdr" header="CSeq:" assign_to="cseqall,invcseq"/>
-<ereg regexp="[^ ].*" search_in="hdr" header="From:" assign_to="rfrom"/>
-<ereg regexp="[^ ].*" search_in="hdr" header="To:" assign_to="lto"/>
-<log message="INVITE [$cseqall] from [$rfrom] to [$lto]"/>
-</action></recv>
-${msg(`SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0`)}
-<pause milliseconds="${ringMs}"/>
-${msg(
-  `SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-CSeq: [$invcseq] INVITE
-Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
-${body(SDP)}`,
-  ' retrans="500"',
-)}
-<recv request="ACK" crlf="true"/>
-${STREAM}
-<label id="talk"/>
-<recv request="INVITE" optional="true" timeout="${talkMs}" ontimeout="refer" next="reinvite"/>
-<recv request="BYE" timeout="${talkMs}" ontimeout="refer" next="byed"/>
-<label id="reinvite"/>
-${msg(`SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[user]@[local_ip]:[local_port];transport=[transport]>
-${body(SDP)}`)}
-<recv request="ACK" next="talk"/>
-<label id="refer"/>
-${request("REFER", 101, `Refer-To: <sip:${target}@127.0.0.1:${pbxPort}>\nReferred-By: <sip:[user]@[local_ip]:[local_port]>`)}
-<recv response="202"/>
-<label id="waitnotify"/>
-<recv request="NOTIFY" optional="true" next="notified"><action><ereg regexp="SIP/2.0 [2-6]" search_in="body" check_it="false" assign_to="final"/></action></recv>
-<recv request="BYE" next="byed"/>
-<label id="notified"/>
-${reply(' test="final" next="transferred"')}
-<nop next="waitnotify"/>
-<label id="transferred"/>
-<nop><action><exec rtp_stream="pause"/></action></nop>
-${request("BYE", 102, "")}
-<label id="byeing"/>
-<recv response="200" optional="true" next="end"/>
-<recv response="481" optional="true" next="end"/>
-<recv request="NOTIFY" optional="true" next="late"/>
-<recv request="BYE" next="late"/>
-<label id="late"/>
-${reply(' next="byeing"')}
-<label id="byed"/>
-${reply(' next="end"')}`);
-}
-
-/** Starts `phone` as {@link uasReferScenario}; returns once its sipp listens. */
-async function answerThenRefer(
-  phone: SippEndpoint,
-  o: { ringMs: number; talkMs: number; target: string; pbxPort: number },
-): Promise<void> {
-  // A UAS sipp knows no remote address for [remote_ip]: the Refer-To names the PBX's address itself.
-  const run = await phone.run("uas-refer", uasReferScenario(o.ringMs, o.talkMs, o.target, o.pbxPort), []);
-  await until(
-    async () => {
-      if (run.process.child.exitCode !== null)
-        throw new Error(`sipp ${phone.user} exited: ${await run.process.log()}`);
-      return !(await udpFree(phone.port));
-    },
-    `sipp ${phone.user} listening`,
-    10_000,
-    20,
-  );
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const u = createSocket("udp4");
-    u.once("error", () => resolve(false));
-    u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
-  });
 }
 
 const has = (events: AmiEvent[], name: string, f: (e: AmiEvent) => boolean = () => true) =>
@@ -856,12 +734,7 @@ const SCENARIOS: Scenario[] = [
     ],
     async run(c) {
       await c.phones["1002"]!.answer("ring-until-cancelled");
-      await answerThenRefer(c.phones["1001"]!, {
-        ringMs: 2000,
-        talkMs: 3000,
-        target: "1003",
-        pbxPort: c.pbx.ports.sip,
-      });
+      await c.phones["1001"]!.answerThenRefer({ ringMs: 2000, talkMs: 3000, target: "1003" });
       await c.phones["1003"]!.answer({ ringMs: 2000 });
       await c.sleep(500);
       c.log(`carrier calls ${DID.queue}`);
@@ -1125,13 +998,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     for (const s of list) {
       console.log(`== ${s.name}`);
-      const start = Date.now();
-      const timeline: string[] = [];
-      const log = (line: string) => {
-        const l = `t+${((Date.now() - start) / 1000).toFixed(2).padStart(6)}s  ${line}`;
-        timeline.push(l);
-        console.log(l);
-      };
+      const { lines: timeline, log, sleep } = startTimeline();
       const ami = await AmiSession.open(pbx.ports.ami, "on", "capture-login");
       const ari = await AriRecorder.open(pbx.ports.http);
       const control = await AmiSession.open(pbx.ports.ami, "off", "control-login");
@@ -1144,10 +1011,7 @@ async function main(): Promise<void> {
         mobile,
         control,
         log,
-        sleep: async (ms, why) => {
-          log(`sleep ${(ms / 1000).toFixed(1)}s${why ? ` (${why})` : ""}`);
-          await new Promise((r) => setTimeout(r, ms));
-        },
+        sleep,
       };
       let error: unknown;
       try {

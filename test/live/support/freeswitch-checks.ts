@@ -8,6 +8,7 @@ import type { PersonCallView, PersonView } from "../../../src/domain/visibility.
 import type { LiveCallsight } from "./callsight.js";
 import type { FreeSwitchSite } from "./freeswitch-site.js";
 import { until } from "./processes.js";
+import { recordingsOf } from "./scenarios.js";
 import type { LiveViewer } from "./viewer.js";
 
 /** What a scenario module of freeswitch-esl.live.test.ts gets once the suite's beforeAll has run. */
@@ -44,12 +45,6 @@ export function shownOnCallWith(user: string, other: string, from = 0) {
     }
     return undefined;
   };
-}
-
-export async function recordingsOf(callsight: LiveCallsight, call: string, as = "admin"): Promise<any[]> {
-  const res = await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call)}`, as);
-  if (res.status !== 200) throw new Error(`GET /v1/recordings: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.recordings;
 }
 
 /** The one stored recording of a call, once there is one. */

@@ -15,16 +15,9 @@ import {
   unhandledRedisErrors,
   v1Answers,
 } from "./faults.js";
-import {
-  audioIn,
-  type FsLive,
-  idle,
-  recordingsOf,
-  setRecording,
-  storedRecording,
-} from "./freeswitch-checks.js";
+import { audioIn, type FsLive, idle, setRecording, storedRecording } from "./freeswitch-checks.js";
 import { until } from "./processes.js";
-import { onCallWith } from "./scenarios.js";
+import { onCallWith, recordingsOf } from "./scenarios.js";
 
 /** The lease the server's PBX link is owned through (CALLSIGHT_LEASE_TTL_MS, default 5 s). */
 const LEASE_LOST = /PBX lease (lost|lapsed)/;

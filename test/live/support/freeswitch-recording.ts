@@ -11,14 +11,13 @@ import {
   everShown,
   type FsLive,
   idle,
-  recordingsOf,
   setRecording,
   shownOnCallWith,
   storedRecording,
 } from "./freeswitch-checks.js";
 import type { FreeSwitchSite } from "./freeswitch-site.js";
 import { until } from "./processes.js";
-import { onCallWith, ringing } from "./scenarios.js";
+import { onCallWith, recordingsOf, ringing } from "./scenarios.js";
 
 /** The files FreeSWITCH wrote for a call that are still in its recordings folder. */
 function filesOf(site: FreeSwitchSite, call: string): string[] {

@@ -21,9 +21,9 @@ export function presenceOf(v: LiveViewer, user: string): PersonView["presence"] 
   return v.person(user)?.presence;
 }
 
-/** The recordings of one call, as an administrator lists them. */
-export async function recordingsOf(callsight: LiveCallsight, call: string): Promise<any[]> {
-  const res = await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call)}`, "admin");
+/** The recordings of one call, as `as` (an administrator by default) lists them. */
+export async function recordingsOf(callsight: LiveCallsight, call: string, as = "admin"): Promise<any[]> {
+  const res = await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call)}`, as);
   if (res.status !== 200) throw new Error(`GET /v1/recordings: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.recordings;
 }
