@@ -15,7 +15,6 @@ import {
   type FsLive,
   idle,
   PEOPLE,
-  recordingsOf,
   storedRecording,
 } from "./support/freeswitch-checks.js";
 import { faultScenarios } from "./support/freeswitch-faults.js";
@@ -31,9 +30,10 @@ import {
   queueMemberScenarios,
   queuePauseScenario,
   queueScenarios,
+  ringGroupRecordingScenario,
   ringGroupScenario,
 } from "./support/queue-scenarios.js";
-import { onCallWith } from "./support/scenarios.js";
+import { onCallWith, recordingsOf } from "./support/scenarios.js";
 import { SippEndpoint } from "./support/sipp.js";
 import { freeswitchStatus, statusScenarios } from "./support/status-scenarios.js";
 import { LiveViewer } from "./support/viewer.js";
@@ -435,6 +435,7 @@ describe("FreeSWITCH 1.11 over ESL, live", () => {
     // mod_callcenter keeps no reason: the agent's status is the pause.
     queuePauseScenario(() => ({ ...queues(), pauseReason: () => "On Break" }));
     ringGroupScenario(queues);
+    ringGroupRecordingScenario(queues);
     huntGroupScenario(queues);
     queueMemberScenarios(queues);
     queueLoginScenario(() => ({ ...queues(), staticMembers: false }));

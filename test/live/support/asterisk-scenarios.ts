@@ -16,6 +16,7 @@ import {
   queueMemberScenarios,
   queuePauseScenario,
   queueScenarios,
+  ringGroupRecordingScenario,
   ringGroupScenario,
 } from "./queue-scenarios.js";
 import {
@@ -255,6 +256,7 @@ export function describeAsterisk(driver: "ami" | "ari"): void {
       // ARI has no queue actions: its AMI companion's QueuePause carries the pause, reason and all.
       queuePauseScenario(() => ({ ...live(), pauseReason: (asked) => asked }));
       ringGroupScenario(live);
+      ringGroupRecordingScenario(live);
       huntGroupScenario(live);
       queueMemberScenarios(live);
       queueLoginScenario(() => ({ ...live(), staticMembers: true }));

@@ -8,7 +8,7 @@
 import { expect, it } from "vitest";
 import { freePort, until } from "./processes.js";
 import type { QueueLive } from "./queue-scenarios.js";
-import { onCallWith } from "./scenarios.js";
+import { onCallWith, withRecordingPolicy } from "./scenarios.js";
 import { type CallerStep, SippEndpoint, type SippRun, uacScenario } from "./sipp.js";
 import type { LiveViewer } from "./viewer.js";
 
@@ -165,6 +165,42 @@ export function queuePathScenarios(live: () => QueuePathLive): void {
     expect(row.parties.find((p) => p.user === "1001")).toMatchObject({ talked: true });
     expect(row.parties.find((p) => p.user === "1001")?.missed).toBeUndefined();
     expect(row.parties.map((p) => p.user ?? p.number).sort()).toEqual(["1001", OUTSIDE].sort());
+  });
+
+  it("queue paths: Alice records `external`; her follow-me's mobile answers an outside call: recorded once, as hers", async () => {
+    const { site, admin, paths } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    await withRecordingPolicy(callsight, "1001", "external", async () => {
+      const desk = await phones["1001"]!.answer("ring-until-cancelled");
+      await carrier.answer({ ringMs: 500 });
+      const caller = await paths.callIn(FOLLOW_ME_DID);
+      try {
+        const call = await admin.sees("1001 on the call on her mobile, recorded", (v) =>
+          v.person("1001")?.presence === "on-call"
+            ? v.person("1001")?.calls?.find((c) => c.state === "up" && c.recording)
+            : undefined,
+        );
+        expect(call.remote?.map((r) => r.number)).toEqual([OUTSIDE]);
+        expect(await desk.done).toBe(0);
+        await pbx.hangupAll();
+        await admin.sees("1001 free", (v) => v.person("1001")?.presence === "available");
+        const stored = await until(async () => {
+          const list = (
+            await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call.call!)}`, "admin")
+          ).body.recordings;
+          return list?.length ? list : undefined;
+        }, "the follow-me call's recording stored").catch(async (err) => {
+          // Where it went instead (seen once, on FreeSWITCH, with all three PBXes' suites at once).
+          const recent = (await callsight.api("GET", "/v1/recordings?limit=5", "admin")).body;
+          throw new Error(`${(err as Error).message}; call ${call.call}; recent: ${JSON.stringify(recent)}`);
+        });
+        expect(stored).toHaveLength(1);
+        expect(stored[0]).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: "inbound" });
+        expect(JSON.stringify(stored)).not.toContain(FOLLOW_ME_MOBILE);
+      } finally {
+        await caller.stop();
+      }
+    });
   });
 
   it("queue paths: 1002 forwards all calls to an outside number; 1001 calls 1002: one call, 1002's forwarded call, 1002's phone never rang", async () => {

@@ -351,6 +351,40 @@ export function ringGroupScenario(live: () => QueueLive & { ringGroupDid: string
   });
 }
 
+/** The recording policy on a ring-group call: it applies to the member who answered, and to them only. */
+export function ringGroupRecordingScenario(live: () => QueueLive & { ringGroupDid: string }): void {
+  it("Bob records `external`: the ring-group call he answers is recorded once, as his; Alice (`all`), who only rang, is not charged", async () => {
+    const { site, admin, ringGroupDid } = live();
+    const { phones, carrier, callsight, pbx } = site;
+    await withRecordingPolicy(callsight, "1002", "external", () =>
+      withRecordingPolicy(callsight, "1001", "all", async () => {
+        const alice = await phones["1001"]!.answer("ring-until-cancelled");
+        await phones["1002"]!.answer({ ringMs: 500 });
+        const carol = await phones["1003"]!.answer("ring-until-cancelled");
+        await carrier.call(ringGroupDid);
+        const call = await admin.sees("Bob on the ring-group call, recorded", (v) =>
+          v.person("1002")?.calls?.find((c) => c.state === "up" && c.recording),
+        );
+        expect(call.remote?.map((p) => p.number)).toEqual([CALLER]);
+        await admin.sees("Alice and Carol available", (v) =>
+          ["1001", "1003"].every((u) => v.person(u)?.presence === "available"),
+        );
+        await pbx.hangupAll();
+        for (const run of [alice, carol]) expect(await run.done).toBe(0);
+        await admin.sees("Bob free", (v) => v.person("1002")?.presence === "available");
+        const stored = await until(async () => {
+          const list = (
+            await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call.call!)}`, "admin")
+          ).body.recordings;
+          return list?.length ? list : undefined;
+        }, "the ring-group call's recording stored");
+        expect(stored).toHaveLength(1);
+        expect(stored[0]).toMatchObject({ extension: "1002", requiredBy: ["1002"], direction: "inbound" });
+      }),
+    );
+  });
+}
+
 /** Ring group 601, hunting (Asterisk: FreePBX consecutive Dials; FreeSWITCH: FusionPBX sequence), 4 s each. */
 export function huntGroupScenario(live: () => QueueLive & { huntGroupDid: string }): void {
   it("a hunt group: Alice rings alone and does not answer, then Bob rings and answers; one call, Carol never rang", async () => {
