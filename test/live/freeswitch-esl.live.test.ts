@@ -24,15 +24,17 @@ import { type FreeSwitchSite, startFreeSwitchSite } from "./support/freeswitch-s
 import { until } from "./support/processes.js";
 import { freeswitchPaths, queuePathScenarios } from "./support/queue-path-scenarios.js";
 import {
-  huntGroupScenario,
   queueDndLinkScenario,
   queueLoginScenario,
   queueMemberScenarios,
   queuePauseScenario,
   queueScenarios,
+} from "./support/queue-scenarios.js";
+import {
+  huntGroupScenario,
   ringGroupRecordingScenario,
   ringGroupScenario,
-} from "./support/queue-scenarios.js";
+} from "./support/ring-group-scenarios.js";
 import { onCallWith, recordingsOf } from "./support/scenarios.js";
 import { SippEndpoint } from "./support/sipp.js";
 import { freeswitchStatus, statusScenarios } from "./support/status-scenarios.js";

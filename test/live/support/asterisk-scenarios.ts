@@ -10,15 +10,13 @@ import { dialScenarios } from "./dial-scenarios.js";
 import { until } from "./processes.js";
 import { asteriskPaths, queuePathScenarios } from "./queue-path-scenarios.js";
 import {
-  huntGroupScenario,
   queueDndLinkScenario,
   queueLoginScenario,
   queueMemberScenarios,
   queuePauseScenario,
   queueScenarios,
-  ringGroupRecordingScenario,
-  ringGroupScenario,
 } from "./queue-scenarios.js";
+import { huntGroupScenario, ringGroupRecordingScenario, ringGroupScenario } from "./ring-group-scenarios.js";
 import {
   onCallWith,
   recordingsOf,

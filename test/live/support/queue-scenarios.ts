@@ -8,7 +8,7 @@ import { expect, it } from "vitest";
 import type { QueueView } from "../../../src/domain/visibility.js";
 import type { LiveCallsight } from "./callsight.js";
 import { until } from "./processes.js";
-import { onCallWith, withRecordingPolicy } from "./scenarios.js";
+import { onCallWith, storedRecordingsOf, TALK_THEN_HANG_UP, withRecordingPolicy } from "./scenarios.js";
 import type { SippEndpoint } from "./sipp.js";
 import { LiveViewer } from "./viewer.js";
 
@@ -292,137 +292,21 @@ export function queueMemberScenarios(live: () => QueueLive): void {
     await withRecordingPolicy(callsight, "1001", "external", async () => {
       await phones["1001"]!.answer({ ringMs: 300 });
       await phones["1002"]!.answer("ring-until-cancelled");
-      await carrier.call(did);
-      const call = await admin.sees("Alice on the queue call, recorded", (v) =>
-        v.person("1001")?.calls?.find((c) => c.state === "up" && c.recording),
+      // A call of a few seconds, ended by the caller: the recording has audio to keep.
+      await carrier.call(did, TALK_THEN_HANG_UP);
+      // Recorded from her answer (the dialplan's hook), while the PBX cancels Bob's phone.
+      const call = await admin.sees("Alice on the queue call, recorded, with the outside caller only", (v) =>
+        v
+          .person("1001")
+          ?.calls?.find(
+            (c) => c.state === "up" && c.recording && c.remote?.map((p) => p.number).join() === CALLER,
+          ),
       );
-      expect(call.remote?.map((p) => p.number)).toEqual([CALLER]);
+      await admin.sees("Alice free", (v) => v.person("1001")?.presence === "available", 30_000);
       await pbx.hangupAll();
-      await admin.sees("Alice free", (v) => v.person("1001")?.presence === "available");
-      const stored = await until(async () => {
-        const list = (
-          await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call.call!)}`, "admin")
-        ).body.recordings;
-        return list?.length ? list : undefined;
-      }, "the queue call's recording stored");
+      const stored = await storedRecordingsOf(callsight, call.call!, "the queue call's recording stored");
       expect(stored).toHaveLength(1);
       expect(stored[0]).toMatchObject({ extension: "1001", requiredBy: ["1001"], direction: "inbound" });
     });
-  });
-}
-
-/** Ring group 600 (Asterisk: FreePBX ringall through Local/<ext>@from-ring-group/n). */
-export function ringGroupScenario(live: () => QueueLive & { ringGroupDid: string }): void {
-  it("a ring group: three phones ring for one call, Bob answers, the others were not missed", async () => {
-    const { site, admin, ringGroupDid } = live();
-    const { phones, carrier, callsight, pbx } = site;
-    const alice = await phones["1001"]!.answer("ring-until-cancelled");
-    const bob = await phones["1002"]!.answer({ ringMs: 2000 });
-    const carol = await phones["1003"]!.answer("ring-until-cancelled");
-    await carrier.call(ringGroupDid);
-    await admin.sees("three phones ringing", (v) =>
-      ["1001", "1002", "1003"].every((u) => v.person(u)?.presence === "ringing"),
-    );
-    await admin.sees("Bob on the call, with the outside caller only", (v) =>
-      v
-        .person("1002")
-        ?.calls?.some(
-          (c) =>
-            c.state === "up" && c.direction === "inbound" && c.remote?.map((p) => p.number).join() === CALLER,
-        ),
-    );
-    await admin.sees("Alice and Carol available", (v) =>
-      ["1001", "1003"].every((u) => v.person(u)?.presence === "available"),
-    );
-    // One call only: nobody else is on a call.
-    expect(admin.view?.people.filter((p) => p.calls?.length).map((p) => p.id)).toEqual(["1002"]);
-    await pbx.hangupAll();
-    for (const run of [alice, bob, carol]) expect(await run.done).toBe(0);
-    const row = await until(async () => {
-      const { body } = await callsight.api("GET", "/v1/history?user=1003&limit=5", "admin");
-      return body.history?.find((r: { parties: { user?: string }[] }) =>
-        ["1001", "1002", "1003"].every((u) => r.parties.some((p) => p.user === u)),
-      );
-    }, "the ring-group call in the history");
-    const outcome = (u: string) => row.parties.find((p: { user?: string }) => p.user === u);
-    expect(outcome("1002")).toMatchObject({ talked: true });
-    expect(outcome("1001")).toMatchObject({ answeredElsewhere: true });
-    expect(outcome("1003")).toMatchObject({ answeredElsewhere: true });
-  });
-}
-
-/** The recording policy on a ring-group call: it applies to the member who answered, and to them only. */
-export function ringGroupRecordingScenario(live: () => QueueLive & { ringGroupDid: string }): void {
-  it("Bob records `external`: the ring-group call he answers is recorded once, as his; Alice (`all`), who only rang, is not charged", async () => {
-    const { site, admin, ringGroupDid } = live();
-    const { phones, carrier, callsight, pbx } = site;
-    await withRecordingPolicy(callsight, "1002", "external", () =>
-      withRecordingPolicy(callsight, "1001", "all", async () => {
-        const alice = await phones["1001"]!.answer("ring-until-cancelled");
-        await phones["1002"]!.answer({ ringMs: 500 });
-        const carol = await phones["1003"]!.answer("ring-until-cancelled");
-        await carrier.call(ringGroupDid);
-        const call = await admin.sees("Bob on the ring-group call, recorded", (v) =>
-          v.person("1002")?.calls?.find((c) => c.state === "up" && c.recording),
-        );
-        expect(call.remote?.map((p) => p.number)).toEqual([CALLER]);
-        await admin.sees("Alice and Carol available", (v) =>
-          ["1001", "1003"].every((u) => v.person(u)?.presence === "available"),
-        );
-        await pbx.hangupAll();
-        for (const run of [alice, carol]) expect(await run.done).toBe(0);
-        await admin.sees("Bob free", (v) => v.person("1002")?.presence === "available");
-        const stored = await until(async () => {
-          const list = (
-            await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call.call!)}`, "admin")
-          ).body.recordings;
-          return list?.length ? list : undefined;
-        }, "the ring-group call's recording stored");
-        expect(stored).toHaveLength(1);
-        expect(stored[0]).toMatchObject({ extension: "1002", requiredBy: ["1002"], direction: "inbound" });
-      }),
-    );
-  });
-}
-
-/** Ring group 601, hunting (Asterisk: FreePBX consecutive Dials; FreeSWITCH: FusionPBX sequence), 4 s each. */
-export function huntGroupScenario(live: () => QueueLive & { huntGroupDid: string }): void {
-  it("a hunt group: Alice rings alone and does not answer, then Bob rings and answers; one call, Carol never rang", async () => {
-    const { site, admin, huntGroupDid } = live();
-    const { phones, carrier, callsight, pbx } = site;
-    const carolBefore = admin.history.get("1003")?.length ?? 0;
-    const alice = await phones["1001"]!.answer("ring-until-cancelled");
-    const bob = await phones["1002"]!.answer({ ringMs: 1000 });
-    await carrier.call(huntGroupDid);
-    await admin.sees(
-      "Alice ringing alone",
-      (v) => v.person("1001")?.presence === "ringing" && v.person("1002")?.presence === "available",
-    );
-    const call = await admin.sees("Bob on the call, with the outside caller only", (v) =>
-      v
-        .person("1002")
-        ?.calls?.find(
-          (c) =>
-            c.state === "up" && c.direction === "inbound" && c.remote?.map((p) => p.number).join() === CALLER,
-        ),
-    );
-    await admin.sees("Alice available again", (v) => v.person("1001")?.presence === "available");
-    expect(admin.view?.people.filter((p) => p.calls?.length).map((p) => p.id)).toEqual(["1002"]);
-    await pbx.hangupAll();
-    for (const run of [alice, bob]) expect(await run.done).toBe(0);
-    // The group stopped at Bob: Carol's phone never rang.
-    expect(
-      (admin.history.get("1003") ?? []).slice(carolBefore).every((p) => p.presence === "available"),
-    ).toBe(true);
-    const row = await until(async () => {
-      const { body } = await callsight.api("GET", "/v1/history?user=1002&limit=5", "admin");
-      return body.history?.find((r: { call: string }) => r.call === call.call);
-    }, "the hunt-group call in the history");
-    const outcome = (u: string) => row.parties.find((p: { user?: string }) => p.user === u);
-    expect(outcome("1002")).toMatchObject({ talked: true });
-    // Alice was tried: the group's call was answered (by Bob), so not a call she missed.
-    expect(outcome("1001")).toMatchObject({ answeredElsewhere: true });
-    expect(outcome("1001")?.missed).toBeUndefined();
-    expect(outcome("1003")).toBeUndefined();
   });
 }

@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 import type { PersonView } from "../../../src/domain/visibility.js";
 import type { LiveCallsight } from "./callsight.js";
 import { until } from "./processes.js";
-import type { SippEndpoint } from "./sipp.js";
+import type { CallerStep, SippEndpoint } from "./sipp.js";
 import type { LiveViewer } from "./viewer.js";
 
 /** `user` is on an answered call with `other`, as this viewer sees it. */
@@ -75,4 +75,27 @@ export async function settle(site: {
 }): Promise<void> {
   await site.pbx.hangupAll();
   await Promise.all([...Object.values(site.phones), site.carrier].map((p) => p.finish()));
+}
+
+/** The caller talks ~4 s after the answer, then hangs up: a call long enough for its recording to have audio. */
+export const TALK_THEN_HANG_UP: CallerStep[] = [{ pauseMs: 4000 }, { hangup: true }];
+
+/**
+ * The recordings stored of `call`, once there is one (the worker settles the file, stores and indexes it;
+ * 30 s, as the other live recording tests allow on a loaded machine). A timeout says which recordings the
+ * API listed instead.
+ */
+export async function storedRecordingsOf(callsight: LiveCallsight, call: string, what: string) {
+  return until(
+    async () => {
+      const list = (await callsight.api("GET", `/v1/recordings?call=${encodeURIComponent(call)}`, "admin"))
+        .body.recordings;
+      return list?.length ? (list as any[]) : undefined;
+    },
+    what,
+    30_000,
+  ).catch(async (err) => {
+    const recent = (await callsight.api("GET", "/v1/recordings?limit=5", "admin")).body;
+    throw new Error(`${(err as Error).message}; call ${call}; recent: ${JSON.stringify(recent)}`);
+  });
 }
