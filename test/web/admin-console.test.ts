@@ -26,10 +26,10 @@ import { waitFor } from "../ami/helpers.js";
 import { statusDriver } from "../api/status-driver.js";
 import { recordingJob, tempDir } from "../recording/helpers.js";
 import { testRedis } from "../support/redis.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Below the tests' limit, so that a stuck wait says what it waited for. */
-const PAGE_WAIT_MS = 5000;
 /** A wait across one PBX poll (every 3 s) on a loaded machine. */
 const POLL_WAIT_MS = 10_000;
 
@@ -225,7 +225,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("admin console in head
     expect(await page.textContent("#recordings-note")).toContain("1 recording could not be stored");
     expect(problems).toEqual([]);
     await context.close();
-  }, 20_000);
+  }, 45_000);
 
   it("shows the audit log: an API call's entry, filtered, a bad filter named, exported as CSV", async () => {
     // Alice may not listen: a refused operation, written to the audit log by the API.
@@ -354,5 +354,5 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("admin console in head
     expect(await page.isHidden("#admin")).toBe(true);
     expect(await page.locator("#pbx tr, #audit tr, #tokens tr, #recordings tr").count()).toBe(0);
     await context.close();
-  }, 15_000);
+  }, 45_000);
 });

@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AmiSimulator } from "../../simulators/ami-simulator.js";
 import type { RunningServer } from "../../src/runtime/start.js";
 import { waitFor } from "../ami/helpers.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 import { CHROMIUM, type SimulatedSite, startSimulatedSite } from "./simulated-site.js";
-
-const PAGE_WAIT_MS = 5000;
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
   "click-to-call on the web board (AMI simulator)",
@@ -70,7 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       for (const c of sim.liveChannels()) sim.hangup(c.name);
       await page.waitForSelector('[data-user="1001"].p-available');
       await page.close();
-    }, 20_000);
+    }, 45_000);
 
     it("the number box calls an extension; an outside number is refused with the reason while dialExternal is off", async () => {
       const page = await open("1002");
@@ -98,6 +97,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       await page.selectOption("#language", "de");
       expect(await page.textContent("#dial-title")).toBe("Anrufen");
       await page.close();
-    }, 20_000);
+    }, 45_000);
   },
 );

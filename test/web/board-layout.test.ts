@@ -8,9 +8,9 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { type Harness, startHarness } from "../api/harness.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const PAGE_WAIT_MS = 10_000;
 const DEPARTMENTS = 10;
 const PER_DEPARTMENT = 50;
 

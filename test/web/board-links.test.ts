@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { type Harness, startHarness } from "../api/harness.js";
 import { idleDriver, snapshotOf } from "../support/idle-driver.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const PAGE_WAIT_MS = 5000;
 
 const connection = (state: "up" | "down", at: number): PbxEvent => ({
   type: "pbx.connection",
@@ -69,5 +69,5 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board: the PBX li
     h.callsight.apply([snapshotOf(Date.now(), ["1001", "1002"]), connection("up", Date.now())]);
     await page.waitForSelector("#links[hidden]", { state: "attached" });
     await page.close();
-  }, 20_000);
+  }, 45_000);
 });

@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AmiSimulator } from "../../simulators/ami-simulator.js";
 import type { RunningServer } from "../../src/runtime/start.js";
 import { waitFor } from "../ami/helpers.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 import { CHROMIUM, type SimulatedSite, startSimulatedSite } from "./simulated-site.js";
 
-/** Playwright waits up to 30 s by default: below the tests' limits instead, so that a stuck wait says what it was. */
-const PAGE_WAIT_MS = 5000;
 const CALLER = "15551234567";
 const CALLER_NAME = "WIRELESS";
 
@@ -65,7 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
   beforeAll(async () => {
     site = await startSimulatedSite("board-live");
     ({ sim, server, browser } = site);
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await site?.stop();
@@ -99,7 +98,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     await page.waitForFunction(
       (n) => document.querySelector('[data-user="1002"]')?.textContent?.includes(n) ?? false,
       CALLER,
-      { timeout: 3000 },
     );
     expect(await sameDocument(page)).toBe(true);
     expect(await page.textContent('[data-user="1002"]')).toContain("inbound");
@@ -112,7 +110,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     await page.waitForFunction(
       (n) => !(document.querySelector('[data-user="1002"]')?.textContent?.includes(n) ?? true),
       CALLER,
-      { timeout: 3000 },
     );
     expect(await page.textContent('[data-user="1002"]')).toContain("on a call");
     expect(await sameDocument(page)).toBe(true);
@@ -121,7 +118,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     await inbound.done;
     await page.waitForSelector('[data-user="1002"].p-available');
     await page.close();
-  }, 15_000);
+  }, 60_000);
 
   it("buttons follow the viewer's rights live: Alice, an agent, gets no Listen until the admin lets her", async () => {
     const { page } = await open("1001");
@@ -138,7 +135,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
       operations: { listen: true },
     });
     expect(granted.status).toBe(200);
-    await page.waitForSelector('[data-user="1002"] button:has-text("Listen")', { timeout: 3000 });
+    await page.waitForSelector('[data-user="1002"] button:has-text("Listen")');
     expect(await buttons()).toEqual(["Listen", "To IVR"]);
     expect(await sameDocument(page)).toBe(true);
     const before = sim.actionLog.length;
@@ -165,13 +162,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
       () =>
         ![...document.querySelectorAll('[data-user="1002"] button')].some((b) => b.textContent === "Listen"),
       undefined,
-      { timeout: 3000 },
     );
     inbound.resume();
     await inbound.done;
     await page.waitForSelector('[data-user="1002"].p-available');
     await page.close();
-  }, 15_000);
+  }, 60_000);
 
   it("the admin console: Ada turns Bob's Show My Calls on and sets his recording, and Alice's board shows the caller live", async () => {
     const board = await open("1001");
@@ -200,7 +196,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     await board.page.waitForFunction(
       (n) => document.querySelector('[data-user="1002"]')?.textContent?.includes(n) ?? false,
       CALLER,
-      { timeout: 3000 },
     );
     const bob = await api("GET", "/v1/admin/users/1002", "admin");
     expect(bob.body).toMatchObject({ showMyCalls: true, recording: "all", departments: ["sales"] });
@@ -226,13 +221,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     await board.page.waitForFunction(
       (n) => !(document.querySelector('[data-user="1002"]')?.textContent?.includes(n) ?? true),
       CALLER,
-      { timeout: 3000 },
     );
     inbound.resume();
     await inbound.done;
     await admin.close();
     await board.page.close();
-  }, 20_000);
+  }, 60_000);
 
   it("the admin console tells a non-admin so, and shows nothing of the directory", async () => {
     const page = await browser.newPage();
@@ -244,7 +238,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     expect(await page.$("#users button")).toBeNull();
     expect(await page.content()).not.toContain("Bob Sales");
     await page.close();
-  }, 15_000);
+  }, 60_000);
 
   it("a supervisor clicks Listen on a call in his department and the PBX gets the ChanSpy originate", async () => {
     const { page } = await open("1004");
@@ -296,5 +290,5 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("live web board on the
     await inbound.done;
     await page.waitForSelector('[data-user="1005"].p-available');
     await page.close();
-  }, 15_000);
+  }, 60_000);
 });

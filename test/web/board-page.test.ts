@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { readTrace } from "../../src/replay/formats.js";
 import { type Harness, startHarness } from "../api/harness.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** Playwright waits up to 30 s by default: below the tests' limit instead, so that a stuck wait says what it was. */
-const PAGE_WAIT_MS = 5000;
 
 function trace(name: string): PbxEvent[] {
   return readTrace(`test/fixtures/asterisk/${name}.ami.txt`, "ami", { pbx: "main" }).events;
@@ -69,7 +68,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board in headless
     h.callsight.apply(inbound.slice(bridged + 1));
     await page.waitForSelector('[data-user="1002"].p-available');
     await page.close();
-  }, 15_000);
+  }, 45_000);
 
   it("shows Bob his own caller, and an admin every detail", async () => {
     h.callsight.apply(inbound.slice(0, bridged + 1));
@@ -85,7 +84,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board in headless
       await page.close();
     }
     h.callsight.apply(inbound.slice(bridged + 1));
-  }, 15_000);
+  }, 45_000);
 
   it("says so when the token is refused", async () => {
     const page = await browser.newPage();
@@ -94,7 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board in headless
     await page.waitForFunction(() => document.getElementById("status")?.textContent !== "not connected");
     expect(await page.$("[data-user]")).toBeNull();
     await page.close();
-  }, 15_000);
+  }, 45_000);
 
   it("a revoked token ends the live board: it says why and asks for a token again", async () => {
     const page = await browser.newPage();
@@ -107,5 +106,5 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("web board in headless
     await page.waitForFunction(() => document.getElementById("status")?.textContent === "token revoked");
     expect(await page.isVisible("#login")).toBe(true);
     await page.close();
-  }, 15_000);
+  }, 45_000);
 });

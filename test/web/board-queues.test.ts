@@ -11,9 +11,9 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AmiSimulator } from "../../simulators/ami-simulator.js";
 import type { RunningServer } from "../../src/runtime/start.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 import { CHROMIUM, type SimulatedSite, startSimulatedSite } from "./simulated-site.js";
 
-const PAGE_WAIT_MS = 5000;
 const CALLER = "15551234567";
 const CALLER_NAME = "WIRELESS CALLER";
 const CALLER_LEG = "1796593844.17";

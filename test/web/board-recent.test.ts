@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PbxEvent } from "../../src/domain/events.js";
 import { readTrace } from "../../src/replay/formats.js";
 import { type Harness, startHarness } from "../api/harness.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const PAGE_WAIT_MS = 8000;
 
 /** A captured trace, moved to `start` (the captures are from 2026: the history keeps 90 days). */
 function trace(name: string, start: number): PbxEvent[] {
@@ -85,7 +85,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       expect(await mine.textContent()).toContain("Bob Sales");
       await bob.close();
       await alice.close();
-    }, 20_000);
+    }, 45_000);
 
     it("shows Alice that Bob had a call, not who called him, and answered calls without highlight", async () => {
       const alice = await board("1001");
@@ -105,7 +105,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       expect(html).not.toContain("15551234567");
       expect(html).not.toContain("WIRELESS");
       await alice.close();
-    }, 20_000);
+    }, 45_000);
 
     it("speaks German too, and asks the API only when the board comes up and after calls end", async () => {
       const bob = await board("1002");
@@ -121,6 +121,6 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
       await bob.waitForTimeout(3500);
       expect(requests.filter((r) => r.startsWith("1002 ")).length).toBe(asked);
       await bob.close();
-    }, 20_000);
+    }, 45_000);
   },
 );

@@ -9,10 +9,10 @@ import { readFile } from "node:fs/promises";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLER, type RecordingsServer, startRecordingsServer, user } from "../api/recordings-server.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Below the tests' limit, so that a stuck wait says what it waited for. */
-const PAGE_WAIT_MS = 5000;
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("board recordings in headless Chromium", () => {
   let s: RecordingsServer;
@@ -130,7 +130,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("board recordings in h
     ]);
     expect(violations).toEqual([]);
     await close();
-  }, 20_000);
+  }, 45_000);
 
   it("a viewer who was not on the call sees no row", async () => {
     const { page, violations, close } = await board("1002");
@@ -142,7 +142,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("board recordings in h
     expect(html).not.toContain("+15550100");
     expect(violations).toEqual([]);
     await close();
-  }, 20_000);
+  }, 45_000);
 
   it("an admin sees every recording and filters them by department", async () => {
     const { page, violations, close } = await board("admin");
@@ -168,5 +168,5 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("board recordings in h
     await page.selectOption("#language", "en");
     expect(violations).toEqual([]);
     await close();
-  }, 20_000);
+  }, 45_000);
 });

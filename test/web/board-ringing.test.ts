@@ -9,10 +9,9 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../api/harness.js";
 import { answer, CALLER, CALLER_NAME, hangUp, park, ring, ringingConfig } from "../api/ringing-calls.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** Playwright waits up to 30 s by default: below the tests' limit instead, so that a stuck wait says what it was. */
-const PAGE_WAIT_MS = 5000;
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("who is calling, on the board in Chromium", () => {
   let h: Harness;

@@ -8,9 +8,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AmiSimulator } from "../../simulators/ami-simulator.js";
 import type { RunningServer } from "../../src/runtime/start.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 import { CHROMIUM, type SimulatedSite, startSimulatedSite } from "./simulated-site.js";
-
-const PAGE_WAIT_MS = 5000;
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)(
   "my status on the web board (AMI simulator)",

@@ -7,9 +7,9 @@ import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../api/harness.js";
+import { PAGE_WAIT_MS } from "./page-wait.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const PAGE_WAIT_MS = 5000;
 
 interface Watched {
   page: Page;
@@ -79,7 +79,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("pages under the Conte
     const border = await page.$eval('[data-user="1002"]', (el) => getComputedStyle(el).borderLeftWidth);
     expect(border).not.toBe("0px");
     await page.close();
-  }, 15_000);
+  }, 45_000);
 
   it("the admin console lists the users and opens a user's editor without a violation", async () => {
     const { page, violations } = await watched();
@@ -92,5 +92,5 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("pages under the Conte
     const columns = await page.$eval("#console", (el) => getComputedStyle(el).display);
     expect(columns).toBe("grid");
     await page.close();
-  }, 15_000);
+  }, 45_000);
 });
