@@ -11,6 +11,7 @@ import {
   ANSWERED,
   CALLED_OUT,
   CALLER,
+  expectForwardedLeg,
   MOBILE,
   onlyCall,
   outcomes,
@@ -73,13 +74,7 @@ describe.each(["ami", "ari"] as const)(
       realParties(call.parties);
       expect(sorted(call.parties)).toEqual(["1001", "1002"]);
       // 1002's leg is the trunk leg to the forward number, shown as 1002 (the forward number is 1002's own).
-      const forwarded = views.flatMap((v) => v.legs).filter((l) => l.user === "1002");
-      expect(forwarded.length).toBeGreaterThan(0);
-      for (const l of forwarded) expect(l).toMatchObject({ external: false, number: "1002" });
-      // From the dial that says whose forward it is on (AMI: the PBX named the number a frame earlier).
-      const since = views.findIndex((v) => v.legs.some((l) => l.user === "1002"));
-      expect(JSON.stringify(views.slice(since))).not.toContain(MOBILE);
-      expect(JSON.stringify(rows)).not.toContain(MOBILE);
+      expectForwardedLeg({ views, rows }, "1002", MOBILE);
       expect(sorted(call.talkers)).toEqual(["1001", "1002"]);
       expect(talkingPairs(views)).toEqual([["1001", "1002"]]);
       // 1002's phone never rang (forwarded unconditionally), but 1002's call did: ringing at the forward

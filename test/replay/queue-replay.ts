@@ -110,3 +110,21 @@ export function talkingPairs(views: CallView[]): string[][] {
   }
   return out;
 }
+
+/**
+ * A call forwarded to a user's private outside number: the forwarding user's leg stands for them (their
+ * extension, inside the PBX) in every view of it, and the number is in no view from the dial that says whose
+ * forward it is on (AMI names the number a frame earlier), nor in the history.
+ */
+export function expectForwardedLeg(
+  r: Pick<Run, "views" | "rows">,
+  user: string,
+  privateNumber: string,
+): void {
+  const forwarded = r.views.flatMap((v) => v.legs).filter((l) => l.user === user);
+  expect(forwarded.length).toBeGreaterThan(0);
+  for (const l of forwarded) expect(l).toMatchObject({ external: false, number: user });
+  const since = r.views.findIndex((v) => v.legs.some((l) => l.user === user));
+  expect(JSON.stringify(r.views.slice(since))).not.toContain(privateNumber);
+  expect(JSON.stringify(r.rows)).not.toContain(privateNumber);
+}
